@@ -1,0 +1,117 @@
+//! Group commit: one thread fsyncs the journal for every batch committed
+//! since its last pass and wakes all of their waiters at once.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use fjall::{Keyspace, PersistMode};
+use parking_lot::{Condvar, Mutex};
+use tokio::sync::watch;
+
+use crate::{Durability, Result, StoreError};
+
+/// Position of a committed batch in the commit order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ticket(u64);
+
+pub(crate) struct GroupCommit {
+    durability: Durability,
+    /// Incremented after each batch is applied; a ticket is the value after.
+    written: AtomicU64,
+    wanted: Mutex<Wanted>,
+    wake: Condvar,
+    durable: watch::Sender<std::result::Result<u64, String>>,
+}
+
+struct Wanted {
+    requested: u64,
+}
+
+impl GroupCommit {
+    pub(crate) fn start(keyspace: Keyspace, durability: Durability) -> Arc<GroupCommit> {
+        let (durable, _) = watch::channel(Ok(0));
+        let gc = Arc::new(GroupCommit {
+            durability,
+            written: AtomicU64::new(0),
+            wanted: Mutex::new(Wanted { requested: 0 }),
+            wake: Condvar::new(),
+            durable,
+        });
+        if durability != Durability::None {
+            let worker = Arc::downgrade(&gc);
+            std::thread::Builder::new()
+                .name("eddy-group-commit".into())
+                .spawn(move || sync_loop(worker, keyspace))
+                .expect("spawn group-commit thread");
+        }
+        gc
+    }
+
+    pub(crate) fn written(&self) -> Ticket {
+        Ticket(self.written.fetch_add(1, Ordering::AcqRel) + 1)
+    }
+
+    pub(crate) fn current(&self) -> Ticket {
+        Ticket(self.written.load(Ordering::Acquire))
+    }
+
+    pub(crate) async fn wait(&self, ticket: Ticket) -> Result<()> {
+        if self.durability == Durability::None {
+            return Ok(());
+        }
+        let mut rx = self.durable.subscribe();
+        if matches!(&*rx.borrow(), Ok(d) if *d >= ticket.0) {
+            return Ok(());
+        }
+        {
+            let mut wanted = self.wanted.lock();
+            if wanted.requested < ticket.0 {
+                wanted.requested = ticket.0;
+                self.wake.notify_one();
+            }
+        }
+        let state = rx
+            .wait_for(|s| s.as_ref().map_or(true, |d| *d >= ticket.0))
+            .await
+            .map_err(|_| StoreError::Sync("group-commit thread stopped".into()))?;
+        match &*state {
+            Ok(_) => Ok(()),
+            Err(e) => Err(StoreError::Sync(e.clone())),
+        }
+    }
+}
+
+fn sync_loop(gc: std::sync::Weak<GroupCommit>, keyspace: Keyspace) {
+    let mut durable = 0u64;
+    loop {
+        let Some(gc) = gc.upgrade() else { return };
+        {
+            let mut wanted = gc.wanted.lock();
+            while wanted.requested <= durable {
+                // Wake up now and then to notice the store being dropped.
+                if gc.wake.wait_for(&mut wanted, std::time::Duration::from_millis(200)).timed_out()
+                    && std::sync::Arc::strong_count(&gc) <= 1
+                {
+                    return;
+                }
+            }
+        }
+        // Everything applied before this load is in the journal buffer.
+        let upto = gc.written.load(Ordering::Acquire);
+        let mode = match gc.durability {
+            Durability::Fsync => PersistMode::SyncData,
+            _ => PersistMode::Buffer,
+        };
+        match keyspace.persist(mode) {
+            Ok(()) => {
+                durable = upto;
+                let _ = gc.durable.send_replace(Ok(upto));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "journal fsync failed; refusing to acknowledge writes");
+                let _ = gc.durable.send_replace(Err(e.to_string()));
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Command line: `eddy [serve]`, `eddy print-config`, `eddy bench sqs`.
+//! Every server flag has an `EDDY_*` environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "eddy",
+    version,
+    about = "AWS messaging (SQS today) in one fast, durable binary.",
+    long_about = "eddy speaks the real AWS wire protocols. Point any AWS SDK or the AWS CLI at \
+                  http://127.0.0.1:4566 (with any credentials, e.g. AWS_ACCESS_KEY_ID=test \
+                  AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1) and it just works.\n\n\
+                  With no subcommand, eddy runs `serve`."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Print the effective configuration (flags + EDDY_* variables + defaults) as JSON.
+    PrintConfig,
+    /// Load generator that prints throughput and latency figures.
+    Bench(crate::bench::BenchArgs),
+}
+
+#[derive(Debug, Clone, Args, Serialize)]
+pub struct ServeArgs {
+    /// Address and port to listen on (HTTP/1.1 and cleartext HTTP/2 on the same port).
+    #[arg(long, env = "EDDY_LISTEN", default_value = "127.0.0.1:4566", global = true)]
+    pub listen: SocketAddr,
+    /// Directory holding the durable store.
+    #[arg(long, env = "EDDY_DATA_DIR", default_value = ".eddy", global = true)]
+    pub data_dir: PathBuf,
+    /// Keep everything in memory: nothing survives a restart.
+    #[arg(long, env = "EDDY_IN_MEMORY", global = true)]
+    pub in_memory: bool,
+    /// Region used when a request carries no SigV4 credential scope.
+    #[arg(long, env = "EDDY_REGION", default_value = "us-east-1", global = true)]
+    pub region: String,
+    /// Account used when the access key id is not a 12-digit number.
+    #[arg(long, env = "EDDY_ACCOUNT", default_value = "000000000000", global = true)]
+    pub account: String,
+    /// When a write is acknowledged: `fsync` (durable on disk, group-committed),
+    /// `flush` (handed to the OS: survives a process crash, not a power loss).
+    #[arg(long, env = "EDDY_DURABILITY", value_enum, default_value_t = Durability::Fsync, global = true)]
+    pub durability: Durability,
+    /// Log format.
+    #[arg(long, env = "EDDY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    Fsync,
+    Flush,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}

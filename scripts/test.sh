@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: Rust unit tests, then the SDK
+# suites (boto3 over JSON and an older botocore over awsQuery) and the crash
+# test against a freshly built eddy. Python clients live in venvs under
+# .venv-* that this script creates when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo test"
+cargo test --workspace --quiet
+
+echo "== cargo build --release"
+cargo build --release --quiet --bin eddy
+export EDDY_BIN="$PWD/target/release/eddy"
+
+make_venv() { # name, pip requirements...
+  local dir=".venv-$1"; shift
+  if [ ! -x "$dir/bin/python" ] || [ ! -f "$dir/.ok-$(echo "$*" | md5sum | cut -c1-8)" ]; then
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "$@"
+    touch "$dir/.ok-$(echo "$*" | md5sum | cut -c1-8)"
+  fi
+}
+# Current SDKs speak awsJson1_0 to SQS; botocore before 1.31.81 speaks awsQuery.
+make_venv json -r tests/requirements-json.txt
+make_venv query -r tests/requirements-query.txt
+
+echo "== SDK suite over awsJson1_0 (current boto3)"
+EDDY_EXPECT_PROTOCOL=json .venv-json/bin/python -m pytest -q tests/sdk "$@"
+echo "== SDK suite over awsQuery (boto3 1.28 / botocore 1.31)"
+EDDY_EXPECT_PROTOCOL=query .venv-query/bin/python -m pytest -q tests/sdk "$@"
+echo "== crash test (kill -9 under load)"
+.venv-json/bin/python tests/crash/crash_test.py
+echo "== all tests passed"
