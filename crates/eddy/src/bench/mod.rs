@@ -1,9 +1,160 @@
-//! `eddy bench`: being written.
-use clap::Args;
+//! `eddy bench sqs`: a load generator for any SQS endpoint speaking
+//! awsJson1_0, printing throughput, latency, start-up and memory figures
+//! against eddy's targets.
+
+mod api;
+mod deep;
+mod http;
+mod latency;
+mod ledger;
+mod phases;
+mod rate;
+mod report;
+mod roundtrip;
+mod server;
+mod stats;
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use clap::{Args, Subcommand};
+
+use self::http::{Conn, Endpoint};
+use self::report::Report;
+use self::server::Spawned;
 
 #[derive(Debug, Args)]
-pub struct BenchArgs {}
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub target: BenchTarget,
+}
 
-pub async fn run(_args: BenchArgs) -> anyhow::Result<()> {
-    anyhow::bail!("eddy bench is not written yet")
+#[derive(Debug, Subcommand)]
+pub enum BenchTarget {
+    /// Benchmark an SQS endpoint (awsJson1_0 over plain HTTP).
+    Sqs(SqsBenchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SqsBenchArgs {
+    /// Endpoint URL, e.g. http://127.0.0.1:4566. Optional with --spawn, which
+    /// then benchmarks the spawned server.
+    #[arg(long, required_unless_present = "spawn")]
+    pub endpoint: Option<String>,
+    /// Concurrent workers, each with its own keep-alive connection.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..))]
+    pub connections: u16,
+    /// Length of each throughput phase.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub duration_secs: u64,
+    /// Depth test: fill a queue with this many messages first (0 = skip).
+    #[arg(long, default_value_t = 0)]
+    pub deep: u64,
+    /// Spawn this binary as `eddy serve` on a free port with a temporary data
+    /// directory: measures start-up time, idle and deep-queue memory, and
+    /// restart time. Server flags can be set through EDDY_* variables.
+    #[arg(long)]
+    pub spawn: bool,
+    /// Samples per operation for the single-operation latency figures.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(2..))]
+    pub latency_samples: u64,
+    /// Rounds of the long-poll wake-up measurement.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
+    pub wake_samples: u64,
+}
+
+pub async fn run(args: BenchArgs) -> Result<()> {
+    match args.target {
+        BenchTarget::Sqs(args) => sqs(args).await,
+    }
+}
+
+/// State shared by the phases of one run.
+struct Bench {
+    ep: Endpoint,
+    args: SqsBenchArgs,
+    /// The spawned server, when it is also the endpoint under test.
+    server: Option<Spawned>,
+    /// Suffix that keeps this run's queue names and body tags unique.
+    run_id: String,
+    report: Report,
+    /// Results later phases compare against.
+    ceiling: Option<f64>,
+    empty_round_trip: Option<f64>,
+}
+
+async fn sqs(args: SqsBenchArgs) -> Result<()> {
+    println!(
+        "eddy bench sqs: {} connections, {} s per throughput phase",
+        args.connections, args.duration_secs
+    );
+    let mut report = Report::default();
+    let spawned = if args.spawn {
+        phases::spawn(&mut report).await
+    } else {
+        None
+    };
+    // A spawned server that is not the endpoint has served its purpose
+    // (start-up and idle memory) and is dropped here, i.e. killed.
+    let (ep, server) = match (&args.endpoint, spawned) {
+        (Some(url), _) => (Endpoint::parse(url)?, None),
+        (None, Some(server)) => (server.endpoint.clone(), Some(server)),
+        (None, None) => bail!("no endpoint: --spawn failed and --endpoint was not given"),
+    };
+    println!("endpoint: {ep}");
+    let mut bench = Bench {
+        ep,
+        args,
+        server,
+        run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_string(),
+        report,
+        ceiling: None,
+        empty_round_trip: None,
+    };
+    bench.run_all().await;
+    bench.report.print_table();
+    Ok(())
+}
+
+impl Bench {
+    async fn run_all(&mut self) {
+        self.http_ceiling().await;
+        self.send_rate().await;
+        self.round_trip().await;
+        self.single_op_latency().await;
+        self.wake_latency().await;
+        self.deep().await;
+    }
+
+    fn conns(&self) -> usize {
+        self.args.connections.into()
+    }
+
+    fn duration(&self) -> Duration {
+        Duration::from_secs(self.args.duration_secs)
+    }
+
+    /// Runs `phase` on a fresh queue and deletes the queue afterwards, even
+    /// when the phase failed, so runs don't leave queues behind.
+    async fn with_queue<T, F, Fut>(&self, name: &str, phase: F) -> Result<T>
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let conn = Conn::new(&self.ep);
+        let name = format!("eddy-bench-{name}-{}", self.run_id);
+        let url = api::create_queue(&conn, &name).await?;
+        let result = phase(url.clone()).await;
+        // A fresh connection: the first may have idled out meanwhile.
+        if let Err(e) = api::delete_queue(&Conn::new(&self.ep), &url).await {
+            eprintln!("  warning: could not delete queue {url}: {e:#}");
+        }
+        result
+    }
+
+    /// Prints a phase heading.
+    fn heading(&self, title: &str) {
+        println!("\n== {title}");
+    }
 }

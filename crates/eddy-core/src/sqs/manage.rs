@@ -1,0 +1,348 @@
+//! Queue lifecycle and configuration: create, delete, list, attributes,
+//! tags, permissions, and which queues use a queue as their DLQ.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::attributes::{self, QueueConfig, RedriveAllowPolicy, RedrivePolicy};
+use super::error::{invalid_param, SqsError, SqsResult};
+use super::queue::{json as to_json, Queue};
+use super::records::{self, QueueRecord};
+use super::{Caller, QueueName, Sqs};
+
+impl Sqs {
+    pub async fn create_queue(
+        &self,
+        caller: &Caller,
+        name: &str,
+        given: BTreeMap<String, String>,
+        tags: BTreeMap<String, String>,
+    ) -> SqsResult<Arc<Queue>> {
+        let fifo = name.ends_with(".fifo");
+        validate_queue_name(name, given.get("FifoQueue").map(String::as_str))?;
+        validate_tags(&tags)?;
+        let key = QueueName { account: caller.account.clone(), region: caller.region.clone(), name: name.to_string() };
+        let now = self.now_ms();
+        if let Some(existing) = self.queues.read().get(&key).cloned() {
+            return same_attributes(&existing, &given).map(|_| existing);
+        }
+        if self.recently_deleted.lock().get(&key).is_some_and(|t| now < t + 60_000) {
+            return Err(SqsError::QueueDeletedRecently);
+        }
+        let attrs = attributes::apply(&attributes::defaults(fifo), &given, fifo, true)?;
+        self.check_redrive_target(&key.arn(), &attrs)?;
+        let record = QueueRecord {
+            id: self.sh.next_queue_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            account: key.account.clone(),
+            region: key.region.clone(),
+            name: name.to_string(),
+            attributes: attrs,
+            tags,
+            created_ms: now,
+            modified_ms: now,
+        };
+        let queue = Arc::new(Queue::new(record.clone(), key.arn()));
+        {
+            let mut queues = self.queues.write();
+            if let Some(existing) = queues.get(&key).cloned() {
+                drop(queues);
+                return same_attributes(&existing, &given).map(|_| existing);
+            }
+            queues.insert(key, queue.clone());
+        }
+        self.save(&record).await?;
+        tracing::info!(queue = %name, account = %caller.account, region = %caller.region, fifo, "queue created");
+        Ok(queue)
+    }
+
+    async fn save(&self, record: &QueueRecord) -> SqsResult<()> {
+        let mut batch = self.sh.store.batch();
+        batch.put(&self.sh.queues, records::queue_key(record.id), to_json(record));
+        self.durable(batch.commit()?).await
+    }
+
+    pub async fn delete_queue(&self, q: &Queue) -> SqsResult<()> {
+        let key = QueueName { account: q.account.clone(), region: q.region.clone(), name: q.name.clone() };
+        let mut batch = self.sh.store.batch();
+        let ticket = {
+            let mut st = q.state.lock();
+            st.check_live()?;
+            st.deleted = true;
+            for seq in st.index.clear() {
+                let k = records::message_key(q.id, seq);
+                batch.delete(&self.sh.messages, k.clone());
+                batch.delete(&self.sh.msg_state, k);
+            }
+            for k in std::mem::take(&mut st.dedup).into_keys() {
+                batch.delete(&self.sh.dedup, records::dedup_key(q.id, &k));
+            }
+            batch.delete(&self.sh.queues, records::queue_key(q.id));
+            self.queues.write().remove(&key);
+            batch.commit()?
+        };
+        self.recently_deleted.lock().insert(key, self.now_ms());
+        q.notify.notify_waiters();
+        self.durable(ticket).await?;
+        tracing::info!(queue = %q.name, "queue deleted");
+        Ok(())
+    }
+
+    /// Queues of the caller's account and region whose name starts with
+    /// `prefix`, sorted by name.
+    pub fn list_queues(&self, caller: &Caller, prefix: &str) -> Vec<Arc<Queue>> {
+        let mut v: Vec<Arc<Queue>> = self
+            .queues
+            .read()
+            .iter()
+            .filter(|(k, _)| k.account == caller.account && k.region == caller.region && k.name.starts_with(prefix))
+            .map(|(_, q)| q.clone())
+            .collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
+
+    /// GetQueueAttributes: the named attributes (or `All`) with computed ones.
+    pub fn get_attributes(&self, q: &Queue, names: &[String]) -> SqsResult<BTreeMap<String, String>> {
+        for n in names {
+            if n != "All" && !attributes::is_known(n) {
+                return Err(SqsError::InvalidAttributeName(n.clone()));
+            }
+        }
+        let now = self.now_ms();
+        let st = q.state.lock();
+        st.check_live()?;
+        let counts = st.index.counts(now);
+        let mut all = st.record.attributes.clone();
+        for (k, v) in [
+            ("ApproximateNumberOfMessages", counts.visible),
+            ("ApproximateNumberOfMessagesNotVisible", counts.in_flight),
+            ("ApproximateNumberOfMessagesDelayed", counts.delayed),
+            ("CreatedTimestamp", st.record.created_ms / 1000),
+            ("LastModifiedTimestamp", st.record.modified_ms / 1000),
+        ] {
+            all.insert(k.to_string(), v.to_string());
+        }
+        all.insert("QueueArn".into(), q.arn.clone());
+        let want_all = names.iter().any(|n| n == "All");
+        Ok(all.into_iter().filter(|(k, _)| want_all || names.contains(k)).collect())
+    }
+
+    pub async fn set_attributes(&self, q: &Queue, given: BTreeMap<String, String>) -> SqsResult<()> {
+        let fifo = q.is_fifo();
+        let current = q.state.lock().record.attributes.clone();
+        let next = attributes::apply(&current, &given, fifo, false)?;
+        self.check_redrive_target(&q.arn, &next)?;
+        let record = self.update_record(q, |r| r.attributes = next)?;
+        self.save(&record).await?;
+        // A shorter wait or a new delay may matter to current long polls.
+        q.notify.notify_waiters();
+        Ok(())
+    }
+
+    fn update_record(&self, q: &Queue, f: impl FnOnce(&mut QueueRecord)) -> SqsResult<QueueRecord> {
+        let mut st = q.state.lock();
+        st.check_live()?;
+        f(&mut st.record);
+        st.record.modified_ms = self.now_ms();
+        st.config = QueueConfig::from_attributes(&st.record.attributes);
+        Ok(st.record.clone())
+    }
+
+    /// A RedrivePolicy must name an existing queue of the same type whose
+    /// RedriveAllowPolicy lets this queue use it.
+    fn check_redrive_target(&self, source_arn: &str, attrs: &BTreeMap<String, String>) -> SqsResult<()> {
+        let Some(raw) = attrs.get("RedrivePolicy") else { return Ok(()) };
+        let policy = RedrivePolicy::parse(raw)?;
+        let bad = |why: &str| invalid_param(format!("Value {raw} for parameter RedrivePolicy is invalid. Reason: {why}"));
+        let dlq = self
+            .lookup_arn(&policy.dead_letter_target_arn)
+            .ok_or_else(|| bad("Dead letter target does not exist."))?;
+        let source_fifo = attrs.get("FifoQueue").map(String::as_str) == Some("true");
+        if dlq.is_fifo() != source_fifo {
+            return Err(bad("Dead-letter queue must be same type of queue as the source."));
+        }
+        let allow = dlq.state.lock().record.attributes.get("RedriveAllowPolicy").cloned();
+        if let Some(allow) = allow {
+            if !RedriveAllowPolicy::parse(&allow)?.allows(source_arn) {
+                return Err(bad("Dead-letter queue's RedriveAllowPolicy does not allow this queue as a source."));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn tags(&self, q: &Queue) -> SqsResult<BTreeMap<String, String>> {
+        let st = q.state.lock();
+        st.check_live()?;
+        Ok(st.record.tags.clone())
+    }
+
+    pub async fn tag(&self, q: &Queue, tags: BTreeMap<String, String>) -> SqsResult<()> {
+        validate_tags(&tags)?;
+        let mut merged = self.tags(q)?;
+        merged.extend(tags);
+        if merged.len() > 50 {
+            return Err(invalid_param("Too many tags added for queue. A queue can have at most 50 tags."));
+        }
+        let record = self.update_record(q, |r| r.tags = merged)?;
+        self.save(&record).await
+    }
+
+    pub async fn untag(&self, q: &Queue, keys: &[String]) -> SqsResult<()> {
+        if keys.is_empty() {
+            return Err(SqsError::MissingParameter("TagKeys".into()));
+        }
+        let record = self.update_record(q, |r| r.tags.retain(|k, _| !keys.contains(k)))?;
+        self.save(&record).await
+    }
+
+    /// AddPermission: appends a statement labelled `label` to the queue's Policy.
+    pub async fn add_permission(&self, q: &Queue, label: &str, accounts: &[String], actions: &[String]) -> SqsResult<()> {
+        validate_label(label)?;
+        if accounts.is_empty() {
+            return Err(SqsError::MissingParameter("AWSAccountIds".into()));
+        }
+        if actions.is_empty() {
+            return Err(SqsError::MissingParameter("Actions".into()));
+        }
+        let mut policy = self.policy_document(q)?;
+        let statements = policy["Statement"].as_array_mut().expect("statement list");
+        if statements.iter().any(|s| s["Sid"] == label) {
+            return Err(invalid_param(format!("Value {label} for parameter Label is invalid. Reason: Already exists.")));
+        }
+        let principals: Vec<String> = accounts.iter().map(|a| format!("arn:aws:iam::{a}:root")).collect();
+        let actions: Vec<String> = actions
+            .iter()
+            .map(|a| if a == "*" { "SQS:*".to_string() } else { format!("SQS:{a}") })
+            .collect();
+        statements.push(json!({
+            "Sid": label,
+            "Effect": "Allow",
+            "Principal": {"AWS": if principals.len() == 1 { json!(principals[0]) } else { json!(principals) }},
+            "Action": if actions.len() == 1 { json!(actions[0]) } else { json!(actions) },
+            "Resource": q.arn,
+        }));
+        self.set_policy(q, Some(policy)).await
+    }
+
+    pub async fn remove_permission(&self, q: &Queue, label: &str) -> SqsResult<()> {
+        let mut policy = self.policy_document(q)?;
+        let statements = policy["Statement"].as_array_mut().expect("statement list");
+        let before = statements.len();
+        statements.retain(|s| s["Sid"] != label);
+        if statements.len() == before {
+            return Err(invalid_param(format!(
+                "Value {label} for parameter Label is invalid. Reason: can't find label on existing policy."
+            )));
+        }
+        let empty = statements.is_empty();
+        self.set_policy(q, (!empty).then_some(policy)).await
+    }
+
+    fn policy_document(&self, q: &Queue) -> SqsResult<Value> {
+        let st = q.state.lock();
+        st.check_live()?;
+        let existing = st.record.attributes.get("Policy").and_then(|p| serde_json::from_str::<Value>(p).ok());
+        let mut doc = existing.unwrap_or_else(|| json!({"Version": "2012-10-17", "Id": format!("{}/SQSDefaultPolicy", q.arn)}));
+        if !doc["Statement"].is_array() {
+            let one = doc.get("Statement").cloned().filter(|s| s.is_object());
+            doc["Statement"] = Value::Array(one.into_iter().collect());
+        }
+        Ok(doc)
+    }
+
+    async fn set_policy(&self, q: &Queue, policy: Option<Value>) -> SqsResult<()> {
+        let record = self.update_record(q, |r| match policy {
+            Some(p) => {
+                r.attributes.insert("Policy".into(), p.to_string());
+            }
+            None => {
+                r.attributes.remove("Policy");
+            }
+        })?;
+        self.save(&record).await
+    }
+
+    /// Queues whose RedrivePolicy targets `dlq`.
+    pub fn dead_letter_sources(&self, dlq: &Queue) -> Vec<Arc<Queue>> {
+        let mut v: Vec<Arc<Queue>> = self
+            .queues
+            .read()
+            .values()
+            .filter(|q| q.config().redrive.is_some_and(|p| p.dead_letter_target_arn == dlq.arn))
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
+}
+
+fn same_attributes(existing: &Queue, given: &BTreeMap<String, String>) -> SqsResult<()> {
+    let st = existing.state.lock();
+    for (k, v) in given {
+        let current = st.record.attributes.get(k).map(String::as_str).unwrap_or("");
+        let same = current == v
+            || (k == "RedrivePolicy" && RedrivePolicy::parse(v).ok().map(|p| p.to_json()).as_deref() == Some(current));
+        if !same {
+            return Err(SqsError::QueueNameExists(k.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// 1–80 characters of `[A-Za-z0-9_-]`; FIFO names end in `.fifo` (counted),
+/// and only FIFO names may.
+fn validate_queue_name(name: &str, fifo_attr: Option<&str>) -> SqsResult<()> {
+    let fifo_name = name.ends_with(".fifo");
+    let stem = if fifo_name { &name[..name.len() - 5] } else { name };
+    let chars_ok = !stem.is_empty() && stem.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if name.len() > 80 || !chars_ok {
+        return Err(invalid_param(
+            "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length",
+        ));
+    }
+    let fifo_attr = fifo_attr.map(|v| v.eq_ignore_ascii_case("true"));
+    match (fifo_name, fifo_attr) {
+        (true, Some(true)) | (false, None) | (false, Some(false)) => Ok(()),
+        (true, _) | (false, Some(true)) => Err(invalid_param(
+            "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.",
+        )),
+    }
+}
+
+fn validate_tags(tags: &BTreeMap<String, String>) -> SqsResult<()> {
+    for (k, v) in tags {
+        if k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256 {
+            return Err(invalid_param(format!("Tag {k} is invalid: keys are 1-128 and values 0-256 characters.")));
+        }
+    }
+    if tags.len() > 50 {
+        return Err(invalid_param("Too many tags added for queue. A queue can have at most 50 tags."));
+    }
+    Ok(())
+}
+
+fn validate_label(label: &str) -> SqsResult<()> {
+    if label.is_empty() || label.len() > 80 || !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(invalid_param(format!("Value {label} for parameter Label is invalid.")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_names() {
+        assert!(validate_queue_name("ok_name-1", None).is_ok());
+        assert!(validate_queue_name("q.fifo", Some("true")).is_ok());
+        assert!(validate_queue_name("q.fifo", None).is_err());
+        assert!(validate_queue_name("q", Some("true")).is_err());
+        assert!(validate_queue_name(&"a".repeat(81), None).is_err());
+        assert!(validate_queue_name(&"a".repeat(80), None).is_ok());
+        assert!(validate_queue_name("bad name", None).is_err());
+        assert!(validate_queue_name(".fifo", Some("true")).is_err());
+    }
+}

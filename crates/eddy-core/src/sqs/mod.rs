@@ -1,0 +1,350 @@
+//! Amazon SQS: queues, messages, FIFO, dead-letter redrive and move tasks.
+//!
+//! [`Sqs`] owns the registry of queues. Each [`Queue`] holds its hot index
+//! behind a lock; the store holds the durable record. A method returns only
+//! after the store says its changes are durable.
+
+mod attributes;
+mod batch;
+mod error;
+mod index;
+mod manage;
+mod message;
+mod move_task;
+mod queue;
+mod receipt;
+mod records;
+mod recovery;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use eddy_store::{Partition, Store, Ticket};
+use parking_lot::{Mutex, RwLock};
+
+pub use attributes::{RedriveAllowPolicy, RedrivePolicy};
+pub use batch::validate_batch_ids;
+pub use error::{SqsError, SqsResult};
+pub use index::Counts;
+pub use message::{md5_hex, md5_of_attributes, AttributeValue, Attributes, MAX_MESSAGE_BYTES};
+pub use move_task::MoveTask;
+pub use queue::{Queue, ReceiveRequest, Received, SendRequest, Sent};
+
+use crate::clock::{Clock, Millis};
+use queue::{DlqMove, DlqTarget};
+
+/// Who is calling: the account and region resources live in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account: String,
+    pub region: String,
+    pub access_key: String,
+}
+
+/// A queue's identity inside eddy.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QueueName {
+    pub account: String,
+    pub region: String,
+    pub name: String,
+}
+
+impl QueueName {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:sqs:{}:{}:{}", self.region, self.account, self.name)
+    }
+
+    pub fn from_arn(arn: &str) -> Option<QueueName> {
+        let parts: Vec<&str> = arn.split(':').collect();
+        match parts.as_slice() {
+            ["arn", _, "sqs", region, account, name] if !name.is_empty() => Some(QueueName {
+                account: account.to_string(),
+                region: region.to_string(),
+                name: name.to_string(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Store handles and shared counters every queue operation needs.
+pub(crate) struct Shared {
+    pub store: Store,
+    pub queues: Partition,
+    pub messages: Partition,
+    pub msg_state: Partition,
+    pub dedup: Partition,
+    pub tasks: Partition,
+    pub clock: Arc<dyn Clock>,
+    /// Message sequence numbers, unique across queues and increasing over
+    /// restarts, so a message can move between queues without their locks.
+    seq: AtomicU64,
+    next_queue_id: AtomicU64,
+}
+
+impl Shared {
+    pub fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+pub struct Sqs {
+    sh: Arc<Shared>,
+    queues: RwLock<HashMap<QueueName, Arc<Queue>>>,
+    /// Names deleted in the last 60 s: AWS refuses to recreate them.
+    recently_deleted: Mutex<HashMap<QueueName, Millis>>,
+    tasks: Mutex<Vec<Arc<MoveTask>>>,
+}
+
+impl Sqs {
+    /// Opens the SQS state in `store`, rebuilding every queue's index.
+    pub fn open(store: Store, clock: Arc<dyn Clock>) -> SqsResult<Arc<Sqs>> {
+        let p = |n: &str| store.partition(n);
+        let sh = Shared {
+            queues: p(records::QUEUES)?,
+            messages: p(records::MESSAGES)?,
+            msg_state: p(records::MSG_STATE)?,
+            dedup: p(records::DEDUP)?,
+            tasks: p(records::TASKS)?,
+            store,
+            seq: AtomicU64::new(0),
+            next_queue_id: AtomicU64::new(1),
+            clock,
+        };
+        let sqs = Arc::new(Sqs {
+            sh: Arc::new(sh),
+            queues: RwLock::new(HashMap::new()),
+            recently_deleted: Mutex::new(HashMap::new()),
+            tasks: Mutex::new(Vec::new()),
+        });
+        recovery::recover(&sqs)?;
+        Ok(sqs)
+    }
+
+    pub fn now_ms(&self) -> Millis {
+        self.sh.clock.now_ms()
+    }
+
+    pub fn queue_count(&self) -> usize {
+        self.queues.read().len()
+    }
+
+    /// Background upkeep: drops messages past retention and forgotten
+    /// deduplication ids, once a second, until the process ends.
+    pub async fn run_sweeper(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.sweep_once().await {
+                tracing::warn!(error = %e, "retention sweep failed");
+            }
+        }
+    }
+
+    pub async fn sweep_once(&self) -> SqsResult<()> {
+        let queues: Vec<Arc<Queue>> = self.queues.read().values().cloned().collect();
+        let now = self.now_ms();
+        for q in queues {
+            let mut batch = self.sh.store.batch();
+            let ticket = {
+                let mut st = q.state.lock();
+                st.expire(&self.sh, &mut batch, now);
+                let stale: Vec<String> =
+                    st.dedup.iter().filter(|(_, d)| d.expires_ms <= now).map(|(k, _)| k.clone()).collect();
+                for k in stale {
+                    st.dedup.remove(&k);
+                    batch.delete(&self.sh.dedup, records::dedup_key(q.id, &k));
+                }
+                batch.commit()?
+            };
+            self.durable(ticket).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn durable(&self, ticket: Ticket) -> SqsResult<()> {
+        Ok(self.sh.store.durable(ticket).await?)
+    }
+
+    pub fn lookup(&self, name: &QueueName) -> SqsResult<Arc<Queue>> {
+        self.queues.read().get(name).cloned().ok_or(SqsError::QueueDoesNotExist)
+    }
+
+    pub fn lookup_arn(&self, arn: &str) -> Option<Arc<Queue>> {
+        QueueName::from_arn(arn).and_then(|n| self.lookup(&n).ok())
+    }
+
+    pub async fn send(&self, q: &Queue, caller: &Caller, req: SendRequest) -> SqsResult<Sent> {
+        let mut batch = self.sh.store.batch();
+        let (sent, ticket) = {
+            let mut st = q.state.lock();
+            let sent = st.send(&self.sh, &mut batch, req, &caller.account)?;
+            (sent, batch.commit()?)
+        };
+        q.notify.notify_waiters();
+        self.durable(ticket).await?;
+        Ok(sent)
+    }
+
+    /// Sends each entry independently; one durable commit covers them all.
+    pub async fn send_batch(
+        &self,
+        q: &Queue,
+        caller: &Caller,
+        entries: Vec<(String, SendRequest)>,
+    ) -> SqsResult<Vec<(String, SqsResult<Sent>)>> {
+        let mut batch = self.sh.store.batch();
+        let (results, ticket) = {
+            let mut st = q.state.lock();
+            st.check_live()?;
+            let results: Vec<_> = entries
+                .into_iter()
+                .map(|(id, req)| (id, st.send(&self.sh, &mut batch, req, &caller.account)))
+                .collect();
+            (results, batch.commit()?)
+        };
+        q.notify.notify_waiters();
+        self.durable(ticket).await?;
+        Ok(results)
+    }
+
+    /// ReceiveMessage, long polling included: returns as soon as a message
+    /// is deliverable, or empty once the wait time has passed.
+    pub async fn receive(&self, q: &Arc<Queue>, req: ReceiveRequest) -> SqsResult<Vec<Received>> {
+        validate_receive(&req)?;
+        let wait_secs = req.wait_secs.map(|w| w as u64).unwrap_or_else(|| q.config().wait_secs);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(wait_secs);
+        loop {
+            let notified = q.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let dlq = self.dlq_target(q);
+            let (outcome, next_visible) = {
+                let mut st = q.state.lock();
+                let outcome = st.receive(&self.sh, &q.arn, &req, dlq.as_ref())?;
+                (outcome, st.index.next_visible_after(self.now_ms()))
+            };
+            self.place_in_dlqs(outcome.moved);
+            let now = tokio::time::Instant::now();
+            if !outcome.messages.is_empty() || now >= deadline {
+                self.durable(outcome.ticket).await?;
+                return Ok(outcome.messages);
+            }
+            let wake = next_visible
+                .map(|at| now + Duration::from_millis(at.saturating_sub(self.now_ms())))
+                .map_or(deadline, |w| w.min(deadline));
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = tokio::time::sleep_until(wake) => {}
+            }
+        }
+    }
+
+    fn dlq_target(&self, q: &Queue) -> Option<DlqTarget> {
+        let policy = q.config().redrive?;
+        let dlq = self.lookup_arn(&policy.dead_letter_target_arn).filter(|d| d.id != q.id)?;
+        let cfg = dlq.config();
+        Some(DlqTarget {
+            queue: dlq,
+            max_receive_count: policy.max_receive_count,
+            retention_ms: cfg.retention_secs * 1000,
+            fifo: cfg.fifo,
+        })
+    }
+
+    fn place_in_dlqs(&self, moved: Vec<DlqMove>) {
+        for m in moved {
+            {
+                let mut st = m.dlq.state.lock();
+                if st.deleted {
+                    continue;
+                }
+                st.index.insert(m.seq, m.meta);
+            }
+            m.dlq.notify.notify_waiters();
+        }
+    }
+
+    pub async fn delete_message(&self, q: &Queue, handle: &str) -> SqsResult<()> {
+        self.delete_batch(q, vec![(String::new(), handle.to_string())]).await?.remove(0).1
+    }
+
+    pub async fn delete_batch(&self, q: &Queue, entries: Vec<(String, String)>) -> SqsResult<Vec<(String, SqsResult<()>)>> {
+        let mut batch = self.sh.store.batch();
+        let (results, ticket) = {
+            let mut st = q.state.lock();
+            st.check_live()?;
+            let results: Vec<_> =
+                entries.into_iter().map(|(id, h)| { let r = st.delete(&self.sh, &mut batch, &h); (id, r) }).collect();
+            (results, batch.commit()?)
+        };
+        self.durable(ticket).await?;
+        Ok(results)
+    }
+
+    pub async fn change_visibility(&self, q: &Queue, handle: &str, timeout: i64) -> SqsResult<()> {
+        self.change_visibility_batch(q, vec![(String::new(), handle.to_string(), timeout)]).await?.remove(0).1
+    }
+
+    pub async fn change_visibility_batch(
+        &self,
+        q: &Queue,
+        entries: Vec<(String, String, i64)>,
+    ) -> SqsResult<Vec<(String, SqsResult<()>)>> {
+        let mut batch = self.sh.store.batch();
+        let mut wake = false;
+        let (results, ticket) = {
+            let mut st = q.state.lock();
+            st.check_live()?;
+            let results: Vec<_> = entries
+                .into_iter()
+                .map(|(id, h, t)| {
+                    let r = st.change_visibility(&self.sh, &mut batch, &h, t).map(|now_visible| wake |= now_visible);
+                    (id, r)
+                })
+                .collect();
+            (results, batch.commit()?)
+        };
+        if wake {
+            q.notify.notify_waiters();
+        }
+        self.durable(ticket).await?;
+        Ok(results)
+    }
+
+    pub async fn purge(&self, q: &Queue) -> SqsResult<()> {
+        let mut batch = self.sh.store.batch();
+        let ticket = {
+            let mut st = q.state.lock();
+            let n = st.purge(&self.sh, &mut batch)?;
+            tracing::info!(queue = %q.name, messages = n, "queue purged");
+            batch.commit()?
+        };
+        self.durable(ticket).await
+    }
+}
+
+fn validate_receive(req: &ReceiveRequest) -> SqsResult<()> {
+    let check = |name: &str, v: Option<i64>, lo: i64, hi: i64, why: &str| match v {
+        Some(v) if !(lo..=hi).contains(&v) => Err(SqsError::InvalidParameterValue(format!(
+            "Value {v} for parameter {name} is invalid. Reason: {why}"
+        ))),
+        _ => Ok(()),
+    };
+    check("MaxNumberOfMessages", req.max_messages, 1, 10, "Must be between 1 and 10, if provided.")?;
+    check("VisibilityTimeout", req.visibility_secs, 0, 43_200, "Must be between 0 and 43200, if provided.")?;
+    check("WaitTimeSeconds", req.wait_secs, 0, 20, "Must be >= 0 and <= 20, if provided.")?;
+    if let Some(id) = &req.attempt_id {
+        if id.is_empty() || id.len() > 128 || !id.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(SqsError::InvalidParameterValue(format!(
+                "Value {id} for parameter ReceiveRequestAttemptId is invalid."
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

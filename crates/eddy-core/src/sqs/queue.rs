@@ -1,0 +1,581 @@
+//! One queue: its configuration, hot index and the message operations that
+//! run under its lock. Every change is written to the store inside the lock
+//! (so the store sees changes in the order the index does); callers wait for
+//! durability after releasing it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+
+use super::attributes::QueueConfig;
+use super::error::{invalid_param, SqsError, SqsResult};
+use super::index::{Index, Meta};
+use super::message::{self, Attributes};
+use super::receipt::Receipt;
+use super::records::{self, DedupRecord, MessageRecord, MessageState, QueueRecord};
+use super::Shared;
+use crate::clock::Millis;
+use eddy_store::{Ticket, WriteBatch};
+
+/// How long FIFO deduplication ids and receive attempt ids are remembered.
+pub const DEDUP_WINDOW_MS: Millis = 5 * 60 * 1000;
+
+pub struct Queue {
+    pub id: u64,
+    pub account: String,
+    pub region: String,
+    pub name: String,
+    pub arn: String,
+    pub(crate) state: Mutex<QueueState>,
+    /// Woken whenever a message may have become receivable.
+    pub(crate) notify: Notify,
+}
+
+pub(crate) struct QueueState {
+    pub record: QueueRecord,
+    pub config: QueueConfig,
+    pub deleted: bool,
+    pub index: Index,
+    pub dedup: HashMap<String, DedupRecord>,
+    pub attempts: HashMap<String, Attempt>,
+    pub last_purge_ms: Option<Millis>,
+}
+
+pub(crate) struct Attempt {
+    expires_ms: Millis,
+    receipts: Vec<Receipt>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SendRequest {
+    pub body: String,
+    pub delay_secs: Option<i64>,
+    pub attributes: Attributes,
+    pub system_attributes: Attributes,
+    pub dedup_id: Option<String>,
+    pub group_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub message_id: String,
+    pub md5_body: String,
+    pub md5_attributes: Option<String>,
+    pub md5_system_attributes: Option<String>,
+    pub sequence_number: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ReceiveRequest {
+    pub max_messages: Option<i64>,
+    pub visibility_secs: Option<i64>,
+    pub wait_secs: Option<i64>,
+    /// System attributes asked for (`MessageSystemAttributeNames` and the
+    /// older `AttributeNames`).
+    pub system_attribute_names: Vec<String>,
+    /// User attributes asked for (`MessageAttributeNames`).
+    pub attribute_names: Vec<String>,
+    pub attempt_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub message_id: String,
+    pub receipt_handle: String,
+    pub body: String,
+    pub md5_body: String,
+    pub system_attributes: BTreeMap<String, String>,
+    pub attributes: Attributes,
+    pub md5_attributes: Option<String>,
+}
+
+/// A message leaving this queue for its dead-letter queue; the DLQ's index
+/// takes it after the source lock is released.
+pub(crate) struct DlqMove {
+    pub dlq: Arc<Queue>,
+    pub seq: u64,
+    pub meta: Meta,
+}
+
+pub(crate) struct ReceiveOutcome {
+    pub messages: Vec<Received>,
+    pub moved: Vec<DlqMove>,
+    pub ticket: Ticket,
+}
+
+/// The DLQ of a queue being received from, resolved before taking its lock.
+pub(crate) struct DlqTarget {
+    pub queue: Arc<Queue>,
+    pub max_receive_count: u32,
+    pub retention_ms: Millis,
+    pub fifo: bool,
+}
+
+impl Queue {
+    pub(crate) fn new(record: QueueRecord, arn: String) -> Queue {
+        let config = QueueConfig::from_attributes(&record.attributes);
+        Queue {
+            id: record.id,
+            account: record.account.clone(),
+            region: record.region.clone(),
+            name: record.name.clone(),
+            arn,
+            state: Mutex::new(QueueState {
+                index: Index::new(config.fifo),
+                config,
+                record,
+                deleted: false,
+                dedup: HashMap::new(),
+                attempts: HashMap::new(),
+                last_purge_ms: None,
+            }),
+            notify: Notify::new(),
+        }
+    }
+
+    pub fn is_fifo(&self) -> bool {
+        self.name.ends_with(".fifo")
+    }
+
+    pub(crate) fn config(&self) -> QueueConfig {
+        self.state.lock().config.clone()
+    }
+}
+
+impl QueueState {
+    pub(crate) fn check_live(&self) -> SqsResult<()> {
+        if self.deleted {
+            Err(SqsError::QueueDoesNotExist)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Validates one send and stages it in `batch`. FIFO duplicates inside the
+    /// window return the original message id and stage nothing.
+    pub(crate) fn send(&mut self, sh: &Shared, batch: &mut WriteBatch, req: SendRequest, sender: &str) -> SqsResult<Sent> {
+        self.check_live()?;
+        message::validate_body(&req.body)?;
+        message::validate_attributes(&req.attributes)?;
+        message::validate_system_attributes(&req.system_attributes)?;
+        let size = message::message_size(&req.body, &req.attributes);
+        if size > self.config.max_message_size {
+            return Err(invalid_param(format!(
+                "One or more parameters are invalid. Reason: Message must be shorter than {} bytes.",
+                self.config.max_message_size
+            )));
+        }
+        let delay = self.delay_for(&req)?;
+        let now = sh.clock.now_ms();
+        let mut sent = Sent {
+            message_id: String::new(),
+            md5_body: message::md5_hex(req.body.as_bytes()),
+            md5_attributes: message::md5_of_attributes(&req.attributes),
+            md5_system_attributes: message::md5_of_attributes(&req.system_attributes),
+            sequence_number: None,
+        };
+        let dedup = self.fifo_checks(&req)?;
+        if let Some((key, _)) = &dedup {
+            if let Some(d) = self.dedup.get(key).filter(|d| d.expires_ms > now) {
+                tracing::debug!(queue = %self.record.name, dedup_key = %key, message_id = %d.message_id,
+                    "FIFO send deduplicated: same deduplication id within 5 minutes, not enqueued");
+                sent.message_id = d.message_id.clone();
+                sent.sequence_number = Some(d.sequence_number.clone());
+                return Ok(sent);
+            }
+        }
+        let seq = sh.next_seq();
+        sent.message_id = uuid::Uuid::new_v4().to_string();
+        if self.config.fifo {
+            sent.sequence_number = Some(sequence_number(seq));
+        }
+        let group = req.group_id.clone();
+        let record = MessageRecord {
+            message_id: sent.message_id.clone(),
+            body: req.body,
+            attributes: req.attributes,
+            system_attributes: req.system_attributes,
+            sender_id: sender.to_string(),
+            sent_ms: now,
+            group_id: req.group_id,
+            // Content-based deduplication ids are reported as the body hash.
+            dedup_id: dedup.as_ref().map(|(_, id)| id.clone()),
+            dlq_source_arn: None,
+        };
+        let meta = Meta {
+            visible_at: now + delay * 1000,
+            receive_count: 0,
+            first_receive: 0,
+            expires_at: now + self.config.retention_secs * 1000,
+            group: group.map(Arc::from),
+        };
+        if let Some((key, _)) = dedup {
+            let d = DedupRecord {
+                expires_ms: now + DEDUP_WINDOW_MS,
+                message_id: sent.message_id.clone(),
+                sequence_number: sequence_number(seq),
+            };
+            batch.put(&sh.dedup, records::dedup_key(self.record.id, &key), json(&d));
+            self.dedup.insert(key, d);
+        }
+        self.stage_new(sh, batch, seq, &record, meta);
+        Ok(sent)
+    }
+
+    fn delay_for(&self, req: &SendRequest) -> SqsResult<u64> {
+        match req.delay_secs {
+            None => Ok(self.config.delay_secs),
+            Some(_) if self.config.fifo => Err(invalid_param(format!(
+                "Value {} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.",
+                req.delay_secs.unwrap_or(0)
+            ))),
+            Some(d) if (0..=900).contains(&d) => Ok(d as u64),
+            Some(d) => Err(invalid_param(format!(
+                "Value {d} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900."
+            ))),
+        }
+    }
+
+    /// FIFO parameter rules; for FIFO queues returns the deduplication key
+    /// (scoped by group when DeduplicationScope is messageGroup) and id.
+    fn fifo_checks(&self, req: &SendRequest) -> SqsResult<Option<(String, String)>> {
+        for (name, v) in [("MessageGroupId", &req.group_id), ("MessageDeduplicationId", &req.dedup_id)] {
+            if let Some(v) = v {
+                if v.is_empty() || v.len() > 128 || !v.chars().all(|c| c.is_ascii_graphic()) {
+                    return Err(invalid_param(format!(
+                        "Value {v} for parameter {name} is invalid. Reason: {name} can only include alphanumeric and punctuation characters. 1 to 128 in length."
+                    )));
+                }
+            }
+        }
+        if !self.config.fifo {
+            if req.dedup_id.is_some() {
+                return Err(invalid_param(
+                    "Value for parameter MessageDeduplicationId is invalid. Reason: The request includes a parameter that is not valid for this queue type.",
+                ));
+            }
+            return Ok(None);
+        }
+        let group = req.group_id.as_ref().ok_or_else(|| SqsError::MissingParameter("MessageGroupId".into()))?;
+        let id = match &req.dedup_id {
+            Some(id) => id.clone(),
+            None if self.config.content_dedup => hex::encode(Sha256::digest(req.body.as_bytes())),
+            None => {
+                return Err(invalid_param(
+                    "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly",
+                ))
+            }
+        };
+        let key = if self.config.dedup_per_group { format!("{group}\u{0}{id}") } else { id.clone() };
+        Ok(Some((key, id)))
+    }
+
+    pub(crate) fn stage_new(&mut self, sh: &Shared, batch: &mut WriteBatch, seq: u64, record: &MessageRecord, meta: Meta) {
+        let key = records::message_key(self.record.id, seq);
+        batch.put(&sh.messages, key.clone(), json(record));
+        batch.put(&sh.msg_state, key, state_of(&meta).encode());
+        self.index.insert(seq, meta);
+    }
+
+    pub(crate) fn stage_delete(&mut self, sh: &Shared, batch: &mut WriteBatch, seq: u64) -> Option<Meta> {
+        let meta = self.index.remove(seq)?;
+        let key = records::message_key(self.record.id, seq);
+        batch.delete(&sh.messages, key.clone());
+        batch.delete(&sh.msg_state, key);
+        Some(meta)
+    }
+
+    fn stage_state(&self, sh: &Shared, batch: &mut WriteBatch, seq: u64) {
+        if let Some(meta) = self.index.get(seq) {
+            batch.put(&sh.msg_state, records::message_key(self.record.id, seq), state_of(meta).encode());
+        }
+    }
+
+    /// Drops messages whose retention period has passed.
+    pub(crate) fn expire(&mut self, sh: &Shared, batch: &mut WriteBatch, now: Millis) -> usize {
+        let expired = self.index.expired(now);
+        for seq in &expired {
+            self.stage_delete(sh, batch, *seq);
+        }
+        if !expired.is_empty() {
+            tracing::info!(queue = %self.record.name, count = expired.len(),
+                "messages deleted: MessageRetentionPeriod elapsed before anyone deleted them");
+        }
+        self.dedup.retain(|_, d| d.expires_ms > now);
+        self.attempts.retain(|_, a| a.expires_ms > now);
+        expired.len()
+    }
+
+    /// One receive pass: picks deliverable messages, moves those past the
+    /// redrive limit to the DLQ, and marks the rest in flight.
+    pub(crate) fn receive(
+        &mut self,
+        sh: &Shared,
+        queue_arn: &str,
+        req: &ReceiveRequest,
+        dlq: Option<&DlqTarget>,
+    ) -> SqsResult<ReceiveOutcome> {
+        self.check_live()?;
+        let now = sh.clock.now_ms();
+        let mut batch = sh.store.batch();
+        self.expire(sh, &mut batch, now);
+        let max = req.max_messages.unwrap_or(1) as usize;
+        let visibility = req.visibility_secs.map(|v| v as u64).unwrap_or(self.config.visibility_secs);
+        if let Some(again) = self.retry_attempt(sh, req, now)? {
+            return Ok(ReceiveOutcome { messages: again, moved: Vec::new(), ticket: batch.commit()? });
+        }
+        let mut messages = Vec::new();
+        let mut moved = Vec::new();
+        // Messages moved to the DLQ free their slot; look again until full.
+        loop {
+            let want = max - messages.len();
+            let ready = if self.config.fifo { self.index.ready_fifo(now, want) } else { self.index.ready_standard(now, want) };
+            if ready.is_empty() {
+                break;
+            }
+            let mut moved_any = false;
+            for seq in ready {
+                let count = self.index.get(seq).map_or(0, |m| m.receive_count);
+                match dlq {
+                    Some(d) if count >= d.max_receive_count => {
+                        if let Some(m) = self.move_to_dlq(sh, &mut batch, seq, queue_arn, d, now)? {
+                            moved.push(m);
+                            moved_any = true;
+                        }
+                    }
+                    _ => {
+                        if let Some(r) = self.deliver(sh, &mut batch, seq, visibility, req, now)? {
+                            messages.push(r);
+                        }
+                    }
+                }
+            }
+            if !moved_any || messages.len() >= max {
+                break;
+            }
+        }
+        if let (Some(id), true, false) = (&req.attempt_id, self.config.fifo, messages.is_empty()) {
+            let receipts = messages.iter().filter_map(|m| Receipt::decode(&m.receipt_handle)).collect();
+            self.attempts.insert(id.clone(), Attempt { expires_ms: now + DEDUP_WINDOW_MS, receipts });
+        }
+        Ok(ReceiveOutcome { messages, moved, ticket: batch.commit()? })
+    }
+
+    /// A FIFO receive retried with the same ReceiveRequestAttemptId gets the
+    /// same messages and handles, as long as none was deleted or changed.
+    fn retry_attempt(&mut self, sh: &Shared, req: &ReceiveRequest, now: Millis) -> SqsResult<Option<Vec<Received>>> {
+        let Some(attempt) = req.attempt_id.as_ref().and_then(|id| self.attempts.get(id)) else {
+            return Ok(None);
+        };
+        if attempt.expires_ms <= now {
+            return Ok(None);
+        }
+        let unchanged = attempt.receipts.iter().all(|r| {
+            self.index.get(r.seq).is_some_and(|m| m.receive_count == r.receive_count && m.visible_at > now)
+        });
+        if !unchanged {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        for r in attempt.receipts.clone() {
+            let meta = self.index.get(r.seq).cloned().ok_or_else(|| SqsError::Internal("attempt".into()))?;
+            out.extend(self.render(sh, r.seq, &meta, req)?);
+        }
+        Ok(Some(out))
+    }
+
+    fn deliver(
+        &mut self,
+        sh: &Shared,
+        batch: &mut WriteBatch,
+        seq: u64,
+        visibility: u64,
+        req: &ReceiveRequest,
+        now: Millis,
+    ) -> SqsResult<Option<Received>> {
+        let Some(meta) = self
+            .index
+            .update(seq, |m| {
+                m.receive_count += 1;
+                if m.first_receive == 0 {
+                    m.first_receive = now;
+                }
+                m.visible_at = now + visibility * 1000;
+            })
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        self.stage_state(sh, batch, seq);
+        self.render(sh, seq, &meta, req)
+    }
+
+    /// Builds the received message from its stored record.
+    fn render(&self, sh: &Shared, seq: u64, meta: &Meta, req: &ReceiveRequest) -> SqsResult<Option<Received>> {
+        let Some(record) = load_record(sh, self.record.id, seq)? else {
+            return Ok(None);
+        };
+        let receipt = Receipt { queue: self.record.id, seq, receive_count: meta.receive_count };
+        let attributes = message::select_attributes(&record.attributes, &req.attribute_names);
+        Ok(Some(Received {
+            message_id: record.message_id.clone(),
+            receipt_handle: receipt.encode(),
+            md5_body: message::md5_hex(record.body.as_bytes()),
+            md5_attributes: message::md5_of_attributes(&attributes),
+            attributes,
+            system_attributes: system_attributes(&record, meta, seq, self.config.fifo, &req.system_attribute_names),
+            body: record.body,
+        }))
+    }
+
+    fn move_to_dlq(
+        &mut self,
+        sh: &Shared,
+        batch: &mut WriteBatch,
+        seq: u64,
+        source_arn: &str,
+        dlq: &DlqTarget,
+        now: Millis,
+    ) -> SqsResult<Option<DlqMove>> {
+        let Some(mut record) = load_record(sh, self.record.id, seq)? else {
+            return Ok(None);
+        };
+        let Some(old) = self.stage_delete(sh, batch, seq) else { return Ok(None) };
+        record.dlq_source_arn = Some(source_arn.to_string());
+        // Standard DLQs keep the original enqueue time for retention; FIFO
+        // DLQs restart it (SQS developer guide, dead-letter queues).
+        let expires_at = if dlq.fifo { now + dlq.retention_ms } else { record.sent_ms + dlq.retention_ms };
+        let meta = Meta { visible_at: now, receive_count: 0, first_receive: 0, expires_at, group: old.group };
+        let new_seq = sh.next_seq();
+        let key = records::message_key(dlq.queue.id, new_seq);
+        batch.put(&sh.messages, key.clone(), json(&record));
+        batch.put(&sh.msg_state, key, state_of(&meta).encode());
+        tracing::info!(queue = %self.record.name, dlq = %dlq.queue.name, message_id = %record.message_id,
+            receive_count = old.receive_count, max_receive_count = dlq.max_receive_count,
+            "message moved to dead-letter queue: received maxReceiveCount times without being deleted");
+        Ok(Some(DlqMove { dlq: dlq.queue.clone(), seq: new_seq, meta }))
+    }
+
+    pub(crate) fn delete(&mut self, sh: &Shared, batch: &mut WriteBatch, handle: &str) -> SqsResult<()> {
+        self.check_live()?;
+        let r = self.receipt(handle)?;
+        match self.index.get(r.seq) {
+            None => Ok(()), // Already gone: deleting twice succeeds, as on AWS.
+            Some(m) if m.receive_count != r.receive_count => {
+                tracing::info!(queue = %self.record.name,
+                    "DeleteMessage with an outdated receipt handle: the message was received again since, so it is not deleted (AWS requires the most recent handle)");
+                Ok(())
+            }
+            Some(_) => {
+                self.stage_delete(sh, batch, r.seq);
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn change_visibility(
+        &mut self,
+        sh: &Shared,
+        batch: &mut WriteBatch,
+        handle: &str,
+        timeout: i64,
+    ) -> SqsResult<bool> {
+        self.check_live()?;
+        let r = self.receipt(handle)?;
+        if !(0..=43_200).contains(&timeout) {
+            return Err(invalid_param(format!(
+                "Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200, if provided."
+            )));
+        }
+        let now = sh.clock.now_ms();
+        let gone = || SqsError::InvalidParameterValue(format!(
+            "Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change."
+        ));
+        let meta = self.index.get(r.seq).ok_or_else(gone)?;
+        if meta.receive_count != r.receive_count {
+            return Err(gone());
+        }
+        if meta.visible_at <= now {
+            return Err(SqsError::MessageNotInflight(handle.to_string()));
+        }
+        self.index.update(r.seq, |m| m.visible_at = now + timeout as u64 * 1000);
+        self.stage_state(sh, batch, r.seq);
+        Ok(timeout == 0)
+    }
+
+    fn receipt(&self, handle: &str) -> SqsResult<Receipt> {
+        match Receipt::decode(handle) {
+            Some(r) if r.queue == self.record.id => Ok(r),
+            _ => Err(SqsError::ReceiptHandleIsInvalid(handle.to_string())),
+        }
+    }
+
+    pub(crate) fn purge(&mut self, sh: &Shared, batch: &mut WriteBatch) -> SqsResult<usize> {
+        self.check_live()?;
+        let now = sh.clock.now_ms();
+        if let Some(last) = self.last_purge_ms.filter(|l| now < l + 60_000) {
+            let _ = last;
+            return Err(SqsError::PurgeQueueInProgress(self.record.name.clone()));
+        }
+        self.last_purge_ms = Some(now);
+        let seqs = self.index.clear();
+        for seq in &seqs {
+            let key = records::message_key(self.record.id, *seq);
+            batch.delete(&sh.messages, key.clone());
+            batch.delete(&sh.msg_state, key);
+        }
+        self.attempts.clear();
+        Ok(seqs.len())
+    }
+}
+
+pub(crate) fn load_record(sh: &Shared, queue: u64, seq: u64) -> SqsResult<Option<MessageRecord>> {
+    let Some(bytes) = sh.messages.get(&records::message_key(queue, seq))? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| SqsError::Internal(format!("corrupt message record: {e}")))
+}
+
+pub(crate) fn state_of(m: &Meta) -> MessageState {
+    MessageState {
+        visible_at: m.visible_at,
+        receive_count: m.receive_count,
+        first_receive: m.first_receive,
+        expires_at: m.expires_at,
+        group: m.group.as_deref().map(String::from),
+    }
+}
+
+pub(crate) fn json<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("records serialize")
+}
+
+/// FIFO sequence numbers: the global sequence, as AWS's 20-digit decimal.
+pub fn sequence_number(seq: u64) -> String {
+    format!("{seq:020}")
+}
+
+/// The system attributes a receive asked for (gotchas.md #1: none unless asked).
+fn system_attributes(r: &MessageRecord, m: &Meta, seq: u64, fifo: bool, wanted: &[String]) -> BTreeMap<String, String> {
+    let all = wanted.iter().any(|w| w == "All");
+    let want = |n: &str| all || wanted.iter().any(|w| w == n);
+    let mut out = BTreeMap::new();
+    let mut put = |name: &str, v: Option<String>| {
+        if let (true, Some(v)) = (want(name), v) {
+            out.insert(name.to_string(), v);
+        }
+    };
+    put("SenderId", Some(r.sender_id.clone()));
+    put("SentTimestamp", Some(r.sent_ms.to_string()));
+    put("ApproximateReceiveCount", Some(m.receive_count.to_string()));
+    put("ApproximateFirstReceiveTimestamp", Some(m.first_receive.to_string()));
+    put("SequenceNumber", fifo.then(|| sequence_number(seq)));
+    put("MessageDeduplicationId", r.dedup_id.clone());
+    put("MessageGroupId", r.group_id.clone());
+    put("AWSTraceHeader", r.system_attributes.get("AWSTraceHeader").and_then(|v| v.string.clone()));
+    put("DeadLetterQueueSourceArn", r.dlq_source_arn.clone());
+    out
+}

@@ -1,0 +1,194 @@
+//! Queue core tests on a manual clock: nothing here sleeps.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::*;
+use crate::clock::ManualClock;
+
+const T0: u64 = 1_700_000_000_000;
+
+fn caller() -> Caller {
+    Caller { account: "000000000000".into(), region: "us-east-1".into(), access_key: "test".into() }
+}
+
+fn setup() -> (Arc<Sqs>, ManualClock) {
+    let clock = ManualClock::new(T0);
+    let sqs = Sqs::open(eddy_store::Store::temporary().unwrap(), Arc::new(clock.clone())).unwrap();
+    (sqs, clock)
+}
+
+fn attrs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn msg(body: &str) -> SendRequest {
+    SendRequest { body: body.into(), ..Default::default() }
+}
+
+fn fifo_msg(body: &str, group: &str) -> SendRequest {
+    SendRequest { body: body.into(), group_id: Some(group.into()), ..Default::default() }
+}
+
+async fn receive(sqs: &Sqs, q: &Arc<Queue>, max: i64) -> Vec<Received> {
+    let req = ReceiveRequest { max_messages: Some(max), wait_secs: Some(0), ..Default::default() };
+    sqs.receive(q, req).await.unwrap()
+}
+
+fn bodies(v: &[Received]) -> Vec<&str> {
+    v.iter().map(|m| m.body.as_str()).collect()
+}
+
+#[tokio::test]
+async fn visibility_timeout_hides_then_returns_message() {
+    let (sqs, clock) = setup();
+    let q = sqs.create_queue(&caller(), "q", attrs(&[("VisibilityTimeout", "10")]), BTreeMap::new()).await.unwrap();
+    let sent = sqs.send(&q, &caller(), msg("hello world")).await.unwrap();
+    assert_eq!(sent.md5_body, "5eb63bbbe01eeed093cb22bb8f5acdc3");
+    let first = receive(&sqs, &q, 10).await;
+    assert_eq!(bodies(&first), ["hello world"]);
+    assert!(receive(&sqs, &q, 10).await.is_empty());
+    clock.advance_secs(9);
+    assert!(receive(&sqs, &q, 10).await.is_empty());
+    clock.advance_secs(1);
+    let again = receive(&sqs, &q, 10).await;
+    assert_eq!(again[0].message_id, sent.message_id);
+    assert_ne!(again[0].receipt_handle, first[0].receipt_handle);
+    // The first handle is outdated: deleting with it leaves the message.
+    sqs.delete_message(&q, &first[0].receipt_handle).await.unwrap();
+    sqs.delete_message(&q, &again[0].receipt_handle).await.unwrap();
+    clock.advance_secs(60);
+    assert!(receive(&sqs, &q, 10).await.is_empty());
+}
+
+#[tokio::test]
+async fn change_visibility_to_zero_and_not_inflight() {
+    let (sqs, _clock) = setup();
+    let q = sqs.create_queue(&caller(), "q", BTreeMap::new(), BTreeMap::new()).await.unwrap();
+    sqs.send(&q, &caller(), msg("a")).await.unwrap();
+    let got = receive(&sqs, &q, 1).await;
+    sqs.change_visibility(&q, &got[0].receipt_handle, 0).await.unwrap();
+    let again = receive(&sqs, &q, 1).await;
+    assert_eq!(bodies(&again), ["a"]);
+    sqs.change_visibility(&q, &again[0].receipt_handle, 0).await.unwrap();
+    let err = sqs.change_visibility(&q, &again[0].receipt_handle, 5).await.unwrap_err();
+    assert!(matches!(err, SqsError::MessageNotInflight(_)), "{err:?}");
+    let err = sqs.delete_message(&q, "garbage").await.unwrap_err();
+    assert!(matches!(err, SqsError::ReceiptHandleIsInvalid(_)));
+}
+
+#[tokio::test]
+async fn delays_and_retention() {
+    let (sqs, clock) = setup();
+    let q = sqs
+        .create_queue(&caller(), "q", attrs(&[("DelaySeconds", "5"), ("MessageRetentionPeriod", "60")]), BTreeMap::new())
+        .await
+        .unwrap();
+    sqs.send(&q, &caller(), msg("queue-delay")).await.unwrap();
+    sqs.send(&q, &caller(), SendRequest { delay_secs: Some(0), ..msg("no-delay") }).await.unwrap();
+    assert_eq!(bodies(&receive(&sqs, &q, 10).await), ["no-delay"]);
+    let counts = sqs.get_attributes(&q, &["All".into()]).unwrap();
+    assert_eq!(counts["ApproximateNumberOfMessagesDelayed"], "1");
+    assert_eq!(counts["ApproximateNumberOfMessagesNotVisible"], "1");
+    clock.advance_secs(5);
+    assert_eq!(bodies(&receive(&sqs, &q, 10).await), ["queue-delay"]);
+    clock.advance_secs(60);
+    sqs.sweep_once().await.unwrap();
+    let counts = sqs.get_attributes(&q, &["All".into()]).unwrap();
+    assert_eq!(counts["ApproximateNumberOfMessages"], "0");
+    assert_eq!(counts["ApproximateNumberOfMessagesNotVisible"], "0");
+}
+
+#[tokio::test]
+async fn fifo_order_groups_and_dedup_window() {
+    let (sqs, clock) = setup();
+    let q = sqs
+        .create_queue(&caller(), "f.fifo", attrs(&[("FifoQueue", "true"), ("ContentBasedDeduplication", "true")]), BTreeMap::new())
+        .await
+        .unwrap();
+    let a1 = sqs.send(&q, &caller(), fifo_msg("a1", "A")).await.unwrap();
+    sqs.send(&q, &caller(), fifo_msg("a2", "A")).await.unwrap();
+    sqs.send(&q, &caller(), fifo_msg("b1", "B")).await.unwrap();
+    let dup = sqs.send(&q, &caller(), fifo_msg("a1", "A")).await.unwrap();
+    assert_eq!(dup.message_id, a1.message_id);
+    let first = receive(&sqs, &q, 1).await;
+    assert_eq!(bodies(&first), ["a1"]);
+    // Group A is blocked while a1 is in flight; B is not.
+    assert_eq!(bodies(&receive(&sqs, &q, 10).await), ["b1"]);
+    sqs.delete_message(&q, &first[0].receipt_handle).await.unwrap();
+    assert_eq!(bodies(&receive(&sqs, &q, 10).await), ["a2"]);
+    // Deleted, yet still deduplicated inside the 5-minute window.
+    assert_eq!(sqs.send(&q, &caller(), fifo_msg("a1", "A")).await.unwrap().message_id, a1.message_id);
+    clock.advance_secs(301);
+    assert_ne!(sqs.send(&q, &caller(), fifo_msg("a1", "A")).await.unwrap().message_id, a1.message_id);
+    let err = sqs.send(&q, &caller(), msg("no group")).await.unwrap_err();
+    assert_eq!(err, SqsError::MissingParameter("MessageGroupId".into()));
+}
+
+#[tokio::test]
+async fn dlq_redrive_after_max_receives() {
+    let (sqs, _clock) = setup();
+    let dlq = sqs.create_queue(&caller(), "dlq", BTreeMap::new(), BTreeMap::new()).await.unwrap();
+    let policy = format!(r#"{{"deadLetterTargetArn":"{}","maxReceiveCount":2}}"#, dlq.arn);
+    let q = sqs
+        .create_queue(&caller(), "src", attrs(&[("RedrivePolicy", &policy), ("VisibilityTimeout", "0")]), BTreeMap::new())
+        .await
+        .unwrap();
+    let sent = sqs.send(&q, &caller(), msg("poison")).await.unwrap();
+    assert_eq!(receive(&sqs, &q, 1).await.len(), 1);
+    assert_eq!(receive(&sqs, &q, 1).await.len(), 1);
+    assert!(receive(&sqs, &q, 1).await.is_empty());
+    let req = ReceiveRequest { wait_secs: Some(0), system_attribute_names: vec!["All".into()], ..Default::default() };
+    let moved = sqs.receive(&dlq, req).await.unwrap();
+    assert_eq!(moved[0].message_id, sent.message_id);
+    assert_eq!(moved[0].system_attributes["DeadLetterQueueSourceArn"], q.arn);
+    assert_eq!(sqs.dead_letter_sources(&dlq).len(), 1);
+    // A denyAll RedriveAllowPolicy refuses new sources.
+    sqs.set_attributes(&dlq, attrs(&[("RedriveAllowPolicy", r#"{"redrivePermission":"denyAll"}"#)])).await.unwrap();
+    let err = sqs.create_queue(&caller(), "src2", attrs(&[("RedrivePolicy", &policy)]), BTreeMap::new()).await;
+    assert!(matches!(err, Err(SqsError::InvalidParameterValue(_))));
+}
+
+#[tokio::test]
+async fn system_attributes_only_when_asked() {
+    let (sqs, _clock) = setup();
+    let q = sqs.create_queue(&caller(), "q", BTreeMap::new(), BTreeMap::new()).await.unwrap();
+    let mut sys = Attributes::new();
+    sys.insert("AWSTraceHeader".into(), AttributeValue { data_type: "String".into(), string: Some("Root=1-abc".into()), binary: None });
+    let sent = sqs.send(&q, &caller(), SendRequest { system_attributes: sys, ..msg("x") }).await.unwrap();
+    assert!(sent.md5_system_attributes.is_some());
+    let got = receive(&sqs, &q, 1).await;
+    assert!(got[0].system_attributes.is_empty());
+    sqs.change_visibility(&q, &got[0].receipt_handle, 0).await.unwrap();
+    let req = ReceiveRequest { wait_secs: Some(0), system_attribute_names: vec!["AWSTraceHeader".into()], ..Default::default() };
+    let got = sqs.receive(&q, req).await.unwrap();
+    assert_eq!(got[0].system_attributes.keys().collect::<Vec<_>>(), ["AWSTraceHeader"]);
+}
+
+#[tokio::test]
+async fn state_survives_reopen() {
+    let dir = std::env::temp_dir().join(format!("eddy-core-test-{}", uuid::Uuid::new_v4()));
+    let clock = ManualClock::new(T0);
+    let handle;
+    {
+        let store = eddy_store::Store::open(&dir, eddy_store::Durability::Fsync).unwrap();
+        let sqs = Sqs::open(store, Arc::new(clock.clone())).unwrap();
+        let q = sqs.create_queue(&caller(), "keep", attrs(&[("VisibilityTimeout", "100")]), attrs(&[("team", "x")])).await.unwrap();
+        sqs.send(&q, &caller(), msg("one")).await.unwrap();
+        sqs.send(&q, &caller(), msg("two")).await.unwrap();
+        let got = receive(&sqs, &q, 1).await;
+        handle = got[0].receipt_handle.clone();
+    }
+    let store = eddy_store::Store::open(&dir, eddy_store::Durability::Fsync).unwrap();
+    let sqs = Sqs::open(store, Arc::new(clock.clone())).unwrap();
+    let q = sqs.lookup(&QueueName { account: "000000000000".into(), region: "us-east-1".into(), name: "keep".into() }).unwrap();
+    assert_eq!(sqs.tags(&q).unwrap()["team"], "x");
+    let a = sqs.get_attributes(&q, &["All".into()]).unwrap();
+    assert_eq!((a["ApproximateNumberOfMessages"].as_str(), a["ApproximateNumberOfMessagesNotVisible"].as_str()), ("1", "1"));
+    sqs.delete_message(&q, &handle).await.unwrap();
+    assert_eq!(bodies(&receive(&sqs, &q, 10).await).len(), 1);
+    clock.advance_secs(200);
+    assert_eq!(receive(&sqs, &q, 10).await.len(), 1);
+    drop(sqs);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,164 @@
+//! HTTP plumbing: an endpoint, and a connection that speaks awsJson1_0.
+//!
+//! Every worker owns its own [`Conn`] (its own hyper pool, capped at one idle
+//! connection) and issues one request at a time, so N workers hold exactly N
+//! keep-alive connections, which is what "--connections N" promises.
+
+use anyhow::{anyhow, bail, Context, Result};
+use bytes::Bytes;
+use http::{header, HeaderValue, Method, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+use serde::{de::DeserializeOwned, Serialize};
+
+/// SigV4-shaped but unsigned: eddy (like most emulators) reads the credential
+/// scope and ignores the signature, and computing a real one would make the
+/// client, not the server, the bottleneck.
+const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 \
+    Credential=test/20240101/us-east-1/sqs/aws4_request, \
+    SignedHeaders=host;x-amz-date, Signature=0000";
+const AMZ_DATE: &str = "20240101T000000Z";
+const AMZ_JSON: &str = "application/x-amz-json-1.0";
+pub const HEALTH_PATH: &str = "/_eddy/health";
+
+/// Base URL of the server under test (`http://host:port`).
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    root: Uri,
+    health: Uri,
+    authority: String,
+}
+
+impl Endpoint {
+    pub fn parse(url: &str) -> Result<Self> {
+        let uri: Uri = url
+            .parse()
+            .with_context(|| format!("bad endpoint URL {url:?}"))?;
+        if uri.scheme_str() != Some("http") {
+            bail!("endpoint {url:?}: only http:// is supported (the bench has no TLS client)");
+        }
+        let authority = uri
+            .authority()
+            .ok_or_else(|| anyhow!("endpoint {url:?} has no host"))?
+            .to_string();
+        Ok(Self {
+            root: format!("http://{authority}/").parse()?,
+            health: format!("http://{authority}{HEALTH_PATH}").parse()?,
+            authority,
+        })
+    }
+
+    /// `host:port`, for raw-socket probes.
+    pub fn authority(&self) -> &str {
+        &self.authority
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "http://{}", self.authority)
+    }
+}
+
+/// One keep-alive HTTP/1.1 connection to the endpoint.
+#[derive(Clone)]
+pub struct Conn {
+    client: Client<HttpConnector, Full<Bytes>>,
+    ep: Endpoint,
+}
+
+impl Conn {
+    pub fn new(ep: &Endpoint) -> Self {
+        let mut connector = HttpConnector::new();
+        // Requests are small and latency-bound: never let Nagle hold them back.
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(1)
+            .build(connector);
+        Self {
+            client,
+            ep: ep.clone(),
+        }
+    }
+
+    /// `GET /_eddy/health`; any 2xx is healthy.
+    pub async fn health(&self) -> Result<()> {
+        let req = Request::get(self.ep.health.clone()).body(Full::new(Bytes::new()))?;
+        let resp = self.client.request(req).await?;
+        let status = resp.status();
+        // Read the body to the end so the connection can be reused.
+        resp.into_body().collect().await?;
+        if !status.is_success() {
+            bail!("GET {HEALTH_PATH}: HTTP {status}");
+        }
+        Ok(())
+    }
+
+    /// One awsJson1_0 call; `target` is the full `X-Amz-Target` value.
+    pub async fn call(&self, target: &'static str, body: Vec<u8>) -> Result<Bytes> {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(self.ep.root.clone())
+            .header("x-amz-target", HeaderValue::from_static(target))
+            .header(header::CONTENT_TYPE, HeaderValue::from_static(AMZ_JSON))
+            .header("x-amz-date", HeaderValue::from_static(AMZ_DATE))
+            .header(
+                header::AUTHORIZATION,
+                HeaderValue::from_static(AUTHORIZATION),
+            )
+            .body(Full::new(Bytes::from(body)))?;
+        let resp = self.client.request(req).await.map_err(|e| {
+            // hyper's Display hides the cause ("client error (Connect)").
+            anyhow!(
+                "{}: {e}: {:?}",
+                op_name(target),
+                std::error::Error::source(&e)
+            )
+        })?;
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await?.to_bytes();
+        if status != StatusCode::OK {
+            bail!("{}", describe_error(target, status, &bytes));
+        }
+        Ok(bytes)
+    }
+
+    /// A call with a serde request and response.
+    pub async fn json<Req, Resp>(&self, target: &'static str, req: &Req) -> Result<Resp>
+    where
+        Req: Serialize + ?Sized,
+        Resp: DeserializeOwned,
+    {
+        let bytes = self.call(target, serde_json::to_vec(req)?).await?;
+        serde_json::from_slice(&bytes)
+            .with_context(|| format!("{}: unexpected response body", op_name(target)))
+    }
+}
+
+fn op_name(target: &str) -> &str {
+    target.strip_prefix("AmazonSQS.").unwrap_or(target)
+}
+
+/// `SendMessage: HTTP 400 QueueDoesNotExist: The specified queue does not exist.`
+fn describe_error(target: &str, status: StatusCode, body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct AwsError {
+        #[serde(rename = "__type", default)]
+        kind: String,
+        #[serde(default, alias = "Message")]
+        message: String,
+    }
+    let op = op_name(target);
+    match serde_json::from_slice::<AwsError>(body) {
+        Ok(e) => {
+            // __type may be namespaced ("com.amazonaws.sqs#QueueDoesNotExist").
+            let kind = e.kind.rsplit('#').next().unwrap_or_default();
+            format!("{op}: HTTP {status} {kind}: {}", e.message)
+        }
+        Err(_) => {
+            let text = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+            format!("{op}: HTTP {status}: {text}")
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! `--spawn`: run this very binary as the server under test, to time its
+//! start-up and restart and read its memory from /proc.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use super::http::{Endpoint, HEALTH_PATH};
+
+/// Longest wait for a spawned server to answer before giving up.
+const START_LIMIT: Duration = Duration::from_secs(30);
+/// Pause between readiness probes: short next to the 10 ms start-up target,
+/// long enough not to steal the CPU the starting server needs.
+const PROBE_GAP: Duration = Duration::from_micros(200);
+
+/// A child `eddy serve` with its own port and temporary data directory.
+pub struct Spawned {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+    pub endpoint: Endpoint,
+}
+
+/// Resident memory of the server, from /proc/<pid>/status.
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    /// VmRSS: resident now.
+    pub rss: u64,
+    /// VmHWM: the peak resident size since start.
+    pub peak: u64,
+}
+
+impl Spawned {
+    /// Starts the server; returns it with the time from spawn to its first
+    /// successful `GET /_eddy/health`.
+    pub async fn start() -> Result<(Self, Duration)> {
+        let dir = std::env::temp_dir().join(format!("eddy-bench-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(dir.join("data"))?;
+        let port = free_port()?;
+        let endpoint = Endpoint::parse(&format!("http://127.0.0.1:{port}"))?;
+        let t0 = Instant::now();
+        let child = spawn(port, &dir)?;
+        let mut server = Self {
+            child,
+            port,
+            dir,
+            endpoint,
+        };
+        server.wait_healthy(t0).await?;
+        Ok((server, t0.elapsed()))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the server with SIGKILL (no chance to flush or clean up) and
+    /// starts it again on the same port and data. Returns when the new
+    /// process has been spawned; the caller decides what "serving" means.
+    pub fn kill_and_respawn(&mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        self.child = spawn(self.port, &self.dir)?;
+        Ok(())
+    }
+
+    pub fn memory(&self) -> Result<Memory> {
+        let path = format!("/proc/{}/status", self.pid());
+        let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+        let field = |name: &str| -> Result<u64> {
+            let line = status.lines().find(|l| l.starts_with(name));
+            let kib = line.and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok());
+            kib.map(|k| k * 1024)
+                .with_context(|| format!("no {name} in {path}"))
+        };
+        Ok(Memory {
+            rss: field("VmRSS:")?,
+            peak: field("VmHWM:")?,
+        })
+    }
+
+    /// Probes health on a blocking thread: tokio's timer is millisecond
+    /// grained, too coarse for a 10 ms budget.
+    async fn wait_healthy(&mut self, t0: Instant) -> Result<()> {
+        let authority = self.endpoint.authority().to_string();
+        let probe = tokio::task::spawn_blocking(move || loop {
+            if health_probe(&authority) {
+                return true;
+            }
+            if t0.elapsed() > START_LIMIT {
+                return false;
+            }
+            std::thread::sleep(PROBE_GAP);
+        });
+        if probe.await? {
+            return Ok(());
+        }
+        if let Some(status) = self.child.try_wait()? {
+            bail!("server exited with {status}; log: {}", self.log_tail());
+        }
+        bail!(
+            "server did not answer within {START_LIMIT:?}; log: {}",
+            self.log_tail()
+        )
+    }
+
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(5).collect();
+        tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Asks the OS for a free port. Another process could take it before the
+/// server binds, but on a quiet machine that race is theoretical.
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn spawn(port: u16, dir: &std::path::Path) -> Result<Child> {
+    let exe = std::env::current_exe().context("locating the eddy binary")?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))?;
+    Command::new(exe)
+        .arg("serve")
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("spawning eddy serve")
+}
+
+/// One `GET /_eddy/health` on a fresh connection; true on a 2xx status line.
+fn health_probe(authority: &str) -> bool {
+    let attempt = || -> std::io::Result<bool> {
+        let mut stream = TcpStream::connect(authority)?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let request =
+            format!("GET {HEALTH_PATH} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes())?;
+        // "HTTP/1.1 200" is all that matters.
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head)?;
+        Ok(head.starts_with(b"HTTP/1.") && head[9] == b'2')
+    };
+    attempt().unwrap_or(false)
+}

@@ -1,0 +1,286 @@
+"""Fixtures for the eddy SQS end-to-end suite.
+
+The suite runs twice (see scripts/test.sh): once with a current boto3 that
+speaks awsJson1_0 and once with botocore 1.31.80 that speaks awsQuery. The
+environment variable EDDY_EXPECT_PROTOCOL ("json" or "query") says which.
+
+Server: the session starts `$EDDY_BIN serve --listen 127.0.0.1:<port>
+--data-dir <tmp>` (EDDY_BIN defaults to <repo>/target/release/eddy) and waits
+for `GET /_eddy/health` to answer 200. With EDDY_ENDPOINT set, that endpoint
+is used instead and tests that need a restart are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+
+REPO = Path(__file__).resolve().parents[2]
+HEALTH_PATH = "/_eddy/health"
+START_TIMEOUT = 10.0
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes more than ~10 s (retention, big loads)")
+    config.addinivalue_line("markers", "restart: restarts the server (persistence)")
+
+
+# --------------------------------------------------------------------------- server
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class EddyServer:
+    """A locally spawned eddy that can be stopped, killed and restarted on the same data dir."""
+
+    can_restart = True
+
+    def __init__(self, binary: str, data_dir: Path, port: int, log_path: Path):
+        self.binary = binary
+        self.data_dir = data_dir
+        self.port = port
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        log = open(self.log_path, "ab")
+        log.write(f"\n===== start #{self.starts} =====\n".encode())
+        log.flush()
+        self.proc = subprocess.Popen(
+            [
+                self.binary,
+                "serve",
+                "--listen",
+                f"127.0.0.1:{self.port}",
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        self.wait_healthy()
+
+    def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"eddy exited with code {self.proc.returncode} during start-up:\n{self.log_tail()}"
+                )
+            try:
+                r = requests.get(self.endpoint + HEALTH_PATH, timeout=1)
+                if r.status_code == 200:
+                    return
+                last = f"HTTP {r.status_code}"
+            except requests.RequestException as e:  # not listening yet
+                last = repr(e)
+            time.sleep(0.05)
+        raise RuntimeError(
+            f"eddy did not answer 200 on {HEALTH_PATH} within {timeout}s (last: {last}):\n{self.log_tail()}"
+        )
+
+    def log_tail(self, n: int = 60) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no log)"
+        return "\n".join(lines[-n:])
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Graceful stop (SIGTERM), then SIGKILL if it does not exit in time."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def kill(self) -> None:
+        """kill -9: no chance to flush anything."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.kill()
+        self.proc.wait()
+
+    def restart(self, hard: bool = True) -> None:
+        if hard:
+            self.kill()
+        else:
+            self.stop()
+        self.start()
+
+
+class ExternalServer:
+    can_restart = False
+
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint.rstrip("/")
+        self.port = urllib.parse.urlsplit(self.endpoint).port
+
+    def restart(self, hard: bool = True) -> None:  # pragma: no cover - skipped before use
+        pytest.skip("EDDY_ENDPOINT is set: cannot restart an external server")
+
+    def stop(self) -> None:
+        pass
+
+    def kill(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def eddy():
+    external = os.environ.get("EDDY_ENDPOINT")
+    if external:
+        yield ExternalServer(external)
+        return
+    binary = os.environ.get("EDDY_BIN", str(REPO / "target" / "release" / "eddy"))
+    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+        pytest.exit(f"eddy binary not found at {binary} (set EDDY_BIN or build with cargo build --release)", 2)
+    tmp = Path(tempfile.mkdtemp(prefix="eddy-sdk-"))
+    server = EddyServer(binary, tmp / "data", _free_port(), tmp / "eddy.log")
+    try:
+        server.start()
+    except RuntimeError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        pytest.exit(str(e), 2)
+    yield server
+    server.stop()
+    if os.environ.get("EDDY_KEEP_DATA"):
+        print(f"\neddy data and log kept in {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def endpoint(eddy) -> str:
+    return eddy.endpoint
+
+
+@pytest.fixture
+def restart_server(eddy):
+    """Returns restart(hard=True): kill -9 (or SIGTERM with hard=False) and start again on the same data dir."""
+    if not eddy.can_restart:
+        pytest.skip("EDDY_ENDPOINT is set: cannot restart an external server")
+
+    def _restart(hard: bool = True) -> None:
+        eddy.restart(hard=hard)
+
+    return _restart
+
+
+# --------------------------------------------------------------------------- clients
+
+EXPECTED_PROTOCOL = os.environ.get("EDDY_EXPECT_PROTOCOL")
+
+
+def make_client(endpoint: str, access_key: str = "test", region: str = "us-east-1", **config_kwargs):
+    cfg = dict(
+        retries={"max_attempts": 0},  # surface every server error, never hide it behind a retry
+        connect_timeout=5,
+        read_timeout=40,
+        max_pool_connections=32,
+    )
+    cfg.update(config_kwargs)
+    endpoint_url = cfg.pop("endpoint_url", endpoint)
+    session = boto3.session.Session()
+    return session.client(
+        "sqs",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key="test",
+        config=Config(**cfg),
+    )
+
+
+@pytest.fixture(scope="session")
+def sqs(endpoint):
+    return make_client(endpoint)
+
+
+@pytest.fixture(scope="session")
+def sqs_factory(endpoint):
+    """sqs_factory(account_key="111122223333", region="us-east-1", endpoint_url=None) -> new boto3 SQS client."""
+
+    def _factory(account_key: str = "test", region: str = "us-east-1", endpoint_url: str | None = None, **cfg):
+        if endpoint_url:
+            cfg["endpoint_url"] = endpoint_url
+        return make_client(endpoint, access_key=account_key, region=region, **cfg)
+
+    return _factory
+
+
+@pytest.fixture(scope="session")
+def protocol(sqs) -> str:
+    """'json' or 'query': what the client under test speaks."""
+    return sqs.meta.service_model.protocol
+
+
+def unique_name(prefix: str = "q", suffix: str = "") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:16]}{suffix}"
+
+
+@pytest.fixture
+def create_queue(sqs):
+    """create_queue(name=None, attributes=None, fifo=False, client=None, tags=None) -> queue URL.
+
+    Queues are deleted at teardown (errors ignored)."""
+    created = []
+
+    def _create(name: str | None = None, attributes: dict | None = None, fifo: bool = False, client=None, tags=None):
+        c = client or sqs
+        attrs = dict(attributes or {})
+        if fifo:
+            attrs.setdefault("FifoQueue", "true")
+        if name is None:
+            name = unique_name("fifo" if fifo else "q", ".fifo" if fifo else "")
+        kwargs = {"QueueName": name}
+        if attrs:
+            kwargs["Attributes"] = attrs
+        if tags:
+            kwargs["tags"] = tags
+        url = c.create_queue(**kwargs)["QueueUrl"]
+        created.append((c, url))
+        return url
+
+    yield _create
+    for c, url in created:
+        try:
+            c.delete_queue(QueueUrl=url)
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def queue(create_queue):
+    return create_queue()
+
+
+@pytest.fixture
+def fifo_queue(create_queue):
+    return create_queue(fifo=True)
