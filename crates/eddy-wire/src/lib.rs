@@ -1,1 +1,13 @@
+//! AWS wire protocols as pure codecs: no I/O, no runtime, no storage.
+//!
+//! - [`query`]: awsQuery form bodies (`Action=…&Attribute.1.Name=…`) turned
+//!   into the same JSON shape awsJson clients send, so one set of shapes
+//!   serves both protocols.
+//! - [`xml`]: awsQuery XML responses rendered from those JSON shapes.
+//! - [`error`]: error bodies and headers for awsJson and awsQuery.
+//! - [`sqs`]: the SQS request and response shapes (API version 2012-11-05).
 
+pub mod error;
+pub mod query;
+pub mod sqs;
+pub mod xml;

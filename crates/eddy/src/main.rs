@@ -1,1 +1,92 @@
-fn main() {}
+//! The eddy binary: CLI, HTTP front, dispatch to the services.
+//!
+//! Layout: [`cli`] (flags and `EDDY_*` variables), [`server`] (HTTP/1.1 and
+//! h2c on one port), [`request`] (protocol classification and SigV4 scope),
+//! [`sqs`] (SQS handlers: wire shapes ↔ core calls), [`health`], [`bench`].
+
+mod bench;
+mod cli;
+mod health;
+mod request;
+mod server;
+mod sqs;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+
+use cli::{Cli, Command, LogFormat, ServeArgs};
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            init_logging(cli.serve.log_format);
+            runtime.block_on(serve(cli.serve))
+        }
+        Command::PrintConfig => {
+            println!("{}", serde_json::to_string_pretty(&cli.serve)?);
+            Ok(())
+        }
+        Command::Bench(args) => runtime.block_on(bench::run(args)),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EDDY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,fjall=warn,lsm_tree=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let store = if args.in_memory {
+        eddy_store::Store::temporary()
+    } else {
+        std::fs::create_dir_all(&args.data_dir)
+            .with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
+        let durability = match args.durability {
+            cli::Durability::Fsync => eddy_store::Durability::Fsync,
+            cli::Durability::Flush => eddy_store::Durability::Flush,
+        };
+        eddy_store::Store::open(&args.data_dir, durability)
+    }
+    .with_context(|| format!("opening the store in {}", args.data_dir.display()))?;
+    let sqs = eddy_core::sqs::Sqs::open(store, Arc::new(eddy_core::clock::SystemClock))
+        .map_err(|e| anyhow::anyhow!("recovering SQS state: {e}"))?;
+    tokio::spawn(sqs.clone().run_sweeper());
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {} (is another eddy or LocalStack running?)", args.listen))?;
+    tracing::info!(
+        listen = %args.listen,
+        data_dir = %if args.in_memory { "(in memory)".to_string() } else { args.data_dir.display().to_string() },
+        durability = ?args.durability,
+        queues = sqs.queue_count(),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "eddy ready: SQS at http://{}", args.listen
+    );
+    let state = Arc::new(server::AppState { sqs, config: args });
+    server::run(listener, state, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}

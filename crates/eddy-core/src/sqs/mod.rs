@@ -28,7 +28,7 @@ pub use attributes::{RedriveAllowPolicy, RedrivePolicy};
 pub use batch::validate_batch_ids;
 pub use error::{SqsError, SqsResult};
 pub use index::Counts;
-pub use message::{md5_hex, md5_of_attributes, AttributeValue, Attributes, MAX_MESSAGE_BYTES};
+pub use message::{md5_hex, md5_of_attributes, message_size, AttributeValue, Attributes, MAX_MESSAGE_BYTES};
 pub use move_task::MoveTask;
 pub use queue::{Queue, ReceiveRequest, Received, SendRequest, Sent};
 

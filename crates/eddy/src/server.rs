@@ -1,0 +1,89 @@
+//! The HTTP front: HTTP/1.1 and cleartext HTTP/2 (prior knowledge, as the
+//! Java SDK sends it) on one port. Each request is read whole, classified by
+//! protocol and handed to its service.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+
+use crate::cli::ServeArgs;
+use crate::request::{self, Classified, RequestCtx};
+
+/// Largest request body accepted. SQS messages are ≤ 1 MiB, but awsQuery
+/// percent-encoding can triple a batch's size on the wire.
+const MAX_BODY: usize = 8 * 1024 * 1024;
+
+pub struct AppState {
+    pub sqs: Arc<eddy_core::sqs::Sqs>,
+    pub config: ServeArgs,
+}
+
+pub type HttpResponse = Response<Full<Bytes>>;
+
+pub async fn run(listener: tokio::net::TcpListener, state: Arc<AppState>, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => return Ok(()),
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
+            if let Err(e) = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await {
+                tracing::debug!(error = %e, "connection closed with error");
+            }
+        });
+    }
+}
+
+async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<HttpResponse, Infallible> {
+    let started = std::time::Instant::now();
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            let too_big = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let status = if too_big { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
+            return Ok(plain(status, if too_big { "request body too large" } else { "could not read request body" }));
+        }
+    };
+    let ctx = RequestCtx::new(&parts, &state.config);
+    let classified = request::classify(&parts, &body);
+    let (label, response) = match classified {
+        Classified::Health { localstack } => ("health", crate::health::respond(&state, localstack)),
+        Classified::SqsJson { operation } => (
+            "sqs",
+            crate::sqs::handle_json(&state, &ctx, &operation, &body).await,
+        ),
+        Classified::SqsQuery { pairs } => ("sqs", crate::sqs::handle_query(&state, &ctx, &pairs).await),
+        Classified::UnknownTarget { target } => ("unknown", crate::sqs::unknown_target(&ctx, &target)),
+        Classified::NotFound => ("unknown", plain(StatusCode::NOT_FOUND, "eddy: no service handles this request")),
+    };
+    tracing::debug!(service = label, method = %parts.method, path = %parts.uri.path(), status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64, request_id = %ctx.request_id, "request");
+    Ok(response)
+}
+
+pub fn plain(status: StatusCode, text: &str) -> HttpResponse {
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/plain; charset=utf-8")
+        .body(Full::new(Bytes::from(text.to_string())))
+        .expect("valid response")
+}

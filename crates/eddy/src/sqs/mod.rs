@@ -1,0 +1,130 @@
+//! SQS over both of its protocols. awsJson 1.0 bodies and awsQuery forms
+//! decode to the same JSON input; [`ops::dispatch`] runs the operation; the
+//! output is encoded back in the protocol of the request.
+
+mod convert;
+mod errors;
+mod ops;
+
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use http_body_util::Full;
+use serde_json::Value;
+
+use eddy_wire::error::WireError;
+use eddy_wire::{query, sqs as shapes, xml};
+
+use crate::request::RequestCtx;
+use crate::server::{AppState, HttpResponse};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Json,
+    Query,
+}
+
+pub async fn handle_json(state: &AppState, ctx: &RequestCtx, operation: &str, body: &Bytes) -> HttpResponse {
+    let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Default::default())
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => return json_error(ctx, &errors::serialization("Request body is not a valid JSON object.")),
+        }
+    };
+    match ops::dispatch(state, ctx, Protocol::Json, operation, input).await {
+        Ok(output) => {
+            let body = output.map(|v| v.to_string()).unwrap_or_else(|| "{}".into());
+            respond(StatusCode::OK, "application/x-amz-json-1.0", ctx, body)
+        }
+        Err(e) => json_error(ctx, &e),
+    }
+}
+
+pub async fn handle_query(state: &AppState, ctx: &RequestCtx, pairs: &[(String, String)]) -> HttpResponse {
+    let request = match query::decode_sqs(pairs) {
+        Ok(r) => r,
+        Err(query::QueryError::MissingAction) => return xml_error(ctx, &errors::missing_action()),
+        Err(query::QueryError::Malformed(p)) => {
+            return xml_error(ctx, &errors::invalid_parameter(format!("Parameter {p} is malformed.")))
+        }
+    };
+    let mut input = request.input;
+    // Old clients may post to the queue's own path instead of naming QueueUrl.
+    if input.get("QueueUrl").is_none() && ctx.path.trim_matches('/').contains('/') {
+        input["QueueUrl"] = Value::String(format!("{}{}", ctx.base_url, ctx.path));
+    }
+    match ops::dispatch(state, ctx, Protocol::Query, &request.action, input).await {
+        Ok(output) => {
+            let body = xml::sqs_response(&request.action, output.as_ref(), &ctx.request_id);
+            respond(StatusCode::OK, "text/xml", ctx, body)
+        }
+        Err(e) => xml_error(ctx, &e),
+    }
+}
+
+pub fn unknown_target(ctx: &RequestCtx, target: &str) -> HttpResponse {
+    json_error(ctx, &errors::unknown_operation(target))
+}
+
+fn respond(status: StatusCode, content_type: &str, ctx: &RequestCtx, body: String) -> HttpResponse {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("x-amzn-requestid", &ctx.request_id)
+        .header("date", httpdate_now())
+        .body(Full::new(Bytes::from(body)))
+        .expect("valid response")
+}
+
+fn json_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {
+    let mut r = respond(status_of(e), "application/x-amz-json-1.0", ctx, e.json_body(shapes::JSON_NAMESPACE));
+    let h = r.headers_mut();
+    h.insert("x-amzn-query-error", e.query_error_header().parse().expect("ascii header"));
+    h.insert("x-amzn-errortype", e.shape.parse().expect("ascii header"));
+    r
+}
+
+fn xml_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {
+    respond(status_of(e), "text/xml", ctx, e.xml_body(xml::SQS_NAMESPACE, &ctx.request_id))
+}
+
+fn status_of(e: &WireError) -> StatusCode {
+    StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
+/// RFC 7231 date: SDKs correct clock skew from it.
+fn httpdate_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = secs / 86_400;
+    let (h, m, s) = ((secs % 86_400) / 3600, (secs % 3600) / 60, secs % 60);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
+    let (y, mo, d) = civil_from_days(days as i64);
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][mo as usize - 1];
+    format!("{weekday}, {d:02} {month} {y} {h:02}:{m:02}:{s:02} GMT")
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn civil_dates() {
+        assert_eq!(super::civil_from_days(0), (1970, 1, 1));
+        assert_eq!(super::civil_from_days(19_723), (2024, 1, 1));
+    }
+}
