@@ -63,7 +63,12 @@ mod tests {
         let j: serde_json::Value = serde_json::from_str(&e.json_body("com.amazonaws.sqs")).unwrap();
         assert_eq!(j["__type"], "com.amazonaws.sqs#QueueDoesNotExist");
         let x = e.xml_body(xml::SQS_NAMESPACE, "rid");
-        assert!(x.contains("<Type>Sender</Type><Code>AWS.SimpleQueueService.NonExistentQueue</Code><Message>gone &lt;x&gt;</Message>"));
-        assert_eq!(WireError::new("InternalError", "InternalError", 500, "x").query_error_header(), "InternalError;Receiver");
+        assert!(x.contains(
+            "<Type>Sender</Type><Code>AWS.SimpleQueueService.NonExistentQueue</Code><Message>gone &lt;x&gt;</Message>"
+        ));
+        assert_eq!(
+            WireError::new("InternalError", "InternalError", 500, "x").query_error_header(),
+            "InternalError;Receiver"
+        );
     }
 }

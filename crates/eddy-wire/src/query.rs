@@ -26,8 +26,17 @@ pub struct QueryRequest {
 
 /// Form parameters that carry authentication, not input members.
 fn is_envelope(key: &str) -> bool {
-    matches!(key, "Action" | "Version" | "AWSAccessKeyId" | "Signature" | "SignatureMethod" | "SignatureVersion" | "Timestamp" | "Expires")
-        || key.starts_with("X-Amz-")
+    matches!(
+        key,
+        "Action"
+            | "Version"
+            | "AWSAccessKeyId"
+            | "Signature"
+            | "SignatureMethod"
+            | "SignatureVersion"
+            | "Timestamp"
+            | "Expires"
+    ) || key.starts_with("X-Amz-")
 }
 
 /// Parses `application/x-www-form-urlencoded` pairs (body or query string).
@@ -108,9 +117,10 @@ fn kind_of(key: &str, action: &str) -> Option<Kind> {
         "ActionName" | "Actions" => Kind::List("Actions"),
         "StringListValue" | "StringListValues" => Kind::List("StringListValues"),
         "BinaryListValue" | "BinaryListValues" => Kind::List("BinaryListValues"),
-        "SendMessageBatchRequestEntry" | "DeleteMessageBatchRequestEntry" | "ChangeMessageVisibilityBatchRequestEntry" | "Entries" => {
-            Kind::StructList("Entries")
-        }
+        "SendMessageBatchRequestEntry"
+        | "DeleteMessageBatchRequestEntry"
+        | "ChangeMessageVisibilityBatchRequestEntry"
+        | "Entries" => Kind::StructList("Entries"),
         _ => return None,
     })
 }
@@ -119,7 +129,12 @@ fn kind_of(key: &str, action: &str) -> Option<Kind> {
 fn is_integer(key: &str) -> bool {
     matches!(
         key,
-        "DelaySeconds" | "MaxNumberOfMessages" | "VisibilityTimeout" | "WaitTimeSeconds" | "MaxResults" | "MaxNumberOfMessagesPerSecond"
+        "DelaySeconds"
+            | "MaxNumberOfMessages"
+            | "VisibilityTimeout"
+            | "WaitTimeSeconds"
+            | "MaxResults"
+            | "MaxNumberOfMessagesPerSecond"
     )
 }
 
@@ -166,7 +181,8 @@ fn convert_map(node: &Node, key: &str) -> Result<Value, String> {
 fn convert_struct_map(node: &Node, key: &str, action: &str) -> Result<Value, String> {
     let mut m = Map::new();
     for entry in node.members()? {
-        let name = entry.child(&["Name", "name"]).and_then(|n| n.value.clone()).ok_or_else(|| format!("{key}.N.Name"))?;
+        let name =
+            entry.child(&["Name", "name"]).and_then(|n| n.value.clone()).ok_or_else(|| format!("{key}.N.Name"))?;
         let value = match entry.child(&["Value", "value"]) {
             Some(v) => Value::Object(convert_struct(v, action)?),
             None => Value::Object(Map::new()),

@@ -37,12 +37,7 @@ pub enum Command {
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct ServeArgs {
     /// Address and port to listen on (HTTP/1.1 and cleartext HTTP/2 on the same port).
-    #[arg(
-        long,
-        env = "EDDY_LISTEN",
-        default_value = "127.0.0.1:4566",
-        global = true
-    )]
+    #[arg(long, env = "EDDY_LISTEN", default_value = "127.0.0.1:4566", global = true)]
     pub listen: SocketAddr,
     /// Directory holding the durable store.
     #[arg(long, env = "EDDY_DATA_DIR", default_value = ".eddy", global = true)]
@@ -54,12 +49,7 @@ pub struct ServeArgs {
     #[arg(long, env = "EDDY_REGION", default_value = "us-east-1", global = true)]
     pub region: String,
     /// Account used when the access key id is not a 12-digit number.
-    #[arg(
-        long,
-        env = "EDDY_ACCOUNT",
-        default_value = "000000000000",
-        global = true
-    )]
+    #[arg(long, env = "EDDY_ACCOUNT", default_value = "000000000000", global = true)]
     pub account: String,
     /// When a write is acknowledged: `fsync` (durable on disk, group-committed),
     /// `flush` (handed to the OS: survives a process crash, not a power loss).

@@ -62,9 +62,10 @@ pub fn credential_scope(parts: &Parts) -> Option<Scope> {
         .and_then(|h| h.split("Credential=").nth(1))
         .map(|c| c.split([',', ' ']).next().unwrap_or("").to_string());
     let from_query = || {
-        parts.uri.query().and_then(|q| {
-            form_pairs(q.as_bytes()).into_iter().find(|(k, _)| k == "X-Amz-Credential").map(|(_, v)| v)
-        })
+        parts
+            .uri
+            .query()
+            .and_then(|q| form_pairs(q.as_bytes()).into_iter().find(|(k, _)| k == "X-Amz-Credential").map(|(_, v)| v))
     };
     parse_scope(&from_header.or_else(from_query)?)
 }
@@ -73,7 +74,11 @@ fn parse_scope(credential: &str) -> Option<Scope> {
     let mut it = credential.split('/');
     let access_key = it.next()?.to_string();
     let _date = it.next();
-    Some(Scope { access_key, region: it.next().unwrap_or("").to_string(), service: it.next().unwrap_or("").to_string() })
+    Some(Scope {
+        access_key,
+        region: it.next().unwrap_or("").to_string(),
+        service: it.next().unwrap_or("").to_string(),
+    })
 }
 
 pub enum Classified {

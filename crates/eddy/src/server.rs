@@ -27,7 +27,11 @@ pub struct AppState {
 
 pub type HttpResponse = Response<Full<Bytes>>;
 
-pub async fn run(listener: tokio::net::TcpListener, state: Arc<AppState>, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     tokio::pin!(shutdown);
     loop {
         let (stream, _) = tokio::select! {
@@ -45,7 +49,9 @@ pub async fn run(listener: tokio::net::TcpListener, state: Arc<AppState>, shutdo
         let state = state.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
-            if let Err(e) = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await {
+            if let Err(e) =
+                auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await
+            {
                 tracing::debug!(error = %e, "connection closed with error");
             }
         });
@@ -67,10 +73,7 @@ async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<HttpResp
     let classified = request::classify(&parts, &body);
     let (label, response) = match classified {
         Classified::Health { localstack } => ("health", crate::health::respond(&state, localstack)),
-        Classified::SqsJson { operation } => (
-            "sqs",
-            crate::sqs::handle_json(&state, &ctx, &operation, &body).await,
-        ),
+        Classified::SqsJson { operation } => ("sqs", crate::sqs::handle_json(&state, &ctx, &operation, &body).await),
         Classified::SqsQuery { pairs } => ("sqs", crate::sqs::handle_query(&state, &ctx, &pairs).await),
         Classified::UnknownTarget { target } => ("unknown", crate::sqs::unknown_target(&ctx, &target)),
         Classified::NotFound => ("unknown", plain(StatusCode::NOT_FOUND, "eddy: no service handles this request")),

@@ -226,10 +226,8 @@ impl RedriveAllowPolicy {
             ))
         };
         let v: Value = serde_json::from_str(value).map_err(|_| bad("Invalid JSON."))?;
-        let permission = v
-            .get("redrivePermission")
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad("redrivePermission is required."))?;
+        let permission =
+            v.get("redrivePermission").and_then(Value::as_str).ok_or_else(|| bad("redrivePermission is required."))?;
         let arns: Vec<String> = match v.get("sourceQueueArns") {
             None => Vec::new(),
             Some(Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
@@ -334,10 +332,15 @@ mod tests {
 
     #[test]
     fn redrive_policies() {
-        let p = RedrivePolicy::parse(r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:d","maxReceiveCount":"3"}"#).unwrap();
+        let p = RedrivePolicy::parse(
+            r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:d","maxReceiveCount":"3"}"#,
+        )
+        .unwrap();
         assert_eq!(p.max_receive_count, 3);
         assert!(RedrivePolicy::parse(r#"{"maxReceiveCount":3}"#).is_err());
-        assert!(RedriveAllowPolicy::parse(r#"{"redrivePermission":"denyAll"}"#).unwrap() == RedriveAllowPolicy::DenyAll);
+        assert!(
+            RedriveAllowPolicy::parse(r#"{"redrivePermission":"denyAll"}"#).unwrap() == RedriveAllowPolicy::DenyAll
+        );
         let by = RedriveAllowPolicy::parse(r#"{"redrivePermission":"byQueue","sourceQueueArns":["a"]}"#).unwrap();
         assert!(by.allows("a") && !by.allows("b"));
     }

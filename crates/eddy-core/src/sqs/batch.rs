@@ -33,7 +33,10 @@ mod tests {
     #[test]
     fn batch_id_rules() {
         assert!(matches!(validate_batch_ids([], "x"), Err(SqsError::EmptyBatchRequest(_))));
-        assert!(matches!(validate_batch_ids(["a"; 11].iter().copied(), "x"), Err(SqsError::TooManyEntriesInBatchRequest(11))));
+        assert!(matches!(
+            validate_batch_ids(["a"; 11].iter().copied(), "x"),
+            Err(SqsError::TooManyEntriesInBatchRequest(11))
+        ));
         assert!(matches!(validate_batch_ids(["a", "a"], "x"), Err(SqsError::BatchEntryIdsNotDistinct(_))));
         assert!(matches!(validate_batch_ids(["a b"], "x"), Err(SqsError::InvalidBatchEntryId(_))));
         assert!(validate_batch_ids(["a-1", "B_2"], "x").is_ok());

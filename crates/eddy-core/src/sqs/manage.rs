@@ -155,10 +155,10 @@ impl Sqs {
     fn check_redrive_target(&self, source_arn: &str, attrs: &BTreeMap<String, String>) -> SqsResult<()> {
         let Some(raw) = attrs.get("RedrivePolicy") else { return Ok(()) };
         let policy = RedrivePolicy::parse(raw)?;
-        let bad = |why: &str| invalid_param(format!("Value {raw} for parameter RedrivePolicy is invalid. Reason: {why}"));
-        let dlq = self
-            .lookup_arn(&policy.dead_letter_target_arn)
-            .ok_or_else(|| bad("Dead letter target does not exist."))?;
+        let bad =
+            |why: &str| invalid_param(format!("Value {raw} for parameter RedrivePolicy is invalid. Reason: {why}"));
+        let dlq =
+            self.lookup_arn(&policy.dead_letter_target_arn).ok_or_else(|| bad("Dead letter target does not exist."))?;
         let source_fifo = attrs.get("FifoQueue").map(String::as_str) == Some("true");
         if dlq.is_fifo() != source_fifo {
             return Err(bad("Dead-letter queue must be same type of queue as the source."));
@@ -198,7 +198,13 @@ impl Sqs {
     }
 
     /// AddPermission: appends a statement labelled `label` to the queue's Policy.
-    pub async fn add_permission(&self, q: &Queue, label: &str, accounts: &[String], actions: &[String]) -> SqsResult<()> {
+    pub async fn add_permission(
+        &self,
+        q: &Queue,
+        label: &str,
+        accounts: &[String],
+        actions: &[String],
+    ) -> SqsResult<()> {
         validate_label(label)?;
         if accounts.is_empty() {
             return Err(SqsError::MissingParameter("AWSAccountIds".into()));
@@ -209,13 +215,13 @@ impl Sqs {
         let mut policy = self.policy_document(q)?;
         let statements = policy["Statement"].as_array_mut().expect("statement list");
         if statements.iter().any(|s| s["Sid"] == label) {
-            return Err(invalid_param(format!("Value {label} for parameter Label is invalid. Reason: Already exists.")));
+            return Err(invalid_param(format!(
+                "Value {label} for parameter Label is invalid. Reason: Already exists."
+            )));
         }
         let principals: Vec<String> = accounts.iter().map(|a| format!("arn:aws:iam::{a}:root")).collect();
-        let actions: Vec<String> = actions
-            .iter()
-            .map(|a| if a == "*" { "SQS:*".to_string() } else { format!("SQS:{a}") })
-            .collect();
+        let actions: Vec<String> =
+            actions.iter().map(|a| if a == "*" { "SQS:*".to_string() } else { format!("SQS:{a}") }).collect();
         statements.push(json!({
             "Sid": label,
             "Effect": "Allow",
@@ -244,7 +250,8 @@ impl Sqs {
         let st = q.state.lock();
         st.check_live()?;
         let existing = st.record.attributes.get("Policy").and_then(|p| serde_json::from_str::<Value>(p).ok());
-        let mut doc = existing.unwrap_or_else(|| json!({"Version": "2012-10-17", "Id": format!("{}/SQSDefaultPolicy", q.arn)}));
+        let mut doc =
+            existing.unwrap_or_else(|| json!({"Version": "2012-10-17", "Id": format!("{}/SQSDefaultPolicy", q.arn)}));
         if !doc["Statement"].is_array() {
             let one = doc.get("Statement").cloned().filter(|s| s.is_object());
             doc["Statement"] = Value::Array(one.into_iter().collect());
@@ -324,7 +331,8 @@ fn validate_tags(tags: &BTreeMap<String, String>) -> SqsResult<()> {
 }
 
 fn validate_label(label: &str) -> SqsResult<()> {
-    if label.is_empty() || label.len() > 80 || !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if label.is_empty() || label.len() > 80 || !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err(invalid_param(format!("Value {label} for parameter Label is invalid.")));
     }
     Ok(())

@@ -87,9 +87,7 @@ fn validate_attribute_value(name: &str, v: &AttributeValue, kind: &str) -> SqsRe
         )));
     }
     let missing = || {
-        invalid_param(format!(
-            "Message ({kind}) attribute '{name}' must contain a non-empty value of type '{base}'."
-        ))
+        invalid_param(format!("Message ({kind}) attribute '{name}' must contain a non-empty value of type '{base}'."))
     };
     match base {
         "Binary" => match &v.binary {
@@ -99,9 +97,7 @@ fn validate_attribute_value(name: &str, v: &AttributeValue, kind: &str) -> SqsRe
         _ => {
             let s = v.string.as_deref().filter(|s| !s.is_empty()).ok_or_else(missing)?;
             if !valid_text(s) {
-                return Err(invalid_param(format!(
-                    "Message ({kind}) attribute '{name}' contains invalid characters."
-                )));
+                return Err(invalid_param(format!("Message ({kind}) attribute '{name}' contains invalid characters.")));
             }
             if base == "Number" && !valid_number(s) {
                 return Err(invalid_param(format!(
@@ -121,14 +117,10 @@ fn valid_number(s: &str) -> bool {
 pub fn validate_system_attributes(attrs: &Attributes) -> SqsResult<()> {
     for (name, v) in attrs {
         if name != "AWSTraceHeader" {
-            return Err(invalid_param(format!(
-                "Message system attribute name '{name}' is invalid."
-            )));
+            return Err(invalid_param(format!("Message system attribute name '{name}' is invalid.")));
         }
         if v.data_type != "String" {
-            return Err(invalid_param(format!(
-                "Message system attribute '{name}' must be of type 'String'."
-            )));
+            return Err(invalid_param(format!("Message system attribute '{name}' must be of type 'String'.")));
         }
         validate_attribute_value(name, v, "system")?;
     }
@@ -142,9 +134,7 @@ pub fn message_size(body: &str, attrs: &Attributes) -> usize {
 }
 
 fn attribute_value_len(v: &AttributeValue) -> usize {
-    v.data_type.len()
-        + v.string.as_ref().map_or(0, |s| s.len())
-        + v.binary.as_ref().map_or(0, |b| b.len())
+    v.data_type.len() + v.string.as_ref().map_or(0, |s| s.len()) + v.binary.as_ref().map_or(0, |b| b.len())
 }
 
 pub fn md5_hex(bytes: &[u8]) -> String {
@@ -211,8 +201,7 @@ mod opt_b64 {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
         let s: Option<String> = Option::deserialize(d)?;
-        s.map(|s| base64::engine::general_purpose::STANDARD.decode(s).map_err(serde::de::Error::custom))
-            .transpose()
+        s.map(|s| base64::engine::general_purpose::STANDARD.decode(s).map_err(serde::de::Error::custom)).transpose()
     }
 }
 
@@ -279,9 +268,7 @@ mod tests {
             a.insert(n.into(), s("String", "v"));
         }
         let pick = |w: &[&str]| {
-            select_attributes(&a, &w.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .into_keys()
-                .collect::<Vec<_>>()
+            select_attributes(&a, &w.iter().map(|s| s.to_string()).collect::<Vec<_>>()).into_keys().collect::<Vec<_>>()
         };
         assert_eq!(pick(&["All"]).len(), 3);
         assert_eq!(pick(&["al.*"]), vec!["alpha", "alpine"]);

@@ -59,11 +59,9 @@ impl QueueName {
     pub fn from_arn(arn: &str) -> Option<QueueName> {
         let parts: Vec<&str> = arn.split(':').collect();
         match parts.as_slice() {
-            ["arn", _, "sqs", region, account, name] if !name.is_empty() => Some(QueueName {
-                account: account.to_string(),
-                region: region.to_string(),
-                name: name.to_string(),
-            }),
+            ["arn", _, "sqs", region, account, name] if !name.is_empty() => {
+                Some(QueueName { account: account.to_string(), region: region.to_string(), name: name.to_string() })
+            }
             _ => None,
         }
     }
@@ -271,13 +269,22 @@ impl Sqs {
         self.delete_batch(q, vec![(String::new(), handle.to_string())]).await?.remove(0).1
     }
 
-    pub async fn delete_batch(&self, q: &Queue, entries: Vec<(String, String)>) -> SqsResult<Vec<(String, SqsResult<()>)>> {
+    pub async fn delete_batch(
+        &self,
+        q: &Queue,
+        entries: Vec<(String, String)>,
+    ) -> SqsResult<Vec<(String, SqsResult<()>)>> {
         let mut batch = self.sh.store.batch();
         let (results, ticket) = {
             let mut st = q.state.lock();
             st.check_live()?;
-            let results: Vec<_> =
-                entries.into_iter().map(|(id, h)| { let r = st.delete(&self.sh, &mut batch, &h); (id, r) }).collect();
+            let results: Vec<_> = entries
+                .into_iter()
+                .map(|(id, h)| {
+                    let r = st.delete(&self.sh, &mut batch, &h);
+                    (id, r)
+                })
+                .collect();
             (results, batch.commit()?)
         };
         self.durable(ticket).await?;
@@ -328,9 +335,9 @@ impl Sqs {
 
 fn validate_receive(req: &ReceiveRequest) -> SqsResult<()> {
     let check = |name: &str, v: Option<i64>, lo: i64, hi: i64, why: &str| match v {
-        Some(v) if !(lo..=hi).contains(&v) => Err(SqsError::InvalidParameterValue(format!(
-            "Value {v} for parameter {name} is invalid. Reason: {why}"
-        ))),
+        Some(v) if !(lo..=hi).contains(&v) => {
+            Err(SqsError::InvalidParameterValue(format!("Value {v} for parameter {name} is invalid. Reason: {why}")))
+        }
         _ => Ok(()),
     };
     check("MaxNumberOfMessages", req.max_messages, 1, 10, "Must be between 1 and 10, if provided.")?;

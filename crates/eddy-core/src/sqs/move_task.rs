@@ -53,14 +53,18 @@ impl Sqs {
         max_per_second: Option<i64>,
     ) -> SqsResult<String> {
         let source = self.lookup_arn(source_arn).ok_or_else(|| {
-            SqsError::ResourceNotFound("The resource that you specified for the SourceArn parameter doesn't exist.".into())
+            SqsError::ResourceNotFound(
+                "The resource that you specified for the SourceArn parameter doesn't exist.".into(),
+            )
         })?;
         if self.dead_letter_sources(&source).is_empty() {
             return Err(invalid_param("Source queue must be configured as a Dead Letter Queue."));
         }
         if let Some(d) = &destination_arn {
             let dest = self.lookup_arn(d).ok_or_else(|| {
-                SqsError::ResourceNotFound("The resource that you specified for the DestinationArn parameter doesn't exist.".into())
+                SqsError::ResourceNotFound(
+                    "The resource that you specified for the DestinationArn parameter doesn't exist.".into(),
+                )
             })?;
             if dest.is_fifo() != source.is_fifo() {
                 return Err(invalid_param("The source queue and destination queue must be of the same queue type."));
@@ -122,16 +126,22 @@ impl Sqs {
     /// The most recent tasks of a source queue, newest first.
     pub fn list_move_tasks(&self, source_arn: &str, max: Option<i64>) -> SqsResult<Vec<MoveTaskRecord>> {
         if self.lookup_arn(source_arn).is_none() {
-            return Err(SqsError::ResourceNotFound("The resource that you specified for the SourceArn parameter doesn't exist.".into()));
+            return Err(SqsError::ResourceNotFound(
+                "The resource that you specified for the SourceArn parameter doesn't exist.".into(),
+            ));
         }
         let max = match max {
             None => 1,
             Some(m) if (1..=10).contains(&m) => m as usize,
-            Some(m) => return Err(invalid_param(format!("Value {m} for parameter MaxResults is invalid. Reason: Must be between 1 and 10."))),
+            Some(m) => {
+                return Err(invalid_param(format!(
+                    "Value {m} for parameter MaxResults is invalid. Reason: Must be between 1 and 10."
+                )))
+            }
         };
         let mut v: Vec<MoveTaskRecord> =
             self.tasks.lock().iter().map(|t| t.snapshot()).filter(|r| r.source_arn == source_arn).collect();
-        v.sort_by(|a, b| b.started_ms.cmp(&a.started_ms));
+        v.sort_by_key(|t| std::cmp::Reverse(t.started_ms));
         v.truncate(max);
         Ok(v)
     }
@@ -176,8 +186,10 @@ impl Sqs {
         let ticket = {
             let mut st = source.state.lock();
             for &seq in seqs {
-                let in_flight = st.index.get(seq).map_or(true, |m| m.visible_at > now);
-                let Some(mut record) = (if in_flight { None } else { load_record(&self.sh, source.id, seq)? }) else { continue };
+                let in_flight = st.index.get(seq).is_none_or(|m| m.visible_at > now);
+                let Some(mut record) = (if in_flight { None } else { load_record(&self.sh, source.id, seq)? }) else {
+                    continue;
+                };
                 let target = dest_arn.map(String::from).or_else(|| record.dlq_source_arn.clone());
                 let Some(dest) = target.and_then(|a| self.lookup_arn(&a)) else { continue };
                 let old = st.stage_delete(&self.sh, &mut batch, seq).expect("indexed message");

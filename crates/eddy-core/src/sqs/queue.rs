@@ -156,7 +156,13 @@ impl QueueState {
 
     /// Validates one send and stages it in `batch`. FIFO duplicates inside the
     /// window return the original message id and stage nothing.
-    pub(crate) fn send(&mut self, sh: &Shared, batch: &mut WriteBatch, req: SendRequest, sender: &str) -> SqsResult<Sent> {
+    pub(crate) fn send(
+        &mut self,
+        sh: &Shared,
+        batch: &mut WriteBatch,
+        req: SendRequest,
+        sender: &str,
+    ) -> SqsResult<Sent> {
         self.check_live()?;
         message::validate_body(&req.body)?;
         message::validate_attributes(&req.attributes)?;
@@ -273,7 +279,14 @@ impl QueueState {
         Ok(Some((key, id)))
     }
 
-    pub(crate) fn stage_new(&mut self, sh: &Shared, batch: &mut WriteBatch, seq: u64, record: &MessageRecord, meta: Meta) {
+    pub(crate) fn stage_new(
+        &mut self,
+        sh: &Shared,
+        batch: &mut WriteBatch,
+        seq: u64,
+        record: &MessageRecord,
+        meta: Meta,
+    ) {
         let key = records::message_key(self.record.id, seq);
         batch.put(&sh.messages, key.clone(), json(record));
         batch.put(&sh.msg_state, key, state_of(&meta).encode());
@@ -332,7 +345,8 @@ impl QueueState {
         // Messages moved to the DLQ free their slot; look again until full.
         loop {
             let want = max - messages.len();
-            let ready = if self.config.fifo { self.index.ready_fifo(now, want) } else { self.index.ready_standard(now, want) };
+            let ready =
+                if self.config.fifo { self.index.ready_fifo(now, want) } else { self.index.ready_standard(now, want) };
             if ready.is_empty() {
                 break;
             }
@@ -373,9 +387,10 @@ impl QueueState {
         if attempt.expires_ms <= now {
             return Ok(None);
         }
-        let unchanged = attempt.receipts.iter().all(|r| {
-            self.index.get(r.seq).is_some_and(|m| m.receive_count == r.receive_count && m.visible_at > now)
-        });
+        let unchanged = attempt
+            .receipts
+            .iter()
+            .all(|r| self.index.get(r.seq).is_some_and(|m| m.receive_count == r.receive_count && m.visible_at > now));
         if !unchanged {
             return Ok(None);
         }
@@ -491,9 +506,11 @@ impl QueueState {
             )));
         }
         let now = sh.clock.now_ms();
-        let gone = || SqsError::InvalidParameterValue(format!(
+        let gone = || {
+            SqsError::InvalidParameterValue(format!(
             "Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change."
-        ));
+        ))
+        };
         let meta = self.index.get(r.seq).ok_or_else(gone)?;
         if meta.receive_count != r.receive_count {
             return Err(gone());

@@ -21,7 +21,8 @@ pub(crate) fn recover(sqs: &Arc<Sqs>) -> SqsResult<()> {
         let (_, v) = kv?;
         let record: QueueRecord = decode(&v, "queue")?;
         max_queue_id = max_queue_id.max(record.id);
-        let name = QueueName { account: record.account.clone(), region: record.region.clone(), name: record.name.clone() };
+        let name =
+            QueueName { account: record.account.clone(), region: record.region.clone(), name: record.name.clone() };
         let queue = Arc::new(Queue::new(record, name.arn()));
         by_id.insert(queue.id, queue.clone());
         sqs.queues.write().insert(name, queue);
@@ -34,7 +35,12 @@ pub(crate) fn recover(sqs: &Arc<Sqs>) -> SqsResult<()> {
     sh.seq.store((max_seq + 1).max(now * 1000), Ordering::Relaxed);
     sh.next_queue_id.store(max_queue_id + 1, Ordering::Relaxed);
     load_tasks(sqs)?;
-    tracing::info!(queues = by_id.len(), messages, elapsed_ms = started.elapsed().as_millis() as u64, "SQS state recovered");
+    tracing::info!(
+        queues = by_id.len(),
+        messages,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "SQS state recovered"
+    );
     Ok(())
 }
 

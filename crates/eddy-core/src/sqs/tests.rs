@@ -81,7 +81,12 @@ async fn change_visibility_to_zero_and_not_inflight() {
 async fn delays_and_retention() {
     let (sqs, clock) = setup();
     let q = sqs
-        .create_queue(&caller(), "q", attrs(&[("DelaySeconds", "5"), ("MessageRetentionPeriod", "60")]), BTreeMap::new())
+        .create_queue(
+            &caller(),
+            "q",
+            attrs(&[("DelaySeconds", "5"), ("MessageRetentionPeriod", "60")]),
+            BTreeMap::new(),
+        )
         .await
         .unwrap();
     sqs.send(&q, &caller(), msg("queue-delay")).await.unwrap();
@@ -103,7 +108,12 @@ async fn delays_and_retention() {
 async fn fifo_order_groups_and_dedup_window() {
     let (sqs, clock) = setup();
     let q = sqs
-        .create_queue(&caller(), "f.fifo", attrs(&[("FifoQueue", "true"), ("ContentBasedDeduplication", "true")]), BTreeMap::new())
+        .create_queue(
+            &caller(),
+            "f.fifo",
+            attrs(&[("FifoQueue", "true"), ("ContentBasedDeduplication", "true")]),
+            BTreeMap::new(),
+        )
         .await
         .unwrap();
     let a1 = sqs.send(&q, &caller(), fifo_msg("a1", "A")).await.unwrap();
@@ -131,7 +141,12 @@ async fn dlq_redrive_after_max_receives() {
     let dlq = sqs.create_queue(&caller(), "dlq", BTreeMap::new(), BTreeMap::new()).await.unwrap();
     let policy = format!(r#"{{"deadLetterTargetArn":"{}","maxReceiveCount":2}}"#, dlq.arn);
     let q = sqs
-        .create_queue(&caller(), "src", attrs(&[("RedrivePolicy", &policy), ("VisibilityTimeout", "0")]), BTreeMap::new())
+        .create_queue(
+            &caller(),
+            "src",
+            attrs(&[("RedrivePolicy", &policy), ("VisibilityTimeout", "0")]),
+            BTreeMap::new(),
+        )
         .await
         .unwrap();
     let sent = sqs.send(&q, &caller(), msg("poison")).await.unwrap();
@@ -154,13 +169,20 @@ async fn system_attributes_only_when_asked() {
     let (sqs, _clock) = setup();
     let q = sqs.create_queue(&caller(), "q", BTreeMap::new(), BTreeMap::new()).await.unwrap();
     let mut sys = Attributes::new();
-    sys.insert("AWSTraceHeader".into(), AttributeValue { data_type: "String".into(), string: Some("Root=1-abc".into()), binary: None });
+    sys.insert(
+        "AWSTraceHeader".into(),
+        AttributeValue { data_type: "String".into(), string: Some("Root=1-abc".into()), binary: None },
+    );
     let sent = sqs.send(&q, &caller(), SendRequest { system_attributes: sys, ..msg("x") }).await.unwrap();
     assert!(sent.md5_system_attributes.is_some());
     let got = receive(&sqs, &q, 1).await;
     assert!(got[0].system_attributes.is_empty());
     sqs.change_visibility(&q, &got[0].receipt_handle, 0).await.unwrap();
-    let req = ReceiveRequest { wait_secs: Some(0), system_attribute_names: vec!["AWSTraceHeader".into()], ..Default::default() };
+    let req = ReceiveRequest {
+        wait_secs: Some(0),
+        system_attribute_names: vec!["AWSTraceHeader".into()],
+        ..Default::default()
+    };
     let got = sqs.receive(&q, req).await.unwrap();
     assert_eq!(got[0].system_attributes.keys().collect::<Vec<_>>(), ["AWSTraceHeader"]);
 }
@@ -173,7 +195,10 @@ async fn state_survives_reopen() {
     {
         let store = eddy_store::Store::open(&dir, eddy_store::Durability::Fsync).unwrap();
         let sqs = Sqs::open(store, Arc::new(clock.clone())).unwrap();
-        let q = sqs.create_queue(&caller(), "keep", attrs(&[("VisibilityTimeout", "100")]), attrs(&[("team", "x")])).await.unwrap();
+        let q = sqs
+            .create_queue(&caller(), "keep", attrs(&[("VisibilityTimeout", "100")]), attrs(&[("team", "x")]))
+            .await
+            .unwrap();
         sqs.send(&q, &caller(), msg("one")).await.unwrap();
         sqs.send(&q, &caller(), msg("two")).await.unwrap();
         let got = receive(&sqs, &q, 1).await;
@@ -181,10 +206,15 @@ async fn state_survives_reopen() {
     }
     let store = eddy_store::Store::open(&dir, eddy_store::Durability::Fsync).unwrap();
     let sqs = Sqs::open(store, Arc::new(clock.clone())).unwrap();
-    let q = sqs.lookup(&QueueName { account: "000000000000".into(), region: "us-east-1".into(), name: "keep".into() }).unwrap();
+    let q = sqs
+        .lookup(&QueueName { account: "000000000000".into(), region: "us-east-1".into(), name: "keep".into() })
+        .unwrap();
     assert_eq!(sqs.tags(&q).unwrap()["team"], "x");
     let a = sqs.get_attributes(&q, &["All".into()]).unwrap();
-    assert_eq!((a["ApproximateNumberOfMessages"].as_str(), a["ApproximateNumberOfMessagesNotVisible"].as_str()), ("1", "1"));
+    assert_eq!(
+        (a["ApproximateNumberOfMessages"].as_str(), a["ApproximateNumberOfMessagesNotVisible"].as_str()),
+        ("1", "1")
+    );
     sqs.delete_message(&q, &handle).await.unwrap();
     assert_eq!(bodies(&receive(&sqs, &q, 10).await).len(), 1);
     clock.advance_secs(200);

@@ -40,10 +40,7 @@ pub async fn create_queue(conn: &Conn, name: &str) -> Result<String> {
         queue_url: String,
     }
     let attributes = HashMap::from([("VisibilityTimeout", VISIBILITY_TIMEOUT_SECS)]);
-    let req = Req {
-        queue_name: name,
-        attributes,
-    };
+    let req = Req { queue_name: name, attributes };
     let resp: Resp = conn.json(CREATE_QUEUE, &req).await?;
     Ok(resp.queue_url)
 }
@@ -61,10 +58,7 @@ pub async fn send_message(conn: &Conn, queue_url: &str, body: &str) -> Result<()
         queue_url: &'a str,
         message_body: &'a str,
     }
-    let req = serde_json::to_vec(&Req {
-        queue_url,
-        message_body: body,
-    })?;
+    let req = serde_json::to_vec(&Req { queue_url, message_body: body })?;
     conn.call(SEND_MESSAGE, req).await?;
     Ok(())
 }
@@ -83,17 +77,8 @@ pub async fn send_batch(conn: &Conn, queue_url: &str, bodies: &[String]) -> Resu
         queue_url: &'a str,
         entries: Vec<Entry<'a>>,
     }
-    let entries = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| Entry {
-            id: i.to_string(),
-            message_body: body,
-        })
-        .collect();
-    let resp: BatchResp = conn
-        .json(SEND_MESSAGE_BATCH, &Req { queue_url, entries })
-        .await?;
+    let entries = bodies.iter().enumerate().map(|(i, body)| Entry { id: i.to_string(), message_body: body }).collect();
+    let resp: BatchResp = conn.json(SEND_MESSAGE_BATCH, &Req { queue_url, entries }).await?;
     resp.failed_indexes(bodies.len())
 }
 
@@ -131,12 +116,8 @@ pub async fn receive(
         #[serde(default)]
         messages: Vec<Message>,
     }
-    let req = Req {
-        queue_url,
-        max_number_of_messages: max,
-        wait_time_seconds: wait_secs,
-        visibility_timeout: visibility,
-    };
+    let req =
+        Req { queue_url, max_number_of_messages: max, wait_time_seconds: wait_secs, visibility_timeout: visibility };
     let resp: Resp = conn.json(RECEIVE_MESSAGE, &req).await?;
     Ok(resp.messages)
 }
@@ -148,10 +129,7 @@ pub async fn delete_message(conn: &Conn, queue_url: &str, receipt_handle: &str) 
         queue_url: &'a str,
         receipt_handle: &'a str,
     }
-    let req = serde_json::to_vec(&Req {
-        queue_url,
-        receipt_handle,
-    })?;
+    let req = serde_json::to_vec(&Req { queue_url, receipt_handle })?;
     conn.call(DELETE_MESSAGE, req).await?;
     Ok(())
 }
@@ -176,14 +154,9 @@ pub async fn delete_batch(conn: &Conn, queue_url: &str, messages: &[Message]) ->
     let entries = messages
         .iter()
         .enumerate()
-        .map(|(i, m)| Entry {
-            id: i.to_string(),
-            receipt_handle: &m.receipt_handle,
-        })
+        .map(|(i, m)| Entry { id: i.to_string(), receipt_handle: &m.receipt_handle })
         .collect();
-    let resp: BatchResp = conn
-        .json(DELETE_MESSAGE_BATCH, &Req { queue_url, entries })
-        .await?;
+    let resp: BatchResp = conn.json(DELETE_MESSAGE_BATCH, &Req { queue_url, entries }).await?;
     let failed = resp.failed_indexes(messages.len())?;
     Ok(messages.len() - failed.len())
 }
@@ -214,10 +187,6 @@ impl BatchResp {
                 self.failed.len()
             );
         }
-        Ok(self
-            .failed
-            .iter()
-            .filter_map(|e| e.id.parse().ok())
-            .collect())
+        Ok(self.failed.iter().filter_map(|e| e.id.parse().ok()).collect())
     }
 }

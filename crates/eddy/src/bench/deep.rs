@@ -34,9 +34,7 @@ impl Bench {
         let figure = "Deep-queue round trip";
         if n == 0 {
             let why = "not run (--deep 0; try --deep 1000000)".to_string();
-            return self
-                .report
-                .skipped(figure, why, "within 20% of empty queue");
+            return self.report.skipped(figure, why, "within 20% of empty queue");
         }
         self.heading(&format!("Deep queue ({} messages)", count(n as f64)));
         let name = format!("eddy-bench-deep-{}", self.run_id);
@@ -63,13 +61,8 @@ impl Bench {
         };
         println!("  filling…");
         let filled = fill_queue(&self.ep, self.conns(), url, &fill, n).await;
-        let value = format!(
-            "{} msg/s over {}",
-            count(filled.per_sec()),
-            duration(filled.elapsed)
-        );
-        self.report
-            .info("Deep fill (SendMessageBatch)", with_errors(value, &filled));
+        let value = format!("{} msg/s over {}", count(filled.per_sec()), duration(filled.elapsed));
+        self.report.info("Deep fill (SendMessageBatch)", with_errors(value, &filled));
         self.report_memory("after fill", false);
         self.deep_round_trip(&pump, &fill).await?;
         self.report_memory("after round trip", true);
@@ -80,11 +73,7 @@ impl Bench {
     async fn deep_round_trip(&mut self, pump: &Pump, fill: &Tracker) -> Result<()> {
         let r = roundtrip::run(&self.ep, self.conns(), self.duration(), pump).await?;
         let fill_seen = fill.verdict().received;
-        let value = format!(
-            "{} msg/s ({} of them fill messages)",
-            count(r.per_sec()),
-            count(fill_seen as f64)
-        );
+        let value = format!("{} msg/s ({} of them fill messages)", count(r.per_sec()), count(fill_seen as f64));
         let mut value = with_errors(value, &r);
         let figure = "Deep-queue round trip";
         match self.empty_round_trip {
@@ -92,8 +81,7 @@ impl Bench {
                 let change = 100.0 * (r.per_sec() / empty - 1.0);
                 value += &format!(", {change:+.0}% vs empty queue");
                 let ok = r.per_sec() >= (1.0 - RATE_TOLERANCE) * empty;
-                self.report
-                    .check(figure, value, "within 20% of empty queue", ok);
+                self.report.check(figure, value, "within 20% of empty queue", ok);
             }
             None => self.report.info(figure, value),
         }
@@ -115,8 +103,7 @@ impl Bench {
             Ok(m) => {
                 let value = format!("{} (peak {})", mib(m.rss), mib(m.peak));
                 if check {
-                    self.report
-                        .check(&figure, value, target, m.peak <= RSS_TARGET);
+                    self.report.check(&figure, value, target, m.peak <= RSS_TARGET);
                 } else {
                     self.report.info(&figure, value);
                 }
@@ -138,12 +125,8 @@ impl Bench {
             Err(e) => Err(e),
         };
         match result {
-            Ok(took) => self
-                .report
-                .check(figure, duration(took), "≤ 5 s", took <= RESTART_TARGET),
-            Err(e) => self
-                .report
-                .skipped(figure, format!("failed: {e:#}"), "≤ 5 s"),
+            Ok(took) => self.report.check(figure, duration(took), "≤ 5 s", took <= RESTART_TARGET),
+            Err(e) => self.report.skipped(figure, format!("failed: {e:#}"), "≤ 5 s"),
         }
     }
 
@@ -154,11 +137,7 @@ impl Bench {
         // Generous: the drain moves every message once more.
         let limit = Duration::from_secs(60) + Duration::from_millis(n / 5);
         let drained = roundtrip::drain(&self.ep, self.conns(), pump, limit).await?;
-        let value = format!(
-            "{} msg/s over {}",
-            count(drained.per_sec()),
-            duration(drained.elapsed)
-        );
+        let value = format!("{} msg/s over {}", count(drained.per_sec()), duration(drained.elapsed));
         self.report.info("Deep drain", value);
         self.exactly_once("Deep round-trip delivery", &pump.tracker, &pump.ledger);
         self.exactly_once("Deep fill delivery", fill, &pump.ledger);
@@ -168,23 +147,12 @@ impl Bench {
 
 /// Sends `n` messages of `tracker`'s in batches of 10 over `conns`
 /// connections. Units are messages sent.
-async fn fill_queue(
-    ep: &Endpoint,
-    conns: usize,
-    url: &str,
-    tracker: &Arc<Tracker>,
-    n: u64,
-) -> Rate {
+async fn fill_queue(ep: &Endpoint, conns: usize, url: &str, tracker: &Arc<Tracker>, n: u64) -> Rate {
     let left = Arc::new(AtomicU64::new(n));
     let start = Instant::now();
     let workers: Vec<_> = (0..conns)
         .map(|_| {
-            let (conn, left, tracker, url) = (
-                Conn::new(ep),
-                left.clone(),
-                tracker.clone(),
-                url.to_string(),
-            );
+            let (conn, left, tracker, url) = (Conn::new(ep), left.clone(), tracker.clone(), url.to_string());
             tokio::spawn(async move { fill_worker(&conn, &url, &tracker, &left).await })
         })
         .collect();
@@ -203,9 +171,7 @@ async fn fill_worker(conn: &Conn, url: &str, tracker: &Tracker, left: &AtomicU64
     let mut rate = Rate::default();
     let batch = BATCH as u64;
     // Claim up to a batch at a time until nothing is left to send.
-    while let Ok(left_before) =
-        left.fetch_update(Relaxed, Relaxed, |l| (l > 0).then(|| l - l.min(batch)))
-    {
+    while let Ok(left_before) = left.fetch_update(Relaxed, Relaxed, |l| (l > 0).then(|| l - l.min(batch))) {
         let take = left_before.min(batch) as usize;
         if let Err(e) = roundtrip::send_batch(conn, url, tracker, take).await {
             rate.errors += 1;

@@ -32,16 +32,11 @@ pub struct Endpoint {
 
 impl Endpoint {
     pub fn parse(url: &str) -> Result<Self> {
-        let uri: Uri = url
-            .parse()
-            .with_context(|| format!("bad endpoint URL {url:?}"))?;
+        let uri: Uri = url.parse().with_context(|| format!("bad endpoint URL {url:?}"))?;
         if uri.scheme_str() != Some("http") {
             bail!("endpoint {url:?}: only http:// is supported (the bench has no TLS client)");
         }
-        let authority = uri
-            .authority()
-            .ok_or_else(|| anyhow!("endpoint {url:?} has no host"))?
-            .to_string();
+        let authority = uri.authority().ok_or_else(|| anyhow!("endpoint {url:?} has no host"))?.to_string();
         Ok(Self {
             root: format!("http://{authority}/").parse()?,
             health: format!("http://{authority}{HEALTH_PATH}").parse()?,
@@ -73,13 +68,8 @@ impl Conn {
         let mut connector = HttpConnector::new();
         // Requests are small and latency-bound: never let Nagle hold them back.
         connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(1)
-            .build(connector);
-        Self {
-            client,
-            ep: ep.clone(),
-        }
+        let client = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(1).build(connector);
+        Self { client, ep: ep.clone() }
     }
 
     /// `GET /_eddy/health`; any 2xx is healthy.
@@ -103,18 +93,11 @@ impl Conn {
             .header("x-amz-target", HeaderValue::from_static(target))
             .header(header::CONTENT_TYPE, HeaderValue::from_static(AMZ_JSON))
             .header("x-amz-date", HeaderValue::from_static(AMZ_DATE))
-            .header(
-                header::AUTHORIZATION,
-                HeaderValue::from_static(AUTHORIZATION),
-            )
+            .header(header::AUTHORIZATION, HeaderValue::from_static(AUTHORIZATION))
             .body(Full::new(Bytes::from(body)))?;
         let resp = self.client.request(req).await.map_err(|e| {
             // hyper's Display hides the cause ("client error (Connect)").
-            anyhow!(
-                "{}: {e}: {:?}",
-                op_name(target),
-                std::error::Error::source(&e)
-            )
+            anyhow!("{}: {e}: {:?}", op_name(target), std::error::Error::source(&e))
         })?;
         let status = resp.status();
         let bytes = resp.into_body().collect().await?.to_bytes();
@@ -131,8 +114,7 @@ impl Conn {
         Resp: DeserializeOwned,
     {
         let bytes = self.call(target, serde_json::to_vec(req)?).await?;
-        serde_json::from_slice(&bytes)
-            .with_context(|| format!("{}: unexpected response body", op_name(target)))
+        serde_json::from_slice(&bytes).with_context(|| format!("{}: unexpected response body", op_name(target)))
     }
 }
 

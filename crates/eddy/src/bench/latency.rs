@@ -32,19 +32,11 @@ pub async fn single_ops(ep: &Endpoint, queue_url: &str, samples: usize) -> Resul
         send.push(t0.elapsed());
     }
     let (receive, delete) = receive_delete_each(&conn, queue_url, samples).await?;
-    Ok(SingleOps {
-        send: percentiles(send)?,
-        receive: percentiles(receive)?,
-        delete: percentiles(delete)?,
-    })
+    Ok(SingleOps { send: percentiles(send)?, receive: percentiles(receive)?, delete: percentiles(delete)? })
 }
 
 /// Receives (MaxNumberOfMessages 1, no wait) and deletes `n` messages.
-async fn receive_delete_each(
-    conn: &Conn,
-    queue_url: &str,
-    n: usize,
-) -> Result<(Vec<Duration>, Vec<Duration>)> {
+async fn receive_delete_each(conn: &Conn, queue_url: &str, n: usize) -> Result<(Vec<Duration>, Vec<Duration>)> {
     let (mut receive, mut delete) = (Vec::with_capacity(n), Vec::with_capacity(n));
     // Only non-empty receives count: an empty one measures something else.
     // The cap stops a server that never returns them from looping forever.
@@ -115,11 +107,7 @@ pub async fn wake(ep: &Endpoint, queue_url: &str, samples: usize) -> Result<Wake
             send.push(sent);
         }
     }
-    Ok(Wake {
-        wake: percentiles(wake)?,
-        send: percentiles(send)?,
-        early_empty,
-    })
+    Ok(Wake { wake: percentiles(wake)?, send: percentiles(send)?, early_empty })
 }
 
 /// A long poll on the empty queue; returns when and what it received.

@@ -46,10 +46,7 @@ impl std::fmt::Display for Verdict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let [sent, received, duplicates, missing] =
             [self.sent, self.received, self.duplicates, self.missing].map(|n| count(n as f64));
-        write!(
-            f,
-            "{sent} sent, {received} received, {duplicates} duplicates, {missing} missing"
-        )
+        write!(f, "{sent} sent, {received} received, {duplicates} duplicates, {missing} missing")
     }
 }
 
@@ -74,10 +71,7 @@ impl Tracker {
 
     fn body(&self, id: u64) -> String {
         let mut body = format!("{}:{id}:", self.tag);
-        body.extend(std::iter::repeat_n(
-            '.',
-            BODY_LEN.saturating_sub(body.len()),
-        ));
+        body.extend(std::iter::repeat_n('.', BODY_LEN.saturating_sub(body.len())));
         body
     }
 
@@ -111,10 +105,7 @@ impl Tracker {
         failed.sort_unstable();
         let deliveries = self.deliveries.lock().unwrap();
         let sent = self.next_id.load(Relaxed);
-        let mut v = Verdict {
-            sent: sent - failed.len() as u64,
-            ..Verdict::default()
-        };
+        let mut v = Verdict { sent: sent - failed.len() as u64, ..Verdict::default() };
         for id in 0..sent {
             let n = deliveries.get(id as usize).copied().unwrap_or(0) as u64;
             v.received += n.min(1);
@@ -139,10 +130,7 @@ pub struct Ledger {
 
 impl Ledger {
     pub fn new(trackers: Vec<Arc<Tracker>>) -> Self {
-        Self {
-            trackers,
-            ..Self::default()
-        }
+        Self { trackers, ..Self::default() }
     }
 
     pub fn record(&self, messages: &[Message]) {
@@ -176,11 +164,7 @@ mod tests {
     use super::*;
 
     fn msg(body: &str) -> Message {
-        Message {
-            receipt_handle: String::new(),
-            body: body.to_string(),
-            md5_of_body: hex::encode(Md5::digest(body)),
-        }
+        Message { receipt_handle: String::new(), body: body.to_string(), md5_of_body: hex::encode(Md5::digest(body)) }
     }
 
     #[test]

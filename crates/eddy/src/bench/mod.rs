@@ -18,7 +18,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 
 use self::http::{Conn, Endpoint};
 use self::report::Report;
@@ -62,6 +62,20 @@ pub struct SqsBenchArgs {
     /// Rounds of the long-poll wake-up measurement.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
     pub wake_samples: u64,
+    /// Run only these phases (comma-separated); all by default. Figures that
+    /// compare with a phase left out are reported without a verdict.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub only: Vec<Phase>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Phase {
+    Ceiling,
+    Send,
+    RoundTrip,
+    Latency,
+    Wake,
+    Deep,
 }
 
 pub async fn run(args: BenchArgs) -> Result<()> {
@@ -85,16 +99,9 @@ struct Bench {
 }
 
 async fn sqs(args: SqsBenchArgs) -> Result<()> {
-    println!(
-        "eddy bench sqs: {} connections, {} s per throughput phase",
-        args.connections, args.duration_secs
-    );
+    println!("eddy bench sqs: {} connections, {} s per throughput phase", args.connections, args.duration_secs);
     let mut report = Report::default();
-    let spawned = if args.spawn {
-        phases::spawn(&mut report).await
-    } else {
-        None
-    };
+    let spawned = if args.spawn { phases::spawn(&mut report).await } else { None };
     // A spawned server that is not the endpoint has served its purpose
     // (start-up and idle memory) and is dropped here, i.e. killed.
     let (ep, server) = match (&args.endpoint, spawned) {
@@ -119,12 +126,18 @@ async fn sqs(args: SqsBenchArgs) -> Result<()> {
 
 impl Bench {
     async fn run_all(&mut self) {
-        self.http_ceiling().await;
-        self.send_rate().await;
-        self.round_trip().await;
-        self.single_op_latency().await;
-        self.wake_latency().await;
-        self.deep().await;
+        let only = self.args.only.clone();
+        let phases = Phase::value_variants().iter().copied();
+        for phase in phases.filter(|p| only.is_empty() || only.contains(p)) {
+            match phase {
+                Phase::Ceiling => self.http_ceiling().await,
+                Phase::Send => self.send_rate().await,
+                Phase::RoundTrip => self.round_trip().await,
+                Phase::Latency => self.single_op_latency().await,
+                Phase::Wake => self.wake_latency().await,
+                Phase::Deep => self.deep().await,
+            }
+        }
     }
 
     fn conns(&self) -> usize {

@@ -66,10 +66,9 @@ impl Bench {
             self.report.skipped(&figure, why, "");
             return;
         }
-        let measured = rate::timed(&self.ep, self.conns(), self.duration(), |conn| async move {
-            conn.health().await.map(|()| 1)
-        })
-        .await;
+        let measured =
+            rate::timed(&self.ep, self.conns(), self.duration(), |conn| async move { conn.health().await.map(|()| 1) })
+                .await;
         match measured {
             Ok(r) => {
                 self.ceiling = Some(r.per_sec());
@@ -98,11 +97,7 @@ impl Bench {
             .await;
         let r = match measured {
             Ok(r) => r,
-            Err(e) => {
-                return self
-                    .report
-                    .skipped(&figure, format!("failed: {e:#}"), target)
-            }
+            Err(e) => return self.report.skipped(&figure, format!("failed: {e:#}"), target),
         };
         let rate = r.per_sec();
         let value = format!("{} msg/s", count(rate));
@@ -110,8 +105,7 @@ impl Bench {
             Some(ceiling) => {
                 let value = format!("{value} = {:.0}% of ceiling", 100.0 * rate / ceiling);
                 let ok = rate >= SEND_TARGET * ceiling;
-                self.report
-                    .check(&figure, with_errors(value, &r), target, ok);
+                self.report.check(&figure, with_errors(value, &r), target, ok);
             }
             None => self.report.info(&figure, with_errors(value, &r)),
         }
@@ -126,11 +120,7 @@ impl Bench {
             .with_queue("roundtrip", |url| async move {
                 let tracker = Tracker::new(tag);
                 let ledger = Arc::new(Ledger::new(vec![tracker.clone()]));
-                let pump = Pump {
-                    queue_url: url.into(),
-                    ledger,
-                    tracker,
-                };
+                let pump = Pump { queue_url: url.into(), ledger, tracker };
                 let rate = roundtrip::run(&ep, conns, dur, &pump).await?;
                 roundtrip::drain(&ep, conns, &pump, DRAIN_LIMIT).await?;
                 Ok((rate, pump))
@@ -138,11 +128,7 @@ impl Bench {
             .await;
         let (r, pump) = match measured {
             Ok(done) => done,
-            Err(e) => {
-                return self
-                    .report
-                    .skipped(figure, format!("failed: {e:#}"), "≥ 50,000 msg/s")
-            }
+            Err(e) => return self.report.skipped(figure, format!("failed: {e:#}"), "≥ 50,000 msg/s"),
         };
         self.empty_round_trip = Some(r.per_sec());
         let value = with_errors(format!("{} msg/s", count(r.per_sec())), &r);
@@ -162,25 +148,19 @@ impl Bench {
             value += &format!(", {corrupt} MD5 mismatches, {unknown} unrecognised bodies");
         }
         let ok = verdict.exactly_once() && corrupt + unknown == 0 && verdict.sent > 0;
-        self.report
-            .check(figure, value, "each message exactly once", ok);
+        self.report.check(figure, value, "each message exactly once", ok);
     }
 
     pub(super) async fn single_op_latency(&mut self) {
         self.heading("Single-operation latency (concurrency 1)");
         let (ep, samples) = (self.ep.clone(), self.args.latency_samples as usize);
-        let measured = self
-            .with_queue("latency", |url| async move {
-                latency::single_ops(&ep, &url, samples).await
-            })
-            .await;
-        let names =
-            ["SendMessage", "ReceiveMessage", "DeleteMessage"].map(|op| format!("{op} latency"));
+        let measured =
+            self.with_queue("latency", |url| async move { latency::single_ops(&ep, &url, samples).await }).await;
+        let names = ["SendMessage", "ReceiveMessage", "DeleteMessage"].map(|op| format!("{op} latency"));
         match measured {
             Ok(ops) => {
                 for (name, p) in names.iter().zip([ops.send, ops.receive, ops.delete]) {
-                    self.report
-                        .info(name, format!("{p} ({} samples)", p.samples));
+                    self.report.info(name, format!("{p} ({} samples)", p.samples));
                 }
             }
             Err(e) => {
@@ -192,21 +172,15 @@ impl Bench {
     }
 
     pub(super) async fn wake_latency(&mut self) {
-        self.heading("Long-poll wake-up: a receiver parks in ReceiveMessage (wait 20 s) on an empty queue, then a sender sends");
+        self.heading(
+            "Long-poll wake-up: a receiver parks in ReceiveMessage (wait 20 s) on an empty queue, then a sender sends",
+        );
         let figure = "Long-poll wake-up (send issued → receiver has it)";
         let (ep, samples) = (self.ep.clone(), self.args.wake_samples as usize);
-        let measured = self
-            .with_queue("wake", |url| async move {
-                latency::wake(&ep, &url, samples).await
-            })
-            .await;
+        let measured = self.with_queue("wake", |url| async move { latency::wake(&ep, &url, samples).await }).await;
         let w = match measured {
             Ok(w) => w,
-            Err(e) => {
-                return self
-                    .report
-                    .skipped(figure, format!("failed: {e:#}"), "p99 ≤ 2 ms")
-            }
+            Err(e) => return self.report.skipped(figure, format!("failed: {e:#}"), "p99 ≤ 2 ms"),
         };
         let value = format!("{} ({} samples)", w.wake, w.wake.samples);
         let ok = w.wake.p99 <= WAKE_P99_TARGET;
@@ -214,10 +188,7 @@ impl Bench {
         let send_figure = "  of which SendMessage's own latency";
         self.report.info(send_figure, w.send.to_string());
         if w.early_empty > 0 {
-            let value = format!(
-                "{} long polls returned empty before the send",
-                w.early_empty
-            );
+            let value = format!("{} long polls returned empty before the send", w.early_empty);
             self.report.info("  early returns", value);
         }
     }

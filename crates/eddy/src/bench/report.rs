@@ -65,21 +65,13 @@ impl Report {
             _ => format!("   [target {target}: {}]", outcome.label()),
         };
         println!("  {figure}: {value}{mark}");
-        self.rows.push(Row {
-            figure: figure.to_string(),
-            value,
-            target: target.to_string(),
-            outcome,
-        });
+        self.rows.push(Row { figure: figure.to_string(), value, target: target.to_string(), outcome });
     }
 
     pub fn print_table(&self) {
         let headers = ["figure", "value", "target", "result"];
-        let cells: Vec<[&str; 4]> = self
-            .rows
-            .iter()
-            .map(|r| [&*r.figure, &*r.value, &*r.target, r.outcome.label()])
-            .collect();
+        let cells: Vec<[&str; 4]> =
+            self.rows.iter().map(|r| [&*r.figure, &*r.value, &*r.target, r.outcome.label()]).collect();
         let mut widths = headers.map(|h| h.chars().count());
         for row in &cells {
             for (w, cell) in widths.iter_mut().zip(row) {
@@ -106,10 +98,6 @@ impl Report {
 
 fn print_line(cells: &[&str; 4], widths: &[usize; 4]) {
     // `{:<w$}` pads by chars, which keeps "µs" columns aligned.
-    let line: Vec<String> = cells
-        .iter()
-        .zip(widths)
-        .map(|(c, w)| format!("{c:<w$}"))
-        .collect();
+    let line: Vec<String> = cells.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
     println!("{}", line.join("  ").trim_end());
 }

@@ -93,10 +93,7 @@ pub async fn drain(ep: &Endpoint, conns: usize, pump: &Pump, limit: Duration) ->
 async fn drain_worker(conn: &Conn, pump: &Pump, deadline: Instant) -> Rate {
     let mut rate = Rate::default();
     let mut empty_polls = 0;
-    while empty_polls < EMPTY_POLLS_TO_STOP
-        && Instant::now() < deadline
-        && !pump.ledger.all_complete()
-    {
+    while empty_polls < EMPTY_POLLS_TO_STOP && Instant::now() < deadline && !pump.ledger.all_complete() {
         match receive_and_delete(conn, &pump.queue_url, &pump.ledger).await {
             Ok(0) => empty_polls += 1,
             Ok(n) => {

@@ -44,12 +44,7 @@ impl Spawned {
         let endpoint = Endpoint::parse(&format!("http://127.0.0.1:{port}"))?;
         let t0 = Instant::now();
         let child = spawn(port, &dir)?;
-        let mut server = Self {
-            child,
-            port,
-            dir,
-            endpoint,
-        };
+        let mut server = Self { child, port, dir, endpoint };
         server.wait_healthy(t0).await?;
         Ok((server, t0.elapsed()))
     }
@@ -74,13 +69,9 @@ impl Spawned {
         let field = |name: &str| -> Result<u64> {
             let line = status.lines().find(|l| l.starts_with(name));
             let kib = line.and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok());
-            kib.map(|k| k * 1024)
-                .with_context(|| format!("no {name} in {path}"))
+            kib.map(|k| k * 1024).with_context(|| format!("no {name} in {path}"))
         };
-        Ok(Memory {
-            rss: field("VmRSS:")?,
-            peak: field("VmHWM:")?,
-        })
+        Ok(Memory { rss: field("VmRSS:")?, peak: field("VmHWM:")? })
     }
 
     /// Probes health on a blocking thread: tokio's timer is millisecond
@@ -102,10 +93,7 @@ impl Spawned {
         if let Some(status) = self.child.try_wait()? {
             bail!("server exited with {status}; log: {}", self.log_tail());
         }
-        bail!(
-            "server did not answer within {START_LIMIT:?}; log: {}",
-            self.log_tail()
-        )
+        bail!("server did not answer within {START_LIMIT:?}; log: {}", self.log_tail())
     }
 
     fn log_tail(&self) -> String {
@@ -131,10 +119,7 @@ fn free_port() -> Result<u16> {
 
 fn spawn(port: u16, dir: &std::path::Path) -> Result<Child> {
     let exe = std::env::current_exe().context("locating the eddy binary")?;
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("server.log"))?;
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("server.log"))?;
     Command::new(exe)
         .arg("serve")
         .arg("--listen")
@@ -154,8 +139,7 @@ fn health_probe(authority: &str) -> bool {
         let mut stream = TcpStream::connect(authority)?;
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-        let request =
-            format!("GET {HEALTH_PATH} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+        let request = format!("GET {HEALTH_PATH} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
         stream.write_all(request.as_bytes())?;
         // "HTTP/1.1 200" is all that matters.
         let mut head = [0u8; 12];

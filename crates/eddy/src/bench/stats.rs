@@ -20,11 +20,7 @@ impl Percentiles {
             let i = (p * samples.len() as f64).ceil() as usize;
             samples[i.clamp(1, samples.len()) - 1]
         };
-        Some(Self {
-            p50: rank(0.50),
-            p99: rank(0.99),
-            samples: samples.len(),
-        })
+        Some(Self { p50: rank(0.50), p99: rank(0.99), samples: samples.len() })
     }
 }
 

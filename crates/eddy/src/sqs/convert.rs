@@ -13,7 +13,9 @@ pub fn queue_name_from_url(url: &str, region: &str) -> SqsResult<QueueName> {
     let path = path.split(['?', '#']).next().unwrap_or("");
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match segments.as_slice() {
-        [.., account, name] => Ok(QueueName { account: account.to_string(), region: region.to_string(), name: name.to_string() }),
+        [.., account, name] => {
+            Ok(QueueName { account: account.to_string(), region: region.to_string(), name: name.to_string() })
+        }
         _ => Err(SqsError::QueueDoesNotExist),
     }
 }
@@ -27,7 +29,9 @@ pub fn attributes_in(map: MessageAttributeMap) -> SqsResult<Attributes> {
         .map(|(name, v)| {
             let binary = match v.binary_value {
                 Some(b) => Some(STANDARD.decode(b.trim()).map_err(|_| {
-                    SqsError::InvalidParameterValue(format!("The binary value of message attribute '{name}' is not valid base64."))
+                    SqsError::InvalidParameterValue(format!(
+                        "The binary value of message attribute '{name}' is not valid base64."
+                    ))
                 })?),
                 None => None,
             };

@@ -17,7 +17,9 @@ pub fn wire(e: &SqsError) -> WireError {
             ("TooManyEntriesInBatchRequest", "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", 400)
         }
         EmptyBatchRequest(_) => ("EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest", 400),
-        BatchEntryIdsNotDistinct(_) => ("BatchEntryIdsNotDistinct", "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", 400),
+        BatchEntryIdsNotDistinct(_) => {
+            ("BatchEntryIdsNotDistinct", "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", 400)
+        }
         BatchRequestTooLong(_) => ("BatchRequestTooLong", "AWS.SimpleQueueService.BatchRequestTooLong", 400),
         InvalidBatchEntryId(_) => ("InvalidBatchEntryId", "AWS.SimpleQueueService.InvalidBatchEntryId", 400),
         InvalidAttributeName(_) => ("InvalidAttributeName", "InvalidAttributeName", 400),
@@ -49,7 +51,12 @@ pub fn missing_action() -> WireError {
 }
 
 pub fn unknown_operation(name: &str) -> WireError {
-    WireError::new("UnknownOperationException", "InvalidAction", 400, format!("The action {name} is not valid for this endpoint."))
+    WireError::new(
+        "UnknownOperationException",
+        "InvalidAction",
+        400,
+        format!("The action {name} is not valid for this endpoint."),
+    )
 }
 
 pub fn invalid_action(name: &str) -> WireError {

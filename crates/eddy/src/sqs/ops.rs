@@ -215,7 +215,10 @@ impl Handler<'_> {
         self.sqs().delete_message(&q, &i.receipt_handle).await.map(|_| None)
     }
 
-    async fn delete_message_batch(&self, i: s::DeleteMessageBatchInput) -> SqsResult<Option<s::BatchOutput<s::IdEntry>>> {
+    async fn delete_message_batch(
+        &self,
+        i: s::DeleteMessageBatchInput,
+    ) -> SqsResult<Option<s::BatchOutput<s::IdEntry>>> {
         let q = self.queue(&i.queue_url)?;
         validate_batch_ids(i.entries.iter().map(|e| e.id.as_str()), "DeleteMessageBatchRequestEntry")?;
         let entries = i.entries.into_iter().map(|e| (e.id, e.receipt_handle)).collect();
@@ -234,7 +237,8 @@ impl Handler<'_> {
     ) -> SqsResult<Option<s::BatchOutput<s::IdEntry>>> {
         let q = self.queue(&i.queue_url)?;
         validate_batch_ids(i.entries.iter().map(|e| e.id.as_str()), "ChangeMessageVisibilityBatchRequestEntry")?;
-        let entries = i.entries.into_iter().map(|e| (e.id, e.receipt_handle, e.visibility_timeout.unwrap_or(0))).collect();
+        let entries =
+            i.entries.into_iter().map(|e| (e.id, e.receipt_handle, e.visibility_timeout.unwrap_or(0))).collect();
         Ok(Some(batch_output(self.sqs().change_visibility_batch(&q, entries).await?)))
     }
 
@@ -270,23 +274,36 @@ impl Handler<'_> {
         let q = self.queue(&i.queue_url)?;
         let sources = self.sqs().dead_letter_sources(&q);
         let (page, next_token) = paginate(sources, i.max_results, i.next_token.as_deref(), |q| q.arn.clone())?;
-        Ok(Some(s::ListDeadLetterSourceQueuesOutput { queue_urls: page.iter().map(|q| self.url_of(q)).collect(), next_token }))
+        Ok(Some(s::ListDeadLetterSourceQueuesOutput {
+            queue_urls: page.iter().map(|q| self.url_of(q)).collect(),
+            next_token,
+        }))
     }
 
-    async fn start_message_move_task(&self, i: s::StartMessageMoveTaskInput) -> SqsResult<Option<s::StartMessageMoveTaskOutput>> {
+    async fn start_message_move_task(
+        &self,
+        i: s::StartMessageMoveTaskInput,
+    ) -> SqsResult<Option<s::StartMessageMoveTaskOutput>> {
         if i.source_arn.is_empty() {
             return Err(SqsError::MissingParameter("SourceArn".into()));
         }
-        let handle = self.sqs().start_move_task(&i.source_arn, i.destination_arn, i.max_number_of_messages_per_second).await?;
+        let handle =
+            self.sqs().start_move_task(&i.source_arn, i.destination_arn, i.max_number_of_messages_per_second).await?;
         Ok(Some(s::StartMessageMoveTaskOutput { task_handle: handle }))
     }
 
-    async fn cancel_message_move_task(&self, i: s::CancelMessageMoveTaskInput) -> SqsResult<Option<s::CancelMessageMoveTaskOutput>> {
+    async fn cancel_message_move_task(
+        &self,
+        i: s::CancelMessageMoveTaskInput,
+    ) -> SqsResult<Option<s::CancelMessageMoveTaskOutput>> {
         let moved = self.sqs().cancel_move_task(&i.task_handle).await?;
         Ok(Some(s::CancelMessageMoveTaskOutput { approximate_number_of_messages_moved: moved }))
     }
 
-    async fn list_message_move_tasks(&self, i: s::ListMessageMoveTasksInput) -> SqsResult<Option<s::ListMessageMoveTasksOutput>> {
+    async fn list_message_move_tasks(
+        &self,
+        i: s::ListMessageMoveTasksInput,
+    ) -> SqsResult<Option<s::ListMessageMoveTasksOutput>> {
         let tasks = self.sqs().list_move_tasks(&i.source_arn, i.max_results)?;
         let results = tasks
             .into_iter()
@@ -343,11 +360,9 @@ fn paginate<T>(
     let limit = match max {
         None => 1000,
         Some(m) if (1..=1000).contains(&m) => m as usize,
-        Some(m) => {
-            return Err(SqsError::InvalidParameterValue(format!(
-                "Value {m} for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000."
-            )))
-        }
+        Some(m) => return Err(SqsError::InvalidParameterValue(format!(
+            "Value {m} for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000."
+        ))),
     };
     let mut rest: Vec<T> = items.into_iter().filter(|i| after.as_ref().is_none_or(|a| key(i) > *a)).collect();
     let more = rest.len() > limit;
