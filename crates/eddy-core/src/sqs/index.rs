@@ -27,6 +27,8 @@ pub struct Index {
     groups: HashMap<Arc<str>, VecDeque<u64>>,
     /// FIFO only: `(seq of the group's first message, group)`, oldest first.
     heads: BTreeSet<(u64, Arc<str>)>,
+    /// Standard queues: how many messages carry a group id (fair queues).
+    grouped: usize,
     fifo: bool,
 }
 
@@ -64,6 +66,8 @@ impl Index {
                 }
                 q.push_back(seq);
             }
+        } else if meta.group.is_some() {
+            self.grouped += 1;
         }
         self.msgs.insert(seq, meta);
     }
@@ -72,8 +76,10 @@ impl Index {
         let meta = self.msgs.remove(&seq)?;
         self.timeline.remove(&(meta.visible_at, seq));
         self.expiry.remove(&(meta.expires_at, seq));
-        if let (true, Some(g)) = (self.fifo, &meta.group) {
-            self.remove_from_group(g, seq);
+        match (self.fifo, &meta.group) {
+            (true, Some(g)) => self.remove_from_group(g, seq),
+            (false, Some(_)) => self.grouped -= 1,
+            _ => {}
         }
         Some(meta)
     }
@@ -122,6 +128,9 @@ impl Index {
     /// taken per round so a noisy group cannot starve a quiet one.
     pub fn ready_standard(&self, now: Millis, max: usize) -> Vec<u64> {
         const SCAN: usize = 1000;
+        if self.grouped == 0 {
+            return self.timeline.iter().take_while(|(at, _)| *at <= now).take(max).map(|(_, s)| *s).collect();
+        }
         let ready: Vec<(u64, Option<&Arc<str>>)> = self
             .timeline
             .iter()

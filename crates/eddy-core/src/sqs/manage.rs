@@ -25,7 +25,9 @@ impl Sqs {
         validate_tags(&tags)?;
         let key = QueueName { account: caller.account.clone(), region: caller.region.clone(), name: name.to_string() };
         let now = self.now_ms();
-        if let Some(existing) = self.queues.read().get(&key).cloned() {
+        // Never hold the registry lock while taking a queue's lock.
+        let existing = self.queues.read().get(&key).cloned();
+        if let Some(existing) = existing {
             return same_attributes(&existing, &given).map(|_| existing);
         }
         if self.recently_deleted.lock().get(&key).is_some_and(|t| now < t + 60_000) {
@@ -79,9 +81,9 @@ impl Sqs {
                 batch.delete(&self.sh.dedup, records::dedup_key(q.id, &k));
             }
             batch.delete(&self.sh.queues, records::queue_key(q.id));
-            self.queues.write().remove(&key);
             batch.commit()?
         };
+        self.queues.write().remove(&key);
         self.recently_deleted.lock().insert(key, self.now_ms());
         q.notify.notify_waiters();
         self.durable(ticket).await?;
@@ -273,12 +275,10 @@ impl Sqs {
 
     /// Queues whose RedrivePolicy targets `dlq`.
     pub fn dead_letter_sources(&self, dlq: &Queue) -> Vec<Arc<Queue>> {
-        let mut v: Vec<Arc<Queue>> = self
-            .queues
-            .read()
-            .values()
+        let all: Vec<Arc<Queue>> = self.queues.read().values().cloned().collect();
+        let mut v: Vec<Arc<Queue>> = all
+            .into_iter()
             .filter(|q| q.config().redrive.is_some_and(|p| p.dead_letter_target_arn == dlq.arn))
-            .cloned()
             .collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v

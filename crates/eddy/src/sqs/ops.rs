@@ -360,9 +360,11 @@ fn paginate<T>(
     let limit = match max {
         None => 1000,
         Some(m) if (1..=1000).contains(&m) => m as usize,
-        Some(m) => return Err(SqsError::InvalidParameterValue(format!(
+        Some(m) => {
+            return Err(SqsError::InvalidParameterValue(format!(
             "Value {m} for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000."
-        ))),
+        )))
+        }
     };
     let mut rest: Vec<T> = items.into_iter().filter(|i| after.as_ref().is_none_or(|a| key(i) > *a)).collect();
     let more = rest.len() > limit;
