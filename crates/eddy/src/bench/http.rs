@@ -4,6 +4,8 @@
 //! connection) and issues one request at a time, so N workers hold exactly N
 //! keep-alive connections, which is what "--connections N" promises.
 
+use std::time::Duration;
+
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, StatusCode, Uri};
@@ -21,6 +23,9 @@ const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 \
 const AMZ_DATE: &str = "20240101T000000Z";
 const AMZ_JSON: &str = "application/x-amz-json-1.0";
 pub const HEALTH_PATH: &str = "/_eddy/health";
+/// No request may take longer: well above the 20 s long poll, and it keeps a
+/// hung server from hanging the bench.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Base URL of the server under test (`http://host:port`).
 #[derive(Debug, Clone)]
@@ -75,14 +80,27 @@ impl Conn {
     /// `GET /_eddy/health`; any 2xx is healthy.
     pub async fn health(&self) -> Result<()> {
         let req = Request::get(self.ep.health.clone()).body(Full::new(Bytes::new()))?;
-        let resp = self.client.request(req).await?;
-        let status = resp.status();
-        // Read the body to the end so the connection can be reused.
-        resp.into_body().collect().await?;
+        let (status, _) = self.send(req).await.context("GET /_eddy/health")?;
         if !status.is_success() {
             bail!("GET {HEALTH_PATH}: HTTP {status}");
         }
         Ok(())
+    }
+
+    /// Sends a request and reads the whole response (so the connection can
+    /// be reused), within [`REQUEST_TIMEOUT`].
+    async fn send(&self, req: Request<Full<Bytes>>) -> Result<(StatusCode, Bytes)> {
+        let exchange = async {
+            // hyper's Display hides the cause ("client error (Connect)").
+            let resp = self.client.request(req).await.map_err(|e| anyhow!("{}", error_chain(&e)))?;
+            let status = resp.status();
+            let body = resp.into_body().collect().await?.to_bytes();
+            Ok((status, body))
+        };
+        match tokio::time::timeout(REQUEST_TIMEOUT, exchange).await {
+            Ok(result) => result,
+            Err(_) => bail!("no response within {REQUEST_TIMEOUT:?}"),
+        }
     }
 
     /// One awsJson1_0 call; `target` is the full `X-Amz-Target` value.
@@ -95,12 +113,7 @@ impl Conn {
             .header("x-amz-date", HeaderValue::from_static(AMZ_DATE))
             .header(header::AUTHORIZATION, HeaderValue::from_static(AUTHORIZATION))
             .body(Full::new(Bytes::from(body)))?;
-        let resp = self.client.request(req).await.map_err(|e| {
-            // hyper's Display hides the cause ("client error (Connect)").
-            anyhow!("{}: {e}: {:?}", op_name(target), std::error::Error::source(&e))
-        })?;
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await?.to_bytes();
+        let (status, bytes) = self.send(req).await.context(op_name(target))?;
         if status != StatusCode::OK {
             bail!("{}", describe_error(target, status, &bytes));
         }
@@ -116,6 +129,17 @@ impl Conn {
         let bytes = self.call(target, serde_json::to_vec(req)?).await?;
         serde_json::from_slice(&bytes).with_context(|| format!("{}: unexpected response body", op_name(target)))
     }
+}
+
+/// `outer: cause: root cause`.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text = format!("{text}: {c}");
+        cause = c.source();
+    }
+    text
 }
 
 fn op_name(target: &str) -> &str {

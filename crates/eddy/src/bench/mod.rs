@@ -109,7 +109,11 @@ async fn sqs(args: SqsBenchArgs) -> Result<()> {
         (None, Some(server)) => (server.endpoint.clone(), Some(server)),
         (None, None) => bail!("no endpoint: --spawn failed and --endpoint was not given"),
     };
-    println!("endpoint: {ep}");
+    println!("\nendpoint under test: {ep}");
+    // Fail once, clearly, rather than once per phase.
+    if let Err(e) = tokio::net::TcpStream::connect(ep.authority()).await {
+        bail!("cannot connect to {ep}: {e}");
+    }
     let mut bench = Bench {
         ep,
         args,

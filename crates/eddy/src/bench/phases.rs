@@ -28,15 +28,15 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 
 /// Spawns the server and reports start-up time and idle memory.
 pub async fn spawn(report: &mut Report) -> Option<Spawned> {
-    println!("== Spawned server");
+    println!("\n== Spawned server: this binary as `eddy serve` on a free port, fresh data directory");
+    let figure = "Start-up (spawn → first health 2xx)";
     let (server, took) = match Spawned::start().await {
         Ok(started) => started,
         Err(e) => {
-            report.skipped("Start-up", format!("failed: {e:#}"), "≤ 10 ms");
+            report.skipped(figure, format!("failed: {e:#}"), "≤ 10 ms");
             return None;
         }
     };
-    let figure = "Start-up (spawn → first health 2xx)";
     report.check(figure, duration(took), "≤ 10 ms", took <= START_TARGET);
     tokio::time::sleep(SETTLE).await;
     match server.memory() {
@@ -112,7 +112,9 @@ impl Bench {
     }
 
     pub(super) async fn round_trip(&mut self) {
-        self.heading("Batched round trip: each worker loops SendMessageBatch (10 × 256 B), ReceiveMessage (max 10, wait 1 s), DeleteMessageBatch");
+        self.heading(
+            "Batched round trip: SendMessageBatch (10 × 256 B), ReceiveMessage (10, wait 1 s), DeleteMessageBatch",
+        );
         let figure = "Batched round trip (batches of 10 × 256 B)";
         let (ep, conns, dur) = (self.ep.clone(), self.conns(), self.duration());
         let tag = format!("rt-{}", self.run_id);
@@ -172,9 +174,7 @@ impl Bench {
     }
 
     pub(super) async fn wake_latency(&mut self) {
-        self.heading(
-            "Long-poll wake-up: a receiver parks in ReceiveMessage (wait 20 s) on an empty queue, then a sender sends",
-        );
+        self.heading("Long-poll wake-up: ReceiveMessage (wait 20 s) parked on an empty queue, then a SendMessage");
         let figure = "Long-poll wake-up (send issued → receiver has it)";
         let (ep, samples) = (self.ep.clone(), self.args.wake_samples as usize);
         let measured = self.with_queue("wake", |url| async move { latency::wake(&ep, &url, samples).await }).await;
@@ -185,7 +185,7 @@ impl Bench {
         let value = format!("{} ({} samples)", w.wake, w.wake.samples);
         let ok = w.wake.p99 <= WAKE_P99_TARGET;
         self.report.check(figure, value, "p99 ≤ 2 ms", ok);
-        let send_figure = "  of which SendMessage's own latency";
+        let send_figure = "  SendMessage latency in the same rounds";
         self.report.info(send_figure, w.send.to_string());
         if w.early_empty > 0 {
             let value = format!("{} long polls returned empty before the send", w.early_empty);

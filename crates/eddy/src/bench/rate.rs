@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use tokio::sync::Barrier;
+use tokio::task::JoinSet;
 
-use super::http::Conn;
-use super::http::Endpoint;
+use super::http::{Conn, Endpoint};
 
 /// Outcome of a timed run.
 #[derive(Debug, Default)]
@@ -26,18 +26,29 @@ impl Rate {
         self.units as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
-    /// One line for the error column of a figure, if anything failed.
+    /// One line describing the errors, if there were any.
     pub fn error_note(&self) -> Option<String> {
         let first = self.first_error.as_deref()?;
         Some(format!("{} errors, first: {first}", self.errors))
     }
 
-    fn absorb(&mut self, other: Rate) {
-        self.units += other.units;
-        self.errors += other.errors;
-        if self.first_error.is_none() {
-            self.first_error = other.first_error;
+    /// Adds up the per-worker results of `workers`; the first worker error
+    /// ends the run (dropping the set aborts the other workers).
+    pub async fn join(mut workers: JoinSet<Result<Rate>>) -> Result<Rate> {
+        let mut total = Rate::default();
+        while let Some(done) = workers.join_next().await {
+            let rate = done??;
+            total.units += rate.units;
+            total.errors += rate.errors;
+            total.first_error = total.first_error.or(rate.first_error);
         }
+        Ok(total)
+    }
+
+    /// Counts a failed request, keeping the first error's text.
+    pub fn error(&mut self, e: anyhow::Error) {
+        self.errors += 1;
+        self.first_error.get_or_insert_with(|| format!("{e:#}"));
     }
 }
 
@@ -53,24 +64,20 @@ where
     let op = Arc::new(op);
     // Workers plus this task, which starts the clock when all are warm.
     let start_line = Arc::new(Barrier::new(conns + 1));
-    let workers: Vec<_> = (0..conns)
-        .map(|_| {
-            let (op, start_line) = (op.clone(), start_line.clone());
-            let conn = Arc::new(Conn::new(ep));
-            tokio::spawn(async move {
-                let warm = op(conn.clone()).await;
-                start_line.wait().await;
-                warm.context("warm-up request")?;
-                Ok::<_, anyhow::Error>(until(Instant::now() + duration, conn, &*op).await)
-            })
-        })
-        .collect();
+    let mut workers = JoinSet::new();
+    for _ in 0..conns {
+        let (op, start_line) = (op.clone(), start_line.clone());
+        let conn = Arc::new(Conn::new(ep));
+        workers.spawn(async move {
+            let warm = op(conn.clone()).await;
+            start_line.wait().await;
+            warm.context("warm-up request")?;
+            Ok(until(Instant::now() + duration, conn, &*op).await)
+        });
+    }
     start_line.wait().await;
     let start = Instant::now();
-    let mut total = Rate::default();
-    for worker in workers {
-        total.absorb(worker.await??);
-    }
+    let mut total = Rate::join(workers).await?;
     total.elapsed = start.elapsed();
     Ok(total)
 }
@@ -84,10 +91,7 @@ where
     while Instant::now() < deadline {
         match op(conn.clone()).await {
             Ok(n) => rate.units += n,
-            Err(e) => {
-                rate.errors += 1;
-                rate.first_error.get_or_insert_with(|| format!("{e:#}"));
-            }
+            Err(e) => rate.error(e),
         }
     }
     rate

@@ -71,7 +71,7 @@ impl Report {
     pub fn print_table(&self) {
         let headers = ["figure", "value", "target", "result"];
         let cells: Vec<[&str; 4]> =
-            self.rows.iter().map(|r| [&*r.figure, &*r.value, &*r.target, r.outcome.label()]).collect();
+            self.rows.iter().map(|r| [&*r.figure, clip(&r.value), &*r.target, r.outcome.label()]).collect();
         let mut widths = headers.map(|h| h.chars().count());
         for row in &cells {
             for (w, cell) in widths.iter_mut().zip(row) {
@@ -93,6 +93,16 @@ impl Report {
 
     fn count(&self, outcome: Outcome) -> usize {
         self.rows.iter().filter(|r| r.outcome == outcome).count()
+    }
+}
+
+/// Long values (mostly error chains, printed whole when they happened)
+/// would stretch the table past any terminal.
+fn clip(value: &str) -> &str {
+    const MAX_CHARS: usize = 72;
+    match value.char_indices().nth(MAX_CHARS) {
+        Some((end, _)) => &value[..end],
+        None => value,
     }
 }
 

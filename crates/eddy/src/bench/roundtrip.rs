@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use tokio::task::JoinSet;
 
 use super::api;
 use super::http::{Conn, Endpoint};
@@ -73,19 +74,12 @@ async fn receive_and_delete(conn: &Conn, queue_url: &str, ledger: &Ledger) -> Re
 /// bodies, the queue looks empty, or `limit` passes. Units are messages.
 pub async fn drain(ep: &Endpoint, conns: usize, pump: &Pump, limit: Duration) -> Result<Rate> {
     let start = Instant::now();
-    let workers: Vec<_> = (0..conns)
-        .map(|_| {
-            let (conn, pump) = (Conn::new(ep), pump.clone());
-            tokio::spawn(async move { drain_worker(&conn, &pump, start + limit).await })
-        })
-        .collect();
-    let mut total = Rate::default();
-    for worker in workers {
-        let rate = worker.await?;
-        total.units += rate.units;
-        total.errors += rate.errors;
-        total.first_error = total.first_error.or(rate.first_error);
+    let mut workers = JoinSet::new();
+    for _ in 0..conns {
+        let (conn, pump) = (Conn::new(ep), pump.clone());
+        workers.spawn(async move { Ok(drain_worker(&conn, &pump, start + limit).await) });
     }
+    let mut total = Rate::join(workers).await?;
     total.elapsed = start.elapsed();
     Ok(total)
 }
@@ -101,8 +95,7 @@ async fn drain_worker(conn: &Conn, pump: &Pump, deadline: Instant) -> Rate {
                 rate.units += n;
             }
             Err(e) => {
-                rate.errors += 1;
-                rate.first_error.get_or_insert_with(|| format!("{e:#}"));
+                rate.error(e);
                 // Don't spin on a persistent error.
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }

@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -44,12 +44,20 @@ impl Spawned {
         let endpoint = Endpoint::parse(&format!("http://127.0.0.1:{port}"))?;
         let t0 = Instant::now();
         let child = spawn(port, &dir)?;
-        let mut server = Self { child, port, dir, endpoint };
-        server.wait_healthy(t0).await?;
-        Ok((server, t0.elapsed()))
+        let (child, ready) = wait_healthy(child, endpoint.authority().to_string(), t0).await?;
+        let server = Self { child, port, dir, endpoint };
+        match ready {
+            Ok(took) => Ok((server, took)),
+            Err(why) => bail!("{why}; server log: {}", server.log_tail()),
+        }
     }
 
-    pub fn pid(&self) -> u32 {
+    /// The exit status, if the server has died.
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    fn pid(&self) -> u32 {
         self.child.id()
     }
 
@@ -72,28 +80,6 @@ impl Spawned {
             kib.map(|k| k * 1024).with_context(|| format!("no {name} in {path}"))
         };
         Ok(Memory { rss: field("VmRSS:")?, peak: field("VmHWM:")? })
-    }
-
-    /// Probes health on a blocking thread: tokio's timer is millisecond
-    /// grained, too coarse for a 10 ms budget.
-    async fn wait_healthy(&mut self, t0: Instant) -> Result<()> {
-        let authority = self.endpoint.authority().to_string();
-        let probe = tokio::task::spawn_blocking(move || loop {
-            if health_probe(&authority) {
-                return true;
-            }
-            if t0.elapsed() > START_LIMIT {
-                return false;
-            }
-            std::thread::sleep(PROBE_GAP);
-        });
-        if probe.await? {
-            return Ok(());
-        }
-        if let Some(status) = self.child.try_wait()? {
-            bail!("server exited with {status}; log: {}", self.log_tail());
-        }
-        bail!("server did not answer within {START_LIMIT:?}; log: {}", self.log_tail())
     }
 
     fn log_tail(&self) -> String {
@@ -131,6 +117,26 @@ fn spawn(port: u16, dir: &std::path::Path) -> Result<Child> {
         .stderr(log)
         .spawn()
         .context("spawning eddy serve")
+}
+
+/// Probes health until it answers, on a blocking thread because tokio's
+/// timer is millisecond grained, too coarse for a 10 ms budget. Returns the
+/// child (it had to move to that thread, to notice if it exits) and the time
+/// from `t0` to the first healthy answer, or why there was none.
+async fn wait_healthy(mut child: Child, authority: String, t0: Instant) -> Result<(Child, Result<Duration, String>)> {
+    let probe = move || loop {
+        if health_probe(&authority) {
+            return (child, Ok(t0.elapsed()));
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return (child, Err(format!("server exited with {status}")));
+        }
+        if t0.elapsed() > START_LIMIT {
+            return (child, Err(format!("no healthy answer within {START_LIMIT:?}")));
+        }
+        std::thread::sleep(PROBE_GAP);
+    };
+    Ok(tokio::task::spawn_blocking(probe).await?)
 }
 
 /// One `GET /_eddy/health` on a fresh connection; true on a 2xx status line.
