@@ -9,10 +9,12 @@
 
 mod sync;
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
 use fjall::{Config, Keyspace, PartitionCreateOptions, PartitionHandle};
+use parking_lot::{Mutex, RwLock};
 
 pub use sync::Ticket;
 
@@ -44,41 +46,68 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// A handle to the store; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    keyspace: Keyspace,
+    engine: Engine,
     sync: Arc<sync::GroupCommit>,
-    // Keeps the temporary directory of an in-memory store alive.
-    _temp: Option<Arc<TempDir>>,
 }
+
+#[derive(Clone)]
+enum Engine {
+    /// fjall on disk: journal, memtables, SSTables.
+    Disk(Keyspace),
+    /// `--in-memory`: ordered maps, nothing touches the disk.
+    Memory(Arc<Mutex<HashMap<String, MemTable>>>),
+}
+
+type MemTable = Arc<RwLock<BTreeMap<Vec<u8>, Vec<u8>>>>;
 
 /// A named, ordered key space inside the store.
 #[derive(Clone)]
 pub struct Partition {
-    handle: PartitionHandle,
+    name: String,
+    inner: PartitionInner,
+}
+
+#[derive(Clone)]
+enum PartitionInner {
+    Disk(PartitionHandle),
+    Memory(MemTable),
 }
 
 impl Store {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path, durability: Durability) -> Result<Store> {
         let keyspace = config(dir).manual_journal_persist(true).open()?;
-        let sync = sync::GroupCommit::start(keyspace.clone(), durability);
-        Ok(Store { keyspace, sync, _temp: None })
+        let sync = sync::GroupCommit::start(Some(keyspace.clone()), durability);
+        Ok(Store { engine: Engine::Disk(keyspace), sync })
     }
 
-    /// A store whose files live in a temporary directory removed on drop.
-    pub fn temporary() -> Result<Store> {
-        let temp = TempDir::new().map_err(|e| StoreError::Sync(e.to_string()))?;
-        let keyspace = config(&temp.0).manual_journal_persist(true).open()?;
-        let sync = sync::GroupCommit::start(keyspace.clone(), Durability::None);
-        Ok(Store { keyspace, sync, _temp: Some(Arc::new(temp)) })
+    /// A store that lives in memory only and is gone when dropped.
+    pub fn in_memory() -> Store {
+        Store { engine: Engine::Memory(Arc::default()), sync: sync::GroupCommit::start(None, Durability::None) }
     }
 
     pub fn partition(&self, name: &str) -> Result<Partition> {
-        let handle = self.keyspace.open_partition(name, PartitionCreateOptions::default())?;
-        Ok(Partition { handle })
+        let inner = match &self.engine {
+            Engine::Disk(ks) => PartitionInner::Disk(ks.open_partition(name, PartitionCreateOptions::default())?),
+            Engine::Memory(tables) => {
+                PartitionInner::Memory(tables.lock().entry(name.to_string()).or_default().clone())
+            }
+        };
+        Ok(Partition { name: name.to_string(), inner })
     }
 
     pub fn batch(&self) -> WriteBatch {
-        WriteBatch { store: self.clone(), inner: self.keyspace.batch(), empty: true }
+        let inner = match &self.engine {
+            Engine::Disk(ks) => BatchInner::Disk(ks.batch()),
+            Engine::Memory(_) => BatchInner::Memory(Vec::new()),
+        };
+        WriteBatch { store: self.clone(), inner, empty: true }
+    }
+
+    /// Starts making `ticket` durable without waiting for it: for changes
+    /// that need not hold up a response but must not linger in memory.
+    pub fn make_durable_soon(&self, ticket: Ticket) {
+        self.sync.request(ticket);
     }
 
     /// Resolves once everything committed up to `ticket` is durable.
@@ -99,37 +128,64 @@ fn config(dir: &Path) -> Config {
 
 impl Partition {
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.handle.get(key)?.map(|v| v.to_vec()))
+        Ok(match &self.inner {
+            PartitionInner::Disk(h) => h.get(key)?.map(|v| v.to_vec()),
+            PartitionInner::Memory(t) => t.read().get(key).cloned(),
+        })
     }
 
     /// Every key-value pair whose key starts with `prefix`, in key order.
-    pub fn scan_prefix(&self, prefix: &[u8]) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>)>> {
-        self.handle
-            .prefix(prefix.to_vec())
-            .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from))
+    pub fn scan_prefix(&self, prefix: &[u8]) -> Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>)>>> {
+        match &self.inner {
+            PartitionInner::Disk(h) => Box::new(
+                h.prefix(prefix.to_vec()).map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from)),
+            ),
+            PartitionInner::Memory(t) => {
+                let snapshot: Vec<_> = t
+                    .read()
+                    .range(prefix.to_vec()..)
+                    .take_while(|(k, _)| k.starts_with(prefix))
+                    .map(|(k, v)| Ok((k.clone(), v.clone())))
+                    .collect();
+                Box::new(snapshot.into_iter())
+            }
+        }
     }
 
     pub fn name(&self) -> &str {
-        &self.handle.name
+        &self.name
     }
 }
 
 /// An atomic set of puts and deletes across partitions.
 pub struct WriteBatch {
     store: Store,
-    inner: fjall::Batch,
+    inner: BatchInner,
     empty: bool,
+}
+
+enum BatchInner {
+    Disk(fjall::Batch),
+    Memory(Vec<(MemTable, Vec<u8>, Option<Vec<u8>>)>),
 }
 
 impl WriteBatch {
     pub fn put(&mut self, partition: &Partition, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
-        self.empty = false;
-        self.inner.insert(&partition.handle, key.into(), value.into());
+        self.op(partition, key.into(), Some(value.into()));
     }
 
     pub fn delete(&mut self, partition: &Partition, key: impl Into<Vec<u8>>) {
+        self.op(partition, key.into(), None);
+    }
+
+    fn op(&mut self, partition: &Partition, key: Vec<u8>, value: Option<Vec<u8>>) {
         self.empty = false;
-        self.inner.remove(&partition.handle, key.into());
+        match (&mut self.inner, &partition.inner, value) {
+            (BatchInner::Disk(b), PartitionInner::Disk(h), Some(v)) => b.insert(h, key, v),
+            (BatchInner::Disk(b), PartitionInner::Disk(h), None) => b.remove(h, key),
+            (BatchInner::Memory(ops), PartitionInner::Memory(t), v) => ops.push((t.clone(), key, v)),
+            _ => unreachable!("a partition is only used with batches of its own store"),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -142,34 +198,30 @@ impl WriteBatch {
         if self.empty {
             return Ok(self.store.sync.current());
         }
-        self.inner.commit()?;
+        match self.inner {
+            BatchInner::Disk(b) => b.commit()?,
+            BatchInner::Memory(ops) => {
+                for (table, key, value) in ops {
+                    let mut t = table.write();
+                    match value {
+                        Some(v) => t.insert(key, v),
+                        None => t.remove(&key),
+                    };
+                }
+            }
+        }
         Ok(self.store.sync.written())
     }
 }
 
-/// A directory removed when dropped.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new() -> std::io::Result<TempDir> {
-        let path = std::env::temp_dir().join(format!("eddy-mem-{}-{}", std::process::id(), unique()));
-        std::fs::create_dir_all(&path)?;
-        Ok(TempDir(path))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
+/// A process-unique number for naming test directories.
+#[cfg(test)]
 fn unique() -> u64 {
-    use std::sync::atomic::AtomicU64;
+    use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
-    nanos ^ NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    nanos ^ NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ struct Wanted {
 }
 
 impl GroupCommit {
-    pub(crate) fn start(keyspace: Keyspace, durability: Durability) -> Arc<GroupCommit> {
+    pub(crate) fn start(keyspace: Option<Keyspace>, durability: Durability) -> Arc<GroupCommit> {
         let (durable, _) = watch::channel(Ok(0));
         let gc = Arc::new(GroupCommit {
             durability,
@@ -37,7 +37,7 @@ impl GroupCommit {
             wake: Condvar::new(),
             durable,
         });
-        if durability != Durability::None {
+        if let (Some(keyspace), false) = (keyspace, durability == Durability::None) {
             let worker = Arc::downgrade(&gc);
             std::thread::Builder::new()
                 .name("eddy-group-commit".into())
@@ -55,6 +55,18 @@ impl GroupCommit {
         Ticket(self.written.load(Ordering::Acquire))
     }
 
+    /// Asks the sync thread to make `ticket` durable, without waiting.
+    pub(crate) fn request(&self, ticket: Ticket) {
+        if self.durability == Durability::None {
+            return;
+        }
+        let mut wanted = self.wanted.lock();
+        if wanted.requested < ticket.0 {
+            wanted.requested = ticket.0;
+            self.wake.notify_one();
+        }
+    }
+
     pub(crate) async fn wait(&self, ticket: Ticket) -> Result<()> {
         if self.durability == Durability::None {
             return Ok(());
@@ -63,13 +75,7 @@ impl GroupCommit {
         if matches!(&*rx.borrow(), Ok(d) if *d >= ticket.0) {
             return Ok(());
         }
-        {
-            let mut wanted = self.wanted.lock();
-            if wanted.requested < ticket.0 {
-                wanted.requested = ticket.0;
-                self.wake.notify_one();
-            }
-        }
+        self.request(ticket);
         let state = rx
             .wait_for(|s| s.as_ref().map_or(true, |d| *d >= ticket.0))
             .await

@@ -49,11 +49,27 @@ async fn many_concurrent_waiters_share_fsyncs() {
 }
 
 #[tokio::test]
-async fn temporary_store_needs_no_sync() {
-    let store = Store::temporary().unwrap();
+async fn in_memory_store_needs_no_sync() {
+    let store = Store::in_memory();
     let p = store.partition("p").unwrap();
     let mut b = store.batch();
     b.put(&p, b"k".to_vec(), b"v".to_vec());
     store.durable(b.commit().unwrap()).await.unwrap();
     assert!(p.get(b"k").unwrap().is_some());
+}
+
+#[tokio::test]
+async fn in_memory_prefix_scans_and_deletes() {
+    let store = Store::in_memory();
+    let p = store.partition("p").unwrap();
+    let mut b = store.batch();
+    for k in [&b"a1"[..], b"a2", b"b1"] {
+        b.put(&p, k.to_vec(), k.to_vec());
+    }
+    b.delete(&p, b"a2".to_vec());
+    b.commit().unwrap();
+    let keys: Vec<_> = p.scan_prefix(b"a").map(|r| r.unwrap().0).collect();
+    assert_eq!(keys, vec![b"a1".to_vec()]);
+    // Partitions of the same name share their contents.
+    assert!(store.partition("p").unwrap().get(b"b1").unwrap().is_some());
 }

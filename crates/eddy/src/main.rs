@@ -47,7 +47,7 @@ fn init_logging(format: LogFormat) {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let store = if args.in_memory {
-        eddy_store::Store::temporary()
+        Ok(eddy_store::Store::in_memory())
     } else {
         std::fs::create_dir_all(&args.data_dir)
             .with_context(|| format!("creating data directory {}", args.data_dir.display()))?;

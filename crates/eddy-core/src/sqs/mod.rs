@@ -225,9 +225,14 @@ impl Sqs {
                 (outcome, st.index.next_visible_after(self.now_ms()))
             };
             self.place_in_dlqs(outcome.moved);
+            // A receive's own state change (receive count, visibility) is
+            // fsynced by the next group commit but does not hold up the
+            // response: if it is lost in a crash, the message is merely
+            // delivered again, which at-least-once delivery allows. Waiting
+            // would add a disk flush to every receive and to long-poll wake-up.
+            self.sh.store.make_durable_soon(outcome.ticket);
             let now = tokio::time::Instant::now();
             if !outcome.messages.is_empty() || now >= deadline {
-                self.durable(outcome.ticket).await?;
                 return Ok(outcome.messages);
             }
             let wake = next_visible

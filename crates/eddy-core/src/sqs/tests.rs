@@ -14,7 +14,7 @@ fn caller() -> Caller {
 
 fn setup() -> (Arc<Sqs>, ManualClock) {
     let clock = ManualClock::new(T0);
-    let sqs = Sqs::open(eddy_store::Store::temporary().unwrap(), Arc::new(clock.clone())).unwrap();
+    let sqs = Sqs::open(eddy_store::Store::in_memory(), Arc::new(clock.clone())).unwrap();
     (sqs, clock)
 }
 
