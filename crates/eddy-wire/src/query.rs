@@ -49,11 +49,20 @@ pub fn decode_sqs(pairs: &[(String, String)]) -> Result<QueryRequest, QueryError
     let action = get("Action").filter(|a| !a.is_empty()).ok_or(QueryError::MissingAction)?;
     let mut tree = Node::default();
     for (k, v) in pairs.iter().filter(|(k, _)| !is_envelope(k)) {
+        // The deepest real key has 7 segments; a bound keeps the recursive
+        // decoding below from exhausting the stack on hostile input.
+        if k.split('.').count() > MAX_KEY_DEPTH {
+            return Err(QueryError::Malformed(k.chars().take(64).collect()));
+        }
         tree.insert(k.split('.'), v.clone()).map_err(|_| QueryError::Malformed(k.clone()))?;
     }
     let input = convert_struct(&tree, &action).map_err(QueryError::Malformed)?;
     Ok(QueryRequest { action, version: get("Version"), input: Value::Object(input) })
 }
+
+/// Segments allowed in one parameter name
+/// (`SendMessageBatchRequestEntry.N.MessageAttribute.N.Value.StringListValue.N` has 7).
+const MAX_KEY_DEPTH: usize = 16;
 
 /// A parameter tree: `a.b.c=v` becomes a → b → c = v.
 #[derive(Debug, Default)]
@@ -257,5 +266,7 @@ mod tests {
         assert_eq!(decode_sqs(&parse_form(b"QueueName=q")), Err(QueryError::MissingAction));
         assert!(decode_sqs(&parse_form(b"Action=TagQueue&Tag.x.Key=a")).is_err());
         assert!(decode_sqs(&parse_form(b"Action=TagQueue&Tag..Key=a")).is_err());
+        let deep = format!("Action=SendMessage&{}=v", vec!["a"; 10_000].join("."));
+        assert!(matches!(decode_sqs(&parse_form(deep.as_bytes())), Err(QueryError::Malformed(_))));
     }
 }
