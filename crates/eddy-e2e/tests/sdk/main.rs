@@ -1,0 +1,16 @@
+//! End-to-end: the AWS SDK for Rust (awsJson 1.0) against a spawned eddy.
+//!
+//! Each test starts its own eddy (`$EDDY_BIN`, or `cargo build -p eddy`
+//! once per run) on a free port with a temporary data dir. Expectations come
+//! from the SQS API reference and developer guide, not from eddy's output.
+
+mod common;
+
+mod batch;
+mod errors;
+mod fifo;
+mod messages;
+mod queues;
+mod redrive;
+mod tags;
+mod visibility;
