@@ -6,12 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== cargo test"
-cargo test --workspace --quiet
-
 echo "== cargo build --release"
 cargo build --release --quiet --bin eddy
 export EDDY_BIN="$PWD/target/release/eddy"
+
+echo "== cargo test (unit tests, and aws-sdk-rust end-to-end against \$EDDY_BIN)"
+cargo test --workspace --quiet
 
 make_venv() { # name, pip requirements...
   local dir=".venv-$1"; shift
