@@ -176,19 +176,36 @@ def eddy():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _eddy_still_alive(eddy):
+    """If the server process died during a test, say so on that test and start it again, so that one
+    crash does not turn the rest of the suite into connection errors."""
+    yield
+    if isinstance(eddy, EddyServer) and eddy.proc is not None and eddy.proc.poll() is not None:
+        code = eddy.proc.returncode
+        tail = eddy.log_tail()
+        eddy.start()
+        pytest.fail(f"eddy died during this test (exit code {code}); log tail:\n{tail}", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def endpoint(eddy) -> str:
     return eddy.endpoint
 
 
 @pytest.fixture
-def restart_server(eddy):
+def restart_server(eddy, sqs):
     """Returns restart(hard=True): kill -9 (or SIGTERM with hard=False) and start again on the same data dir."""
     if not eddy.can_restart:
         pytest.skip("EDDY_ENDPOINT is set: cannot restart an external server")
 
     def _restart(hard: bool = True) -> None:
         eddy.restart(hard=hard)
+        # drop pooled keep-alive connections of the shared client: they point at the dead process
+        try:
+            sqs._endpoint.http_session.close()
+        except Exception:
+            pass
 
     return _restart
 

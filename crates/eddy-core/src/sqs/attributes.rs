@@ -26,7 +26,8 @@ const SETTABLE: &[&str] = &[
     "FifoThroughputLimit",
 ];
 
-const FIFO_ONLY: &[&str] = &["ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"];
+/// On a standard queue these are unknown attributes, even `FifoQueue=false`.
+const FIFO_ONLY: &[&str] = &["FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"];
 
 /// Attributes GetQueueAttributes knows, beyond the settable ones.
 pub const COMPUTED: &[&str] = &[
@@ -69,19 +70,16 @@ pub fn defaults(fifo: bool) -> BTreeMap<String, String> {
 }
 
 /// Checks `given` against the rules and merges it into `current`.
-/// `creating` allows FifoQueue. Nothing is changed on error.
+/// Nothing is changed on error. (A FIFO queue may be "set" to
+/// `FifoQueue=true`, which changes nothing; `false` is refused.)
 pub fn apply(
     current: &BTreeMap<String, String>,
     given: &BTreeMap<String, String>,
     fifo: bool,
-    creating: bool,
 ) -> SqsResult<BTreeMap<String, String>> {
     let mut next = current.clone();
     for (name, value) in given {
-        if !SETTABLE.contains(&name.as_str())
-            || (!fifo && FIFO_ONLY.contains(&name.as_str()))
-            || (name == "FifoQueue" && !creating)
-        {
+        if !SETTABLE.contains(&name.as_str()) || (!fifo && FIFO_ONLY.contains(&name.as_str())) {
             return Err(SqsError::InvalidAttributeName(name.clone()));
         }
         let normalized = validate(name, value, fifo)?;
@@ -102,6 +100,10 @@ pub fn apply(
     }
     if given.get("KmsMasterKeyId").is_some_and(|k| k.is_empty()) {
         next.remove("KmsMasterKeyId");
+    }
+    // The data key reuse period only means something with a KMS key.
+    if !next.contains_key("KmsMasterKeyId") {
+        next.remove("KmsDataKeyReusePeriodSeconds");
     }
     for optional in ["Policy", "RedrivePolicy", "RedriveAllowPolicy"] {
         if next.get(optional).is_some_and(|v| v.is_empty()) {
@@ -307,27 +309,41 @@ mod tests {
             ("KmsDataKeyReusePeriodSeconds", "59"),
             ("Policy", "not json"),
         ] {
-            assert!(
-                matches!(apply(&d, &given(&[(k, v)]), false, true), Err(SqsError::InvalidAttributeValue(_))),
-                "{k}={v}"
-            );
+            assert!(matches!(apply(&d, &given(&[(k, v)]), false), Err(SqsError::InvalidAttributeValue(_))), "{k}={v}");
         }
-        assert!(apply(&d, &given(&[("VisibilityTimeout", "43200")]), false, true).is_ok());
+        assert!(apply(&d, &given(&[("VisibilityTimeout", "43200")]), false).is_ok());
     }
 
     #[test]
     fn unknown_and_fifo_only_names_are_rejected_on_standard_queues() {
         let d = defaults(false);
         for k in ["Bogus", "ContentBasedDeduplication", "QueueArn"] {
-            assert!(matches!(apply(&d, &given(&[(k, "true")]), false, true), Err(SqsError::InvalidAttributeName(_))));
+            assert!(matches!(apply(&d, &given(&[(k, "true")]), false), Err(SqsError::InvalidAttributeName(_))));
         }
     }
 
     #[test]
     fn kms_key_turns_off_sse_sqs() {
-        let a = apply(&defaults(false), &given(&[("KmsMasterKeyId", "alias/mine")]), false, true).unwrap();
+        let a = apply(&defaults(false), &given(&[("KmsMasterKeyId", "alias/mine")]), false).unwrap();
         assert_eq!(a["SqsManagedSseEnabled"], "false");
         assert_eq!(a["KmsDataKeyReusePeriodSeconds"], "300");
+        let b = apply(&a, &given(&[("KmsMasterKeyId", ""), ("KmsDataKeyReusePeriodSeconds", "300")]), false).unwrap();
+        assert!(!b.contains_key("KmsMasterKeyId") && !b.contains_key("KmsDataKeyReusePeriodSeconds"));
+        assert_eq!(b["SqsManagedSseEnabled"], "false");
+    }
+
+    #[test]
+    fn fifo_queue_attribute() {
+        let std = defaults(false);
+        for v in ["true", "false"] {
+            assert!(matches!(apply(&std, &given(&[("FifoQueue", v)]), false), Err(SqsError::InvalidAttributeName(_))));
+        }
+        let fifo = defaults(true);
+        assert!(apply(&fifo, &given(&[("FifoQueue", "true")]), true).is_ok());
+        assert!(matches!(
+            apply(&fifo, &given(&[("FifoQueue", "false")]), true),
+            Err(SqsError::InvalidAttributeValue(_))
+        ));
     }
 
     #[test]

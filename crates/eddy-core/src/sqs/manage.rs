@@ -33,7 +33,7 @@ impl Sqs {
         if self.recently_deleted.lock().get(&key).is_some_and(|t| now < t + 60_000) {
             return Err(SqsError::QueueDeletedRecently);
         }
-        let attrs = attributes::apply(&attributes::defaults(fifo), &given, fifo, true)?;
+        let attrs = attributes::apply(&attributes::defaults(fifo), &given, fifo)?;
         self.check_redrive_target(&key.arn(), &attrs)?;
         let record = QueueRecord {
             id: self.sh.next_queue_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -134,7 +134,7 @@ impl Sqs {
     pub async fn set_attributes(&self, q: &Queue, given: BTreeMap<String, String>) -> SqsResult<()> {
         let fifo = q.is_fifo();
         let current = q.state.lock().record.attributes.clone();
-        let next = attributes::apply(&current, &given, fifo, false)?;
+        let next = attributes::apply(&current, &given, fifo)?;
         self.check_redrive_target(&q.arn, &next)?;
         let record = self.update_record(q, |r| r.attributes = next)?;
         self.save(&record).await?;

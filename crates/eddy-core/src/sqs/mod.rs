@@ -197,6 +197,7 @@ impl Sqs {
         let (results, ticket) = {
             let mut st = q.state.lock();
             st.check_live()?;
+            st.check_fifo_batch(entries.iter().map(|(_, r)| r))?;
             let results: Vec<_> = entries
                 .into_iter()
                 .map(|(id, req)| (id, st.send(&self.sh, &mut batch, req, &caller.account)))

@@ -103,6 +103,14 @@ impl Sqs {
 
     /// Returns how many messages had moved when the task stopped.
     pub async fn cancel_move_task(&self, handle: &str) -> SqsResult<u64> {
+        let decodable = URL_SAFE_NO_PAD
+            .decode(handle)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|v| v.get("taskId").is_some());
+        if !decodable {
+            return Err(invalid_param(format!("Value {handle} for parameter TaskHandle is invalid.")));
+        }
         let task = self
             .tasks
             .lock()
@@ -160,7 +168,9 @@ impl Sqs {
         };
         let source = self.lookup_arn(&source_arn).ok_or(SqsError::QueueDoesNotExist)?;
         let pending = source.state.lock().index.seqs();
-        for chunk in pending.chunks(10) {
+        // With a rate, move that many per second (at most 10 at a time).
+        let chunk_size = rate.map_or(10, |r| (r as usize).clamp(1, 10));
+        for chunk in pending.chunks(chunk_size) {
             if task.cancelled.load(Ordering::SeqCst) {
                 task.record.lock().status = "CANCELLED".into();
                 return Ok(());

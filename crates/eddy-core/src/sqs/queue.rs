@@ -234,6 +234,7 @@ impl QueueState {
     fn delay_for(&self, req: &SendRequest) -> SqsResult<u64> {
         match req.delay_secs {
             None => Ok(self.config.delay_secs),
+            Some(0) if self.config.fifo => Ok(self.config.delay_secs),
             Some(_) if self.config.fifo => Err(invalid_param(format!(
                 "Value {} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.",
                 req.delay_secs.unwrap_or(0)
@@ -484,11 +485,33 @@ impl QueueState {
                     "DeleteMessage with an outdated receipt handle: the message was received again since, so it is not deleted (AWS requires the most recent handle)");
                 Ok(())
             }
+            Some(m) if self.config.fifo && m.visible_at <= sh.clock.now_ms() => Err(invalid_param(format!(
+                "Value {handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired."
+            ))),
             Some(_) => {
                 self.stage_delete(sh, batch, r.seq);
                 Ok(())
             }
         }
+    }
+
+    /// FIFO batches are refused whole when an entry lacks its group id or a
+    /// deduplication id (AWS answers 400, not a per-entry failure).
+    pub(crate) fn check_fifo_batch<'a>(&self, reqs: impl IntoIterator<Item = &'a SendRequest>) -> SqsResult<()> {
+        if !self.config.fifo {
+            return Ok(());
+        }
+        for r in reqs {
+            if r.group_id.is_none() {
+                return Err(invalid_param("The request must contain the parameter MessageGroupId."));
+            }
+            if r.dedup_id.is_none() && !self.config.content_dedup {
+                return Err(invalid_param(
+                    "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly",
+                ));
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn change_visibility(
