@@ -60,6 +60,9 @@ enum Engine {
 
 type MemTable = Arc<RwLock<BTreeMap<Vec<u8>, Vec<u8>>>>;
 
+/// Key-value pairs in key order.
+pub type KvIter = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>)>>>;
+
 /// A named, ordered key space inside the store.
 #[derive(Clone)]
 pub struct Partition {
@@ -135,7 +138,7 @@ impl Partition {
     }
 
     /// Every key-value pair whose key starts with `prefix`, in key order.
-    pub fn scan_prefix(&self, prefix: &[u8]) -> Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>)>>> {
+    pub fn scan_prefix(&self, prefix: &[u8]) -> KvIter {
         match &self.inner {
             PartitionInner::Disk(h) => Box::new(
                 h.prefix(prefix.to_vec()).map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from)),

@@ -10,6 +10,7 @@ use serde::Serialize;
 #[derive(Debug, Parser)]
 #[command(
     name = "eddy",
+    args_conflicts_with_subcommands = true,
     version,
     about = "AWS messaging (SQS today) in one fast, durable binary.",
     long_about = "eddy speaks the real AWS wire protocols. Point any AWS SDK or the AWS CLI at \
@@ -27,9 +28,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default).
-    Serve,
+    Serve(ServeArgs),
     /// Print the effective configuration (flags + EDDY_* variables + defaults) as JSON.
-    PrintConfig,
+    PrintConfig(ServeArgs),
     /// Load generator that prints throughput and latency figures.
     Bench(crate::bench::BenchArgs),
 }
@@ -37,26 +38,26 @@ pub enum Command {
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct ServeArgs {
     /// Address and port to listen on (HTTP/1.1 and cleartext HTTP/2 on the same port).
-    #[arg(long, env = "EDDY_LISTEN", default_value = "127.0.0.1:4566", global = true)]
+    #[arg(long, env = "EDDY_LISTEN", default_value = "127.0.0.1:4566")]
     pub listen: SocketAddr,
     /// Directory holding the durable store.
-    #[arg(long, env = "EDDY_DATA_DIR", default_value = ".eddy", global = true)]
+    #[arg(long, env = "EDDY_DATA_DIR", default_value = ".eddy")]
     pub data_dir: PathBuf,
     /// Keep everything in memory: nothing survives a restart.
-    #[arg(long, env = "EDDY_IN_MEMORY", global = true)]
+    #[arg(long, env = "EDDY_IN_MEMORY")]
     pub in_memory: bool,
     /// Region used when a request carries no SigV4 credential scope.
-    #[arg(long, env = "EDDY_REGION", default_value = "us-east-1", global = true)]
+    #[arg(long, env = "EDDY_REGION", default_value = "us-east-1")]
     pub region: String,
     /// Account used when the access key id is not a 12-digit number.
-    #[arg(long, env = "EDDY_ACCOUNT", default_value = "000000000000", global = true)]
+    #[arg(long, env = "EDDY_ACCOUNT", default_value = "000000000000")]
     pub account: String,
     /// When a write is acknowledged: `fsync` (durable on disk, group-committed),
     /// `flush` (handed to the OS: survives a process crash, not a power loss).
-    #[arg(long, env = "EDDY_DURABILITY", value_enum, default_value_t = Durability::Fsync, global = true)]
+    #[arg(long, env = "EDDY_DURABILITY", value_enum, default_value_t = Durability::Fsync)]
     pub durability: Durability,
     /// Log format.
-    #[arg(long, env = "EDDY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    #[arg(long, env = "EDDY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }
 

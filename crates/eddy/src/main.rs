@@ -21,13 +21,13 @@ use cli::{Cli, Command, LogFormat, ServeArgs};
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            init_logging(cli.serve.log_format);
-            runtime.block_on(serve(cli.serve))
+    match cli.command.unwrap_or(Command::Serve(cli.serve.clone())) {
+        Command::Serve(args) => {
+            init_logging(args.log_format);
+            runtime.block_on(serve(args))
         }
-        Command::PrintConfig => {
-            println!("{}", serde_json::to_string_pretty(&cli.serve)?);
+        Command::PrintConfig(args) => {
+            println!("{}", serde_json::to_string_pretty(&args)?);
             Ok(())
         }
         Command::Bench(args) => runtime.block_on(bench::run(args)),
