@@ -29,8 +29,8 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 /// Spawns the server and reports start-up time and idle memory.
 pub async fn spawn(report: &mut Report) -> Option<Spawned> {
     println!("\n== Spawned server: this binary as `eddy serve` on a free port, fresh data directory");
-    let figure = "Start-up (spawn → first health 2xx)";
-    let (server, took) = match Spawned::start().await {
+    let figure = "Start-up, new data dir (spawn → first health 2xx)";
+    let (mut server, took) = match Spawned::start().await {
         Ok(started) => started,
         Err(e) => {
             report.skipped(figure, format!("failed: {e:#}"), "≤ 10 ms");
@@ -38,6 +38,16 @@ pub async fn spawn(report: &mut Report) -> Option<Spawned> {
         }
     };
     report.check(figure, duration(took), "≤ 10 ms", took <= START_TARGET);
+    // A first start also creates the store's files; every later start (the
+    // common case) only opens them.
+    let figure = "Start-up, existing data dir";
+    match server.restart_timed().await {
+        Ok(took) => report.check(figure, duration(took), "≤ 10 ms", took <= START_TARGET),
+        Err(e) => {
+            report.skipped(figure, format!("failed: {e:#}"), "≤ 10 ms");
+            return None;
+        }
+    }
     tokio::time::sleep(SETTLE).await;
     match server.memory() {
         Ok(m) => report.check("Idle RSS", mib(m.rss), "≤ 10 MiB", m.rss <= IDLE_RSS_TARGET),

@@ -52,6 +52,18 @@ impl Spawned {
         }
     }
 
+    /// Kills the server and starts it again on the same (now existing) data
+    /// directory; returns the time from spawn to its first healthy answer.
+    pub async fn restart_timed(&mut self) -> Result<Duration> {
+        self.child.kill()?;
+        self.child.wait()?;
+        let t0 = Instant::now();
+        let child = spawn(self.port, &self.dir)?;
+        let (child, ready) = wait_healthy(child, self.endpoint.authority().to_string(), t0).await?;
+        self.child = child;
+        ready.map_err(|why| anyhow::anyhow!("{why}; server log: {}", self.log_tail()))
+    }
+
     /// The exit status, if the server has died.
     pub fn exited(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()
