@@ -48,6 +48,9 @@ fn load_messages(sqs: &Sqs, by_id: &HashMap<u64, Arc<Queue>>) -> SqsResult<(usiz
     let sh = &sqs.sh;
     let mut orphans = Vec::new();
     let (mut count, mut max_seq) = (0usize, 0u64);
+    // Keys sort by queue id, so one queue's messages arrive together: keep
+    // its lock across the run instead of taking it per message.
+    let mut current: Option<(u64, parking_lot::MutexGuard<'_, super::queue::QueueState>)> = None;
     for kv in sh.msg_state.scan_prefix(b"") {
         let (k, v) = kv?;
         let (Some((qid, seq)), Some(state)) = (records::split_message_key(&k), MessageState::decode(&v)) else {
@@ -55,7 +58,10 @@ fn load_messages(sqs: &Sqs, by_id: &HashMap<u64, Arc<Queue>>) -> SqsResult<(usiz
             continue;
         };
         max_seq = max_seq.max(seq);
-        let Some(q) = by_id.get(&qid) else {
+        if current.as_ref().is_none_or(|(id, _)| *id != qid) {
+            current = by_id.get(&qid).map(|q| (qid, q.state.lock()));
+        }
+        let Some((_, st)) = current.as_mut() else {
             orphans.push(k);
             continue;
         };
@@ -66,9 +72,10 @@ fn load_messages(sqs: &Sqs, by_id: &HashMap<u64, Arc<Queue>>) -> SqsResult<(usiz
             expires_at: state.expires_at,
             group: state.group.map(Arc::from),
         };
-        q.state.lock().index.insert(seq, meta);
+        st.index.insert(seq, meta);
         count += 1;
     }
+    drop(current);
     if !orphans.is_empty() {
         // Leftovers of a queue deleted mid-way: finish the deletion.
         let mut batch = sh.store.batch();
