@@ -77,10 +77,10 @@ pub struct AddPermissionInput {
     pub actions: Vec<String>,
 }
 
+/// The members SendMessage and each SendMessageBatch entry share.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
-pub struct SendMessageInput {
-    pub queue_url: String,
+pub struct MessageToSend {
     pub message_body: Option<String>,
     pub delay_seconds: Option<i64>,
     pub message_attributes: MessageAttributeMap,
@@ -91,14 +91,18 @@ pub struct SendMessageInput {
 
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]
+pub struct SendMessageInput {
+    pub queue_url: String,
+    #[serde(flatten)]
+    pub message: MessageToSend,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
 pub struct SendMessageBatchEntry {
     pub id: String,
-    pub message_body: Option<String>,
-    pub delay_seconds: Option<i64>,
-    pub message_attributes: MessageAttributeMap,
-    pub message_system_attributes: MessageAttributeMap,
-    pub message_deduplication_id: Option<String>,
-    pub message_group_id: Option<String>,
+    #[serde(flatten)]
+    pub message: MessageToSend,
 }
 
 input!(SendMessageBatchInput { queue_url: String, entries: Vec<SendMessageBatchEntry> });
@@ -274,7 +278,8 @@ mod tests {
     fn inputs_decode_from_model_names() {
         let v = json!({"QueueUrl": "u", "Entries": [{"Id": "a", "MessageBody": "b", "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}}}]});
         let i: SendMessageBatchInput = serde_json::from_value(v).unwrap();
-        assert_eq!(i.entries[0].message_attributes["k"].string_value.as_deref(), Some("v"));
+        assert_eq!(i.entries[0].message.message_attributes["k"].string_value.as_deref(), Some("v"));
+        assert_eq!(i.entries[0].message.message_body.as_deref(), Some("b"));
         let c: CreateQueueInput = serde_json::from_value(json!({"QueueName": "q", "tags": {"a": "b"}})).unwrap();
         assert_eq!(c.tags["a"], "b");
         let a: AddPermissionInput = serde_json::from_value(json!({"AWSAccountIds": ["1"], "Actions": ["*"]})).unwrap();

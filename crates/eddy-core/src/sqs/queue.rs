@@ -556,8 +556,7 @@ impl QueueState {
     pub(crate) fn purge(&mut self, sh: &Shared, batch: &mut WriteBatch) -> SqsResult<usize> {
         self.check_live()?;
         let now = sh.clock.now_ms();
-        if let Some(last) = self.last_purge_ms.filter(|l| now < l + 60_000) {
-            let _ = last;
+        if self.last_purge_ms.is_some_and(|last| now < last + 60_000) {
             return Err(SqsError::PurgeQueueInProgress(self.record.name.clone()));
         }
         self.last_purge_ms = Some(now);

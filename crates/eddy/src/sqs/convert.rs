@@ -60,23 +60,14 @@ pub fn attributes_out(attrs: Attributes) -> MessageAttributeMap {
         .collect()
 }
 
-pub struct SendParts {
-    pub body: Option<String>,
-    pub delay_seconds: Option<i64>,
-    pub attributes: MessageAttributeMap,
-    pub system_attributes: MessageAttributeMap,
-    pub dedup_id: Option<String>,
-    pub group_id: Option<String>,
-}
-
-pub fn send_request(p: SendParts) -> SqsResult<SendRequest> {
+pub fn send_request(m: shapes::MessageToSend) -> SqsResult<SendRequest> {
     Ok(SendRequest {
-        body: p.body.ok_or_else(|| SqsError::MissingParameter("MessageBody".into()))?,
-        delay_secs: p.delay_seconds,
-        attributes: attributes_in(p.attributes)?,
-        system_attributes: attributes_in(p.system_attributes)?,
-        dedup_id: p.dedup_id,
-        group_id: p.group_id,
+        body: m.message_body.ok_or_else(|| SqsError::MissingParameter("MessageBody".into()))?,
+        delay_secs: m.delay_seconds,
+        attributes: attributes_in(m.message_attributes)?,
+        system_attributes: attributes_in(m.message_system_attributes)?,
+        dedup_id: m.message_deduplication_id,
+        group_id: m.message_group_id,
     })
 }
 

@@ -13,7 +13,7 @@ use eddy_core::sqs::{validate_batch_ids, Queue, QueueName, ReceiveRequest, SqsEr
 use eddy_wire::error::WireError;
 use eddy_wire::sqs as s;
 
-use super::convert::{self, queue_name_from_url, queue_url, SendParts};
+use super::convert::{self, queue_name_from_url, queue_url};
 use super::{errors, Protocol};
 use crate::request::RequestCtx;
 use crate::server::AppState;
@@ -142,14 +142,7 @@ impl Handler<'_> {
 
     async fn send_message(&self, i: s::SendMessageInput) -> SqsResult<Option<s::SendMessageOutput>> {
         let q = self.queue(&i.queue_url)?;
-        let req = convert::send_request(SendParts {
-            body: i.message_body,
-            delay_seconds: i.delay_seconds,
-            attributes: i.message_attributes,
-            system_attributes: i.message_system_attributes,
-            dedup_id: i.message_deduplication_id,
-            group_id: i.message_group_id,
-        })?;
+        let req = convert::send_request(i.message)?;
         Ok(Some(convert::sent_out(self.sqs().send(&q, &self.ctx.caller, req).await?)))
     }
 
@@ -163,15 +156,7 @@ impl Handler<'_> {
         let mut valid = Vec::new();
         let mut total = 0;
         for e in i.entries {
-            let parts = SendParts {
-                body: e.message_body,
-                delay_seconds: e.delay_seconds,
-                attributes: e.message_attributes,
-                system_attributes: e.message_system_attributes,
-                dedup_id: e.message_deduplication_id,
-                group_id: e.message_group_id,
-            };
-            match convert::send_request(parts) {
+            match convert::send_request(e.message) {
                 Ok(req) => {
                     total += eddy_core::sqs::message_size(&req.body, &req.attributes);
                     valid.push((e.id, req));
