@@ -13,6 +13,7 @@ mod message;
 mod move_task;
 mod queue;
 mod receipt;
+mod receive;
 mod records;
 mod recovery;
 
@@ -30,10 +31,11 @@ pub use error::{SqsError, SqsResult};
 pub use index::Counts;
 pub use message::{md5_hex, md5_of_attributes, message_size, AttributeValue, Attributes, MAX_MESSAGE_BYTES};
 pub use move_task::MoveTask;
-pub use queue::{Queue, ReceiveRequest, Received, SendRequest, Sent};
+pub use queue::{Queue, SendRequest, Sent};
+pub use receive::{ReceiveRequest, Received};
 
 use crate::clock::{Clock, Millis};
-use queue::{DlqMove, DlqTarget};
+use receive::{DlqMove, DlqTarget};
 
 /// Who is calling: the account and region resources live in.
 #[derive(Debug, Clone, PartialEq, Eq)]

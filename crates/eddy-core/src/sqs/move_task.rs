@@ -13,7 +13,8 @@ use parking_lot::Mutex;
 
 use super::error::{invalid_param, SqsError, SqsResult};
 use super::index::Meta;
-use super::queue::{json, load_record, DlqMove};
+use super::queue::{json, load_record, state_of};
+use super::receive::DlqMove;
 use super::records::{self, MoveTaskRecord};
 use super::Sqs;
 
@@ -221,7 +222,7 @@ impl Sqs {
                 let new_seq = self.sh.next_seq();
                 let key = records::message_key(dest.id, new_seq);
                 batch.put(&self.sh.messages, key.clone(), json(&record));
-                batch.put(&self.sh.msg_state, key, super::queue::state_of(&meta).encode());
+                batch.put(&self.sh.msg_state, key, state_of(&meta).encode());
                 placed.push(DlqMove { dlq: dest, seq: new_seq, meta });
             }
             batch.commit()?
