@@ -63,11 +63,15 @@ type MemTable = Arc<RwLock<BTreeMap<Vec<u8>, Vec<u8>>>>;
 /// Key-value pairs in key order.
 pub type KvIter = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>)>>>;
 
-/// A named, ordered key space inside the store.
+/// A named, ordered key space inside the store, or a *family* of keys in
+/// one: a family's keys carry a type byte that the family adds and strips,
+/// so several families share one partition (each partition costs the engine
+/// files and fsyncs to create).
 #[derive(Clone)]
 pub struct Partition {
     name: String,
     inner: PartitionInner,
+    prefix: Vec<u8>,
 }
 
 #[derive(Clone)]
@@ -96,7 +100,7 @@ impl Store {
                 PartitionInner::Memory(tables.lock().entry(name.to_string()).or_default().clone())
             }
         };
-        Ok(Partition { name: name.to_string(), inner })
+        Ok(Partition { name: name.to_string(), inner, prefix: Vec::new() })
     }
 
     pub fn batch(&self) -> WriteBatch {
@@ -130,25 +134,44 @@ fn config(dir: &Path) -> Config {
 }
 
 impl Partition {
+    /// The family of keys starting with `type_byte` in this partition.
+    pub fn family(&self, type_byte: u8) -> Partition {
+        let mut prefix = self.prefix.clone();
+        prefix.push(type_byte);
+        Partition { name: format!("{}/{}", self.name, type_byte as char), inner: self.inner.clone(), prefix }
+    }
+
+    fn full_key(&self, key: &[u8]) -> Vec<u8> {
+        let mut k = Vec::with_capacity(self.prefix.len() + key.len());
+        k.extend_from_slice(&self.prefix);
+        k.extend_from_slice(key);
+        k
+    }
+
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let key = self.full_key(key);
         Ok(match &self.inner {
             PartitionInner::Disk(h) => h.get(key)?.map(|v| v.to_vec()),
-            PartitionInner::Memory(t) => t.read().get(key).cloned(),
+            PartitionInner::Memory(t) => t.read().get(&key).cloned(),
         })
     }
 
-    /// Every key-value pair whose key starts with `prefix`, in key order.
+    /// Every key-value pair whose key starts with `prefix`, in key order
+    /// (keys without the family's type byte).
     pub fn scan_prefix(&self, prefix: &[u8]) -> KvIter {
+        let prefix = self.full_key(prefix);
+        let strip = self.prefix.len();
         match &self.inner {
             PartitionInner::Disk(h) => Box::new(
-                h.prefix(prefix.to_vec()).map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from)),
+                h.prefix(prefix)
+                    .map(move |kv| kv.map(|(k, v)| (k[strip..].to_vec(), v.to_vec())).map_err(StoreError::from)),
             ),
             PartitionInner::Memory(t) => {
                 let snapshot: Vec<_> = t
                     .read()
-                    .range(prefix.to_vec()..)
-                    .take_while(|(k, _)| k.starts_with(prefix))
-                    .map(|(k, v)| Ok((k.clone(), v.clone())))
+                    .range(prefix.clone()..)
+                    .take_while(|(k, _)| k.starts_with(&prefix))
+                    .map(|(k, v)| Ok((k[strip..].to_vec(), v.clone())))
                     .collect();
                 Box::new(snapshot.into_iter())
             }
@@ -183,6 +206,7 @@ impl WriteBatch {
 
     fn op(&mut self, partition: &Partition, key: Vec<u8>, value: Option<Vec<u8>>) {
         self.empty = false;
+        let key = if partition.prefix.is_empty() { key } else { partition.full_key(&key) };
         match (&mut self.inner, &partition.inner, value) {
             (BatchInner::Disk(b), PartitionInner::Disk(h), Some(v)) => b.insert(h, key, v),
             (BatchInner::Disk(b), PartitionInner::Disk(h), None) => b.remove(h, key),

@@ -73,3 +73,18 @@ async fn in_memory_prefix_scans_and_deletes() {
     // Partitions of the same name share their contents.
     assert!(store.partition("p").unwrap().get(b"b1").unwrap().is_some());
 }
+
+#[tokio::test]
+async fn families_share_a_partition_without_seeing_each_other() {
+    let store = Store::in_memory();
+    let p = store.partition("p").unwrap();
+    let (a, b) = (p.family(b'A'), p.family(b'B'));
+    let mut batch = store.batch();
+    batch.put(&a, b"k".to_vec(), b"in a".to_vec());
+    batch.put(&b, b"k".to_vec(), b"in b".to_vec());
+    batch.commit().unwrap();
+    assert_eq!(a.get(b"k").unwrap().as_deref(), Some(&b"in a"[..]));
+    let in_b: Vec<_> = b.scan_prefix(b"").map(|r| r.unwrap()).collect();
+    assert_eq!(in_b, vec![(b"k".to_vec(), b"in b".to_vec())]);
+    assert_eq!(p.get(b"Ak").unwrap().as_deref(), Some(&b"in a"[..]));
+}

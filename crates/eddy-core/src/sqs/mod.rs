@@ -101,13 +101,13 @@ pub struct Sqs {
 impl Sqs {
     /// Opens the SQS state in `store`, rebuilding every queue's index.
     pub fn open(store: Store, clock: Arc<dyn Clock>) -> SqsResult<Arc<Sqs>> {
-        let p = |n: &str| store.partition(n);
+        let sqs = store.partition(records::PARTITION)?;
         let sh = Shared {
-            queues: p(records::QUEUES)?,
-            messages: p(records::MESSAGES)?,
-            msg_state: p(records::MSG_STATE)?,
-            dedup: p(records::DEDUP)?,
-            tasks: p(records::TASKS)?,
+            queues: sqs.family(records::QUEUES),
+            messages: sqs.family(records::MESSAGES),
+            msg_state: sqs.family(records::MSG_STATE),
+            dedup: sqs.family(records::DEDUP),
+            tasks: sqs.family(records::TASKS),
             store,
             seq: AtomicU64::new(0),
             next_queue_id: AtomicU64::new(1),

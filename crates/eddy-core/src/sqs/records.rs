@@ -1,13 +1,13 @@
-//! The persisted key families of SQS. Each has a stable partition name and a
-//! documented byte layout; changing one means a migration.
+//! The persisted key families of SQS. All live in the `sqs` partition, each
+//! under a stable type byte; changing a byte or a layout means a migration.
 //!
-//! | partition       | key                              | value                         |
-//! |-----------------|----------------------------------|-------------------------------|
-//! | `sqs_queues`    | queue id (u64 BE)                | [`QueueRecord`] as JSON       |
-//! | `sqs_messages`  | queue id, seq (u64 BE each)      | [`MessageRecord`] as JSON     |
-//! | `sqs_msgstate`  | queue id, seq (u64 BE each)      | [`MessageState`] binary, below|
-//! | `sqs_dedup`     | queue id (u64 BE), dedup key     | [`DedupRecord`] as JSON       |
-//! | `sqs_tasks`     | task handle (UTF-8)              | [`MoveTaskRecord`] as JSON    |
+//! | type byte | key after the type byte        | value                          |
+//! |-----------|--------------------------------|--------------------------------|
+//! | `Q`       | queue id (u64 BE)              | [`QueueRecord`] as JSON        |
+//! | `M`       | queue id, seq (u64 BE each)    | [`MessageRecord`] as JSON      |
+//! | `S`       | queue id, seq (u64 BE each)    | [`MessageState`] binary, below |
+//! | `D`       | queue id (u64 BE), dedup key   | [`DedupRecord`] as JSON        |
+//! | `T`       | task handle (UTF-8)            | [`MoveTaskRecord`] as JSON     |
 
 use std::collections::BTreeMap;
 
@@ -16,11 +16,12 @@ use serde::{Deserialize, Serialize};
 use super::message::Attributes;
 use crate::clock::Millis;
 
-pub const QUEUES: &str = "sqs_queues";
-pub const MESSAGES: &str = "sqs_messages";
-pub const MSG_STATE: &str = "sqs_msgstate";
-pub const DEDUP: &str = "sqs_dedup";
-pub const TASKS: &str = "sqs_tasks";
+pub const PARTITION: &str = "sqs";
+pub const QUEUES: u8 = b'Q';
+pub const MESSAGES: u8 = b'M';
+pub const MSG_STATE: u8 = b'S';
+pub const DEDUP: u8 = b'D';
+pub const TASKS: u8 = b'T';
 
 /// A queue's identity and configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
