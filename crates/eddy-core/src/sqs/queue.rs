@@ -342,7 +342,11 @@ impl QueueState {
             return Err(gone());
         }
         if meta.visible_at <= now {
-            return Err(SqsError::MessageNotInflight(handle.to_string()));
+            // Recorded AWS behaviour (the brief expected MessageNotInflight):
+            // the call succeeds and the message stays visible.
+            tracing::info!(queue = %self.record.name,
+                "ChangeMessageVisibility ignored: the message's visibility timeout had already expired, so it is not in flight (AWS answers success and changes nothing)");
+            return Ok(false);
         }
         self.index.update(r.seq, |m| m.visible_at = now + timeout as u64 * 1000);
         self.stage_state(sh, batch, r.seq);
