@@ -3,7 +3,6 @@
 import time
 
 import pytest
-from botocore.exceptions import ClientError
 
 from sqs_helpers import (
     INVALID_PARAMETER_VALUE,
