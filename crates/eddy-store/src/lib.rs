@@ -111,10 +111,21 @@ impl Store {
         WriteBatch { store: self.clone(), inner, empty: true }
     }
 
-    /// Starts making `ticket` durable without waiting for it: for changes
-    /// that need not hold up a response but must not linger in memory.
-    pub fn make_durable_soon(&self, ticket: Ticket) {
+    /// Starts making `ticket` durable without waiting for the fsync: for
+    /// changes that need not hold up a response. The journal is handed to the
+    /// OS at once, so the change survives a crash of this process; only a
+    /// machine crash before the fsync (milliseconds later) can lose it.
+    pub fn make_durable_soon(&self, ticket: Ticket) -> Result<()> {
+        if let Engine::Disk(ks) = &self.engine {
+            ks.persist(fjall::PersistMode::Buffer)?;
+        }
         self.sync.request(ticket);
+        Ok(())
+    }
+
+    /// Resolves once everything committed so far is durable (for shutdown).
+    pub async fn sync_all(&self) -> Result<()> {
+        self.sync.wait(self.sync.current()).await
     }
 
     /// Resolves once everything committed up to `ticket` is durable.

@@ -78,8 +78,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "eddy ready: SQS at http://{}", args.listen
     );
-    let state = Arc::new(server::AppState { sqs, config: args });
-    server::run(listener, state, shutdown_signal()).await
+    let state = Arc::new(server::AppState { sqs: sqs.clone(), config: args });
+    server::run(listener, state, shutdown_signal()).await?;
+    sqs.flush().await.map_err(|e| anyhow::anyhow!("flushing the store on shutdown: {e}"))
 }
 
 async fn shutdown_signal() {

@@ -164,6 +164,12 @@ impl Sqs {
         Ok(())
     }
 
+    /// Makes every change so far durable, including receive state that is
+    /// otherwise fsynced "soon" (see [`Sqs::receive`]). Call before exiting.
+    pub async fn flush(&self) -> SqsResult<()> {
+        Ok(self.sh.store.sync_all().await?)
+    }
+
     pub(crate) async fn durable(&self, ticket: Ticket) -> SqsResult<()> {
         Ok(self.sh.store.durable(ticket).await?)
     }
@@ -229,11 +235,12 @@ impl Sqs {
             };
             self.place_in_dlqs(outcome.moved);
             // A receive's own state change (receive count, visibility) is
-            // fsynced by the next group commit but does not hold up the
-            // response: if it is lost in a crash, the message is merely
-            // delivered again, which at-least-once delivery allows. Waiting
-            // would add a disk flush to every receive and to long-poll wake-up.
-            self.sh.store.make_durable_soon(outcome.ticket);
+            // handed to the OS now and fsynced by the next group commit, but
+            // does not wait for that fsync: if a machine crash loses it, the
+            // message is merely delivered again, which at-least-once delivery
+            // allows. Waiting would add a disk flush to every receive and to
+            // every long-poll wake-up.
+            self.sh.store.make_durable_soon(outcome.ticket)?;
             let now = tokio::time::Instant::now();
             if !outcome.messages.is_empty() || now >= deadline {
                 return Ok(outcome.messages);

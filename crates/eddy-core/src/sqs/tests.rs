@@ -204,6 +204,8 @@ async fn state_survives_reopen() {
         sqs.send(&q, &caller(), msg("two")).await.unwrap();
         let got = receive(&sqs, &q, 1).await;
         handle = got[0].receipt_handle.clone();
+        // A receive's own state is fsynced soon, not before it answers.
+        sqs.flush().await.unwrap();
     }
     let store = eddy_store::Store::open(&dir, eddy_store::Durability::Fsync).unwrap();
     let sqs = Sqs::open(store, Arc::new(clock.clone())).unwrap();
