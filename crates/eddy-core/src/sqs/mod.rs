@@ -35,7 +35,7 @@ pub use queue::{Queue, SendRequest, Sent};
 pub use receive::{ReceiveRequest, Received};
 
 use crate::clock::{Clock, Millis};
-use receive::{DlqMove, DlqTarget};
+use receive::{DlqTarget, Moved};
 
 /// Who is calling: the account and region resources live in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,7 +233,7 @@ impl Sqs {
                 let outcome = st.receive(&self.sh, &q.arn, &req, dlq.as_ref())?;
                 (outcome, st.index.next_visible_after(self.now_ms()))
             };
-            self.place_in_dlqs(outcome.moved);
+            self.place_moved(outcome.moved);
             // A receive's own state change (receive count, visibility) is
             // handed to the OS now and fsynced by the next group commit, but
             // does not wait for that fsync: if a machine crash loses it, the
@@ -267,16 +267,16 @@ impl Sqs {
         })
     }
 
-    fn place_in_dlqs(&self, moved: Vec<DlqMove>) {
+    fn place_moved(&self, moved: Vec<Moved>) {
         for m in moved {
             {
-                let mut st = m.dlq.state.lock();
+                let mut st = m.to.state.lock();
                 if st.deleted {
                     continue;
                 }
                 st.index.insert(m.seq, m.meta);
             }
-            m.dlq.notify.notify_waiters();
+            m.to.notify.notify_waiters();
         }
     }
 

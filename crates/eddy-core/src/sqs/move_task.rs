@@ -13,9 +13,9 @@ use parking_lot::Mutex;
 
 use super::error::{invalid_param, SqsError, SqsResult};
 use super::index::Meta;
-use super::queue::{json, load_record, state_of};
-use super::receive::DlqMove;
-use super::records::{self, MoveTaskRecord};
+use super::queue::{json, load_record};
+use super::receive::Moved;
+use super::records::MoveTaskRecord;
 use super::Sqs;
 
 pub struct MoveTask {
@@ -219,16 +219,12 @@ impl Sqs {
                     expires_at: now + cfg.retention_secs * 1000,
                     group: old.group,
                 };
-                let new_seq = self.sh.next_seq();
-                let key = records::message_key(dest.id, new_seq);
-                batch.put(&self.sh.messages, key.clone(), json(&record));
-                batch.put(&self.sh.msg_state, key, state_of(&meta).encode());
-                placed.push(DlqMove { dlq: dest, seq: new_seq, meta });
+                placed.push(Moved::stage(&self.sh, &mut batch, dest, &record, meta));
             }
             batch.commit()?
         };
         let moved = placed.len() as u64;
-        self.place_in_dlqs(placed);
+        self.place_moved(placed);
         self.durable(ticket).await?;
         Ok(moved)
     }

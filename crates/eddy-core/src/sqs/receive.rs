@@ -40,17 +40,35 @@ pub struct Received {
     pub md5_attributes: Option<String>,
 }
 
-/// A message leaving this queue for its dead-letter queue; the DLQ's index
-/// takes it after the source lock is released.
-pub(crate) struct DlqMove {
-    pub dlq: Arc<Queue>,
+/// A message moving to another queue (a DLQ, or a move task's destination),
+/// already written to the store; the target's index takes it after the
+/// source lock is released.
+pub(crate) struct Moved {
+    pub to: Arc<Queue>,
     pub seq: u64,
     pub meta: Meta,
 }
 
+impl Moved {
+    /// Stages `record` as a new message of `to` in `batch`.
+    pub(crate) fn stage(
+        sh: &Shared,
+        batch: &mut WriteBatch,
+        to: Arc<Queue>,
+        record: &MessageRecord,
+        meta: Meta,
+    ) -> Moved {
+        let seq = sh.next_seq();
+        let key = records::message_key(to.id, seq);
+        batch.put(&sh.messages, key.clone(), json(record));
+        batch.put(&sh.msg_state, key, state_of(&meta).encode());
+        Moved { to, seq, meta }
+    }
+}
+
 pub(crate) struct ReceiveOutcome {
     pub messages: Vec<Received>,
-    pub moved: Vec<DlqMove>,
+    pub moved: Vec<Moved>,
     pub ticket: Ticket,
 }
 
@@ -195,7 +213,7 @@ impl QueueState {
         source_arn: &str,
         dlq: &DlqTarget,
         now: Millis,
-    ) -> SqsResult<Option<DlqMove>> {
+    ) -> SqsResult<Option<Moved>> {
         let Some(mut record) = load_record(sh, self.record.id, seq)? else {
             return Ok(None);
         };
@@ -205,14 +223,10 @@ impl QueueState {
         // DLQs restart it (SQS developer guide, dead-letter queues).
         let expires_at = if dlq.fifo { now + dlq.retention_ms } else { record.sent_ms + dlq.retention_ms };
         let meta = Meta { visible_at: now, receive_count: 0, first_receive: 0, expires_at, group: old.group };
-        let new_seq = sh.next_seq();
-        let key = records::message_key(dlq.queue.id, new_seq);
-        batch.put(&sh.messages, key.clone(), json(&record));
-        batch.put(&sh.msg_state, key, state_of(&meta).encode());
         tracing::info!(queue = %self.record.name, dlq = %dlq.queue.name, message_id = %record.message_id,
             receive_count = old.receive_count, max_receive_count = dlq.max_receive_count,
             "message moved to dead-letter queue: received maxReceiveCount times without being deleted");
-        Ok(Some(DlqMove { dlq: dlq.queue.clone(), seq: new_seq, meta }))
+        Ok(Some(Moved::stage(sh, batch, dlq.queue.clone(), &record, meta)))
     }
 }
 
