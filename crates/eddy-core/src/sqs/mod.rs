@@ -151,12 +151,7 @@ impl Sqs {
             let ticket = {
                 let mut st = q.state.lock();
                 st.expire(&self.sh, &mut batch, now);
-                let stale: Vec<String> =
-                    st.dedup.iter().filter(|(_, d)| d.expires_ms <= now).map(|(k, _)| k.clone()).collect();
-                for k in stale {
-                    st.dedup.remove(&k);
-                    batch.delete(&self.sh.dedup, records::dedup_key(q.id, &k));
-                }
+                st.forget_expired_ids(&self.sh, &mut batch, now);
                 batch.commit()?
             };
             self.durable(ticket).await?;

@@ -273,9 +273,22 @@ impl QueueState {
             tracing::info!(queue = %self.record.name, count = expired.len(),
                 "messages deleted: MessageRetentionPeriod elapsed before anyone deleted them");
         }
-        self.dedup.retain(|_, d| d.expires_ms > now);
-        self.attempts.retain(|_, a| a.expires_ms > now);
         expired.len()
+    }
+
+    /// Forgets deduplication ids and receive attempt ids past their 5-minute
+    /// window, in memory and in the store. Lookups already ignore expired
+    /// entries, so this is upkeep for the sweeper, not for every receive.
+    pub(crate) fn forget_expired_ids(&mut self, sh: &Shared, batch: &mut WriteBatch, now: Millis) {
+        let queue = self.record.id;
+        self.dedup.retain(|key, d| {
+            let live = d.expires_ms > now;
+            if !live {
+                batch.delete(&sh.dedup, records::dedup_key(queue, key));
+            }
+            live
+        });
+        self.attempts.retain(|_, a| a.expires_ms > now);
     }
 
     pub(crate) fn delete(&mut self, sh: &Shared, batch: &mut WriteBatch, handle: &str) -> SqsResult<()> {

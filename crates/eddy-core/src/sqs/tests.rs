@@ -131,6 +131,9 @@ async fn fifo_order_groups_and_dedup_window() {
     // Deleted, yet still deduplicated inside the 5-minute window.
     assert_eq!(sqs.send(&q, &caller(), fifo_msg("a1", "A")).await.unwrap().message_id, a1.message_id);
     clock.advance_secs(301);
+    assert_eq!(sqs.sh.dedup.scan_prefix(b"").count(), 3, "a1, a2 and b1 were remembered");
+    sqs.sweep_once().await.unwrap();
+    assert_eq!(sqs.sh.dedup.scan_prefix(b"").count(), 0, "expired dedup ids leave the store");
     assert_ne!(sqs.send(&q, &caller(), fifo_msg("a1", "A")).await.unwrap().message_id, a1.message_id);
     let err = sqs.send(&q, &caller(), msg("no group")).await.unwrap_err();
     assert_eq!(err, SqsError::MissingParameter("MessageGroupId".into()));
