@@ -69,7 +69,6 @@ pub type KvIter = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>)>>>;
 /// files and fsyncs to create).
 #[derive(Clone)]
 pub struct Partition {
-    name: String,
     inner: PartitionInner,
     prefix: Vec<u8>,
 }
@@ -100,7 +99,7 @@ impl Store {
                 PartitionInner::Memory(tables.lock().entry(name.to_string()).or_default().clone())
             }
         };
-        Ok(Partition { name: name.to_string(), inner, prefix: Vec::new() })
+        Ok(Partition { inner, prefix: Vec::new() })
     }
 
     pub fn batch(&self) -> WriteBatch {
@@ -149,7 +148,7 @@ impl Partition {
     pub fn family(&self, type_byte: u8) -> Partition {
         let mut prefix = self.prefix.clone();
         prefix.push(type_byte);
-        Partition { name: format!("{}/{}", self.name, type_byte as char), inner: self.inner.clone(), prefix }
+        Partition { inner: self.inner.clone(), prefix }
     }
 
     fn full_key(&self, key: &[u8]) -> Vec<u8> {
@@ -188,10 +187,6 @@ impl Partition {
             }
         }
     }
-
-    pub fn name(&self) -> &str {
-        &self.name
-    }
 }
 
 /// An atomic set of puts and deletes across partitions.
@@ -224,10 +219,6 @@ impl WriteBatch {
             (BatchInner::Memory(ops), PartitionInner::Memory(t), v) => ops.push((t.clone(), key, v)),
             _ => unreachable!("a partition is only used with batches of its own store"),
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.empty
     }
 
     /// Applies the batch atomically; readers see it at once. The returned
