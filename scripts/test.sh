@@ -32,4 +32,6 @@ echo "== SDK suite over awsQuery (boto3 1.28 / botocore 1.31)"
 EDDY_EXPECT_PROTOCOL=query .venv-query/bin/python -m pytest -q tests/sdk "$@"
 echo "== crash test (kill -9 under load)"
 .venv-json/bin/python tests/crash/crash_test.py
+echo "== SNS crash test (kill -9 during fan-out)"
+.venv-json/bin/python tests/crash/sns_crash_test.py
 echo "== all tests passed"

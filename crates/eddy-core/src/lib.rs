@@ -1,8 +1,17 @@
-//! eddy's services, free of HTTP and wire shapes. Today: SQS.
+//! eddy's services, free of HTTP and wire shapes. Today: SQS and SNS.
 //!
-//! Layout: [`clock`] (time as a dependency, so tests never sleep) and
-//! [`sqs`] (queues, messages, FIFO groups, redrive, move tasks). State
+//! Layout: [`clock`] (time as a dependency, so tests never sleep),
+//! [`sqs`] (queues, messages, FIFO groups, redrive, move tasks), [`sns`]
+//! (topics, subscriptions, the delivery path), and the mechanisms services
+//! share: [`pattern`] (SNS filter policies and EventBridge event patterns),
+//! [`policy`] (IAM resource-policy evaluation), [`signing`] (SNS message
+//! signatures) and [`doctor`] (the production traps of gotchas.md). State
 //! changes go through `eddy-store` and are reported done only once durable.
 
 pub mod clock;
+pub mod doctor;
+pub mod pattern;
+pub mod policy;
+pub mod signing;
+pub mod sns;
 pub mod sqs;

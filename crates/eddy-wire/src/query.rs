@@ -60,6 +60,51 @@ pub fn decode_sqs(pairs: &[(String, String)]) -> Result<QueryRequest, QueryError
     Ok(QueryRequest { action, version: get("Version"), input: Value::Object(input) })
 }
 
+/// Decodes an awsQuery request that follows the generic conventions (SNS):
+/// `Name.member.N` is a list, `Name.entry.N.key|Name` / `.value|Value` a map,
+/// anything else a structure member.
+pub fn decode_generic(pairs: &[(String, String)]) -> Result<QueryRequest, QueryError> {
+    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let action = get("Action").filter(|a| !a.is_empty()).ok_or(QueryError::MissingAction)?;
+    let mut tree = Node::default();
+    for (k, v) in pairs.iter().filter(|(k, _)| !is_envelope(k)) {
+        if k.split('.').count() > MAX_KEY_DEPTH {
+            return Err(QueryError::Malformed(k.chars().take(64).collect()));
+        }
+        tree.insert(k.split('.'), v.clone()).map_err(|_| QueryError::Malformed(k.clone()))?;
+    }
+    let input = generic_value(&tree).map_err(QueryError::Malformed)?;
+    Ok(QueryRequest { action, version: get("Version"), input })
+}
+
+fn generic_value(node: &Node) -> Result<Value, String> {
+    if node.children.is_empty() {
+        return Ok(Value::String(node.value.clone().unwrap_or_default()));
+    }
+    if node.children.len() == 1 {
+        if let Some(list) = node.children.get("member") {
+            return list.members()?.into_iter().map(generic_value).collect::<Result<Vec<_>, _>>().map(Value::Array);
+        }
+        if let Some(map) = node.children.get("entry") {
+            let mut m = Map::new();
+            for e in map.members()? {
+                let key = e.child(&["key", "Name", "Key", "name"]).and_then(|n| n.value.clone());
+                let value = match e.child(&["value", "Value"]) {
+                    Some(v) => generic_value(v)?,
+                    None => Value::String(String::new()),
+                };
+                m.insert(key.ok_or("entry.N.key")?, value);
+            }
+            return Ok(Value::Object(m));
+        }
+    }
+    let mut out = Map::new();
+    for (k, child) in &node.children {
+        out.insert(k.clone(), generic_value(child)?);
+    }
+    Ok(Value::Object(out))
+}
+
 /// Segments allowed in one parameter name
 /// (`SendMessageBatchRequestEntry.N.MessageAttribute.N.Value.StringListValue.N` has 7).
 const MAX_KEY_DEPTH: usize = 16;
@@ -259,6 +304,31 @@ mod tests {
             r.input,
             json!({"QueueUrl": "u", "AttributeNames": ["All"], "MessageAttributeNames": ["a", "b"], "MaxNumberOfMessages": 10, "WaitTimeSeconds": "x"})
         );
+    }
+
+    #[test]
+    fn generic_lists_and_maps() {
+        let r = decode_generic(&parse_form(
+            concat!(
+                "Action=Publish&TopicArn=t&Message=hi",
+                "&MessageAttributes.entry.1.Name=color&MessageAttributes.entry.1.Value.DataType=String",
+                "&MessageAttributes.entry.1.Value.StringValue=blue",
+                "&Attributes.entry.1.key=DisplayName&Attributes.entry.1.value=d",
+                "&Tags.member.2.Key=b&Tags.member.2.Value=2&Tags.member.1.Key=a&Tags.member.1.Value=1",
+                "&TagKeys.member.1=x"
+            )
+            .as_bytes(),
+        ))
+        .unwrap();
+        assert_eq!(
+            r.input,
+            json!({"TopicArn": "t", "Message": "hi",
+                "MessageAttributes": {"color": {"DataType": "String", "StringValue": "blue"}},
+                "Attributes": {"DisplayName": "d"},
+                "Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}],
+                "TagKeys": ["x"]})
+        );
+        assert!(decode_generic(&parse_form(b"Action=X&A.member.x=1")).is_err());
     }
 
     #[test]

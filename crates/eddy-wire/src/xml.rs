@@ -25,6 +25,54 @@ pub fn sqs_response(action: &str, output: Option<&Value>, request_id: &str) -> S
     s
 }
 
+pub const SNS_NAMESPACE: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
+
+/// An awsQuery response in the generic conventions (SNS): lists as
+/// `<Key><member>…</member></Key>`, the `Attributes` map as
+/// `<entry><key/><value/></entry>`. An empty object still yields the
+/// `<{action}Result/>` element.
+pub fn sns_response(action: &str, output: Option<&Value>, request_id: &str) -> String {
+    let mut s = String::with_capacity(512);
+    s.push_str(&format!(r#"<{action}Response xmlns="{SNS_NAMESPACE}">"#));
+    if let Some(out) = output {
+        generic_element(&mut s, &format!("{action}Result"), out);
+    }
+    s.push_str(&format!("<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"));
+    s
+}
+
+fn generic_element(s: &mut String, tag: &str, v: &Value) {
+    s.push_str(&format!("<{tag}>"));
+    match v {
+        Value::Object(m) if tag == "Attributes" => {
+            for (k, v) in m {
+                s.push_str("<entry><key>");
+                escape_into(s, k);
+                s.push_str("</key><value>");
+                if let Value::String(t) = v {
+                    escape_into(s, t);
+                }
+                s.push_str("</value></entry>");
+            }
+        }
+        Value::Object(m) => {
+            for (k, v) in m.iter().filter(|(_, v)| !v.is_null()) {
+                generic_element(s, k, v);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                generic_element(s, "member", item);
+            }
+        }
+        Value::String(t) => escape_into(s, t),
+        Value::Bool(b) => s.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => s.push_str(&n.to_string()),
+        Value::Null => {}
+    }
+    s.push_str(&format!("</{tag}>"));
+}
+
 fn member(s: &mut String, action: &str, key: &str, v: &Value) {
     match (key, v) {
         (_, Value::Null) => {}
@@ -133,6 +181,19 @@ mod tests {
         assert!(x.contains("<Body>a&#xD;\n&lt;b&gt;&amp;</Body>"));
         assert!(x.contains("<Attribute><Name>SentTimestamp</Name><Value>1</Value></Attribute>"));
         assert!(x.contains("<MessageAttribute><Name>color</Name><Value><DataType>String</DataType><StringValue>blue</StringValue></Value></MessageAttribute>"));
+    }
+
+    #[test]
+    fn sns_generic_shapes() {
+        let out = json!({"Topics": [{"TopicArn": "a"}], "NextToken": null});
+        let x = sns_response("ListTopics", Some(&out), "r");
+        assert_eq!(
+            x,
+            r#"<ListTopicsResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ListTopicsResult><Topics><member><TopicArn>a</TopicArn></member></Topics></ListTopicsResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></ListTopicsResponse>"#
+        );
+        let x = sns_response("GetTopicAttributes", Some(&json!({"Attributes": {"Owner": "1<"}})), "r");
+        assert!(x.contains("<Attributes><entry><key>Owner</key><value>1&lt;</value></entry></Attributes>"));
+        assert!(sns_response("TagResource", Some(&json!({})), "r").contains("<TagResourceResult></TagResourceResult>"));
     }
 
     #[test]

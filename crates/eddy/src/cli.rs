@@ -12,7 +12,7 @@ use serde::Serialize;
     name = "eddy",
     args_conflicts_with_subcommands = true,
     version,
-    about = "AWS messaging (SQS today) in one fast, durable binary.",
+    about = "AWS messaging (SQS and SNS today) in one fast, durable binary.",
     long_about = "eddy speaks the real AWS wire protocols. Point any AWS SDK or the AWS CLI at \
                   http://127.0.0.1:4566 (with any credentials, e.g. AWS_ACCESS_KEY_ID=test \
                   AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1) and it just works.\n\n\
@@ -31,6 +31,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the effective configuration (flags + EDDY_* variables + defaults) as JSON.
     PrintConfig(ServeArgs),
+    /// Find the production traps of AWS messaging in your resources (exit 1 if any).
+    Doctor(crate::doctor::DoctorArgs),
     /// Load generator that prints throughput and latency figures.
     Bench(crate::bench::BenchArgs),
 }
@@ -56,6 +58,15 @@ pub struct ServeArgs {
     /// `flush` (handed to the OS: survives a process crash, not a power loss).
     #[arg(long, env = "EDDY_DURABILITY", value_enum, default_value_t = Durability::Fsync)]
     pub durability: Durability,
+    /// What happens when a queue's policy does not allow a service's delivery
+    /// (SNS → SQS, SNS → dead-letter queue): `enforce` drops it as AWS does,
+    /// `warn` delivers but logs the drop AWS would make, `off` skips the check.
+    #[arg(long, env = "EDDY_POLICY_ENFORCEMENT", value_enum, default_value_t = PolicyEnforcement::Enforce)]
+    pub policy_enforcement: PolicyEnforcement,
+    /// Base URL eddy puts in SNS messages (SigningCertURL, SubscribeURL,
+    /// UnsubscribeURL). Default: http:// plus the listen address (127.0.0.1 if it listens on all).
+    #[arg(long, env = "EDDY_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Log format.
     #[arg(long, env = "EDDY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -66,6 +77,27 @@ pub struct ServeArgs {
 pub enum Durability {
     Fsync,
     Flush,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyEnforcement {
+    Enforce,
+    Warn,
+    Off,
+}
+
+impl ServeArgs {
+    pub fn public_url(&self) -> String {
+        if let Some(u) = &self.public_url {
+            return u.trim_end_matches('/').to_string();
+        }
+        let mut addr = self.listen;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        format!("http://{addr}")
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Serialize, PartialEq, Eq)]

@@ -6,9 +6,11 @@
 
 mod bench;
 mod cli;
+mod doctor;
 mod health;
 mod request;
 mod server;
+mod sns;
 mod sqs;
 
 use std::sync::Arc;
@@ -37,6 +39,10 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(args) => runtime.block_on(bench::run(args)),
+        Command::Doctor(args) => {
+            let found = runtime.block_on(doctor::run(args))?;
+            std::process::exit(i32::from(found));
+        }
     }
 }
 
@@ -64,9 +70,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         eddy_store::Store::open(&args.data_dir, durability)
     }
     .with_context(|| format!("opening the store in {}", args.data_dir.display()))?;
-    let sqs = eddy_core::sqs::Sqs::open(store, Arc::new(eddy_core::clock::SystemClock))
+    let sqs = eddy_core::sqs::Sqs::open(store.clone(), Arc::new(eddy_core::clock::SystemClock))
         .map_err(|e| anyhow::anyhow!("recovering SQS state: {e}"))?;
     tokio::spawn(sqs.clone().run_sweeper());
+    let sns_config = eddy_core::sns::SnsConfig {
+        enforcement: match args.policy_enforcement {
+            cli::PolicyEnforcement::Enforce => eddy_core::sns::Enforcement::Enforce,
+            cli::PolicyEnforcement::Warn => eddy_core::sns::Enforcement::Warn,
+            cli::PolicyEnforcement::Off => eddy_core::sns::Enforcement::Off,
+        },
+        urls: eddy_core::sns::Urls { base: args.public_url() },
+    };
+    let http = Arc::new(sns::http_client::HyperSender::new());
+    let (sns, deliveries) = eddy_core::sns::Sns::open(
+        store.clone(),
+        Arc::new(eddy_core::clock::SystemClock),
+        sqs.clone(),
+        http,
+        sns_config,
+    )
+    .map_err(|e| anyhow::anyhow!("recovering SNS state: {e}"))?;
+    tokio::spawn(sns.clone().run_deliveries(deliveries));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {} (is another eddy or LocalStack running?)", args.listen))?;
@@ -75,10 +99,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         data_dir = %if args.in_memory { "(in memory)".to_string() } else { args.data_dir.display().to_string() },
         durability = ?args.durability,
         queues = sqs.queue_count(),
+        topics = sns.topic_count(),
         startup_ms = started.elapsed().as_millis() as u64,
-        "eddy ready: SQS at http://{}", args.listen
+        "eddy ready: SQS and SNS at http://{}", args.listen
     );
-    let state = Arc::new(server::AppState { sqs: sqs.clone(), config: args });
+    let state = Arc::new(server::AppState { sqs: sqs.clone(), sns, config: args });
     server::run(listener, state, shutdown_signal()).await?;
     sqs.flush().await.map_err(|e| anyhow::anyhow!("flushing the store on shutdown: {e}"))
 }

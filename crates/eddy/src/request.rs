@@ -82,15 +82,31 @@ fn parse_scope(credential: &str) -> Option<Scope> {
 }
 
 pub enum Classified {
-    Health { localstack: bool },
-    SqsJson { operation: String },
-    SqsQuery { pairs: Vec<(String, String)> },
-    UnknownTarget { target: String },
+    Health {
+        localstack: bool,
+    },
+    SqsJson {
+        operation: String,
+    },
+    SqsQuery {
+        pairs: Vec<(String, String)>,
+    },
+    SnsQuery {
+        pairs: Vec<(String, String)>,
+    },
+    /// `/_eddy/sns/…`: signing certificate, outbox, delivery counters.
+    EddySns,
+    UnknownTarget {
+        target: String,
+    },
     NotFound,
 }
 
 pub fn classify(parts: &Parts, body: &Bytes) -> Classified {
     let path = parts.uri.path();
+    if path.starts_with("/_eddy/sns/") || path == "/_eddy/doctor" {
+        return Classified::EddySns;
+    }
     if parts.method == Method::GET || parts.method == Method::HEAD {
         match path {
             "/_eddy/health" => return Classified::Health { localstack: false },
@@ -108,10 +124,45 @@ pub fn classify(parts: &Parts, body: &Bytes) -> Classified {
     if is_form(parts) {
         pairs.extend(form_pairs(body));
     }
-    if pairs.iter().any(|(k, _)| k == "Action") {
-        return Classified::SqsQuery { pairs };
+    let Some(action) = pairs.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone()) else {
+        return Classified::NotFound;
+    };
+    let version = pairs.iter().find(|(k, _)| k == "Version").map(|(_, v)| v.as_str());
+    let scope = credential_scope(parts).map(|s| s.service);
+    if is_sns(version, scope.as_deref(), &action) {
+        Classified::SnsQuery { pairs }
+    } else {
+        Classified::SqsQuery { pairs }
     }
-    Classified::NotFound
+}
+
+/// awsQuery serves SQS and SNS on one endpoint: decide by API version,
+/// else by the signature's service, else by the action's name (the
+/// SubscribeURL and UnsubscribeURL links carry neither).
+fn is_sns(version: Option<&str>, scope_service: Option<&str>, action: &str) -> bool {
+    match (version, scope_service) {
+        (Some("2010-03-31"), _) => true,
+        (Some(_), _) => false,
+        (None, Some("sns")) => true,
+        (None, Some("sqs")) => false,
+        _ => matches!(
+            action,
+            "ConfirmSubscription"
+                | "Unsubscribe"
+                | "Subscribe"
+                | "Publish"
+                | "PublishBatch"
+                | "CreateTopic"
+                | "DeleteTopic"
+                | "ListTopics"
+                | "ListSubscriptions"
+                | "ListSubscriptionsByTopic"
+                | "GetTopicAttributes"
+                | "SetTopicAttributes"
+                | "GetSubscriptionAttributes"
+                | "SetSubscriptionAttributes"
+        ),
+    }
 }
 
 fn is_form(parts: &Parts) -> bool {
@@ -129,6 +180,15 @@ fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_routing() {
+        assert!(is_sns(Some("2010-03-31"), Some("sqs"), "AddPermission"));
+        assert!(!is_sns(Some("2012-11-05"), None, "AddPermission"));
+        assert!(is_sns(None, Some("sns"), "AddPermission"));
+        assert!(is_sns(None, None, "Unsubscribe"));
+        assert!(!is_sns(None, None, "SendMessage"));
+    }
 
     #[test]
     fn scope_from_authorization() {

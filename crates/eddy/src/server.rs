@@ -22,6 +22,7 @@ const MAX_BODY: usize = 8 * 1024 * 1024;
 
 pub struct AppState {
     pub sqs: Arc<eddy_core::sqs::Sqs>,
+    pub sns: Arc<eddy_core::sns::Sns>,
     pub config: ServeArgs,
 }
 
@@ -75,6 +76,8 @@ async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<HttpResp
         Classified::Health { localstack } => ("health", crate::health::respond(&state, localstack)),
         Classified::SqsJson { operation } => ("sqs", crate::sqs::handle_json(&state, &ctx, &operation, &body).await),
         Classified::SqsQuery { pairs } => ("sqs", crate::sqs::handle_query(&state, &ctx, &pairs).await),
+        Classified::SnsQuery { pairs } => ("sns", crate::sns::handle_query(&state, &ctx, &pairs).await),
+        Classified::EddySns => ("eddy", crate::sns::handle_eddy(&state, &parts.method, parts.uri.path()).await),
         Classified::UnknownTarget { target } => ("unknown", crate::sqs::unknown_target(&ctx, &target)),
         Classified::NotFound => ("unknown", plain(StatusCode::NOT_FOUND, "eddy: no service handles this request")),
     };

@@ -105,6 +105,18 @@ impl Sqs {
         v
     }
 
+    /// Every queue of every account, sorted by ARN (for `eddy doctor`).
+    pub fn all_queues(&self) -> Vec<Arc<Queue>> {
+        let mut v: Vec<Arc<Queue>> = self.queues.read().values().cloned().collect();
+        v.sort_by(|a, b| a.arn.cmp(&b.arn));
+        v
+    }
+
+    /// One stored attribute without the computed ones (cheap: no counting).
+    pub fn attribute(&self, q: &Queue, name: &str) -> Option<String> {
+        q.state.lock().record.attributes.get(name).cloned()
+    }
+
     /// GetQueueAttributes: the named attributes (or `All`) with computed ones.
     pub fn get_attributes(&self, q: &Queue, names: &[String]) -> SqsResult<BTreeMap<String, String>> {
         for n in names {

@@ -103,16 +103,24 @@ impl Eddy {
     /// An SDK client for this eddy: region us-east-1, static credentials
     /// test/test, plain-HTTP connector.
     pub async fn client(&self) -> Client {
+        Client::new(&self.sdk_config().await)
+    }
+
+    /// An SNS client configured like [`Eddy::client`].
+    pub async fn sns_client(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&self.sdk_config().await)
+    }
+
+    async fn sdk_config(&self) -> aws_config::SdkConfig {
         // The SDK is built without TLS; eddy speaks plain HTTP.
         let http = aws_smithy_http_client::Builder::new().build_http();
-        let config = aws_config::defaults(BehaviorVersion::latest())
+        aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("test", "test", None, None, "eddy-e2e"))
             .endpoint_url(&self.endpoint)
             .http_client(http)
             .load()
-            .await;
-        Client::new(&config)
+            .await
     }
 }
 

@@ -1,8 +1,9 @@
-//! End-to-end: the AWS SDK for Rust (awsJson 1.0) against a spawned eddy.
+//! End-to-end: the AWS SDK for Rust (SQS over awsJson 1.0, SNS over awsQuery)
+//! against a spawned eddy.
 //!
 //! Each test starts its own eddy (`$EDDY_BIN`, or `cargo build -p eddy`
 //! once per run) on a free port with a temporary data dir. Expectations come
-//! from the SQS API reference and developer guide, not from eddy's output.
+//! from the SQS and SNS API references and developer guides, not from eddy's output.
 
 mod common;
 
@@ -12,5 +13,6 @@ mod fifo;
 mod messages;
 mod queues;
 mod redrive;
+mod sns;
 mod tags;
 mod visibility;

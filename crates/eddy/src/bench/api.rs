@@ -45,6 +45,37 @@ pub async fn create_queue(conn: &Conn, name: &str) -> Result<String> {
     Ok(resp.queue_url)
 }
 
+/// Sets one queue attribute (the bench sets SNS's access Policy).
+pub async fn set_queue_attribute(conn: &Conn, queue_url: &str, name: &str, value: &str) -> Result<()> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Req<'a> {
+        queue_url: &'a str,
+        attributes: HashMap<&'a str, &'a str>,
+    }
+    let req = serde_json::to_vec(&Req { queue_url, attributes: HashMap::from([(name, value)]) })?;
+    conn.call("AmazonSQS.SetQueueAttributes", req).await?;
+    Ok(())
+}
+
+/// One queue attribute, e.g. `QueueArn` or `ApproximateNumberOfMessages`.
+pub async fn queue_attribute(conn: &Conn, queue_url: &str, name: &str) -> Result<String> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Req<'a> {
+        queue_url: &'a str,
+        attribute_names: [&'a str; 1],
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Resp {
+        #[serde(default)]
+        attributes: HashMap<String, String>,
+    }
+    let resp: Resp = conn.json("AmazonSQS.GetQueueAttributes", &Req { queue_url, attribute_names: [name] }).await?;
+    resp.attributes.get(name).cloned().ok_or_else(|| anyhow::anyhow!("GetQueueAttributes: no {name} in the answer"))
+}
+
 pub async fn delete_queue(conn: &Conn, queue_url: &str) -> Result<()> {
     let req = serde_json::to_vec(&QueueUrlReq { queue_url })?;
     conn.call(DELETE_QUEUE, req).await?;

@@ -20,6 +20,9 @@ use serde::{de::DeserializeOwned, Serialize};
 const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 \
     Credential=test/20240101/us-east-1/sqs/aws4_request, \
     SignedHeaders=host;x-amz-date, Signature=0000";
+const SNS_AUTHORIZATION: &str = "AWS4-HMAC-SHA256 \
+    Credential=test/20240101/us-east-1/sns/aws4_request, \
+    SignedHeaders=host;x-amz-date, Signature=0000";
 const AMZ_DATE: &str = "20240101T000000Z";
 const AMZ_JSON: &str = "application/x-amz-json-1.0";
 pub const HEALTH_PATH: &str = "/_eddy/health";
@@ -116,6 +119,25 @@ impl Conn {
         let (status, bytes) = self.send(req).await.context(op_name(target))?;
         if status != StatusCode::OK {
             bail!("{}", describe_error(target, status, &bytes));
+        }
+        Ok(bytes)
+    }
+
+    /// One awsQuery call (SNS): form-encoded `params`, the XML response body.
+    pub async fn query(&self, params: &[(&str, &str)]) -> Result<Bytes> {
+        let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        let action = params.iter().find(|(k, _)| *k == "Action").map(|(_, v)| v.to_string()).unwrap_or_default();
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(self.ep.root.clone())
+            .header(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"))
+            .header("x-amz-date", HeaderValue::from_static(AMZ_DATE))
+            .header(header::AUTHORIZATION, HeaderValue::from_static(SNS_AUTHORIZATION))
+            .body(Full::new(Bytes::from(body)))?;
+        let (status, bytes) = self.send(req).await.with_context(|| action.clone())?;
+        if status != StatusCode::OK {
+            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
+            bail!("{action}: HTTP {status}: {text}");
         }
         Ok(bytes)
     }

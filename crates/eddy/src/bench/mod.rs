@@ -1,6 +1,6 @@
-//! `eddy bench sqs`: a load generator for any SQS endpoint speaking
-//! awsJson1_0, printing throughput, latency, start-up and memory figures
-//! against eddy's targets.
+//! `eddy bench sqs` and `eddy bench sns`: load generators for any SQS
+//! (awsJson1_0) or SNS (awsQuery) endpoint, printing throughput, latency,
+//! start-up and memory figures against eddy's targets.
 
 mod api;
 mod deep;
@@ -12,6 +12,7 @@ mod rate;
 mod report;
 mod roundtrip;
 mod server;
+mod sns;
 mod stats;
 
 use std::future::Future;
@@ -34,6 +35,8 @@ pub struct BenchArgs {
 pub enum BenchTarget {
     /// Benchmark an SQS endpoint (awsJson1_0 over plain HTTP).
     Sqs(SqsBenchArgs),
+    /// Benchmark SNS fan-out to SQS (awsQuery over plain HTTP).
+    Sns(sns::SnsBenchArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -81,6 +84,7 @@ pub enum Phase {
 pub async fn run(args: BenchArgs) -> Result<()> {
     match args.target {
         BenchTarget::Sqs(args) => sqs(args).await,
+        BenchTarget::Sns(args) => sns::run(args).await,
     }
 }
 

@@ -1,0 +1,632 @@
+//! The delivery path: each job fans out to its subscriptions; SQS
+//! deliveries pass the queue policy as `sns.amazonaws.com`; HTTP/S
+//! deliveries retry on the subscription's schedule; what cannot be
+//! delivered goes to the subscription's dead-letter queue, or is dropped
+//! with one log line saying why. Every outcome is counted.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::envelope;
+use super::error::SnsResult;
+use super::records::{self, Job, Notice, OutboxEntry, Retry};
+use super::recovery::Pending;
+use super::subscription::Subscription;
+use super::topic::Topic;
+use super::{Enforcement, Shared, Sns};
+use crate::policy::{self, ConditionContext, Decision, PolicyDocument, Principal, Request};
+use crate::sqs::{AttributeValue, Attributes, Caller, Queue, SendRequest};
+
+pub const SNS_PRINCIPAL: &str = "sns.amazonaws.com";
+
+/// Work handed to the delivery loop.
+pub enum Work {
+    Job { seq: u64, job: Job, fifo: bool },
+}
+
+/// The delivery loop's input: new work, and what the last run left unfinished.
+pub struct Backlog {
+    pub(crate) rx: mpsc::UnboundedReceiver<Work>,
+    pub(crate) pending: Pending,
+}
+
+/// Outcomes of deliveries since start.
+#[derive(Debug, Default)]
+pub struct DeliveryStats {
+    pub delivered: AtomicU64,
+    pub filtered_out: AtomicU64,
+    pub retried: AtomicU64,
+    pub dead_lettered: AtomicU64,
+    /// Dropped because a queue policy did not allow the delivery (gotchas #3).
+    pub dropped_by_policy: AtomicU64,
+    /// Dropped for any other reason (no DLQ, queue gone, retries exhausted).
+    pub dropped: AtomicU64,
+    pub recorded: AtomicU64,
+}
+
+impl DeliveryStats {
+    fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> serde_json::Value {
+        let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        serde_json::json!({
+            "delivered": g(&self.delivered), "filteredOut": g(&self.filtered_out), "retried": g(&self.retried),
+            "deadLettered": g(&self.dead_lettered), "droppedByPolicy": g(&self.dropped_by_policy),
+            "dropped": g(&self.dropped), "recorded": g(&self.recorded),
+        })
+    }
+}
+
+/// Parsed queue policies by their text: deliveries check a policy per
+/// message, and parsing JSON each time would dominate fan-out cost.
+#[derive(Default)]
+pub(crate) struct PolicyCache {
+    parsed: parking_lot::Mutex<HashMap<String, Option<Arc<PolicyDocument>>>>,
+}
+
+impl PolicyCache {
+    /// The parsed policy, or None when the text is not a valid policy.
+    pub fn get(&self, text: &str) -> Option<Arc<PolicyDocument>> {
+        let mut parsed = self.parsed.lock();
+        if let Some(p) = parsed.get(text) {
+            return p.clone();
+        }
+        if parsed.len() >= 4096 {
+            parsed.clear();
+        }
+        let doc = PolicyDocument::parse(text).ok().map(Arc::new);
+        parsed.insert(text.to_string(), doc.clone());
+        doc
+    }
+}
+
+/// Why a delivery failed, and whether trying again may help.
+#[derive(Debug)]
+struct Failure {
+    reason: String,
+    retryable: bool,
+    denied_by_policy: bool,
+}
+
+impl Failure {
+    fn permanent(reason: impl Into<String>) -> Failure {
+        Failure { reason: reason.into(), retryable: false, denied_by_policy: false }
+    }
+}
+
+impl Sns {
+    /// Runs deliveries until the process ends: first the work a previous run
+    /// left, then each new job. Standard topics' jobs run concurrently; each
+    /// FIFO topic has one lane, so its subscribers see publish order.
+    pub async fn run_deliveries(self: Arc<Self>, mut backlog: Backlog) {
+        let pending = std::mem::take(&mut backlog.pending);
+        for (seq, retry) in pending.retries {
+            tokio::spawn(run_retry(self.clone(), seq, retry));
+        }
+        let mut lanes: HashMap<String, mpsc::UnboundedSender<(u64, Job)>> = HashMap::new();
+        let recovered = pending.jobs.into_iter().map(|(seq, job)| {
+            let fifo = job.notice.topic_arn.ends_with(".fifo");
+            Work::Job { seq, job, fifo }
+        });
+        let mut recovered = recovered.collect::<Vec<_>>().into_iter();
+        loop {
+            let work = match recovered.next() {
+                Some(w) => w,
+                None => match backlog.rx.recv().await {
+                    Some(w) => w,
+                    None => return,
+                },
+            };
+            let Work::Job { seq, job, fifo } = work;
+            if fifo {
+                let lane = lanes.entry(job.notice.topic_arn.clone()).or_insert_with(|| spawn_lane(self.clone()));
+                let _ = lane.send((seq, job));
+            } else {
+                tokio::spawn(deliver_job(self.clone(), seq, job));
+            }
+        }
+    }
+}
+
+fn spawn_lane(sns: Arc<Sns>) -> mpsc::UnboundedSender<(u64, Job)> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<(u64, Job)>();
+    tokio::spawn(async move {
+        while let Some((seq, job)) = rx.recv().await {
+            deliver_job(sns.clone(), seq, job).await;
+        }
+    });
+    tx
+}
+
+/// Delivers one job to every subscription concurrently, then forgets it.
+async fn deliver_job(sns: Arc<Sns>, seq: u64, job: Job) {
+    let topic = match sns.lookup_topic(&job.notice.topic_arn) {
+        Ok(t) => Some(t),
+        Err(_) => {
+            tracing::info!(topic = %job.notice.topic_arn, message_id = %job.notice.message_id,
+                "topic deleted before delivery: message not delivered");
+            None
+        }
+    };
+    if let Some(topic) = topic {
+        let notice = Arc::new(job.notice);
+        let signatures = Arc::new(Signatures::default());
+        let mut set = tokio::task::JoinSet::new();
+        for sub in sns.subscriptions_of(&topic.arn) {
+            if sub.pending() || sub.state.read().record.created_seq > seq {
+                continue;
+            }
+            if !matches_filter(&sub, &notice) {
+                DeliveryStats::bump(&sns.stats.filtered_out);
+                tracing::debug!(subscription = %sub.arn, message_id = %notice.message_id, "filtered out by the subscription's FilterPolicy");
+                continue;
+            }
+            set.spawn(deliver_first(sns.clone(), topic.clone(), sub, notice.clone(), signatures.clone()));
+        }
+        while set.join_next().await.is_some() {}
+    }
+    forget(&sns.sh, &sns.sh.jobs, seq);
+}
+
+/// Deletes a finished job or retry record; the next group commit makes it
+/// durable (a crash before that only repeats a delivery, never loses one).
+fn forget(sh: &Shared, family: &eddy_store::Partition, seq: u64) {
+    let mut batch = sh.store.batch();
+    batch.delete(family, records::seq_key(seq).to_vec());
+    match batch.commit().and_then(|t| sh.store.make_durable_soon(t)) {
+        Ok(()) => {}
+        Err(e) => tracing::warn!(error = %e, "could not forget a finished delivery record"),
+    }
+}
+
+fn matches_filter(sub: &Subscription, notice: &Notice) -> bool {
+    let st = sub.state.read();
+    let Some(filter) = &st.filter else { return true };
+    let scope_body = st.record.attributes.get("FilterPolicyScope").is_some_and(|s| s == "MessageBody");
+    if scope_body {
+        let body: Option<serde_json::Value> = serde_json::from_str(notice.message_for(&sub.protocol)).ok();
+        filter.matches_body(body.as_ref())
+    } else {
+        let attrs = notice
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.data_type.as_str(), v.string.as_deref().unwrap_or("")));
+        filter.matches_attributes(attrs)
+    }
+}
+
+/// The first attempt; HTTP failures become durable retries.
+async fn deliver_first(
+    sns: Arc<Sns>,
+    topic: Arc<Topic>,
+    sub: Arc<Subscription>,
+    notice: Arc<Notice>,
+    signatures: Arc<Signatures>,
+) {
+    match attempt(&sns, &topic, &sub, &notice, Some(&signatures)).await {
+        Ok(()) => DeliveryStats::bump(&sns.stats.delivered),
+        Err(f) if f.retryable && sub.retry_schedule(topic.attribute("DeliveryPolicy").as_deref()).num_retries > 0 => {
+            schedule_retry(sns, &topic, &sub, (*notice).clone(), 1, f.reason).await;
+        }
+        Err(f) => dead_letter(&sns, &topic, &sub, &notice, f).await,
+    }
+}
+
+async fn attempt(
+    sns: &Sns,
+    topic: &Topic,
+    sub: &Subscription,
+    notice: &Notice,
+    cache: Option<&Signatures>,
+) -> Result<(), Failure> {
+    match sub.protocol.as_str() {
+        "sqs" => to_sqs(sns, topic, sub, notice, cache).await,
+        "http" | "https" => to_http(sns, topic, sub, notice, cache).await,
+        _ => to_outbox(sns, topic, sub, notice, cache).await,
+    }
+}
+
+async fn to_sqs(
+    sns: &Sns,
+    topic: &Topic,
+    sub: &Subscription,
+    notice: &Notice,
+    cache: Option<&Signatures>,
+) -> Result<(), Failure> {
+    let queue = sns
+        .sh
+        .sqs
+        .lookup_arn(&sub.endpoint)
+        .ok_or_else(|| Failure::permanent(format!("queue {} does not exist", sub.endpoint)))?;
+    check_queue_policy(sns, &queue, topic, "subscription")?;
+    let body = if sub.raw() { notice.message_for("sqs").to_string() } else { signed(sns, topic, sub, notice, cache) };
+    let attributes = if sub.raw() { notice.attributes.clone() } else { Attributes::new() };
+    send_to_queue(sns, &queue, topic, notice, body, attributes).await
+}
+
+async fn send_to_queue(
+    sns: &Sns,
+    queue: &Queue,
+    topic: &Topic,
+    notice: &Notice,
+    body: String,
+    attributes: Attributes,
+) -> Result<(), Failure> {
+    let req = SendRequest {
+        body,
+        attributes,
+        group_id: notice.group_id.clone(),
+        dedup_id: if queue.is_fifo() { notice.dedup_id.clone() } else { None },
+        ..SendRequest::default()
+    };
+    let req = SendRequest {
+        // A FIFO queue needs a group and a dedup id even from a standard topic's fan-out.
+        group_id: req.group_id.or_else(|| queue.is_fifo().then(|| topic.arn.clone())),
+        dedup_id: req.dedup_id.or_else(|| queue.is_fifo().then(|| notice.message_id.clone())),
+        ..req
+    };
+    let caller = Caller { account: topic.account.clone(), region: region_of(&topic.arn), access_key: "sns".into() };
+    sns.sh.sqs.send(queue, &caller, req).await.map(|_| ()).map_err(|e| Failure::permanent(e.to_string()))
+}
+
+/// The queue's policy must let `sns.amazonaws.com` send from this topic.
+fn check_queue_policy(sns: &Sns, queue: &Queue, topic: &Topic, role: &str) -> Result<(), Failure> {
+    let mode = sns.sh.config.enforcement;
+    if mode == Enforcement::Off {
+        return Ok(());
+    }
+    let policy_text = sns.sh.sqs.attribute(queue, "Policy");
+    let decision = match policy_text.as_deref().map(|p| sns.policies.get(p)) {
+        None => Decision::ImplicitDeny,
+        Some(None) => Decision::ImplicitDeny,
+        Some(Some(doc)) => {
+            let mut context = ConditionContext::new();
+            context.insert("aws:SourceArn", topic.arn.clone());
+            context.insert("aws:SourceAccount", topic.account.clone());
+            let req = Request {
+                principal: Principal::Service(SNS_PRINCIPAL),
+                action: "sqs:SendMessage",
+                resource: &queue.arn,
+                context: &context,
+            };
+            doc.evaluate(&req)
+        }
+    };
+    if let Decision::Allow { .. } = decision {
+        return Ok(());
+    }
+    let needed =
+        policy::statement_allowing_service(SNS_PRINCIPAL, "sqs:SendMessage", &queue.arn, &topic.arn, &topic.account);
+    let why = match (&decision, policy_text.is_some()) {
+        (Decision::ExplicitDeny { sid }, _) => format!("statement {} denies it", sid.as_deref().unwrap_or("(no Sid)")),
+        (_, false) => "the queue has no policy".to_string(),
+        _ => "no statement of the queue policy allows it".to_string(),
+    };
+    if mode == Enforcement::Warn {
+        tracing::warn!(queue = %queue.arn, source = %topic.arn, role, needed = %needed,
+            "policy would drop this SNS delivery ({why}); delivering anyway because --policy-enforcement=warn");
+        return Ok(());
+    }
+    Err(Failure {
+        reason: format!(
+            "the policy of queue {} does not allow sns.amazonaws.com to send from {} ({why}); add this statement: {needed}",
+            queue.arn, topic.arn
+        ),
+        retryable: false,
+        denied_by_policy: true,
+    })
+}
+
+/// Signatures made for one job, shared by its deliveries (see [`envelope::Signed`]).
+#[derive(Default)]
+struct Signatures(parking_lot::Mutex<HashMap<(String, &'static str), envelope::Signed>>);
+
+/// The signed envelope `sub` receives; `cache` spares re-signing the same message.
+fn signed(sns: &Sns, topic: &Topic, sub: &Subscription, notice: &Notice, cache: Option<&Signatures>) -> String {
+    let message = notice.message_for(&sub.protocol);
+    let version = topic.signature_version();
+    let sign = || envelope::sign_notification(notice, message, sns.sh.signer.key(), version);
+    let signature = match cache {
+        Some(c) => c.0.lock().entry((message.to_string(), version)).or_insert_with(sign).clone(),
+        None => sign(),
+    };
+    envelope::notification(notice, message, &signature, &sub.arn, &sns.sh.config.urls)
+}
+
+async fn to_http(
+    sns: &Sns,
+    topic: &Topic,
+    sub: &Subscription,
+    notice: &Notice,
+    cache: Option<&Signatures>,
+) -> Result<(), Failure> {
+    let raw = sub.raw();
+    let body = if raw { notice.message_for(&sub.protocol).to_string() } else { signed(sns, topic, sub, notice, cache) };
+    let mut headers = vec![
+        ("content-type", content_type(sub, topic)),
+        ("x-amz-sns-message-type", "Notification".to_string()),
+        ("x-amz-sns-message-id", notice.message_id.clone()),
+        ("x-amz-sns-topic-arn", topic.arn.clone()),
+        ("x-amz-sns-subscription-arn", sub.arn.clone()),
+        ("user-agent", "Amazon Simple Notification Service Agent".to_string()),
+    ];
+    if raw {
+        headers.push(("x-amz-sns-rawdelivery", "true".to_string()));
+    }
+    post(sns, &sub.endpoint, headers, body).await
+}
+
+async fn post(sns: &Sns, url: &str, headers: Vec<(&'static str, String)>, body: String) -> Result<(), Failure> {
+    match sns.sh.http.post(url.to_string(), headers, body).await {
+        Ok(status) if (200..300).contains(&status) => Ok(()),
+        // AWS retries server errors and unreachable endpoints, and also
+        // client errors other than those that say the request is wrong.
+        Ok(status) => Err(Failure { reason: format!("HTTP {status}"), retryable: true, denied_by_policy: false }),
+        Err(e) => Err(Failure { reason: e, retryable: true, denied_by_policy: false }),
+    }
+}
+
+fn content_type(sub: &Subscription, topic: &Topic) -> String {
+    let from = |p: Option<String>, ptr: &str| {
+        p.and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok())
+            .and_then(|v| v.pointer(ptr).and_then(|c| c.as_str()).map(String::from))
+    };
+    let sub_policy = sub.record().attributes.get("DeliveryPolicy").cloned();
+    from(sub_policy, "/requestPolicy/headerContentType")
+        .or_else(|| from(topic.attribute("DeliveryPolicy"), "/http/defaultRequestPolicy/headerContentType"))
+        .unwrap_or_else(|| "text/plain; charset=UTF-8".to_string())
+}
+
+/// Protocols eddy does not send (email, SMS, mobile push, Lambda): recorded.
+async fn to_outbox(
+    sns: &Sns,
+    topic: &Topic,
+    sub: &Subscription,
+    notice: &Notice,
+    cache: Option<&Signatures>,
+) -> Result<(), Failure> {
+    let message = match sub.protocol.as_str() {
+        "email-json" => signed(sns, topic, sub, notice, cache),
+        _ => notice.message_for(&sub.protocol).to_string(),
+    };
+    let entry = OutboxEntry {
+        protocol: sub.protocol.clone(),
+        endpoint: sub.endpoint.clone(),
+        subscription_arn: Some(sub.arn.clone()),
+        topic_arn: Some(topic.arn.clone()),
+        message_id: notice.message_id.clone(),
+        message,
+        subject: notice.subject.clone(),
+        message_attributes: envelope::attributes_json(&notice.attributes).into_iter().collect(),
+        kind: "Notification".into(),
+        timestamp_ms: notice.timestamp_ms,
+    };
+    record_outbox(&sns.sh, &entry).await.map_err(|e| Failure::permanent(e.to_string()))?;
+    DeliveryStats::bump(&sns.stats.recorded);
+    Ok(())
+}
+
+pub(crate) async fn record_outbox(sh: &Shared, entry: &OutboxEntry) -> SnsResult<()> {
+    let mut batch = sh.store.batch();
+    batch.put(&sh.outbox, records::seq_key(sh.next_seq()).to_vec(), records::to_json(entry));
+    let ticket = batch.commit()?;
+    Ok(sh.store.durable(ticket).await?)
+}
+
+impl Sns {
+    /// Everything recorded for protocols eddy does not send, oldest first.
+    pub fn outbox(&self) -> SnsResult<Vec<OutboxEntry>> {
+        let mut out = Vec::new();
+        for kv in self.sh.outbox.scan_prefix(b"") {
+            let (_, v) = kv?;
+            if let Ok(e) = serde_json::from_slice(&v) {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn clear_outbox(&self) -> SnsResult<usize> {
+        let mut batch = self.sh.store.batch();
+        let mut n = 0;
+        for kv in self.sh.outbox.scan_prefix(b"") {
+            batch.delete(&self.sh.outbox, kv?.0);
+            n += 1;
+        }
+        let ticket = batch.commit()?;
+        self.sh.store.durable(ticket).await?;
+        Ok(n)
+    }
+}
+
+/// Writes the retry record, then runs it.
+async fn schedule_retry(sns: Arc<Sns>, topic: &Topic, sub: &Subscription, notice: Notice, retry: u32, error: String) {
+    let schedule = sub.retry_schedule(topic.attribute("DeliveryPolicy").as_deref());
+    let due_ms = sns.now_ms() + schedule.delay_secs(retry) * 1000;
+    let seq = sns.sh.next_seq();
+    let record = Retry { notice, subscription: sub.arn.clone(), attempts: retry, due_ms, last_error: error.clone() };
+    let mut batch = sns.sh.store.batch();
+    batch.put(&sns.sh.retries, records::seq_key(seq).to_vec(), records::to_json(&record));
+    let written = batch.commit().map(|t| sns.sh.store.make_durable_soon(t));
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "could not record a delivery retry");
+    }
+    tracing::info!(subscription = %sub.arn, message_id = %record.notice.message_id, error = %error, retry,
+        in_secs = schedule.delay_secs(retry), "HTTP delivery failed; retrying per the DeliveryPolicy");
+    tokio::spawn(run_retry(sns, seq, record));
+}
+
+/// Waits for the retry's time, tries again, and reschedules, dead-letters or drops.
+async fn run_retry(sns: Arc<Sns>, seq: u64, mut retry: Retry) {
+    loop {
+        let wait = retry.due_ms.saturating_sub(sns.now_ms());
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        let (Ok(sub), Ok(topic)) =
+            (sns.lookup_subscription(&retry.subscription), sns.lookup_topic(&retry.notice.topic_arn))
+        else {
+            tracing::info!(subscription = %retry.subscription, "subscription gone: pending retry dropped");
+            break;
+        };
+        DeliveryStats::bump(&sns.stats.retried);
+        let failure = match attempt(&sns, &topic, &sub, &retry.notice, None).await {
+            Ok(()) => {
+                DeliveryStats::bump(&sns.stats.delivered);
+                break;
+            }
+            Err(f) => f,
+        };
+        let schedule = sub.retry_schedule(topic.attribute("DeliveryPolicy").as_deref());
+        if retry.attempts >= schedule.num_retries || !failure.retryable {
+            let failure =
+                Failure { reason: format!("{} (after {} retries)", failure.reason, retry.attempts), ..failure };
+            dead_letter(&sns, &topic, &sub, &retry.notice, failure).await;
+            break;
+        }
+        retry.attempts += 1;
+        retry.due_ms = sns.now_ms() + schedule.delay_secs(retry.attempts) * 1000;
+        retry.last_error = failure.reason;
+        let mut batch = sns.sh.store.batch();
+        batch.put(&sns.sh.retries, records::seq_key(seq).to_vec(), records::to_json(&retry));
+        if let Err(e) = batch.commit().map(|t| sns.sh.store.make_durable_soon(t)) {
+            tracing::warn!(error = %e, "could not update a delivery retry");
+        }
+    }
+    forget(&sns.sh, &sns.sh.retries, seq);
+}
+
+/// Sends an undeliverable message to the subscription's DLQ, if it has one
+/// and that queue's policy allows it; otherwise drops it with the reason.
+async fn dead_letter(sns: &Sns, topic: &Topic, sub: &Subscription, notice: &Notice, failure: Failure) {
+    let stats = &sns.stats;
+    let Some(dlq_arn) = sub.dead_letter_arn() else {
+        let counter = if failure.denied_by_policy { &stats.dropped_by_policy } else { &stats.dropped };
+        DeliveryStats::bump(counter);
+        tracing::warn!(subscription = %sub.arn, message_id = %notice.message_id, reason = %failure.reason,
+            "SNS delivery dropped: it failed and the subscription has no RedrivePolicy (dead-letter queue)");
+        return;
+    };
+    let Some(dlq) = sns.sh.sqs.lookup_arn(&dlq_arn) else {
+        DeliveryStats::bump(&stats.dropped);
+        tracing::warn!(subscription = %sub.arn, message_id = %notice.message_id, dlq = %dlq_arn, reason = %failure.reason,
+            "SNS delivery dropped: it failed and the dead-letter queue does not exist");
+        return;
+    };
+    if let Err(denied) = check_queue_policy(sns, &dlq, topic, "dead-letter queue") {
+        DeliveryStats::bump(&stats.dropped_by_policy);
+        tracing::warn!(subscription = %sub.arn, message_id = %notice.message_id, reason = %failure.reason,
+            dlq = %dlq.arn, why = %denied.reason,
+            "SNS delivery dropped: it failed, and the dead-letter queue's policy does not let SNS write to it");
+        return;
+    }
+    let raw = sub.raw();
+    let body = if raw { notice.message_for(&sub.protocol).to_string() } else { signed(sns, topic, sub, notice, None) };
+    let mut attributes = if raw { notice.attributes.clone() } else { Attributes::new() };
+    let text = |s: &str| AttributeValue { data_type: "String".into(), string: Some(s.to_string()), binary: None };
+    attributes.insert("RequestID".into(), text(&notice.message_id));
+    attributes.insert(
+        "ErrorCode".into(),
+        text(if failure.denied_by_policy { "AuthorizationError" } else { "DeliveryFailed" }),
+    );
+    attributes.insert("ErrorMessage".into(), text(&failure.reason.chars().take(1000).collect::<String>()));
+    while attributes.len() > 10 {
+        let Some(first) =
+            attributes.keys().find(|k| !matches!(k.as_str(), "RequestID" | "ErrorCode" | "ErrorMessage")).cloned()
+        else {
+            break;
+        };
+        attributes.remove(&first);
+    }
+    match send_to_queue(sns, &dlq, topic, notice, body, attributes).await {
+        Ok(()) => {
+            DeliveryStats::bump(&stats.dead_lettered);
+            tracing::info!(subscription = %sub.arn, message_id = %notice.message_id, dlq = %dlq.arn, reason = %failure.reason,
+                "SNS delivery failed; message moved to the subscription's dead-letter queue");
+        }
+        Err(e) => {
+            DeliveryStats::bump(&stats.dropped);
+            tracing::warn!(subscription = %sub.arn, message_id = %notice.message_id, dlq = %dlq.arn, error = %e.reason,
+                "SNS delivery dropped: writing to the dead-letter queue failed");
+        }
+    }
+}
+
+/// The SubscriptionConfirmation for a new HTTP/S, email or cross-account SQS subscription.
+pub(crate) async fn send_confirmation(
+    sh: Arc<Shared>,
+    stats: Arc<DeliveryStats>,
+    topic: Arc<Topic>,
+    sub: Arc<Subscription>,
+) {
+    let Some(token) = sub.record().token else { return };
+    let message_id = uuid::Uuid::new_v4().to_string();
+    let body = envelope::confirmation(
+        &message_id,
+        &topic.arn,
+        &token,
+        sh.clock.now_ms(),
+        sh.signer.key(),
+        topic.signature_version(),
+        &sh.config.urls,
+    );
+    match sub.protocol.as_str() {
+        "http" | "https" => {
+            let headers = vec![
+                ("content-type", "text/plain; charset=UTF-8".to_string()),
+                ("x-amz-sns-message-type", "SubscriptionConfirmation".to_string()),
+                ("x-amz-sns-message-id", message_id),
+                ("x-amz-sns-topic-arn", topic.arn.clone()),
+                ("user-agent", "Amazon Simple Notification Service Agent".to_string()),
+            ];
+            let (http, url) = (sh.http.clone(), sub.endpoint.clone());
+            tokio::spawn(async move {
+                // Like AWS, try a few times: the endpoint may be starting up.
+                for attempt in 0..3u64 {
+                    match http.post(url.clone(), headers.clone(), body.clone()).await {
+                        Ok(s) if (200..300).contains(&s) => return,
+                        Ok(s) => tracing::info!(endpoint = %url, status = s, "SubscriptionConfirmation not accepted"),
+                        Err(e) => tracing::info!(endpoint = %url, error = %e, "SubscriptionConfirmation not delivered"),
+                    }
+                    tokio::time::sleep(Duration::from_secs(1 + attempt * 2)).await;
+                }
+            });
+        }
+        "sqs" => {
+            if let Some(queue) = sh.sqs.lookup_arn(&sub.endpoint) {
+                let caller =
+                    Caller { account: topic.account.clone(), region: region_of(&topic.arn), access_key: "sns".into() };
+                let req = SendRequest { body, ..SendRequest::default() };
+                if let Err(e) = sh.sqs.send(&queue, &caller, req).await {
+                    tracing::warn!(queue = %queue.arn, error = %e, "SubscriptionConfirmation not delivered");
+                }
+            }
+        }
+        _ => {
+            let entry = OutboxEntry {
+                protocol: sub.protocol.clone(),
+                endpoint: sub.endpoint.clone(),
+                subscription_arn: Some(sub.arn.clone()),
+                topic_arn: Some(topic.arn.clone()),
+                message_id,
+                message: body,
+                subject: Some("AWS Notification - Subscription Confirmation".into()),
+                message_attributes: Default::default(),
+                kind: "SubscriptionConfirmation".into(),
+                timestamp_ms: sh.clock.now_ms(),
+            };
+            match record_outbox(&sh, &entry).await {
+                Ok(()) => DeliveryStats::bump(&stats.recorded),
+                Err(e) => tracing::warn!(error = %e, "could not record a SubscriptionConfirmation"),
+            }
+        }
+    }
+}
+
+fn region_of(arn: &str) -> String {
+    arn.split(':').nth(3).unwrap_or("us-east-1").to_string()
+}

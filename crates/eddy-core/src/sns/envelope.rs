@@ -1,0 +1,168 @@
+//! The JSON documents SNS sends: the `Notification` envelope and the
+//! `SubscriptionConfirmation`, signed as AWS signs them (field order and
+//! the string to sign follow "Verifying the signatures of Amazon SNS messages").
+
+use base64::Engine;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::records::Notice;
+use crate::clock::iso8601_ms;
+use crate::signing::{string_to_sign, SignatureVersion, SigningKey};
+use crate::sqs::Attributes;
+
+/// Where eddy serves what AWS serves from sns.{region}.amazonaws.com.
+#[derive(Debug, Clone)]
+pub struct Urls {
+    /// e.g. `http://127.0.0.1:4566`
+    pub base: String,
+}
+
+impl Urls {
+    pub fn signing_cert(&self) -> String {
+        format!("{}/_eddy/sns/SimpleNotificationService-eddy.pem", self.base)
+    }
+
+    pub fn unsubscribe(&self, subscription_arn: &str) -> String {
+        format!("{}/?Action=Unsubscribe&SubscriptionArn={}", self.base, encode(subscription_arn))
+    }
+
+    pub fn confirm(&self, topic_arn: &str, token: &str) -> String {
+        format!("{}/?Action=ConfirmSubscription&TopicArn={}&Token={}", self.base, encode(topic_arn), encode(token))
+    }
+}
+
+fn encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// One notification in AWS's field order; absent fields are left out.
+#[derive(Debug, Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct Envelope {
+    #[serde(rename = "Type")]
+    kind: String,
+    message_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
+    topic_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<String>,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sequence_number: Option<String>,
+    #[serde(rename = "SubscribeURL", skip_serializing_if = "Option::is_none")]
+    subscribe_url: Option<String>,
+    timestamp: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<String>,
+    #[serde(rename = "SigningCertURL", skip_serializing_if = "Option::is_none")]
+    signing_cert_url: Option<String>,
+    #[serde(rename = "UnsubscribeURL", skip_serializing_if = "Option::is_none")]
+    unsubscribe_url: Option<String>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    message_attributes: Map<String, Value>,
+}
+
+impl Envelope {
+    fn sign(&mut self, key: &SigningKey, version: &str, urls: &Urls) {
+        let fields = match serde_json::to_value(&*self) {
+            Ok(Value::Object(m)) => m,
+            _ => return,
+        };
+        let v = if version == "2" { SignatureVersion::V2 } else { SignatureVersion::V1 };
+        self.signature = Some(key.sign(v, &string_to_sign(&fields)));
+        self.signature_version = Some(version.to_string());
+        self.signing_cert_url = Some(urls.signing_cert());
+    }
+}
+
+/// A notification's signature. The signed fields are the same for every
+/// subscriber that gets the same message text (the per-subscription
+/// UnsubscribeURL is not signed), and an RSA signature costs milliseconds,
+/// so one is made per message and reused across the fan-out.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    version: &'static str,
+    signature: String,
+}
+
+/// Signs the `Notification` carrying `message` for `notice`.
+pub fn sign_notification(notice: &Notice, message: &str, key: &SigningKey, version: &str) -> Signed {
+    let v = if version == "2" { SignatureVersion::V2 } else { SignatureVersion::V1 };
+    let e = notification_fields(notice, message);
+    let fields = match serde_json::to_value(&e) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    Signed { version: v.as_str(), signature: key.sign(v, &string_to_sign(&fields)) }
+}
+
+/// The `Notification` a non-raw subscriber receives, with its signature.
+pub fn notification(notice: &Notice, message: &str, signed: &Signed, subscription_arn: &str, urls: &Urls) -> String {
+    let e = Envelope {
+        signature_version: Some(signed.version.to_string()),
+        signature: Some(signed.signature.clone()),
+        signing_cert_url: Some(urls.signing_cert()),
+        unsubscribe_url: Some(urls.unsubscribe(subscription_arn)),
+        ..notification_fields(notice, message)
+    };
+    serde_json::to_string(&e).expect("envelope serializes")
+}
+
+fn notification_fields(notice: &Notice, message: &str) -> Envelope {
+    Envelope {
+        kind: "Notification".into(),
+        message_id: notice.message_id.clone(),
+        topic_arn: notice.topic_arn.clone(),
+        subject: notice.subject.clone(),
+        message: message.to_string(),
+        sequence_number: notice.sequence_number.clone(),
+        timestamp: iso8601_ms(notice.timestamp_ms),
+        message_attributes: attributes_json(&notice.attributes),
+        ..Envelope::default()
+    }
+}
+
+/// The signed `SubscriptionConfirmation` sent to a new HTTP/S or email subscriber.
+pub fn confirmation(
+    message_id: &str,
+    topic_arn: &str,
+    token: &str,
+    now_ms: u64,
+    key: &SigningKey,
+    version: &str,
+    urls: &Urls,
+) -> String {
+    let mut e = Envelope {
+        kind: "SubscriptionConfirmation".into(),
+        message_id: message_id.to_string(),
+        token: Some(token.to_string()),
+        topic_arn: topic_arn.to_string(),
+        message: format!(
+            "You have chosen to subscribe to the topic {topic_arn}.\nTo confirm the subscription, visit the SubscribeURL included in this message."
+        ),
+        subscribe_url: Some(urls.confirm(topic_arn, token)),
+        timestamp: iso8601_ms(now_ms),
+        ..Envelope::default()
+    };
+    e.sign(key, version, urls);
+    serde_json::to_string(&e).expect("envelope serializes")
+}
+
+/// `{"name": {"Type": "String", "Value": "…"}}`; binary values in base64.
+pub fn attributes_json(attrs: &Attributes) -> Map<String, Value> {
+    attrs
+        .iter()
+        .map(|(name, a)| {
+            let value = match (&a.string, &a.binary) {
+                (Some(s), _) => s.clone(),
+                (None, Some(b)) => base64::engine::general_purpose::STANDARD.encode(b),
+                (None, None) => String::new(),
+            };
+            (name.clone(), serde_json::json!({"Type": a.data_type, "Value": value}))
+        })
+        .collect()
+}

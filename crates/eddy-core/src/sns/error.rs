@@ -1,0 +1,51 @@
+//! What can go wrong in SNS, independent of how the wire spells it. The
+//! binary maps each variant to AWS's code and HTTP status.
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum SnsError {
+    /// `NotFound` (404): a topic or subscription that does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// `InvalidParameter` (400): AWS's catch-all validation error.
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// `ParameterValueInvalid` (400): a bad message attribute value.
+    #[error("{0}")]
+    InvalidParameterValue(String),
+    /// `ResourceNotFound` (404): tagging operations on a missing resource.
+    #[error("{0}")]
+    ResourceNotFound(String),
+    #[error("{0}")]
+    TagLimitExceeded(String),
+    #[error("{0}")]
+    FilterPolicyLimitExceeded(String),
+    #[error("{0}")]
+    AuthorizationError(String),
+    #[error("The batch request doesn't contain any entries")]
+    EmptyBatchRequest,
+    #[error("The batch request contains more entries than permissible")]
+    TooManyEntriesInBatchRequest,
+    #[error("Two or more batch entries in the request have the same Id")]
+    BatchEntryIdsNotDistinct,
+    #[error("The length of all the messages put together is more than the limit")]
+    BatchRequestTooLong,
+    #[error("The Id of a batch entry in a batch request doesn't abide by the specification")]
+    InvalidBatchEntryId,
+    #[error("{0}")]
+    Validation(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<eddy_store::StoreError> for SnsError {
+    fn from(e: eddy_store::StoreError) -> SnsError {
+        SnsError::Internal(e.to_string())
+    }
+}
+
+pub type SnsResult<T> = Result<T, SnsError>;
+
+/// `Invalid parameter: {what}`, AWS's spelling of most SNS validation errors.
+pub(crate) fn invalid(what: impl std::fmt::Display) -> SnsError {
+    SnsError::InvalidParameter(format!("Invalid parameter: {what}"))
+}

@@ -1,0 +1,432 @@
+//! Topic and subscription management: create, delete, list, attributes,
+//! permissions, tags, data protection policies, and the confirmation handshake.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::error::{invalid, SnsError, SnsResult};
+use super::records::{self, SubscriptionRecord, TopicRecord};
+use super::subscription::{self, Subscription};
+use super::topic::{self, SubscriptionCounts, Topic};
+use super::{delivery, Caller, Sns};
+
+/// Page size of ListTopics and ListSubscriptions(ByTopic).
+const PAGE: usize = 100;
+const MAX_TAGS: usize = 50;
+
+pub struct SubscribeRequest {
+    pub topic_arn: String,
+    pub protocol: String,
+    pub endpoint: String,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// One page of a listing and the token of the next.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_token: Option<String>,
+}
+
+impl Sns {
+    pub async fn create_topic(
+        &self,
+        caller: &Caller,
+        name: &str,
+        attributes: BTreeMap<String, String>,
+        tags: BTreeMap<String, String>,
+        data_protection_policy: Option<String>,
+    ) -> SnsResult<String> {
+        let fifo = attributes.get("FifoTopic").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        topic::validate_name(name, fifo)?;
+        let mut attrs = BTreeMap::new();
+        for (k, v) in &attributes {
+            attrs.insert(k.clone(), topic::validate_attribute(k, v, fifo, true)?);
+        }
+        validate_tags(&tags)?;
+        let arn = topic::topic_arn(&caller.region, &caller.account, name);
+        if let Ok(existing) = self.lookup_topic(&arn) {
+            return same_topic(&existing, &attrs, &tags).map(|_| arn);
+        }
+        let record = TopicRecord {
+            arn: arn.clone(),
+            account: caller.account.clone(),
+            region: caller.region.clone(),
+            name: name.to_string(),
+            attributes: attrs,
+            tags,
+            data_protection_policy,
+            created_ms: self.now_ms(),
+        };
+        self.save_topic(&record).await?;
+        self.topics.write().entry(arn.clone()).or_insert_with(|| Arc::new(Topic::new(record)));
+        tracing::info!(topic = %arn, "topic created");
+        Ok(arn)
+    }
+
+    /// Deletes the topic and its subscriptions. A missing topic is not an error.
+    pub async fn delete_topic(&self, arn: &str) -> SnsResult<()> {
+        let Some(topic) = self.topics.write().remove(arn) else { return Ok(()) };
+        let subs = self.subscriptions_of(arn);
+        let mut batch = self.sh.store.batch();
+        batch.delete(&self.sh.topics, topic.arn.as_bytes().to_vec());
+        for s in &subs {
+            batch.delete(&self.sh.subscriptions, s.arn.as_bytes().to_vec());
+        }
+        let dedup: Vec<String> = topic.state.lock().dedup.keys().cloned().collect();
+        for id in dedup {
+            batch.delete(&self.sh.dedup, records::dedup_key(arn, &id));
+        }
+        let ticket = batch.commit()?;
+        {
+            let mut index = self.subscriptions.write();
+            for s in &subs {
+                index.remove(&s.arn);
+            }
+        }
+        self.sh.store.durable(ticket).await?;
+        tracing::info!(topic = %arn, subscriptions = subs.len(), "topic deleted");
+        Ok(())
+    }
+
+    pub fn list_topics(&self, caller: &Caller, token: Option<&str>) -> SnsResult<Page<String>> {
+        let prefix = format!("arn:aws:sns:{}:{}:", caller.region, caller.account);
+        let mut arns: Vec<String> = self.topics.read().keys().filter(|a| a.starts_with(&prefix)).cloned().collect();
+        arns.sort();
+        paginate(arns, token)
+    }
+
+    pub fn topic_attributes(&self, arn: &str) -> SnsResult<BTreeMap<String, String>> {
+        let topic = self.lookup_topic(arn)?;
+        let mut counts = SubscriptionCounts::default();
+        for s in self.subscriptions_of(arn) {
+            if s.pending() {
+                counts.pending += 1;
+            } else {
+                counts.confirmed += 1;
+            }
+        }
+        Ok(topic::attributes_view(&topic.record(), counts))
+    }
+
+    pub async fn set_topic_attribute(&self, arn: &str, name: &str, value: &str) -> SnsResult<()> {
+        let topic = self.lookup_topic(arn)?;
+        let value = topic::validate_attribute(name, value, topic.fifo, false)?;
+        let record = {
+            let mut st = topic.state.lock();
+            if name == "DataProtectionPolicy" {
+                st.record.data_protection_policy = Some(value).filter(|v| !v.is_empty());
+            } else if value.is_empty() && name != "DisplayName" {
+                st.record.attributes.remove(name);
+            } else {
+                st.record.attributes.insert(name.to_string(), value);
+            }
+            st.record.clone()
+        };
+        self.save_topic(&record).await
+    }
+
+    pub fn data_protection_policy(&self, arn: &str) -> SnsResult<String> {
+        Ok(self.lookup_topic(arn)?.record().data_protection_policy.unwrap_or_default())
+    }
+
+    pub async fn put_data_protection_policy(&self, arn: &str, policy: &str) -> SnsResult<()> {
+        match serde_json::from_str::<Value>(policy) {
+            Ok(Value::Object(_)) => self.set_topic_attribute(arn, "DataProtectionPolicy", policy).await,
+            _ => Err(invalid("DataProtectionPolicy: failed to parse JSON.")),
+        }
+    }
+
+    pub async fn add_permission(
+        &self,
+        arn: &str,
+        label: &str,
+        accounts: &[String],
+        actions: &[String],
+    ) -> SnsResult<()> {
+        let topic = self.lookup_topic(arn)?;
+        if label.is_empty() || accounts.is_empty() || actions.is_empty() {
+            return Err(invalid("Label, AWSAccountId and ActionName are required"));
+        }
+        let mut policy = self.policy_json(&topic);
+        let statements = statements_mut(&mut policy);
+        if statements.iter().any(|s| s.get("Sid").and_then(Value::as_str) == Some(label)) {
+            return Err(invalid("Statement already exists"));
+        }
+        let principals: Vec<String> = accounts.iter().map(|a| format!("arn:aws:iam::{a}:root")).collect();
+        let actions: Vec<String> = actions.iter().map(|a| format!("SNS:{a}")).collect();
+        statements.push(json!({
+            "Sid": label, "Effect": "Allow", "Principal": {"AWS": principals}, "Action": actions, "Resource": arn
+        }));
+        self.set_topic_attribute(arn, "Policy", &policy.to_string()).await
+    }
+
+    pub async fn remove_permission(&self, arn: &str, label: &str) -> SnsResult<()> {
+        let topic = self.lookup_topic(arn)?;
+        let mut policy = self.policy_json(&topic);
+        let statements = statements_mut(&mut policy);
+        let before = statements.len();
+        statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(label));
+        if statements.len() == before {
+            return Err(invalid("Statement does not exist"));
+        }
+        self.set_topic_attribute(arn, "Policy", &policy.to_string()).await
+    }
+
+    fn policy_json(&self, topic: &Topic) -> Value {
+        topic.attribute("Policy").and_then(|p| serde_json::from_str(&p).ok()).unwrap_or_else(|| {
+            serde_json::from_str(&topic::default_policy(&topic.arn, &topic.account)).unwrap_or_default()
+        })
+    }
+
+    pub fn tags(&self, arn: &str) -> SnsResult<BTreeMap<String, String>> {
+        Ok(self.tagged(arn)?.record().tags)
+    }
+
+    pub async fn tag(&self, arn: &str, tags: BTreeMap<String, String>) -> SnsResult<()> {
+        let topic = self.tagged(arn)?;
+        validate_tags(&tags)?;
+        let record = {
+            let mut st = topic.state.lock();
+            let mut merged = st.record.tags.clone();
+            merged.extend(tags);
+            if merged.len() > MAX_TAGS {
+                return Err(SnsError::TagLimitExceeded(
+                    "Could not complete request: tag quota of per resource exceeded".into(),
+                ));
+            }
+            st.record.tags = merged;
+            st.record.clone()
+        };
+        self.save_topic(&record).await
+    }
+
+    pub async fn untag(&self, arn: &str, keys: &[String]) -> SnsResult<()> {
+        let topic = self.tagged(arn)?;
+        let record = {
+            let mut st = topic.state.lock();
+            for k in keys {
+                st.record.tags.remove(k);
+            }
+            st.record.clone()
+        };
+        self.save_topic(&record).await
+    }
+
+    fn tagged(&self, arn: &str) -> SnsResult<Arc<Topic>> {
+        self.lookup_topic(arn).map_err(|_| SnsError::ResourceNotFound("Resource does not exist".into()))
+    }
+
+    pub(crate) async fn save_topic(&self, record: &TopicRecord) -> SnsResult<()> {
+        let mut batch = self.sh.store.batch();
+        batch.put(&self.sh.topics, record.arn.as_bytes().to_vec(), records::to_json(record));
+        let ticket = batch.commit()?;
+        Ok(self.sh.store.durable(ticket).await?)
+    }
+
+    /// Subscribe: returns the subscription ARN, and whether it waits for confirmation.
+    pub async fn subscribe(&self, caller: &Caller, req: SubscribeRequest) -> SnsResult<(String, bool)> {
+        let topic = self.lookup_topic(&req.topic_arn)?;
+        subscription::validate_endpoint(&req.protocol, &req.endpoint, topic.fifo)?;
+        if req.protocol == "firehose" {
+            return Err(invalid(
+                "Endpoint Reason: Firehose delivery streams are not available in this eddy yet; subscribe when Firehose arrives",
+            ));
+        }
+        let mut attrs = BTreeMap::new();
+        for (k, v) in &req.attributes {
+            attrs.insert(k.clone(), subscription::validate_attribute(k, v, &req.protocol)?);
+        }
+        subscription::compile_filter(&attrs, true)?;
+        if let Some(existing) = self
+            .subscriptions_of(&topic.arn)
+            .into_iter()
+            .find(|s| s.protocol == req.protocol && s.endpoint == req.endpoint)
+        {
+            let current = existing.record();
+            let differs = attrs.iter().any(|(k, v)| current.attributes.get(k).map(String::as_str).unwrap_or("") != v);
+            if differs {
+                return Err(invalid("Attributes Reason: Subscription already exists with different attributes"));
+            }
+            return Ok((existing.arn.clone(), current.pending));
+        }
+        let pending = needs_confirmation(&req.protocol, &req.endpoint, caller);
+        let record = SubscriptionRecord {
+            arn: format!("{}:{}", topic.arn, uuid::Uuid::new_v4()),
+            topic_arn: topic.arn.clone(),
+            owner: caller.account.clone(),
+            protocol: req.protocol.clone(),
+            endpoint: req.endpoint.clone(),
+            attributes: attrs,
+            pending,
+            token: pending.then(new_token),
+            authenticated_unsubscribe: false,
+            created_ms: self.now_ms(),
+            created_seq: self.sh.next_seq(),
+        };
+        let arn = record.arn.clone();
+        self.save_subscription(&record).await?;
+        let sub = Arc::new(Subscription::new(record.clone())?);
+        self.subscriptions.write().insert(sub.clone());
+        tracing::info!(subscription = %arn, protocol = %req.protocol, endpoint = %req.endpoint, pending, "subscribed");
+        if pending {
+            delivery::send_confirmation(self.sh.clone(), self.stats.clone(), topic, sub).await;
+        }
+        Ok((arn, pending))
+    }
+
+    /// ConfirmSubscription: the token must be one sent for this topic.
+    pub async fn confirm_subscription(&self, topic_arn: &str, token: &str, authenticate: bool) -> SnsResult<String> {
+        self.lookup_topic(topic_arn)?;
+        let sub = self
+            .subscriptions_of(topic_arn)
+            .into_iter()
+            .find(|s| s.state.read().record.token.as_deref() == Some(token))
+            .ok_or_else(|| invalid("Token"))?;
+        let record = {
+            let mut st = sub.state.write();
+            st.record.pending = false;
+            st.record.authenticated_unsubscribe |= authenticate;
+            st.record.clone()
+        };
+        self.save_subscription(&record).await?;
+        tracing::info!(subscription = %sub.arn, "subscription confirmed");
+        Ok(sub.arn.clone())
+    }
+
+    pub async fn unsubscribe(&self, arn: &str) -> SnsResult<()> {
+        let Some(sub) = self.subscriptions.write().remove(arn) else {
+            // AWS answers success for an ARN it no longer knows.
+            return if arn.split(':').count() == 7 { Ok(()) } else { Err(invalid("SubscriptionArn")) };
+        };
+        let mut batch = self.sh.store.batch();
+        batch.delete(&self.sh.subscriptions, sub.arn.as_bytes().to_vec());
+        let ticket = batch.commit()?;
+        self.sh.store.durable(ticket).await?;
+        tracing::info!(subscription = %arn, "unsubscribed");
+        Ok(())
+    }
+
+    pub fn list_subscriptions(
+        &self,
+        caller: &Caller,
+        topic_arn: Option<&str>,
+        token: Option<&str>,
+    ) -> SnsResult<Page<SubscriptionRecord>> {
+        let subs: Vec<SubscriptionRecord> = match topic_arn {
+            Some(t) => {
+                self.lookup_topic(t)?;
+                self.subscriptions_of(t).iter().map(|s| s.record()).collect()
+            }
+            None => {
+                let prefix = format!("arn:aws:sns:{}:{}:", caller.region, caller.account);
+                self.all_subscriptions().iter().map(|s| s.record()).filter(|r| r.arn.starts_with(&prefix)).collect()
+            }
+        };
+        paginate(subs, token)
+    }
+
+    pub fn subscription_attributes(&self, arn: &str) -> SnsResult<BTreeMap<String, String>> {
+        let sub = self.lookup_subscription(arn)?;
+        let topic_policy = self.lookup_topic(&sub.topic_arn).ok().and_then(|t| t.attribute("DeliveryPolicy"));
+        Ok(subscription::attributes_view(&sub.record(), topic_policy.as_deref()))
+    }
+
+    pub async fn set_subscription_attribute(&self, arn: &str, name: &str, value: &str) -> SnsResult<()> {
+        let sub = self.lookup_subscription(arn)?;
+        let value = subscription::validate_attribute(name, value, &sub.protocol)?;
+        let mut attrs = sub.record().attributes;
+        if value.is_empty() {
+            attrs.remove(name);
+        } else {
+            attrs.insert(name.to_string(), value);
+        }
+        let filter = subscription::compile_filter(&attrs, false)?;
+        let record = {
+            let mut st = sub.state.write();
+            st.record.attributes = attrs;
+            st.filter = filter;
+            st.record.clone()
+        };
+        self.save_subscription(&record).await
+    }
+
+    pub(crate) async fn save_subscription(&self, record: &SubscriptionRecord) -> SnsResult<()> {
+        let mut batch = self.sh.store.batch();
+        batch.put(&self.sh.subscriptions, record.arn.as_bytes().to_vec(), records::to_json(record));
+        let ticket = batch.commit()?;
+        Ok(self.sh.store.durable(ticket).await?)
+    }
+}
+
+/// HTTP/S and email endpoints must confirm; a queue of another account too
+/// (the queue's owner confirms with the token SNS sends into the queue).
+fn needs_confirmation(protocol: &str, endpoint: &str, caller: &Caller) -> bool {
+    match protocol {
+        "http" | "https" | "email" | "email-json" => true,
+        "sqs" => endpoint.split(':').nth(4).is_some_and(|account| account != caller.account),
+        _ => false,
+    }
+}
+
+fn new_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 64];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn same_topic(existing: &Topic, attrs: &BTreeMap<String, String>, tags: &BTreeMap<String, String>) -> SnsResult<()> {
+    let record = existing.record();
+    let differs = attrs.iter().any(|(k, v)| record.attributes.get(k).map(String::as_str).unwrap_or_default() != v);
+    if differs {
+        return Err(invalid("Attributes Reason: Topic already exists with different attributes"));
+    }
+    if !tags.is_empty() && tags.iter().any(|(k, v)| record.tags.get(k) != Some(v)) {
+        return Err(invalid("Tags Reason: Topic already exists with different tags"));
+    }
+    Ok(())
+}
+
+fn validate_tags(tags: &BTreeMap<String, String>) -> SnsResult<()> {
+    if tags.len() > MAX_TAGS {
+        return Err(SnsError::TagLimitExceeded(
+            "Could not complete request: tag quota of per resource exceeded".into(),
+        ));
+    }
+    for (k, v) in tags {
+        if k.is_empty() || k.chars().count() > 128 || k.starts_with("aws:") {
+            return Err(invalid("TagKey"));
+        }
+        if v.chars().count() > 256 {
+            return Err(invalid("TagValue"));
+        }
+    }
+    Ok(())
+}
+
+fn statements_mut(policy: &mut Value) -> &mut Vec<Value> {
+    if !policy.is_object() {
+        *policy = json!({"Version": "2008-10-17", "Statement": []});
+    }
+    let st = &mut policy["Statement"];
+    if !st.is_array() {
+        *st = match st.take() {
+            Value::Null => json!([]),
+            single => json!([single]),
+        };
+    }
+    st.as_array_mut().expect("made an array above")
+}
+
+fn paginate<T>(items: Vec<T>, token: Option<&str>) -> SnsResult<Page<T>> {
+    let start = match token.filter(|t| !t.is_empty()) {
+        Some(t) => t.parse::<usize>().map_err(|_| invalid("NextToken"))?,
+        None => 0,
+    };
+    let total = items.len();
+    let items: Vec<T> = items.into_iter().skip(start).take(PAGE).collect();
+    let next = (start + PAGE < total).then(|| (start + PAGE).to_string());
+    Ok(Page { items, next_token: next })
+}

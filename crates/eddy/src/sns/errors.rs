@@ -1,0 +1,50 @@
+//! SNS core errors to AWS's codes and statuses (botocore's SNS model), one
+//! arm per variant.
+
+use eddy_core::sns::SnsError;
+use eddy_wire::error::WireError;
+
+pub fn wire(e: &SnsError) -> WireError {
+    use SnsError::*;
+    let m = e.to_string();
+    let (shape, code, status) = match e {
+        NotFound(_) => ("NotFoundException", "NotFound", 404),
+        InvalidParameter(_) => ("InvalidParameterException", "InvalidParameter", 400),
+        InvalidParameterValue(_) => ("InvalidParameterValueException", "ParameterValueInvalid", 400),
+        ResourceNotFound(_) => ("ResourceNotFoundException", "ResourceNotFound", 404),
+        TagLimitExceeded(_) => ("TagLimitExceededException", "TagLimitExceeded", 400),
+        FilterPolicyLimitExceeded(_) => ("FilterPolicyLimitExceededException", "FilterPolicyLimitExceeded", 403),
+        AuthorizationError(_) => ("AuthorizationErrorException", "AuthorizationError", 403),
+        EmptyBatchRequest => ("EmptyBatchRequestException", "EmptyBatchRequest", 400),
+        TooManyEntriesInBatchRequest => ("TooManyEntriesInBatchRequestException", "TooManyEntriesInBatchRequest", 400),
+        BatchEntryIdsNotDistinct => ("BatchEntryIdsNotDistinctException", "BatchEntryIdsNotDistinct", 400),
+        BatchRequestTooLong => ("BatchRequestTooLongException", "BatchRequestTooLong", 400),
+        InvalidBatchEntryId => ("InvalidBatchEntryIdException", "InvalidBatchEntryId", 400),
+        Validation(_) => ("ValidationException", "ValidationError", 400),
+        Internal(_) => ("InternalErrorException", "InternalError", 500),
+    };
+    WireError::new(shape, code, status, m)
+}
+
+/// A required member is absent: the query protocol's generic validation error.
+pub fn missing(member: &str) -> WireError {
+    WireError::new(
+        "ValidationException",
+        "ValidationError",
+        400,
+        format!("1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"),
+    )
+}
+
+pub fn invalid_action(action: &str) -> WireError {
+    WireError::new(
+        "InvalidAction",
+        "InvalidAction",
+        400,
+        format!("The action {action} is not valid for this endpoint."),
+    )
+}
+
+pub fn invalid_parameter(message: impl Into<String>) -> WireError {
+    WireError::new("InvalidParameterException", "InvalidParameter", 400, message)
+}

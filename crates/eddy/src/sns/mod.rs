@@ -1,0 +1,90 @@
+//! SNS over awsQuery: form → generic JSON input → [`ops::dispatch`] → XML.
+//! Also eddy's own SNS endpoints: the signing certificate, the outbox of
+//! recorded SMS/email/push messages, and delivery counters.
+
+mod errors;
+pub mod http_client;
+mod ops;
+
+use bytes::Bytes;
+use http::{Method, Response, StatusCode};
+use http_body_util::Full;
+
+use eddy_wire::error::WireError;
+use eddy_wire::{query, xml};
+
+use crate::request::RequestCtx;
+use crate::server::{AppState, HttpResponse};
+
+pub async fn handle_query(state: &AppState, ctx: &RequestCtx, pairs: &[(String, String)]) -> HttpResponse {
+    let request = match query::decode_generic(pairs) {
+        Ok(r) => r,
+        Err(query::QueryError::MissingAction) => return xml_error(ctx, &errors::invalid_action("")),
+        Err(query::QueryError::Malformed(p)) => {
+            return xml_error(ctx, &errors::invalid_parameter(format!("Parameter {p} is malformed.")))
+        }
+    };
+    match ops::dispatch(state, ctx, &request.action, &request.input).await {
+        Ok(output) => {
+            let body = xml::sns_response(&request.action, output.as_ref(), &ctx.request_id);
+            respond(StatusCode::OK, "text/xml", ctx, body)
+        }
+        Err(e) => {
+            if e.status >= 500 {
+                tracing::error!(action = %request.action, error = %e.message, "SNS request failed");
+            }
+            xml_error(ctx, &e)
+        }
+    }
+}
+
+/// `/_eddy/sns/…`: what AWS serves elsewhere or not at all.
+pub async fn handle_eddy(state: &AppState, method: &Method, path: &str) -> HttpResponse {
+    let sns = &state.sns;
+    let path = if path == "/_eddy/doctor" { "doctor" } else { path.trim_start_matches("/_eddy/sns/") };
+    match (method, path) {
+        (&Method::GET, p) if p.ends_with(".pem") => {
+            plain(StatusCode::OK, "application/x-pem-file", sns.signing_certificate())
+        }
+        (&Method::GET, "outbox") => match sns.outbox() {
+            Ok(entries) => json(StatusCode::OK, &serde_json::json!({"messages": entries})),
+            Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", e.to_string()),
+        },
+        (&Method::DELETE, "outbox") => match sns.clear_outbox().await {
+            Ok(n) => json(StatusCode::OK, &serde_json::json!({"deleted": n})),
+            Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", e.to_string()),
+        },
+        (&Method::GET, "stats") => json(StatusCode::OK, &sns.stats.snapshot()),
+        (&Method::GET, "doctor") => {
+            let findings = eddy_core::doctor::inspect(&state.sqs, sns);
+            json(StatusCode::OK, &serde_json::to_value(findings).unwrap_or_default())
+        }
+        _ => plain(StatusCode::NOT_FOUND, "text/plain", "no such eddy SNS endpoint".into()),
+    }
+}
+
+fn respond(status: StatusCode, content_type: &str, ctx: &RequestCtx, body: String) -> HttpResponse {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("x-amzn-requestid", &ctx.request_id)
+        .body(Full::new(Bytes::from(body)))
+        .expect("valid response")
+}
+
+fn xml_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    respond(status, "text/xml", ctx, e.xml_body(xml::SNS_NAMESPACE, &ctx.request_id))
+}
+
+fn plain(status: StatusCode, content_type: &str, body: String) -> HttpResponse {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .body(Full::new(Bytes::from(body)))
+        .expect("valid response")
+}
+
+fn json(status: StatusCode, v: &serde_json::Value) -> HttpResponse {
+    plain(status, "application/json", v.to_string())
+}
