@@ -90,11 +90,13 @@ fn check_allows(sqs: &Sqs, q: &Queue, topic_arn: &str, account: &str, role: &str
         trap: 3,
         resource: q.arn.clone(),
         problem: format!(
-            "{} the queue's policy does not let sns.amazonaws.com send from {topic_arn} ({role}): every delivery is silently dropped",
-            if policy.is_none() { "the queue has no policy, so" } else { "" }
-        )
-        .trim_start()
-        .to_string(),
+            "{} sns.amazonaws.com send from {topic_arn} ({role}): every delivery is silently dropped",
+            if policy.is_none() {
+                "the queue has no policy, so it does not let"
+            } else {
+                "the queue's policy does not let"
+            }
+        ),
         fix: format!("add this statement to the queue's Policy: {statement}"),
     });
 }
@@ -155,4 +157,80 @@ pub fn render(findings: &[Finding]) -> String {
     }
     s.push_str(&format!("eddy doctor: {} finding(s).\n", findings.len()));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::sns::{Enforcement, HttpSender, SnsConfig, SubscribeRequest, Urls};
+    use crate::sqs::Caller;
+
+    struct NoHttp;
+
+    impl HttpSender for NoHttp {
+        fn post(
+            &self,
+            _: String,
+            _: Vec<(&'static str, String)>,
+            _: String,
+        ) -> Pin<Box<dyn Future<Output = Result<u16, String>> + Send>> {
+            Box::pin(async { Err("no HTTP in this test".to_string()) })
+        }
+    }
+
+    fn caller() -> Caller {
+        Caller { account: "000000000000".into(), region: "us-east-1".into(), access_key: "test".into() }
+    }
+
+    fn attrs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[tokio::test]
+    async fn finds_each_trap_and_nothing_on_a_well_configured_queue() {
+        let store = eddy_store::Store::in_memory();
+        let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+        let sqs = Sqs::open(store.clone(), clock.clone()).unwrap();
+        let config = SnsConfig { enforcement: Enforcement::Enforce, urls: Urls { base: String::new() } };
+        let (sns, _) = Sns::open(store, clock, sqs.clone(), Arc::new(NoHttp), config).unwrap();
+        let topic = sns.create_topic(&caller(), "t", BTreeMap::new(), BTreeMap::new(), None).await.unwrap();
+        let good = attrs(&[("ReceiveMessageWaitTimeSeconds", "20"), ("KmsMasterKeyId", "alias/orders")]);
+        let ok = sqs.create_queue(&caller(), "ok", good.clone(), BTreeMap::new()).await.unwrap();
+        let scoped = json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+            "Resource": ok.arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic}, "StringEquals": {"aws:SourceAccount": "000000000000"}}
+        }]});
+        sqs.set_attributes(&ok, attrs(&[("Policy", &scoped.to_string())])).await.unwrap();
+        let bare = sqs.create_queue(&caller(), "bare", good, BTreeMap::new()).await.unwrap();
+        let defaults = sqs.create_queue(&caller(), "defaults", BTreeMap::new(), BTreeMap::new()).await.unwrap();
+        let unscoped = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": defaults.arn}]});
+        sqs.set_attributes(&defaults, attrs(&[("Policy", &unscoped.to_string())])).await.unwrap();
+        for q in [&ok, &bare] {
+            let req = SubscribeRequest {
+                topic_arn: topic.clone(),
+                protocol: "sqs".into(),
+                endpoint: q.arn.clone(),
+                attributes: BTreeMap::new(),
+            };
+            sns.subscribe(&caller(), req).await.unwrap();
+        }
+        let findings = inspect(&sqs, &sns);
+        let found: Vec<(u8, &str)> = findings.iter().map(|f| (f.trap, f.resource.as_str())).collect();
+        assert!(found.contains(&(3, bare.arn.as_str())), "{found:?}");
+        assert!(found.contains(&(4, defaults.arn.as_str())), "{found:?}");
+        assert!(found.contains(&(6, defaults.arn.as_str())), "{found:?}");
+        assert!(!found.iter().any(|(_, r)| *r == ok.arn), "{found:?}");
+        let bare_fix = &findings.iter().find(|f| f.trap == 3).unwrap().fix;
+        assert!(bare_fix.contains("sns.amazonaws.com") && bare_fix.contains(&topic), "{bare_fix}");
+        assert_eq!(findings.iter().filter(|f| f.trap == 4 && f.resource == defaults.arn).count(), 2);
+    }
 }
