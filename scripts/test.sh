@@ -13,18 +13,20 @@ export EDDY_BIN="$PWD/target/release/eddy"
 echo "== cargo test (unit tests, and aws-sdk-rust end-to-end against \$EDDY_BIN)"
 cargo test --workspace --quiet
 
-make_venv() { # name, pip requirements...
-  local dir=".venv-$1"; shift
-  if [ ! -x "$dir/bin/python" ] || [ ! -f "$dir/.ok-$(echo "$*" | md5sum | cut -c1-8)" ]; then
+make_venv() { # name, requirements file
+  local dir=".venv-$1" marker
+  # The marker names the requirements' content: editing the file rebuilds the venv.
+  marker="$dir/.ok-$(md5sum < "$2" | cut -c1-8)"
+  if [ ! -x "$dir/bin/python" ] || [ ! -f "$marker" ]; then
     rm -rf "$dir"
     python3 -m venv "$dir"
-    "$dir/bin/pip" install --quiet --disable-pip-version-check "$@"
-    touch "$dir/.ok-$(echo "$*" | md5sum | cut -c1-8)"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$2"
+    touch "$marker"
   fi
 }
 # Current SDKs speak awsJson1_0 to SQS; botocore before 1.31.81 speaks awsQuery.
-make_venv json -r tests/requirements-json.txt
-make_venv query -r tests/requirements-query.txt
+make_venv json tests/requirements-json.txt
+make_venv query tests/requirements-query.txt
 
 echo "== SDK suite over awsJson1_0 (current boto3)"
 EDDY_EXPECT_PROTOCOL=json .venv-json/bin/python -m pytest -q tests/sdk "$@"

@@ -301,3 +301,80 @@ def queue(create_queue):
 @pytest.fixture
 def fifo_queue(create_queue):
     return create_queue(fifo=True)
+
+
+# --------------------------------------------------------------------------- SNS clients
+# SNS speaks awsQuery in every botocore version, so both suites exercise the same protocol here.
+
+
+def make_sns_client(endpoint: str, access_key: str = "test", region: str = "us-east-1", **config_kwargs):
+    cfg = dict(
+        retries={"max_attempts": 0},  # surface every server error, never hide it behind a retry
+        connect_timeout=5,
+        read_timeout=40,
+        max_pool_connections=32,
+    )
+    cfg.update(config_kwargs)
+    endpoint_url = cfg.pop("endpoint_url", endpoint)
+    session = boto3.session.Session()
+    return session.client(
+        "sns",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key="test",
+        config=Config(**cfg),
+    )
+
+
+@pytest.fixture(scope="session")
+def sns(endpoint):
+    return make_sns_client(endpoint)
+
+
+@pytest.fixture(scope="session")
+def sns_factory(endpoint):
+    """sns_factory(account_key="111122223333", region="us-east-1", endpoint_url=None) -> new boto3 SNS client."""
+
+    def _factory(account_key: str = "test", region: str = "us-east-1", endpoint_url: str | None = None, **cfg):
+        if endpoint_url:
+            cfg["endpoint_url"] = endpoint_url
+        return make_sns_client(endpoint, access_key=account_key, region=region, **cfg)
+
+    return _factory
+
+
+@pytest.fixture
+def create_topic(sns):
+    """create_topic(name=None, attributes=None, fifo=False, client=None, tags=None) -> topic ARN.
+
+    Topics (and with them their subscriptions) are deleted at teardown (errors ignored)."""
+    created = []
+
+    def _create(name: str | None = None, attributes: dict | None = None, fifo: bool = False, client=None, tags=None):
+        c = client or sns
+        attrs = dict(attributes or {})
+        if fifo:
+            attrs.setdefault("FifoTopic", "true")
+        if name is None:
+            name = unique_name("fifo-t" if fifo else "t", ".fifo" if fifo else "")
+        kwargs = {"Name": name}
+        if attrs:
+            kwargs["Attributes"] = attrs
+        if tags:
+            kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        arn = c.create_topic(**kwargs)["TopicArn"]
+        created.append((c, arn))
+        return arn
+
+    yield _create
+    for c, arn in created:
+        try:
+            c.delete_topic(TopicArn=arn)
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def topic(create_topic):
+    return create_topic()

@@ -19,7 +19,7 @@ use super::subscription::Subscription;
 use super::topic::Topic;
 use super::{Enforcement, Shared, Sns};
 use crate::policy::{self, ConditionContext, Decision, PolicyDocument, Principal, Request};
-use crate::sqs::{AttributeValue, Attributes, Caller, Queue, SendRequest};
+use crate::sqs::{Attributes, Caller, Queue, SendRequest};
 
 pub const SNS_PRINCIPAL: &str = "sns.amazonaws.com";
 
@@ -330,6 +330,9 @@ struct Signatures(parking_lot::Mutex<HashMap<(String, &'static str), envelope::S
 /// The signed envelope `sub` receives; `cache` spares re-signing the same message.
 fn signed(sns: &Sns, topic: &Topic, sub: &Subscription, notice: &Notice, cache: Option<&Signatures>) -> String {
     let message = notice.message_for(&sub.protocol);
+    if topic.fifo {
+        return envelope::unsigned_notification(notice, message, &sub.arn, &sns.sh.config.urls);
+    }
     let version = topic.signature_version();
     let sign = || envelope::sign_notification(notice, message, sns.sh.signer.key(), version);
     let signature = match cache {
@@ -526,22 +529,9 @@ async fn dead_letter(sns: &Sns, topic: &Topic, sub: &Subscription, notice: &Noti
     }
     let raw = sub.raw();
     let body = if raw { notice.message_for(&sub.protocol).to_string() } else { signed(sns, topic, sub, notice, None) };
-    let mut attributes = if raw { notice.attributes.clone() } else { Attributes::new() };
-    let text = |s: &str| AttributeValue { data_type: "String".into(), string: Some(s.to_string()), binary: None };
-    attributes.insert("RequestID".into(), text(&notice.message_id));
-    attributes.insert(
-        "ErrorCode".into(),
-        text(if failure.denied_by_policy { "AuthorizationError" } else { "DeliveryFailed" }),
-    );
-    attributes.insert("ErrorMessage".into(), text(&failure.reason.chars().take(1000).collect::<String>()));
-    while attributes.len() > 10 {
-        let Some(first) =
-            attributes.keys().find(|k| !matches!(k.as_str(), "RequestID" | "ErrorCode" | "ErrorMessage")).cloned()
-        else {
-            break;
-        };
-        attributes.remove(&first);
-    }
+    // AWS-recorded: the DLQ copy carries the message's own attributes when
+    // raw, none otherwise; the failure reason is in eddy's log line only.
+    let attributes = if raw { notice.attributes.clone() } else { Attributes::new() };
     match send_to_queue(sns, &dlq, topic, notice, body, attributes).await {
         Ok(()) => {
             DeliveryStats::bump(&stats.dead_lettered);
@@ -566,6 +556,7 @@ pub(crate) async fn send_confirmation(
     let Some(token) = sub.record().token else { return };
     let message_id = uuid::Uuid::new_v4().to_string();
     let body = envelope::confirmation(
+        envelope::Confirmation::Subscribe,
         &message_id,
         &topic.arn,
         &token,
@@ -625,6 +616,35 @@ pub(crate) async fn send_confirmation(
             }
         }
     }
+}
+
+/// Tells an HTTP/S endpoint it was unsubscribed (one attempt; nothing waits on it).
+pub(crate) fn send_unsubscribe_confirmation(sh: Arc<Shared>, topic: Arc<Topic>, sub: Arc<Subscription>) {
+    let token = sub.record().token.unwrap_or_else(super::manage::new_token);
+    let message_id = uuid::Uuid::new_v4().to_string();
+    let body = envelope::confirmation(
+        envelope::Confirmation::Unsubscribe(&sub.arn),
+        &message_id,
+        &topic.arn,
+        &token,
+        sh.clock.now_ms(),
+        sh.signer.key(),
+        topic.signature_version(),
+        &sh.config.urls,
+    );
+    let headers = vec![
+        ("content-type", "text/plain; charset=UTF-8".to_string()),
+        ("x-amz-sns-message-type", "UnsubscribeConfirmation".to_string()),
+        ("x-amz-sns-message-id", message_id),
+        ("x-amz-sns-topic-arn", topic.arn.clone()),
+        ("x-amz-sns-subscription-arn", sub.arn.clone()),
+        ("user-agent", "Amazon Simple Notification Service Agent".to_string()),
+    ];
+    tokio::spawn(async move {
+        if let Err(e) = sh.http.post(sub.endpoint.clone(), headers, body).await {
+            tracing::info!(endpoint = %sub.endpoint, error = %e, "UnsubscribeConfirmation not delivered");
+        }
+    });
 }
 
 fn region_of(arn: &str) -> String {

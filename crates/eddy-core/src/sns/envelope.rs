@@ -45,12 +45,12 @@ struct Envelope {
     message_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sequence_number: Option<String>,
     topic_arn: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     subject: Option<String>,
     message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sequence_number: Option<String>,
     #[serde(rename = "SubscribeURL", skip_serializing_if = "Option::is_none")]
     subscribe_url: Option<String>,
     timestamp: String,
@@ -112,6 +112,13 @@ pub fn notification(notice: &Notice, message: &str, signed: &Signed, subscriptio
     serde_json::to_string(&e).expect("envelope serializes")
 }
 
+/// The `Notification` of a FIFO topic: AWS sends these unsigned (recorded).
+pub fn unsigned_notification(notice: &Notice, message: &str, subscription_arn: &str, urls: &Urls) -> String {
+    let e =
+        Envelope { unsubscribe_url: Some(urls.unsubscribe(subscription_arn)), ..notification_fields(notice, message) };
+    serde_json::to_string(&e).expect("envelope serializes")
+}
+
 fn notification_fields(notice: &Notice, message: &str) -> Envelope {
     Envelope {
         kind: "Notification".into(),
@@ -126,8 +133,10 @@ fn notification_fields(notice: &Notice, message: &str) -> Envelope {
     }
 }
 
-/// The signed `SubscriptionConfirmation` sent to a new HTTP/S or email subscriber.
+/// The signed `SubscriptionConfirmation` sent to a new HTTP/S or email
+/// subscriber, or the `UnsubscribeConfirmation` sent when it is removed.
 pub fn confirmation(
+    kind: Confirmation,
     message_id: &str,
     topic_arn: &str,
     token: &str,
@@ -136,20 +145,32 @@ pub fn confirmation(
     version: &str,
     urls: &Urls,
 ) -> String {
+    let (type_name, message) = match kind {
+        Confirmation::Subscribe => ("SubscriptionConfirmation", format!(
+            "You have chosen to subscribe to the topic {topic_arn}.\nTo confirm the subscription, visit the SubscribeURL included in this message."
+        )),
+        Confirmation::Unsubscribe(sub) => ("UnsubscribeConfirmation", format!(
+            "You have chosen to deactivate subscription {sub}.\nTo cancel this operation and restore the subscription, visit the SubscribeURL included in this message."
+        )),
+    };
     let mut e = Envelope {
-        kind: "SubscriptionConfirmation".into(),
+        kind: type_name.into(),
         message_id: message_id.to_string(),
         token: Some(token.to_string()),
         topic_arn: topic_arn.to_string(),
-        message: format!(
-            "You have chosen to subscribe to the topic {topic_arn}.\nTo confirm the subscription, visit the SubscribeURL included in this message."
-        ),
+        message,
         subscribe_url: Some(urls.confirm(topic_arn, token)),
         timestamp: iso8601_ms(now_ms),
         ..Envelope::default()
     };
     e.sign(key, version, urls);
     serde_json::to_string(&e).expect("envelope serializes")
+}
+
+pub enum Confirmation<'a> {
+    Subscribe,
+    /// Names the subscription being removed.
+    Unsubscribe(&'a str),
 }
 
 /// `{"name": {"Type": "String", "Value": "…"}}`; binary values in base64.

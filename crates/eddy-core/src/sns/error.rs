@@ -21,16 +21,16 @@ pub enum SnsError {
     FilterPolicyLimitExceeded(String),
     #[error("{0}")]
     AuthorizationError(String),
-    #[error("The batch request doesn't contain any entries")]
+    #[error("The batch request doesn't contain any entries.")]
     EmptyBatchRequest,
-    #[error("The batch request contains more entries than permissible")]
+    #[error("The batch request contains more entries than permissible.")]
     TooManyEntriesInBatchRequest,
-    #[error("Two or more batch entries in the request have the same Id")]
+    #[error("Two or more batch entries in the request have the same Id.")]
     BatchEntryIdsNotDistinct,
-    #[error("The length of all the messages put together is more than the limit")]
+    #[error("The length of all the messages put together is more than the limit.")]
     BatchRequestTooLong,
-    #[error("The Id of a batch entry in a batch request doesn't abide by the specification")]
-    InvalidBatchEntryId,
+    #[error("{0}")]
+    InvalidBatchEntryId(String),
     #[error("{0}")]
     Validation(String),
     #[error("internal error: {0}")]

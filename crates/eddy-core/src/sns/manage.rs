@@ -12,6 +12,32 @@ use super::subscription::{self, Subscription};
 use super::topic::{self, SubscriptionCounts, Topic};
 use super::{delivery, Caller, Sns};
 
+/// Actions AddPermission may grant: SNS's API actions.
+const SNS_ACTIONS: &[&str] = &[
+    "AddPermission",
+    "ConfirmSubscription",
+    "CreateTopic",
+    "DeleteTopic",
+    "GetDataProtectionPolicy",
+    "GetSubscriptionAttributes",
+    "GetTopicAttributes",
+    "ListSubscriptions",
+    "ListSubscriptionsByTopic",
+    "ListTagsForResource",
+    "ListTopics",
+    "Publish",
+    "PublishBatch",
+    "PutDataProtectionPolicy",
+    "Receive",
+    "RemovePermission",
+    "SetSubscriptionAttributes",
+    "SetTopicAttributes",
+    "Subscribe",
+    "TagResource",
+    "Unsubscribe",
+    "UntagResource",
+];
+
 /// Page size of ListTopics and ListSubscriptions(ByTopic).
 const PAGE: usize = 100;
 const MAX_TAGS: usize = 50;
@@ -154,6 +180,9 @@ impl Sns {
         if statements.iter().any(|s| s.get("Sid").and_then(Value::as_str) == Some(label)) {
             return Err(invalid("Statement already exists"));
         }
+        if actions.iter().any(|a| !SNS_ACTIONS.contains(&a.as_str())) {
+            return Err(invalid("Policy statement action out of service scope!"));
+        }
         let principals: Vec<String> = accounts.iter().map(|a| format!("arn:aws:iam::{a}:root")).collect();
         let actions: Vec<String> = actions.iter().map(|a| format!("SNS:{a}")).collect();
         statements.push(json!({
@@ -236,8 +265,9 @@ impl Sns {
         }
         let mut attrs = BTreeMap::new();
         for (k, v) in &req.attributes {
-            attrs.insert(k.clone(), subscription::validate_attribute(k, v, &req.protocol)?);
+            attrs.insert(k.clone(), subscription::validate_attribute(k, v, &req.protocol, true)?);
         }
+        check_fifo_dlq(&topic, &attrs, true)?;
         subscription::compile_filter(&attrs, true)?;
         if let Some(existing) = self
             .subscriptions_of(&topic.arn)
@@ -245,7 +275,13 @@ impl Sns {
             .find(|s| s.protocol == req.protocol && s.endpoint == req.endpoint)
         {
             let current = existing.record();
-            let differs = attrs.iter().any(|(k, v)| current.attributes.get(k).map(String::as_str).unwrap_or("") != v);
+            // Attributes given at their default value match an existing subscription without them.
+            let view = subscription::attributes_view(&current, None);
+            let differs = attrs.iter().any(|(k, v)| match (view.get(k), k.as_str()) {
+                (Some(have), _) => have != v,
+                (None, "FilterPolicyScope") => v != "MessageAttributes",
+                (None, _) => !v.is_empty(),
+            });
             if differs {
                 return Err(invalid("Attributes Reason: Subscription already exists with different attributes"));
             }
@@ -278,7 +314,8 @@ impl Sns {
 
     /// ConfirmSubscription: the token must be one sent for this topic.
     pub async fn confirm_subscription(&self, topic_arn: &str, token: &str, authenticate: bool) -> SnsResult<String> {
-        self.lookup_topic(topic_arn)?;
+        // AWS answers a token for an unknown topic like any bad token.
+        self.lookup_topic(topic_arn).map_err(|_| invalid("Token"))?;
         let sub = self
             .subscriptions_of(topic_arn)
             .into_iter()
@@ -305,6 +342,11 @@ impl Sns {
         let ticket = batch.commit()?;
         self.sh.store.durable(ticket).await?;
         tracing::info!(subscription = %arn, "unsubscribed");
+        if matches!(sub.protocol.as_str(), "http" | "https") {
+            if let Ok(topic) = self.lookup_topic(&sub.topic_arn) {
+                delivery::send_unsubscribe_confirmation(self.sh.clone(), topic, sub);
+            }
+        }
         Ok(())
     }
 
@@ -335,12 +377,15 @@ impl Sns {
 
     pub async fn set_subscription_attribute(&self, arn: &str, name: &str, value: &str) -> SnsResult<()> {
         let sub = self.lookup_subscription(arn)?;
-        let value = subscription::validate_attribute(name, value, &sub.protocol)?;
+        let value = subscription::validate_attribute(name, value, &sub.protocol, false)?;
         let mut attrs = sub.record().attributes;
         if value.is_empty() {
             attrs.remove(name);
         } else {
             attrs.insert(name.to_string(), value);
+        }
+        if let Ok(topic) = self.lookup_topic(&sub.topic_arn) {
+            check_fifo_dlq(&topic, &attrs, false)?;
         }
         let filter = subscription::compile_filter(&attrs, false)?;
         let record = {
@@ -370,7 +415,7 @@ fn needs_confirmation(protocol: &str, endpoint: &str, caller: &Caller) -> bool {
     }
 }
 
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 64];
     rand::thread_rng().fill_bytes(&mut bytes);
@@ -379,12 +424,33 @@ fn new_token() -> String {
 
 fn same_topic(existing: &Topic, attrs: &BTreeMap<String, String>, tags: &BTreeMap<String, String>) -> SnsResult<()> {
     let record = existing.record();
-    let differs = attrs.iter().any(|(k, v)| record.attributes.get(k).map(String::as_str).unwrap_or_default() != v);
+    // Attributes given at their default value (FifoTopic=false on a standard
+    // topic) match a topic created without them.
+    let view = topic::attributes_view(&record, SubscriptionCounts::default());
+    let differs = attrs.iter().any(|(k, v)| match (view.get(k), k.as_str()) {
+        (Some(have), _) => have != v,
+        (None, "FifoTopic") => v != "false",
+        (None, _) => !v.is_empty(),
+    });
     if differs {
         return Err(invalid("Attributes Reason: Topic already exists with different attributes"));
     }
     if !tags.is_empty() && tags.iter().any(|(k, v)| record.tags.get(k) != Some(v)) {
         return Err(invalid("Tags Reason: Topic already exists with different tags"));
+    }
+    Ok(())
+}
+
+/// A FIFO topic's subscriptions need a FIFO dead-letter queue.
+fn check_fifo_dlq(topic: &Topic, attrs: &BTreeMap<String, String>, subscribing: bool) -> SnsResult<()> {
+    let Some(policy) = attrs.get("RedrivePolicy").filter(|p| !p.is_empty()) else { return Ok(()) };
+    let target =
+        serde_json::from_str::<Value>(policy).ok().and_then(|v| v["deadLetterTargetArn"].as_str().map(String::from));
+    if topic.fifo && !target.is_some_and(|t| t.ends_with(".fifo")) {
+        let prefix = if subscribing { "Attributes Reason: " } else { "" };
+        return Err(invalid(format!(
+            "{prefix}RedrivePolicy: must use a FIFO queue as DLQ for a FIFO Subscription to a FIFO Topic."
+        )));
     }
     Ok(())
 }

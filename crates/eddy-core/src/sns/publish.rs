@@ -50,7 +50,12 @@ impl Sns {
                 t.clone()
             }
             (None, Some(target), _) => return self.publish_direct("application", target, req.clone()).await,
-            (None, None, Some(phone)) => return self.publish_direct("sms", phone, req.clone()).await,
+            (None, None, Some(phone)) => {
+                if !super::subscription::valid_phone(phone) {
+                    return Err(invalid(format!("PhoneNumber Reason: {phone} is not valid to publish to")));
+                }
+                return self.publish_direct("sms", phone, req.clone()).await;
+            }
             _ => return Err(invalid("TopicArn or TargetArn Reason: no value for required parameter")),
         };
         let topic = self.lookup_topic(&topic_arn)?;
@@ -74,17 +79,15 @@ impl Sns {
     ) -> SnsResult<Vec<(String, SnsResult<Published>)>> {
         let topic = self.lookup_topic(topic_arn)?;
         validate_batch(&entries)?;
+        // AWS fails the whole request when any entry is invalid (recorded
+        // for bad attributes and missing FIFO ids), not only that entry.
         let mut results = Vec::with_capacity(entries.len());
         let mut notices = Vec::new();
         for (id, req) in entries {
-            match self.accept(&topic, req) {
-                Ok(a) => {
-                    results.push((id, Ok(published(&a.notice))));
-                    if !a.duplicate {
-                        notices.push(a.notice);
-                    }
-                }
-                Err(e) => results.push((id, Err(e))),
+            let a = self.accept(&topic, req)?;
+            results.push((id, Ok(published(&a.notice))));
+            if !a.duplicate {
+                notices.push(a.notice);
             }
         }
         let (ticket, work) = self.enqueue(&topic, notices)?;
@@ -219,10 +222,15 @@ fn validate_batch(entries: &[(String, PublishRequest)]) -> SnsResult<()> {
     }
     let mut seen = HashSet::new();
     for (id, _) in entries {
-        let ok =
-            !id.is_empty() && id.len() <= 80 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !ok {
-            return Err(SnsError::InvalidBatchEntryId);
+        if id.len() > 80 {
+            return Err(SnsError::InvalidBatchEntryId(format!(
+                "The Id of a batch entry in the batch request is too long: {id}"
+            )));
+        }
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(SnsError::InvalidBatchEntryId(format!(
+                "The Id of a batch entry in the batch request contains an impermissible character: {id}"
+            )));
         }
         if !seen.insert(id.as_str()) {
             return Err(SnsError::BatchEntryIdsNotDistinct);
@@ -282,34 +290,65 @@ fn bad_value(msg: String) -> SnsError {
 }
 
 fn validate_attribute(name: &str, v: &AttributeValue) -> SnsResult<()> {
-    let name_ok = !name.is_empty()
-        && name.len() <= 256
-        && !name.starts_with('.')
-        && !name.ends_with('.')
-        && !name.contains("..")
-        && !name.to_ascii_lowercase().starts_with("aws.")
-        && !name.to_ascii_lowercase().starts_with("amazon.")
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-    if !name_ok {
-        return Err(bad_value(format!("The message attribute name '{name}' is invalid.")));
-    }
-    let base = v.data_type.split('.').next().unwrap_or("");
+    validate_attribute_name(name)?;
+    let base = base_type(&v.data_type).ok_or_else(|| {
+        bad_value(format!(
+            "The message attribute '{name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String."
+        ))
+    })?;
     let string = v.string.as_deref();
+    let empty = |t: &str| {
+        bad_value(format!(
+            "The message attribute '{name}' must contain non-empty message attribute value for message attribute type '{t}'."
+        ))
+    };
+    let wrong_field =
+        |field: &str| bad_value(format!("The message attribute '{name}' with type '{base}' must use field '{field}'."));
     match base {
-        "String" | "Number" if string.is_none_or(str::is_empty) => Err(bad_value(format!(
-            "The message attribute '{name}' must contain non-empty message attribute value for message attribute type '{}'.",
-            v.data_type
-        ))),
-        "Binary" if v.binary.as_ref().is_none_or(Vec::is_empty) => Err(bad_value(format!(
-            "The message attribute '{name}' must contain non-empty message attribute value for message attribute type 'Binary'."
-        ))),
+        "String" | "Number" if string.is_none() && v.binary.is_some() => Err(wrong_field("String")),
+        "String" | "Number" if string.is_none_or(str::is_empty) => Err(empty(base)),
+        "Binary" if v.binary.is_none() && string.is_some() => Err(wrong_field("Binary")),
+        "Binary" if v.binary.as_ref().is_none_or(Vec::is_empty) => Err(empty("Binary")),
         "Number" => validate_number(name, string.unwrap_or("")),
         "String" if v.data_type == "String.Array" => validate_array(name, string.unwrap_or("")),
-        "String" | "Binary" => Ok(()),
-        _ => Err(bad_value(format!(
-            "The message attribute '{name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String."
-        ))),
+        _ => Ok(()),
     }
+}
+
+/// `String`, `Number` or `Binary`, optionally followed by `.` and a custom label.
+fn base_type(data_type: &str) -> Option<&'static str> {
+    ["String", "Number", "Binary"].into_iter().find(|base| match data_type.strip_prefix(base) {
+        Some("") => true,
+        Some(rest) => rest.len() > 1 && rest.starts_with('.'),
+        None => false,
+    })
+}
+
+/// AWS's checks on a message attribute name, each with its own message.
+fn validate_attribute_name(name: &str) -> SnsResult<()> {
+    if name.len() >= 256 {
+        return Err(bad_value("Length of message attribute name must be less than 256 bytes.".into()));
+    }
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))) {
+        return Err(bad_value(format!(
+            "Invalid non-alphanumeric character '#x{:X}' was found in the message attribute name. Can only include alphanumeric characters, hyphens, underscores, or dots.",
+            c as u32
+        )));
+    }
+    if name.starts_with('.') {
+        return Err(bad_value("Invalid message attribute name starting with character '.' was found.".into()));
+    }
+    if name.ends_with('.') {
+        return Err(bad_value("Invalid message attribute name ending with character '.' was found.".into()));
+    }
+    if name.contains("..") {
+        return Err(bad_value("Message attribute name can not have successive '.' character.".into()));
+    }
+    let lower = name.to_ascii_lowercase();
+    if name.is_empty() || lower.starts_with("aws.") || lower.starts_with("amazon.") {
+        return Err(bad_value(format!("The message attribute name '{name}' is invalid.")));
+    }
+    Ok(())
 }
 
 fn validate_number(name: &str, s: &str) -> SnsResult<()> {
@@ -348,7 +387,7 @@ fn message_structure(structure: Option<&str>, message: &str) -> SnsResult<Option
             let v: serde_json::Value = serde_json::from_str(message)
                 .map_err(|_| invalid("Message Structure - JSON message body failed to parse"))?;
             let obj = v.as_object().ok_or_else(|| invalid("Message Structure - JSON message body failed to parse"))?;
-            if !obj.contains_key("default") {
+            if !obj.get("default").is_some_and(serde_json::Value::is_string) {
                 return Err(invalid("Message Structure - No default entry in JSON message body"));
             }
             let mut out = BTreeMap::new();
@@ -386,5 +425,8 @@ mod tests {
         assert!(validate_attribute("l", &a("String.Array", "a")).is_err());
         assert!(validate_attribute("AWS.x", &a("String", "a")).is_err());
         assert!(validate_attribute("x", &a("Blob", "a")).is_err());
+        assert!(validate_attribute("x", &a("String.", "a")).is_err());
+        assert!(validate_attribute("x", &a("String.custom type", "a")).is_ok());
+        assert_eq!(base_type("Stringprefixed"), None);
     }
 }

@@ -152,7 +152,7 @@ pub fn validate_endpoint(protocol: &str, endpoint: &str, topic_fifo: bool) -> Sn
     if !ok {
         let what = match protocol {
             "sqs" => "SQS endpoint ARN".to_string(),
-            "sms" => format!("SMS endpoint: {endpoint}"),
+            "sms" => return Err(SnsError::InvalidParameter(format!("Invalid SMS endpoint: {endpoint}"))),
             "email" | "email-json" => "Email address".to_string(),
             _ => "Endpoint".to_string(),
         };
@@ -170,13 +170,23 @@ pub fn validate_endpoint(protocol: &str, endpoint: &str, topic_fifo: bool) -> Sn
 }
 
 /// E.164: `+` and up to 15 digits (AWS also accepts bare digits).
-fn valid_phone(p: &str) -> bool {
+pub(crate) fn valid_phone(p: &str) -> bool {
     let digits = p.strip_prefix('+').unwrap_or(p);
     (4..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Validates one subscription attribute and returns the value to store.
-pub fn validate_attribute(name: &str, value: &str, protocol: &str) -> SnsResult<String> {
+/// Subscribe's messages say `Attributes Reason: …`; SetSubscriptionAttributes' do not.
+pub fn validate_attribute(name: &str, value: &str, protocol: &str, subscribing: bool) -> SnsResult<String> {
+    check_attribute(name, value, protocol).map_err(|e| match e {
+        SnsError::InvalidParameter(m) if !subscribing => {
+            SnsError::InvalidParameter(m.replacen("Invalid parameter: Attributes Reason: ", "Invalid parameter: ", 1))
+        }
+        other => other,
+    })
+}
+
+fn check_attribute(name: &str, value: &str, protocol: &str) -> SnsResult<String> {
     if !SETTABLE.contains(&name) {
         return Err(invalid("AttributeName"));
     }
@@ -258,8 +268,10 @@ pub fn attributes_view(record: &SubscriptionRecord, topic_delivery_policy: Optio
             out.insert(k.clone(), v.clone());
         }
     }
-    if out.contains_key("FilterPolicy") && !out.contains_key("FilterPolicyScope") {
-        out.insert("FilterPolicyScope".into(), "MessageAttributes".into());
+    if out.contains_key("FilterPolicy") {
+        out.entry("FilterPolicyScope".into()).or_insert_with(|| "MessageAttributes".into());
+    } else {
+        out.remove("FilterPolicyScope");
     }
     out
 }

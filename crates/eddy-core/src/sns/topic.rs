@@ -99,6 +99,7 @@ pub fn validate_name(name: &str, fifo: bool) -> SnsResult<()> {
         && base.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     match (ok, fifo) {
         (true, _) => Ok(()),
+        (false, true) if !name.ends_with(".fifo") => Err(invalid("Topic Name")),
         (false, true) => Err(invalid(
             "Fifo Topic names must end with .fifo and must be made up of only uppercase and lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and 256 characters long.",
         )),
@@ -113,13 +114,9 @@ pub fn validate_attribute(name: &str, value: &str, fifo: bool, creating: bool) -
         return Err(invalid(format!("Attributes Reason: Unknown attribute {name}")));
     }
     match name {
-        "FifoTopic" => {
-            let v = parse_bool(name, value)?;
-            if !creating && v != fifo {
-                return Err(invalid("Attributes Reason: FifoTopic attribute can not be changed after creation."));
-            }
-            Ok(v.to_string())
-        }
+        // Recorded AWS behaviour: FifoTopic can only be given to CreateTopic.
+        "FifoTopic" if !creating => Err(invalid("AttributeName")),
+        "FifoTopic" => Ok(parse_bool(name, value)?.to_string()),
         "ContentBasedDeduplication" => {
             let v = parse_bool(name, value)?;
             if !fifo {
@@ -226,9 +223,36 @@ pub fn attributes_view(record: &TopicRecord, counts: SubscriptionCounts) -> BTre
         out.insert(k.clone(), v.clone());
     }
     if let Some(dp) = record.attributes.get("DeliveryPolicy").filter(|p| !p.is_empty()) {
-        out.insert("EffectiveDeliveryPolicy".into(), dp.clone());
+        out.insert("EffectiveDeliveryPolicy".into(), effective_delivery_policy(dp));
     }
     out
+}
+
+/// The topic's DeliveryPolicy completed with AWS's defaults, member by member.
+fn effective_delivery_policy(set: &str) -> String {
+    let mut effective: serde_json::Value =
+        serde_json::from_str(&default_effective_delivery_policy()).unwrap_or_default();
+    if let Ok(given) = serde_json::from_str::<serde_json::Value>(set) {
+        overlay(&mut effective, &given);
+    }
+    effective.to_string()
+}
+
+/// Copies `given` over `base`, descending into objects present in both.
+fn overlay(base: &mut serde_json::Value, given: &serde_json::Value) {
+    match (base, given) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(g)) => {
+            for (k, v) in g {
+                match b.get_mut(k) {
+                    Some(existing) if existing.is_object() && v.is_object() => overlay(existing, v),
+                    _ => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, g) => *b = g.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -252,5 +276,10 @@ mod tests {
         assert!(validate_attribute("Policy", "{", false, true).is_err());
         assert!(validate_attribute("Nope", "x", false, true).is_err());
         assert!(validate_attribute("FifoTopic", "true", false, false).is_err());
+        let e = effective_delivery_policy(r#"{"http":{"defaultHealthyRetryPolicy":{"numRetries":1}}}"#);
+        let v: serde_json::Value = serde_json::from_str(&e).unwrap();
+        assert_eq!(v["http"]["defaultHealthyRetryPolicy"]["numRetries"], 1);
+        assert_eq!(v["http"]["defaultHealthyRetryPolicy"]["minDelayTarget"], 20);
+        assert_eq!(v["http"]["defaultRequestPolicy"]["headerContentType"], "text/plain; charset=UTF-8");
     }
 }

@@ -19,7 +19,7 @@ pub fn wire(e: &SnsError) -> WireError {
         TooManyEntriesInBatchRequest => ("TooManyEntriesInBatchRequestException", "TooManyEntriesInBatchRequest", 400),
         BatchEntryIdsNotDistinct => ("BatchEntryIdsNotDistinctException", "BatchEntryIdsNotDistinct", 400),
         BatchRequestTooLong => ("BatchRequestTooLongException", "BatchRequestTooLong", 400),
-        InvalidBatchEntryId => ("InvalidBatchEntryIdException", "InvalidBatchEntryId", 400),
+        InvalidBatchEntryId(_) => ("InvalidBatchEntryIdException", "InvalidBatchEntryId", 400),
         Validation(_) => ("ValidationException", "ValidationError", 400),
         Internal(_) => ("InternalErrorException", "InternalError", 500),
     };

@@ -28,7 +28,7 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, action: &str, input: &
         "ConfirmSubscription" => h.confirm_subscription().await,
         "Unsubscribe" => h.unsubscribe().await,
         "ListSubscriptions" => h.list_subscriptions(None),
-        "ListSubscriptionsByTopic" => h.list_subscriptions(Some(h.required("TopicArn")?)),
+        "ListSubscriptionsByTopic" => h.list_subscriptions(Some(h.topic_arn("TopicArn")?)),
         "GetSubscriptionAttributes" => h.get_subscription_attributes(),
         "SetSubscriptionAttributes" => h.set_subscription_attributes().await,
         "Publish" => h.publish().await,
@@ -63,6 +63,19 @@ impl Handler<'_> {
         self.optional(name).ok_or_else(|| missing(&lower_first(name)))
     }
 
+    /// A topic ARN member: malformed ARNs, and topics of another region than
+    /// the request's, are InvalidParameter (recorded AWS behaviour).
+    fn topic_arn(&self, name: &str) -> Result<String, WireError> {
+        let arn = self.required(name)?;
+        let parts: Vec<&str> = arn.split(':').collect();
+        let ok = matches!(parts.as_slice(), ["arn", _, "sns", region, account, topic]
+            if *region == self.ctx.caller.region && !account.is_empty() && !topic.is_empty());
+        if !ok {
+            return Err(errors::invalid_parameter(format!("Invalid parameter: {name}")));
+        }
+        Ok(arn)
+    }
+
     fn string_map(&self, name: &str) -> BTreeMap<String, String> {
         match self.input.get(name) {
             Some(Value::Object(m)) => {
@@ -85,7 +98,9 @@ impl Handler<'_> {
             for t in items {
                 let key = t.get("Key").and_then(Value::as_str).ok_or_else(|| missing("tags.member.key"))?;
                 let value = t.get("Value").and_then(Value::as_str).ok_or_else(|| missing("tags.member.value"))?;
-                out.insert(key.to_string(), value.to_string());
+                if out.insert(key.to_string(), value.to_string()).is_some() {
+                    return Err(errors::invalid_parameter("Invalid parameter: Duplicated keys are not allowed."));
+                }
             }
         }
         Ok(out)
@@ -120,12 +135,12 @@ impl Handler<'_> {
     }
 
     fn get_topic_attributes(&self) -> Output {
-        let attrs = core(self.state.sns.topic_attributes(&self.required("TopicArn")?))?;
+        let attrs = core(self.state.sns.topic_attributes(&self.topic_arn("TopicArn")?))?;
         Ok(Some(json!({"Attributes": attrs})))
     }
 
     async fn set_topic_attributes(&self) -> Output {
-        let arn = self.required("TopicArn")?;
+        let arn = self.topic_arn("TopicArn")?;
         let name = self.required("AttributeName")?;
         let value = self.optional("AttributeValue").unwrap_or_default();
         core(self.state.sns.set_topic_attribute(&arn, &name, &value).await)?;
@@ -134,7 +149,7 @@ impl Handler<'_> {
 
     async fn subscribe(&self) -> Output {
         let req = eddy_core::sns::SubscribeRequest {
-            topic_arn: self.required("TopicArn")?,
+            topic_arn: self.topic_arn("TopicArn")?,
             protocol: self.required("Protocol")?,
             endpoint: self.optional("Endpoint").unwrap_or_default(),
             attributes: self.string_map("Attributes"),
@@ -179,8 +194,12 @@ impl Handler<'_> {
     }
 
     async fn publish(&self) -> Output {
+        let topic_arn = match self.optional("TopicArn") {
+            Some(_) => Some(self.topic_arn("TopicArn")?),
+            None => None,
+        };
         let req = PublishRequest {
-            topic_arn: self.optional("TopicArn"),
+            topic_arn,
             target_arn: self.optional("TargetArn"),
             phone_number: self.optional("PhoneNumber"),
             ..publish_request(self.input)?
@@ -193,7 +212,7 @@ impl Handler<'_> {
     }
 
     async fn publish_batch(&self) -> Output {
-        let topic = self.required("TopicArn")?;
+        let topic = self.topic_arn("TopicArn")?;
         let mut entries = Vec::new();
         if let Some(Value::Array(items)) = self.input.get("PublishBatchRequestEntries") {
             for item in items {
@@ -216,7 +235,7 @@ impl Handler<'_> {
     }
 
     async fn add_permission(&self) -> Output {
-        let arn = self.required("TopicArn")?;
+        let arn = self.topic_arn("TopicArn")?;
         let label = self.required("Label")?;
         let accounts = self.string_list("AWSAccountId");
         let actions = self.string_list("ActionName");
@@ -225,7 +244,7 @@ impl Handler<'_> {
     }
 
     async fn remove_permission(&self) -> Output {
-        core(self.state.sns.remove_permission(&self.required("TopicArn")?, &self.required("Label")?).await)?;
+        core(self.state.sns.remove_permission(&self.topic_arn("TopicArn")?, &self.required("Label")?).await)?;
         Ok(None)
     }
 
