@@ -7,7 +7,8 @@
 //! - #4 queues still on AWS's defaults: short polling, and SSE with the
 //!   AWS-owned key (or `alias/aws/sqs`) instead of a customer-managed key.
 //! - #6 queue and topic policies that let a service principal in without
-//!   both `aws:SourceArn` and `aws:SourceAccount`: the confused-deputy hole.
+//!   `aws:SourceArn` (and, for S3, whose bucket ARNs carry no account,
+//!   `aws:SourceAccount`): the confused-deputy hole.
 
 use serde::{Deserialize, Serialize};
 
@@ -136,7 +137,7 @@ fn queue_defaults(sqs: &Sqs, q: &Queue, out: &mut Vec<Finding>) {
 /// #6: service principals let in without source conditions.
 fn unscoped(resource: &str, policy_text: &str, out: &mut Vec<Finding>) {
     let Ok(doc) = PolicyDocument::parse(policy_text) else { return };
-    for grant in doc.unscoped_service_grants() {
+    for grant in doc.unscoped_service_grants().into_iter().filter(confused_deputy) {
         out.push(Finding {
             trap: 6,
             resource: resource.to_string(),
@@ -144,6 +145,15 @@ fn unscoped(resource: &str, policy_text: &str, out: &mut Vec<Finding>) {
             fix: "scope the statement with Condition {\"ArnLike\": {\"aws:SourceArn\": \"<the rule/topic/bucket ARN>\"}, \"StringEquals\": {\"aws:SourceAccount\": \"<its account>\"}}".into(),
         });
     }
+}
+
+/// A grant is open to a confused deputy when it names no source ARN, or
+/// names one without an account: S3 bucket ARNs carry none, so S3 grants
+/// need `aws:SourceAccount` as well (gotchas #6). A topic or rule ARN
+/// already pins its account.
+fn confused_deputy(grant: &policy::UnscopedGrant) -> bool {
+    let s3 = grant.services.iter().any(|s| s == "s3.amazonaws.com");
+    grant.missing_source_arn || (s3 && grant.missing_source_account)
 }
 
 /// Findings as text lines, one block per finding.
