@@ -555,16 +555,14 @@ pub(crate) async fn send_confirmation(
 ) {
     let Some(token) = sub.record().token else { return };
     let message_id = uuid::Uuid::new_v4().to_string();
-    let body = envelope::confirmation(
-        envelope::Confirmation::Subscribe,
-        &message_id,
-        &topic.arn,
-        &token,
-        sh.clock.now_ms(),
-        sh.signer.key(),
-        topic.signature_version(),
-        &sh.config.urls,
-    );
+    let message = envelope::ConfirmationMessage {
+        kind: envelope::Confirmation::Subscribe,
+        message_id: &message_id,
+        topic_arn: &topic.arn,
+        token: &token,
+        now_ms: sh.clock.now_ms(),
+    };
+    let body = envelope::confirmation(&message, sh.signer.key(), topic.signature_version(), &sh.config.urls);
     match sub.protocol.as_str() {
         "http" | "https" => {
             let headers = vec![
@@ -622,16 +620,14 @@ pub(crate) async fn send_confirmation(
 pub(crate) fn send_unsubscribe_confirmation(sh: Arc<Shared>, topic: Arc<Topic>, sub: Arc<Subscription>) {
     let token = sub.record().token.unwrap_or_else(super::manage::new_token);
     let message_id = uuid::Uuid::new_v4().to_string();
-    let body = envelope::confirmation(
-        envelope::Confirmation::Unsubscribe(&sub.arn),
-        &message_id,
-        &topic.arn,
-        &token,
-        sh.clock.now_ms(),
-        sh.signer.key(),
-        topic.signature_version(),
-        &sh.config.urls,
-    );
+    let message = envelope::ConfirmationMessage {
+        kind: envelope::Confirmation::Unsubscribe(&sub.arn),
+        message_id: &message_id,
+        topic_arn: &topic.arn,
+        token: &token,
+        now_ms: sh.clock.now_ms(),
+    };
+    let body = envelope::confirmation(&message, sh.signer.key(), topic.signature_version(), &sh.config.urls);
     let headers = vec![
         ("content-type", "text/plain; charset=UTF-8".to_string()),
         ("x-amz-sns-message-type", "UnsubscribeConfirmation".to_string()),

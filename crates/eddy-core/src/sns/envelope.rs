@@ -135,16 +135,8 @@ fn notification_fields(notice: &Notice, message: &str) -> Envelope {
 
 /// The signed `SubscriptionConfirmation` sent to a new HTTP/S or email
 /// subscriber, or the `UnsubscribeConfirmation` sent when it is removed.
-pub fn confirmation(
-    kind: Confirmation,
-    message_id: &str,
-    topic_arn: &str,
-    token: &str,
-    now_ms: u64,
-    key: &SigningKey,
-    version: &str,
-    urls: &Urls,
-) -> String {
+pub fn confirmation(c: &ConfirmationMessage, key: &SigningKey, version: &str, urls: &Urls) -> String {
+    let ConfirmationMessage { kind, message_id, topic_arn, token, now_ms } = c;
     let (type_name, message) = match kind {
         Confirmation::Subscribe => ("SubscriptionConfirmation", format!(
             "You have chosen to subscribe to the topic {topic_arn}.\nTo confirm the subscription, visit the SubscribeURL included in this message."
@@ -160,11 +152,20 @@ pub fn confirmation(
         topic_arn: topic_arn.to_string(),
         message,
         subscribe_url: Some(urls.confirm(topic_arn, token)),
-        timestamp: iso8601_ms(now_ms),
+        timestamp: iso8601_ms(*now_ms),
         ..Envelope::default()
     };
     e.sign(key, version, urls);
     serde_json::to_string(&e).expect("envelope serializes")
+}
+
+/// What a confirmation message says, and to whom.
+pub struct ConfirmationMessage<'a> {
+    pub kind: Confirmation<'a>,
+    pub message_id: &'a str,
+    pub topic_arn: &'a str,
+    pub token: &'a str,
+    pub now_ms: u64,
 }
 
 pub enum Confirmation<'a> {

@@ -71,7 +71,7 @@ pub(crate) fn recover(sns: &Arc<Sns>) -> SnsResult<Pending> {
 
 /// The key notifications are signed with: made once, then kept in the
 /// store. Generating an RSA key takes tens of milliseconds, so a new data
-/// directory gets its key on a background thread and start-up does not wait.
+/// directory gets its key when the first signature is needed, not at start-up.
 pub struct Signer {
     key: OnceLock<SigningKey>,
     store: Store,
@@ -81,15 +81,11 @@ pub struct Signer {
 impl Signer {
     pub(crate) fn open(store: &Store, keys: Partition) -> SnsResult<Arc<Signer>> {
         let signer = Arc::new(Signer { key: OnceLock::new(), store: store.clone(), keys });
+        // An existing data directory's key is read now (a millisecond); a new one is made lazily.
         if let Some(bytes) = signer.keys.get(records::SIGNING_KEY)? {
             let key =
                 SigningKey::from_bytes(&bytes).map_err(|e| SnsError::Internal(format!("stored signing key: {e}")))?;
             let _ = signer.key.set(key);
-        } else {
-            let warm = signer.clone();
-            std::thread::spawn(move || {
-                warm.key();
-            });
         }
         Ok(signer)
     }
