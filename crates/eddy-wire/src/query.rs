@@ -45,6 +45,13 @@ pub fn parse_form(bytes: &[u8]) -> Vec<(String, String)> {
 }
 
 pub fn decode_sqs(pairs: &[(String, String)]) -> Result<QueryRequest, QueryError> {
+    let (action, version, tree) = parse_tree(pairs)?;
+    let input = convert_struct(&tree, &action).map_err(QueryError::Malformed)?;
+    Ok(QueryRequest { action, version, input: Value::Object(input) })
+}
+
+/// The action, the version and the parameter tree of an awsQuery request.
+fn parse_tree(pairs: &[(String, String)]) -> Result<(String, Option<String>, Node), QueryError> {
     let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let action = get("Action").filter(|a| !a.is_empty()).ok_or(QueryError::MissingAction)?;
     let mut tree = Node::default();
@@ -56,25 +63,16 @@ pub fn decode_sqs(pairs: &[(String, String)]) -> Result<QueryRequest, QueryError
         }
         tree.insert(k.split('.'), v.clone()).map_err(|_| QueryError::Malformed(k.clone()))?;
     }
-    let input = convert_struct(&tree, &action).map_err(QueryError::Malformed)?;
-    Ok(QueryRequest { action, version: get("Version"), input: Value::Object(input) })
+    Ok((action, get("Version"), tree))
 }
 
 /// Decodes an awsQuery request that follows the generic conventions (SNS):
 /// `Name.member.N` is a list, `Name.entry.N.key|Name` / `.value|Value` a map,
 /// anything else a structure member.
 pub fn decode_generic(pairs: &[(String, String)]) -> Result<QueryRequest, QueryError> {
-    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let action = get("Action").filter(|a| !a.is_empty()).ok_or(QueryError::MissingAction)?;
-    let mut tree = Node::default();
-    for (k, v) in pairs.iter().filter(|(k, _)| !is_envelope(k)) {
-        if k.split('.').count() > MAX_KEY_DEPTH {
-            return Err(QueryError::Malformed(k.chars().take(64).collect()));
-        }
-        tree.insert(k.split('.'), v.clone()).map_err(|_| QueryError::Malformed(k.clone()))?;
-    }
+    let (action, version, tree) = parse_tree(pairs)?;
     let input = generic_value(&tree).map_err(QueryError::Malformed)?;
-    Ok(QueryRequest { action, version: get("Version"), input })
+    Ok(QueryRequest { action, version, input })
 }
 
 fn generic_value(node: &Node) -> Result<Value, String> {

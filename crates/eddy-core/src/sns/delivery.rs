@@ -201,6 +201,111 @@ fn matches_filter(sub: &Subscription, notice: &Notice) -> bool {
     }
 }
 
+/// One message on its way to one subscription.
+struct Delivery<'a> {
+    sns: &'a Sns,
+    topic: &'a Topic,
+    sub: &'a Subscription,
+    notice: &'a Notice,
+    /// Signatures shared by the job's deliveries; None for retries.
+    cache: Option<&'a Signatures>,
+}
+
+impl Delivery<'_> {
+    async fn attempt(&self) -> Result<(), Failure> {
+        match self.sub.protocol.as_str() {
+            "sqs" => self.to_sqs().await,
+            "http" | "https" => self.to_http().await,
+            _ => self.to_outbox().await,
+        }
+    }
+
+    /// What the endpoint receives: the message itself when raw, else the envelope.
+    fn body(&self) -> String {
+        if self.sub.raw() {
+            self.notice.message_for(&self.sub.protocol).to_string()
+        } else {
+            self.envelope()
+        }
+    }
+
+    /// Raw deliveries carry the message attributes as SQS attributes.
+    fn attributes(&self) -> Attributes {
+        if self.sub.raw() {
+            self.notice.attributes.clone()
+        } else {
+            Attributes::new()
+        }
+    }
+
+    /// The envelope this subscription receives (signed unless the topic is FIFO).
+    fn envelope(&self) -> String {
+        let (notice, urls) = (self.notice, &self.sns.sh.config.urls);
+        let message = notice.message_for(&self.sub.protocol);
+        if self.topic.fifo {
+            return envelope::unsigned_notification(notice, message, &self.sub.arn, urls);
+        }
+        let version = self.topic.signature_version();
+        let sign = || envelope::sign_notification(notice, message, self.sns.sh.signer.key(), version);
+        let signature = match self.cache {
+            Some(c) => c.0.lock().entry((message.to_string(), version)).or_insert_with(sign).clone(),
+            None => sign(),
+        };
+        envelope::notification(notice, message, &signature, &self.sub.arn, urls)
+    }
+
+    async fn to_sqs(&self) -> Result<(), Failure> {
+        let queue = self
+            .sns
+            .sh
+            .sqs
+            .lookup_arn(&self.sub.endpoint)
+            .ok_or_else(|| Failure::permanent(format!("queue {} does not exist", self.sub.endpoint)))?;
+        check_queue_policy(self.sns, &queue, self.topic, "subscription")?;
+        send_to_queue(self.sns, &queue, self.topic, self.notice, self.body(), self.attributes()).await
+    }
+
+    async fn to_http(&self) -> Result<(), Failure> {
+        let (sub, notice) = (self.sub, self.notice);
+        let mut headers = vec![
+            ("content-type", content_type(sub, self.topic)),
+            ("x-amz-sns-message-type", "Notification".to_string()),
+            ("x-amz-sns-message-id", notice.message_id.clone()),
+            ("x-amz-sns-topic-arn", self.topic.arn.clone()),
+            ("x-amz-sns-subscription-arn", sub.arn.clone()),
+            ("user-agent", "Amazon Simple Notification Service Agent".to_string()),
+        ];
+        if sub.raw() {
+            headers.push(("x-amz-sns-rawdelivery", "true".to_string()));
+        }
+        post(self.sns, &sub.endpoint, headers, self.body()).await
+    }
+
+    /// Protocols eddy does not send (email, SMS, mobile push, Lambda): recorded.
+    async fn to_outbox(&self) -> Result<(), Failure> {
+        let (sub, notice) = (self.sub, self.notice);
+        let message = match sub.protocol.as_str() {
+            "email-json" => self.envelope(),
+            _ => notice.message_for(&sub.protocol).to_string(),
+        };
+        let entry = OutboxEntry {
+            protocol: sub.protocol.clone(),
+            endpoint: sub.endpoint.clone(),
+            subscription_arn: Some(sub.arn.clone()),
+            topic_arn: Some(self.topic.arn.clone()),
+            message_id: notice.message_id.clone(),
+            message,
+            subject: notice.subject.clone(),
+            message_attributes: envelope::attributes_json(&notice.attributes).into_iter().collect(),
+            kind: "Notification".into(),
+            timestamp_ms: notice.timestamp_ms,
+        };
+        record_outbox(&self.sns.sh, &entry).await.map_err(|e| Failure::permanent(e.to_string()))?;
+        DeliveryStats::bump(&self.sns.stats.recorded);
+        Ok(())
+    }
+}
+
 /// The first attempt; HTTP failures become durable retries.
 async fn deliver_first(
     sns: Arc<Sns>,
@@ -209,45 +314,14 @@ async fn deliver_first(
     notice: Arc<Notice>,
     signatures: Arc<Signatures>,
 ) {
-    match attempt(&sns, &topic, &sub, &notice, Some(&signatures)).await {
+    let d = Delivery { sns: &sns, topic: &topic, sub: &sub, notice: &notice, cache: Some(&signatures) };
+    match d.attempt().await {
         Ok(()) => DeliveryStats::bump(&sns.stats.delivered),
         Err(f) if f.retryable && sub.retry_schedule(topic.attribute("DeliveryPolicy").as_deref()).num_retries > 0 => {
-            schedule_retry(sns, &topic, &sub, (*notice).clone(), 1, f.reason).await;
+            schedule_retry(sns.clone(), &topic, &sub, (*notice).clone(), 1, f.reason).await;
         }
-        Err(f) => dead_letter(&sns, &topic, &sub, &notice, f).await,
+        Err(f) => dead_letter(&d, f).await,
     }
-}
-
-async fn attempt(
-    sns: &Sns,
-    topic: &Topic,
-    sub: &Subscription,
-    notice: &Notice,
-    cache: Option<&Signatures>,
-) -> Result<(), Failure> {
-    match sub.protocol.as_str() {
-        "sqs" => to_sqs(sns, topic, sub, notice, cache).await,
-        "http" | "https" => to_http(sns, topic, sub, notice, cache).await,
-        _ => to_outbox(sns, topic, sub, notice, cache).await,
-    }
-}
-
-async fn to_sqs(
-    sns: &Sns,
-    topic: &Topic,
-    sub: &Subscription,
-    notice: &Notice,
-    cache: Option<&Signatures>,
-) -> Result<(), Failure> {
-    let queue = sns
-        .sh
-        .sqs
-        .lookup_arn(&sub.endpoint)
-        .ok_or_else(|| Failure::permanent(format!("queue {} does not exist", sub.endpoint)))?;
-    check_queue_policy(sns, &queue, topic, "subscription")?;
-    let body = if sub.raw() { notice.message_for("sqs").to_string() } else { signed(sns, topic, sub, notice, cache) };
-    let attributes = if sub.raw() { notice.attributes.clone() } else { Attributes::new() };
-    send_to_queue(sns, &queue, topic, notice, body, attributes).await
 }
 
 async fn send_to_queue(
@@ -327,44 +401,6 @@ fn check_queue_policy(sns: &Sns, queue: &Queue, topic: &Topic, role: &str) -> Re
 #[derive(Default)]
 struct Signatures(parking_lot::Mutex<HashMap<(String, &'static str), envelope::Signed>>);
 
-/// The signed envelope `sub` receives; `cache` spares re-signing the same message.
-fn signed(sns: &Sns, topic: &Topic, sub: &Subscription, notice: &Notice, cache: Option<&Signatures>) -> String {
-    let message = notice.message_for(&sub.protocol);
-    if topic.fifo {
-        return envelope::unsigned_notification(notice, message, &sub.arn, &sns.sh.config.urls);
-    }
-    let version = topic.signature_version();
-    let sign = || envelope::sign_notification(notice, message, sns.sh.signer.key(), version);
-    let signature = match cache {
-        Some(c) => c.0.lock().entry((message.to_string(), version)).or_insert_with(sign).clone(),
-        None => sign(),
-    };
-    envelope::notification(notice, message, &signature, &sub.arn, &sns.sh.config.urls)
-}
-
-async fn to_http(
-    sns: &Sns,
-    topic: &Topic,
-    sub: &Subscription,
-    notice: &Notice,
-    cache: Option<&Signatures>,
-) -> Result<(), Failure> {
-    let raw = sub.raw();
-    let body = if raw { notice.message_for(&sub.protocol).to_string() } else { signed(sns, topic, sub, notice, cache) };
-    let mut headers = vec![
-        ("content-type", content_type(sub, topic)),
-        ("x-amz-sns-message-type", "Notification".to_string()),
-        ("x-amz-sns-message-id", notice.message_id.clone()),
-        ("x-amz-sns-topic-arn", topic.arn.clone()),
-        ("x-amz-sns-subscription-arn", sub.arn.clone()),
-        ("user-agent", "Amazon Simple Notification Service Agent".to_string()),
-    ];
-    if raw {
-        headers.push(("x-amz-sns-rawdelivery", "true".to_string()));
-    }
-    post(sns, &sub.endpoint, headers, body).await
-}
-
 async fn post(sns: &Sns, url: &str, headers: Vec<(&'static str, String)>, body: String) -> Result<(), Failure> {
     match sns.sh.http.post(url.to_string(), headers, body).await {
         Ok(status) if (200..300).contains(&status) => Ok(()),
@@ -384,35 +420,6 @@ fn content_type(sub: &Subscription, topic: &Topic) -> String {
     from(sub_policy, "/requestPolicy/headerContentType")
         .or_else(|| from(topic.attribute("DeliveryPolicy"), "/http/defaultRequestPolicy/headerContentType"))
         .unwrap_or_else(|| "text/plain; charset=UTF-8".to_string())
-}
-
-/// Protocols eddy does not send (email, SMS, mobile push, Lambda): recorded.
-async fn to_outbox(
-    sns: &Sns,
-    topic: &Topic,
-    sub: &Subscription,
-    notice: &Notice,
-    cache: Option<&Signatures>,
-) -> Result<(), Failure> {
-    let message = match sub.protocol.as_str() {
-        "email-json" => signed(sns, topic, sub, notice, cache),
-        _ => notice.message_for(&sub.protocol).to_string(),
-    };
-    let entry = OutboxEntry {
-        protocol: sub.protocol.clone(),
-        endpoint: sub.endpoint.clone(),
-        subscription_arn: Some(sub.arn.clone()),
-        topic_arn: Some(topic.arn.clone()),
-        message_id: notice.message_id.clone(),
-        message,
-        subject: notice.subject.clone(),
-        message_attributes: envelope::attributes_json(&notice.attributes).into_iter().collect(),
-        kind: "Notification".into(),
-        timestamp_ms: notice.timestamp_ms,
-    };
-    record_outbox(&sns.sh, &entry).await.map_err(|e| Failure::permanent(e.to_string()))?;
-    DeliveryStats::bump(&sns.stats.recorded);
-    Ok(())
 }
 
 pub(crate) async fn record_outbox(sh: &Shared, entry: &OutboxEntry) -> SnsResult<()> {
@@ -477,7 +484,8 @@ async fn run_retry(sns: Arc<Sns>, seq: u64, mut retry: Retry) {
             break;
         };
         DeliveryStats::bump(&sns.stats.retried);
-        let failure = match attempt(&sns, &topic, &sub, &retry.notice, None).await {
+        let d = Delivery { sns: &sns, topic: &topic, sub: &sub, notice: &retry.notice, cache: None };
+        let failure = match d.attempt().await {
             Ok(()) => {
                 DeliveryStats::bump(&sns.stats.delivered);
                 break;
@@ -488,7 +496,7 @@ async fn run_retry(sns: Arc<Sns>, seq: u64, mut retry: Retry) {
         if retry.attempts >= schedule.num_retries || !failure.retryable {
             let failure =
                 Failure { reason: format!("{} (after {} retries)", failure.reason, retry.attempts), ..failure };
-            dead_letter(&sns, &topic, &sub, &retry.notice, failure).await;
+            dead_letter(&d, failure).await;
             break;
         }
         retry.attempts += 1;
@@ -505,7 +513,8 @@ async fn run_retry(sns: Arc<Sns>, seq: u64, mut retry: Retry) {
 
 /// Sends an undeliverable message to the subscription's DLQ, if it has one
 /// and that queue's policy allows it; otherwise drops it with the reason.
-async fn dead_letter(sns: &Sns, topic: &Topic, sub: &Subscription, notice: &Notice, failure: Failure) {
+async fn dead_letter(d: &Delivery<'_>, failure: Failure) {
+    let (sns, topic, sub, notice) = (d.sns, d.topic, d.sub, d.notice);
     let stats = &sns.stats;
     let Some(dlq_arn) = sub.dead_letter_arn() else {
         let counter = if failure.denied_by_policy { &stats.dropped_by_policy } else { &stats.dropped };
@@ -527,12 +536,9 @@ async fn dead_letter(sns: &Sns, topic: &Topic, sub: &Subscription, notice: &Noti
             "SNS delivery dropped: it failed, and the dead-letter queue's policy does not let SNS write to it");
         return;
     }
-    let raw = sub.raw();
-    let body = if raw { notice.message_for(&sub.protocol).to_string() } else { signed(sns, topic, sub, notice, None) };
-    // AWS-recorded: the DLQ copy carries the message's own attributes when
-    // raw, none otherwise; the failure reason is in eddy's log line only.
-    let attributes = if raw { notice.attributes.clone() } else { Attributes::new() };
-    match send_to_queue(sns, &dlq, topic, notice, body, attributes).await {
+    // AWS-recorded: the DLQ copy is what the endpoint would have received,
+    // with the message's own attributes when raw; the reason is only logged.
+    match send_to_queue(sns, &dlq, topic, notice, d.body(), d.attributes()).await {
         Ok(()) => {
             DeliveryStats::bump(&stats.dead_lettered);
             tracing::info!(subscription = %sub.arn, message_id = %notice.message_id, dlq = %dlq.arn, reason = %failure.reason,
