@@ -215,7 +215,7 @@ def restart_server(eddy, sqs):
 EXPECTED_PROTOCOL = os.environ.get("EDDY_EXPECT_PROTOCOL")
 
 
-def make_client(endpoint: str, access_key: str = "test", region: str = "us-east-1", **config_kwargs):
+def make_client(endpoint: str, access_key: str = "test", region: str = "us-east-1", service: str = "sqs", **config_kwargs):
     cfg = dict(
         retries={"max_attempts": 0},  # surface every server error, never hide it behind a retry
         connect_timeout=5,
@@ -226,7 +226,7 @@ def make_client(endpoint: str, access_key: str = "test", region: str = "us-east-
     endpoint_url = cfg.pop("endpoint_url", endpoint)
     session = boto3.session.Session()
     return session.client(
-        "sqs",
+        service,
         endpoint_url=endpoint_url,
         region_name=region,
         aws_access_key_id=access_key,
@@ -308,23 +308,7 @@ def fifo_queue(create_queue):
 
 
 def make_sns_client(endpoint: str, access_key: str = "test", region: str = "us-east-1", **config_kwargs):
-    cfg = dict(
-        retries={"max_attempts": 0},  # surface every server error, never hide it behind a retry
-        connect_timeout=5,
-        read_timeout=40,
-        max_pool_connections=32,
-    )
-    cfg.update(config_kwargs)
-    endpoint_url = cfg.pop("endpoint_url", endpoint)
-    session = boto3.session.Session()
-    return session.client(
-        "sns",
-        endpoint_url=endpoint_url,
-        region_name=region,
-        aws_access_key_id=access_key,
-        aws_secret_access_key="test",
-        config=Config(**cfg),
-    )
+    return make_client(endpoint, access_key, region, service="sns", **config_kwargs)
 
 
 @pytest.fixture(scope="session")
