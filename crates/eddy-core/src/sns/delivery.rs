@@ -18,6 +18,7 @@ use super::recovery::Pending;
 use super::subscription::Subscription;
 use super::topic::Topic;
 use super::{Enforcement, Shared, Sns};
+use crate::pattern::Scope;
 use crate::policy::{self, ConditionContext, Decision, PolicyDocument, Principal, Request};
 use crate::sqs::{Attributes, Caller, Queue, SendRequest};
 
@@ -110,11 +111,10 @@ impl Sns {
             tokio::spawn(run_retry(self.clone(), seq, retry));
         }
         let mut lanes: HashMap<String, mpsc::UnboundedSender<(u64, Job)>> = HashMap::new();
-        let recovered = pending.jobs.into_iter().map(|(seq, job)| {
+        let mut recovered = pending.jobs.into_iter().map(|(seq, job)| {
             let fifo = job.notice.topic_arn.ends_with(".fifo");
             Work::Job { seq, job, fifo }
         });
-        let mut recovered = recovered.collect::<Vec<_>>().into_iter();
         loop {
             let work = match recovered.next() {
                 Some(w) => w,
@@ -158,11 +158,12 @@ async fn deliver_job(sns: Arc<Sns>, seq: u64, job: Job) {
         let notice = Arc::new(job.notice);
         let signatures = Arc::new(Signatures::default());
         let mut set = tokio::task::JoinSet::new();
+        let mut bodies = HashMap::new();
         for sub in sns.subscriptions_of(&topic.arn) {
             if sub.pending() || sub.state.read().record.created_seq > seq {
                 continue;
             }
-            if !matches_filter(&sub, &notice) {
+            if !matches_filter(&sub, &notice, &mut bodies) {
                 DeliveryStats::bump(&sns.stats.filtered_out);
                 tracing::debug!(subscription = %sub.arn, message_id = %notice.message_id, "filtered out by the subscription's FilterPolicy");
                 continue;
@@ -185,19 +186,28 @@ fn forget(sh: &Shared, family: &eddy_store::Partition, seq: u64) {
     }
 }
 
-fn matches_filter(sub: &Subscription, notice: &Notice) -> bool {
+/// Whether the subscription's FilterPolicy lets the message through.
+/// `bodies` keeps each message text parsed once per job for body-scope policies.
+fn matches_filter<'n>(
+    sub: &Subscription,
+    notice: &'n Notice,
+    bodies: &mut HashMap<&'n str, Option<serde_json::Value>>,
+) -> bool {
     let st = sub.state.read();
     let Some(filter) = &st.filter else { return true };
-    let scope_body = st.record.attributes.get("FilterPolicyScope").is_some_and(|s| s == "MessageBody");
-    if scope_body {
-        let body: Option<serde_json::Value> = serde_json::from_str(notice.message_for(&sub.protocol)).ok();
-        filter.matches_body(body.as_ref())
-    } else {
-        let attrs = notice
-            .attributes
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.data_type.as_str(), v.string.as_deref().unwrap_or("")));
-        filter.matches_attributes(attrs)
+    match filter.scope() {
+        Scope::MessageBody => {
+            let text = notice.message_for(&sub.protocol);
+            let body = bodies.entry(text).or_insert_with(|| serde_json::from_str(text).ok());
+            filter.matches_body(body.as_ref())
+        }
+        Scope::MessageAttributes => {
+            let attrs = notice
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.data_type.as_str(), v.string.as_deref().unwrap_or("")));
+            filter.matches_attributes(attrs)
+        }
     }
 }
 
