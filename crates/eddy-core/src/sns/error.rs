@@ -21,6 +21,8 @@ pub enum SnsError {
     FilterPolicyLimitExceeded(String),
     #[error("{0}")]
     AuthorizationError(String),
+    #[error("{0}")]
+    EndpointDisabled(String),
     #[error("The batch request doesn't contain any entries.")]
     EmptyBatchRequest,
     #[error("The batch request contains more entries than permissible.")]

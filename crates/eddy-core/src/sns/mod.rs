@@ -12,6 +12,7 @@ mod delivery;
 mod envelope;
 mod error;
 mod manage;
+mod platform;
 mod publish;
 mod records;
 mod recovery;
@@ -32,6 +33,7 @@ pub use delivery::DeliveryStats;
 pub use envelope::Urls;
 pub use error::{SnsError, SnsResult};
 pub use manage::{Page, SubscribeRequest};
+pub use platform::{PlatformApplication, PlatformEndpoint};
 pub use publish::{PublishRequest, Published};
 pub use records::{OutboxEntry, SubscriptionRecord, TopicRecord};
 pub use subscription::{RetrySchedule, Subscription};
@@ -79,6 +81,8 @@ pub(crate) struct Shared {
     pub retries: Partition,
     pub dedup: Partition,
     pub outbox: Partition,
+    pub applications: Partition,
+    pub endpoints: Partition,
     pub clock: Arc<dyn Clock>,
     pub sqs: Arc<Sqs>,
     pub signer: Arc<recovery::Signer>,
@@ -101,6 +105,8 @@ pub struct Sns {
     subscriptions: RwLock<subscription::SubscriptionIndex>,
     jobs_tx: mpsc::UnboundedSender<delivery::Work>,
     policies: delivery::PolicyCache,
+    applications: RwLock<HashMap<String, PlatformApplication>>,
+    endpoints: RwLock<HashMap<String, PlatformEndpoint>>,
     pub stats: Arc<DeliveryStats>,
 }
 
@@ -123,6 +129,8 @@ impl Sns {
             retries: part.family(records::RETRIES),
             dedup: part.family(records::DEDUP),
             outbox: part.family(records::OUTBOX),
+            applications: part.family(records::APPLICATIONS),
+            endpoints: part.family(records::ENDPOINTS),
             store,
             clock,
             sqs,
@@ -138,6 +146,8 @@ impl Sns {
             subscriptions: RwLock::new(subscription::SubscriptionIndex::default()),
             jobs_tx,
             policies: delivery::PolicyCache::default(),
+            applications: RwLock::new(HashMap::new()),
+            endpoints: RwLock::new(HashMap::new()),
             stats: Arc::new(DeliveryStats::default()),
         });
         let pending = recovery::recover(&sns)?;

@@ -46,10 +46,16 @@ struct Accepted {
 impl Sns {
     pub async fn publish(&self, req: PublishRequest) -> SnsResult<Published> {
         let topic_arn = match (&req.topic_arn, &req.target_arn, &req.phone_number) {
-            (Some(t), _, _) | (None, Some(t), _) if t.split(':').nth(2) == Some("sns") && !t.contains("/endpoint/") => {
+            (Some(t), _, _) | (None, Some(t), _) if t.split(':').nth(2) == Some("sns") && !t.contains(":endpoint/") => {
                 t.clone()
             }
-            (None, Some(target), _) => return self.publish_direct("application", target, req.clone()).await,
+            (None, Some(target), _) => {
+                let endpoint = self.platform_endpoint(target)?;
+                if !endpoint.enabled() {
+                    return Err(SnsError::EndpointDisabled("Endpoint is disabled".into()));
+                }
+                return self.publish_direct("application", target, req.clone()).await;
+            }
             (None, None, Some(phone)) => {
                 if !super::subscription::valid_phone(phone) {
                     return Err(invalid(format!("PhoneNumber Reason: {phone} is not valid to publish to")));

@@ -10,6 +10,8 @@
 //! | `D`       | topic ARN, `0x00`, dedup id       | [`DedupRecord`] as JSON      |
 //! | `O`       | outbox seq (u64 BE)               | [`OutboxEntry`] as JSON      |
 //! | `K`       | `signing`                         | the signing key's bytes      |
+//! | `A`       | platform application ARN          | `PlatformApplication` JSON   |
+//! | `E`       | platform endpoint ARN             | `PlatformEndpoint` JSON      |
 //!
 //! A job is one accepted Publish; it is deleted once every delivery finished
 //! or moved to a retry record.
@@ -29,6 +31,8 @@ pub const RETRIES: u8 = b'R';
 pub const DEDUP: u8 = b'D';
 pub const OUTBOX: u8 = b'O';
 pub const KEYS: u8 = b'K';
+pub const APPLICATIONS: u8 = b'A';
+pub const ENDPOINTS: u8 = b'E';
 
 pub const SIGNING_KEY: &[u8] = b"signing";
 

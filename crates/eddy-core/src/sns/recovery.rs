@@ -32,6 +32,14 @@ pub(crate) fn recover(sns: &Arc<Sns>) -> SnsResult<Pending> {
         let sub = Subscription::new(record)?;
         sns.subscriptions.write().insert(Arc::new(sub));
     }
+    for kv in sh.applications.scan_prefix(b"") {
+        let app: super::PlatformApplication = decode(&kv?.1, "platform application")?;
+        sns.applications.write().insert(app.arn.clone(), app);
+    }
+    for kv in sh.endpoints.scan_prefix(b"") {
+        let endpoint: super::PlatformEndpoint = decode(&kv?.1, "platform endpoint")?;
+        sns.endpoints.write().insert(endpoint.arn.clone(), endpoint);
+    }
     let now = sh.clock.now_ms();
     for kv in sh.dedup.scan_prefix(b"") {
         let (k, v) = kv?;

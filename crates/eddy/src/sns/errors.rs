@@ -15,6 +15,7 @@ pub fn wire(e: &SnsError) -> WireError {
         TagLimitExceeded(_) => ("TagLimitExceededException", "TagLimitExceeded", 400),
         FilterPolicyLimitExceeded(_) => ("FilterPolicyLimitExceededException", "FilterPolicyLimitExceeded", 403),
         AuthorizationError(_) => ("AuthorizationErrorException", "AuthorizationError", 403),
+        EndpointDisabled(_) => ("EndpointDisabledException", "EndpointDisabled", 400),
         EmptyBatchRequest => ("EmptyBatchRequestException", "EmptyBatchRequest", 400),
         TooManyEntriesInBatchRequest => ("TooManyEntriesInBatchRequestException", "TooManyEntriesInBatchRequest", 400),
         BatchEntryIdsNotDistinct => ("BatchEntryIdsNotDistinctException", "BatchEntryIdsNotDistinct", 400),

@@ -40,6 +40,16 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, action: &str, input: &
         "ListTagsForResource" => h.list_tags_for_resource(),
         "GetDataProtectionPolicy" => h.get_data_protection_policy(),
         "PutDataProtectionPolicy" => h.put_data_protection_policy().await,
+        "CreatePlatformApplication" => h.create_platform_application().await,
+        "GetPlatformApplicationAttributes" => h.get_platform_application_attributes(),
+        "SetPlatformApplicationAttributes" => h.set_platform_application_attributes().await,
+        "DeletePlatformApplication" => h.delete_platform_application().await,
+        "ListPlatformApplications" => h.list_platform_applications(),
+        "CreatePlatformEndpoint" => h.create_platform_endpoint().await,
+        "GetEndpointAttributes" => h.get_endpoint_attributes(),
+        "SetEndpointAttributes" => h.set_endpoint_attributes().await,
+        "DeleteEndpoint" => h.delete_endpoint().await,
+        "ListEndpointsByPlatformApplication" => h.list_endpoints_by_platform_application(),
         other => Err(errors::invalid_action(other)),
     }
 }
@@ -274,6 +284,71 @@ impl Handler<'_> {
         let policy = self.required("DataProtectionPolicy")?;
         core(self.state.sns.put_data_protection_policy(&arn, &policy).await)?;
         Ok(None)
+    }
+}
+
+/// Mobile push: applications and device endpoints (stored, never contacted).
+impl Handler<'_> {
+    async fn create_platform_application(&self) -> Output {
+        let (name, platform) = (self.required("Name")?, self.required("Platform")?);
+        let attrs = self.string_map("Attributes");
+        let arn = core(self.state.sns.create_platform_application(&self.ctx.caller, &name, &platform, attrs).await)?;
+        Ok(Some(json!({"PlatformApplicationArn": arn})))
+    }
+
+    fn get_platform_application_attributes(&self) -> Output {
+        let app = core(self.state.sns.platform_application(&self.required("PlatformApplicationArn")?))?;
+        Ok(Some(json!({"Attributes": app.visible_attributes()})))
+    }
+
+    async fn set_platform_application_attributes(&self) -> Output {
+        let arn = self.required("PlatformApplicationArn")?;
+        core(self.state.sns.set_platform_application_attributes(&arn, self.string_map("Attributes")).await)?;
+        Ok(None)
+    }
+
+    async fn delete_platform_application(&self) -> Output {
+        core(self.state.sns.delete_platform_application(&self.required("PlatformApplicationArn")?).await)?;
+        Ok(None)
+    }
+
+    fn list_platform_applications(&self) -> Output {
+        let apps = self.state.sns.platform_applications(&self.ctx.caller);
+        let apps: Vec<Value> =
+            apps.iter().map(|a| json!({"PlatformApplicationArn": a.arn, "Attributes": a.visible_attributes()})).collect();
+        Ok(Some(json!({"PlatformApplications": apps})))
+    }
+
+    async fn create_platform_endpoint(&self) -> Output {
+        let app = self.required("PlatformApplicationArn")?;
+        let token = self.required("Token")?;
+        let data = self.optional("CustomUserData");
+        let attrs = self.string_map("Attributes");
+        let arn = core(self.state.sns.create_platform_endpoint(&app, &token, data, attrs).await)?;
+        Ok(Some(json!({"EndpointArn": arn})))
+    }
+
+    fn get_endpoint_attributes(&self) -> Output {
+        let endpoint = core(self.state.sns.platform_endpoint(&self.required("EndpointArn")?))?;
+        Ok(Some(json!({"Attributes": endpoint.attributes})))
+    }
+
+    async fn set_endpoint_attributes(&self) -> Output {
+        let arn = self.required("EndpointArn")?;
+        core(self.state.sns.set_endpoint_attributes(&arn, self.string_map("Attributes")).await)?;
+        Ok(None)
+    }
+
+    async fn delete_endpoint(&self) -> Output {
+        core(self.state.sns.delete_endpoint(&self.required("EndpointArn")?).await)?;
+        Ok(None)
+    }
+
+    fn list_endpoints_by_platform_application(&self) -> Output {
+        let endpoints = core(self.state.sns.endpoints_of(&self.required("PlatformApplicationArn")?))?;
+        let endpoints: Vec<Value> =
+            endpoints.iter().map(|e| json!({"EndpointArn": e.arn, "Attributes": e.attributes})).collect();
+        Ok(Some(json!({"Endpoints": endpoints})))
     }
 }
 

@@ -1,0 +1,208 @@
+//! Mobile push: platform applications (APNS, FCM/GCM, ADM, …) and their
+//! device endpoints. eddy keeps them durably and answers like AWS, but sends
+//! nothing: a Publish to an endpoint, or through an `application`
+//! subscription, is recorded in the outbox.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{invalid, SnsError, SnsResult};
+use super::records;
+use super::{Caller, Sns};
+use crate::clock::Millis;
+
+const PLATFORMS: &[&str] =
+    &["ADM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "BAIDU", "GCM", "MPNS", "WNS"];
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlatformApplication {
+    pub arn: String,
+    pub platform: String,
+    pub attributes: BTreeMap<String, String>,
+    pub created_ms: Millis,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlatformEndpoint {
+    pub arn: String,
+    pub application_arn: String,
+    /// Token, Enabled and CustomUserData, as GetEndpointAttributes shows them.
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl PlatformApplication {
+    /// GetPlatformApplicationAttributes: the credentials are write-only.
+    pub fn visible_attributes(&self) -> BTreeMap<String, String> {
+        let mut out: BTreeMap<String, String> = self
+            .attributes
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "PlatformCredential" | "PlatformPrincipal"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        out.entry("Enabled".into()).or_insert_with(|| "true".into());
+        out
+    }
+}
+
+impl PlatformEndpoint {
+    pub fn enabled(&self) -> bool {
+        self.attributes.get("Enabled").is_none_or(|v| v.eq_ignore_ascii_case("true"))
+    }
+}
+
+impl Sns {
+    pub async fn create_platform_application(
+        &self,
+        caller: &Caller,
+        name: &str,
+        platform: &str,
+        attributes: BTreeMap<String, String>,
+    ) -> SnsResult<String> {
+        if !PLATFORMS.contains(&platform) {
+            return Err(invalid("Platform"));
+        }
+        let name_ok = !name.is_empty()
+            && name.len() <= 256
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !name_ok {
+            return Err(invalid("Application Name"));
+        }
+        let arn = format!("arn:aws:sns:{}:{}:app/{platform}/{name}", caller.region, caller.account);
+        let app = PlatformApplication {
+            arn: arn.clone(),
+            platform: platform.to_string(),
+            attributes,
+            created_ms: self.now_ms(),
+        };
+        self.save(&self.sh.applications, &arn, &app).await?;
+        self.applications.write().insert(arn.clone(), app);
+        Ok(arn)
+    }
+
+    pub fn platform_application(&self, arn: &str) -> SnsResult<PlatformApplication> {
+        self.applications
+            .read()
+            .get(arn)
+            .cloned()
+            .ok_or_else(|| SnsError::NotFound("PlatformApplication does not exist".into()))
+    }
+
+    pub async fn set_platform_application_attributes(
+        &self,
+        arn: &str,
+        attrs: BTreeMap<String, String>,
+    ) -> SnsResult<()> {
+        let mut app = self.platform_application(arn)?;
+        app.attributes.extend(attrs);
+        self.save(&self.sh.applications, arn, &app).await?;
+        self.applications.write().insert(arn.to_string(), app);
+        Ok(())
+    }
+
+    /// Deletes the application and its endpoints; a missing one is not an error.
+    pub async fn delete_platform_application(&self, arn: &str) -> SnsResult<()> {
+        let endpoints: Vec<String> =
+            self.endpoints.read().values().filter(|e| e.application_arn == arn).map(|e| e.arn.clone()).collect();
+        let mut batch = self.sh.store.batch();
+        batch.delete(&self.sh.applications, arn.as_bytes().to_vec());
+        for e in &endpoints {
+            batch.delete(&self.sh.endpoints, e.as_bytes().to_vec());
+        }
+        let ticket = batch.commit()?;
+        self.applications.write().remove(arn);
+        {
+            let mut all = self.endpoints.write();
+            for e in &endpoints {
+                all.remove(e);
+            }
+        }
+        Ok(self.sh.store.durable(ticket).await?)
+    }
+
+    pub fn platform_applications(&self, caller: &Caller) -> Vec<PlatformApplication> {
+        let prefix = format!("arn:aws:sns:{}:{}:app/", caller.region, caller.account);
+        let mut apps: Vec<_> =
+            self.applications.read().values().filter(|a| a.arn.starts_with(&prefix)).cloned().collect();
+        apps.sort_by(|a, b| a.arn.cmp(&b.arn));
+        apps
+    }
+
+    /// CreatePlatformEndpoint: the same token with the same attributes
+    /// returns the existing endpoint, with others it is refused.
+    pub async fn create_platform_endpoint(
+        &self,
+        application_arn: &str,
+        token: &str,
+        custom_user_data: Option<String>,
+        mut attributes: BTreeMap<String, String>,
+    ) -> SnsResult<String> {
+        let app = self.platform_application(application_arn)?;
+        if token.is_empty() {
+            return Err(invalid("Token Reason: cannot be empty"));
+        }
+        attributes.insert("Token".into(), token.to_string());
+        attributes.entry("Enabled".into()).or_insert_with(|| "true".into());
+        if let Some(data) = custom_user_data {
+            attributes.insert("CustomUserData".into(), data);
+        }
+        let existing = self
+            .endpoints
+            .read()
+            .values()
+            .find(|e| e.application_arn == app.arn && e.attributes.get("Token").map(String::as_str) == Some(token))
+            .cloned();
+        if let Some(e) = existing {
+            if e.attributes == attributes {
+                return Ok(e.arn);
+            }
+            return Err(invalid(format!(
+                "Token Reason: Endpoint {} already exists with the same Token, but different attributes.",
+                e.arn
+            )));
+        }
+        let name = app.arn.rsplit('/').next().unwrap_or_default();
+        let (region_account, _) = app.arn.split_once(":app/").unwrap_or((&app.arn, ""));
+        let arn = format!("{region_account}:endpoint/{}/{name}/{}", app.platform, uuid::Uuid::new_v4());
+        let endpoint = PlatformEndpoint { arn: arn.clone(), application_arn: app.arn.clone(), attributes };
+        self.save(&self.sh.endpoints, &arn, &endpoint).await?;
+        self.endpoints.write().insert(arn.clone(), endpoint);
+        Ok(arn)
+    }
+
+    pub fn platform_endpoint(&self, arn: &str) -> SnsResult<PlatformEndpoint> {
+        self.endpoints.read().get(arn).cloned().ok_or_else(|| SnsError::NotFound("Endpoint does not exist".into()))
+    }
+
+    pub async fn set_endpoint_attributes(&self, arn: &str, attrs: BTreeMap<String, String>) -> SnsResult<()> {
+        let mut endpoint = self.platform_endpoint(arn)?;
+        endpoint.attributes.extend(attrs);
+        self.save(&self.sh.endpoints, arn, &endpoint).await?;
+        self.endpoints.write().insert(arn.to_string(), endpoint);
+        Ok(())
+    }
+
+    /// DeleteEndpoint is idempotent, as on AWS.
+    pub async fn delete_endpoint(&self, arn: &str) -> SnsResult<()> {
+        let mut batch = self.sh.store.batch();
+        batch.delete(&self.sh.endpoints, arn.as_bytes().to_vec());
+        let ticket = batch.commit()?;
+        self.endpoints.write().remove(arn);
+        Ok(self.sh.store.durable(ticket).await?)
+    }
+
+    pub fn endpoints_of(&self, application_arn: &str) -> SnsResult<Vec<PlatformEndpoint>> {
+        self.platform_application(application_arn)?;
+        let mut e: Vec<_> =
+            self.endpoints.read().values().filter(|e| e.application_arn == application_arn).cloned().collect();
+        e.sort_by(|a, b| a.arn.cmp(&b.arn));
+        Ok(e)
+    }
+
+    async fn save<T: Serialize>(&self, family: &eddy_store::Partition, arn: &str, value: &T) -> SnsResult<()> {
+        let mut batch = self.sh.store.batch();
+        batch.put(family, arn.as_bytes().to_vec(), records::to_json(value));
+        let ticket = batch.commit()?;
+        Ok(self.sh.store.durable(ticket).await?)
+    }
+}
