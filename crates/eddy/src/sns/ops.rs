@@ -314,8 +314,10 @@ impl Handler<'_> {
 
     fn list_platform_applications(&self) -> Output {
         let apps = self.state.sns.platform_applications(&self.ctx.caller);
-        let apps: Vec<Value> =
-            apps.iter().map(|a| json!({"PlatformApplicationArn": a.arn, "Attributes": a.visible_attributes()})).collect();
+        let apps: Vec<Value> = apps
+            .iter()
+            .map(|a| json!({"PlatformApplicationArn": a.arn, "Attributes": a.visible_attributes()}))
+            .collect();
         Ok(Some(json!({"PlatformApplications": apps})))
     }
 
