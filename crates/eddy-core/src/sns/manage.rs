@@ -248,10 +248,7 @@ impl Sns {
     }
 
     pub(crate) async fn save_topic(&self, record: &TopicRecord) -> SnsResult<()> {
-        let mut batch = self.sh.store.batch();
-        batch.put(&self.sh.topics, record.arn.as_bytes().to_vec(), records::to_json(record));
-        let ticket = batch.commit()?;
-        Ok(self.sh.store.durable(ticket).await?)
+        self.save(&self.sh.topics, &record.arn, record).await
     }
 
     /// Subscribe: returns the subscription ARN, and whether it waits for confirmation.
@@ -398,8 +395,18 @@ impl Sns {
     }
 
     pub(crate) async fn save_subscription(&self, record: &SubscriptionRecord) -> SnsResult<()> {
+        self.save(&self.sh.subscriptions, &record.arn, record).await
+    }
+
+    /// Writes one record under its ARN and waits until it is durable.
+    pub(crate) async fn save<T: serde::Serialize>(
+        &self,
+        family: &eddy_store::Partition,
+        arn: &str,
+        value: &T,
+    ) -> SnsResult<()> {
         let mut batch = self.sh.store.batch();
-        batch.put(&self.sh.subscriptions, record.arn.as_bytes().to_vec(), records::to_json(record));
+        batch.put(family, arn.as_bytes().to_vec(), records::to_json(value));
         let ticket = batch.commit()?;
         Ok(self.sh.store.durable(ticket).await?)
     }

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::error::{invalid, SnsError, SnsResult};
-use super::records;
 use super::{Caller, Sns};
 use crate::clock::Millis;
 
@@ -197,12 +196,5 @@ impl Sns {
             self.endpoints.read().values().filter(|e| e.application_arn == application_arn).cloned().collect();
         e.sort_by(|a, b| a.arn.cmp(&b.arn));
         Ok(e)
-    }
-
-    async fn save<T: Serialize>(&self, family: &eddy_store::Partition, arn: &str, value: &T) -> SnsResult<()> {
-        let mut batch = self.sh.store.batch();
-        batch.put(family, arn.as_bytes().to_vec(), records::to_json(value));
-        let ticket = batch.commit()?;
-        Ok(self.sh.store.durable(ticket).await?)
     }
 }
