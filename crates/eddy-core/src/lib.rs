@@ -1,4 +1,6 @@
-//! eddy's services, free of HTTP and wire shapes. Today: SQS and SNS.
+//! eddy's services, free of HTTP and wire shapes. Today: SQS, SNS and
+//! Kinesis Data Streams ([`kinesis`]: durable shard logs, resharding,
+//! enhanced fan-out).
 //!
 //! Layout: [`clock`] (time as a dependency, so tests never sleep),
 //! [`sqs`] (queues, messages, FIFO groups, redrive, move tasks), [`sns`]
@@ -10,6 +12,7 @@
 
 pub mod clock;
 pub mod doctor;
+pub mod kinesis;
 pub mod pattern;
 pub mod policy;
 pub mod signing;

@@ -189,6 +189,74 @@ impl Partition {
     }
 }
 
+impl Partition {
+    /// Pairs with `start <= key < end`, in key order, read lazily (keys
+    /// without the family's type byte). Memory tables are read a page at a
+    /// time, so a long scan never copies the whole range.
+    pub fn scan_range(&self, start: &[u8], end: &[u8]) -> KvIter {
+        let (start, end) = (self.full_key(start), self.full_key(end));
+        let strip = self.prefix.len();
+        match &self.inner {
+            PartitionInner::Disk(h) => Box::new(
+                h.range(start..end)
+                    .map(move |kv| kv.map(|(k, v)| (k[strip..].to_vec(), v.to_vec())).map_err(StoreError::from)),
+            ),
+            PartitionInner::Memory(t) => Box::new(MemoryCursor { table: t.clone(), next: start, end, strip, page: Vec::new() }),
+        }
+    }
+
+    /// The last pair with `low <= key <= high`: where a log's newest entry
+    /// or the entry covering a position is found.
+    pub fn last_in(&self, low: &[u8], high: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let (low, high) = (self.full_key(low), self.full_key(high));
+        let strip = self.prefix.len();
+        Ok(match &self.inner {
+            PartitionInner::Disk(h) => match h.range(low..=high).next_back() {
+                Some(kv) => {
+                    let (k, v) = kv?;
+                    Some((k[strip..].to_vec(), v.to_vec()))
+                }
+                None => None,
+            },
+            PartitionInner::Memory(t) => {
+                t.read().range(low..=high).next_back().map(|(k, v)| (k[strip..].to_vec(), v.clone()))
+            }
+        })
+    }
+}
+
+/// A forward scan over a memory table that takes the lock one page at a time.
+struct MemoryCursor {
+    table: MemTable,
+    next: Vec<u8>,
+    end: Vec<u8>,
+    strip: usize,
+    page: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Iterator for MemoryCursor {
+    type Item = Result<(Vec<u8>, Vec<u8>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        const PAGE: usize = 256;
+        if self.page.is_empty() {
+            if self.next >= self.end {
+                return None;
+            }
+            let table = self.table.read();
+            self.page = table.range(self.next.clone()..self.end.clone()).take(PAGE).map(|(k, v)| (k.clone(), v.clone())).collect();
+            drop(table);
+            let (last, _) = self.page.last()?;
+            // The next page starts just after the last key read.
+            self.next = last.clone();
+            self.next.push(0);
+            self.page.reverse();
+        }
+        let (k, v) = self.page.pop()?;
+        Some(Ok((k[self.strip..].to_vec(), v)))
+    }
+}
+
 /// An atomic set of puts and deletes across partitions.
 pub struct WriteBatch {
     store: Store,

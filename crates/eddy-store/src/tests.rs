@@ -88,3 +88,31 @@ async fn families_share_a_partition_without_seeing_each_other() {
     assert_eq!(in_b, vec![(b"k".to_vec(), b"in b".to_vec())]);
     assert_eq!(p.get(b"Ak").unwrap().as_deref(), Some(&b"in a"[..]));
 }
+
+/// Range scans and `last_in` agree between the disk and memory engines,
+/// including scans longer than a memory page.
+#[tokio::test]
+async fn range_scans_and_last_in() {
+    let dir = std::env::temp_dir().join(format!("eddy-store-range-{}", unique()));
+    for store in [Store::open(&dir, Durability::Flush).unwrap(), Store::in_memory()] {
+        let log = store.partition("log").unwrap().family(b'R');
+        let other = store.partition("log").unwrap().family(b'S');
+        let mut batch = store.batch();
+        for i in 0u32..600 {
+            batch.put(&log, i.to_be_bytes(), i.to_le_bytes());
+        }
+        batch.put(&other, 5u32.to_be_bytes(), b"x".to_vec());
+        batch.commit().unwrap();
+        let keys: Vec<u32> = log
+            .scan_range(&10u32.to_be_bytes(), &590u32.to_be_bytes())
+            .map(|kv| u32::from_be_bytes(kv.unwrap().0.try_into().unwrap()))
+            .collect();
+        assert_eq!(keys, (10..590).collect::<Vec<_>>());
+        let (k, _) = log.last_in(&0u32.to_be_bytes(), &1000u32.to_be_bytes()).unwrap().unwrap();
+        assert_eq!(k, 599u32.to_be_bytes());
+        let (k, v) = log.last_in(&0u32.to_be_bytes(), &42u32.to_be_bytes()).unwrap().unwrap();
+        assert_eq!((k, v), (42u32.to_be_bytes().to_vec(), 42u32.to_le_bytes().to_vec()));
+        assert!(log.last_in(&700u32.to_be_bytes(), &800u32.to_be_bytes()).unwrap().is_none());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -6,8 +6,14 @@
 //! - [`xml`]: awsQuery XML responses rendered from those JSON shapes.
 //! - [`error`]: error bodies and headers for awsJson and awsQuery.
 //! - [`sqs`]: the SQS request and response shapes (API version 2012-11-05).
+//! - [`cbor`]: Kinesis's CBOR protocol (`application/x-amz-cbor-1.1`) converted
+//!   to and from the awsJson shapes.
+//! - [`eventstream`]: AWS event-stream framing (`application/vnd.amazon.eventstream`),
+//!   as used by Kinesis SubscribeToShard.
 
+pub mod cbor;
 pub mod error;
+pub mod eventstream;
 pub mod query;
 pub mod sqs;
 pub mod xml;

@@ -1,0 +1,615 @@
+//! Stream management: create, delete, describe, list, and each setting
+//! (retention, encryption, monitoring, mode, record size, tags, policies).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
+use super::error::{self, KinesisError, KinesisResult};
+use super::hashkey;
+use super::records::{AccountSettings, ShardMeta, StreamMeta};
+use super::sequence::SeqNo;
+use super::shard::ShardLog;
+use super::{consumer, parse_shard_id, parse_stream_arn, stream_arn, Kinesis, Stream, StreamKey, StreamRef};
+use crate::sqs::Caller;
+
+/// AWS's default shard quota per account and region.
+pub const SHARD_LIMIT: usize = 500;
+pub const ON_DEMAND_STREAM_LIMIT: usize = 50;
+/// Shards an on-demand stream starts with.
+const ON_DEMAND_SHARDS: u32 = 4;
+const MAX_TAGS: usize = 50;
+const TOKEN_LIFETIME_MS: u64 = 300_000;
+pub const ALL_METRICS: [&str; 7] = [
+    "IncomingBytes",
+    "IncomingRecords",
+    "OutgoingBytes",
+    "OutgoingRecords",
+    "WriteProvisionedThroughputExceeded",
+    "ReadProvisionedThroughputExceeded",
+    "IteratorAgeMilliseconds",
+];
+
+#[derive(Debug, Clone, Default)]
+pub struct CreateStream {
+    pub name: String,
+    pub shard_count: Option<u32>,
+    /// `None`: no StreamModeDetails given.
+    pub on_demand: Option<bool>,
+    pub tags: BTreeMap<String, String>,
+    pub max_record_size_kib: Option<u32>,
+    pub warm_throughput_mibps: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StreamSummary {
+    pub meta: StreamMeta,
+    pub open_shards: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct StreamPage {
+    pub streams: Vec<StreamMeta>,
+    pub has_more: bool,
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub shard_limit: usize,
+    pub open_shards: usize,
+    pub on_demand_streams: usize,
+    pub on_demand_stream_limit: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShardFilter {
+    AfterShardId(String),
+    AtTrimHorizon,
+    FromTrimHorizon,
+    AtLatest,
+    AtTimestamp(u64),
+    FromTimestamp(u64),
+}
+
+impl Kinesis {
+    pub async fn create_stream(&self, caller: &Caller, req: CreateStream) -> KinesisResult<()> {
+        let on_demand = req.on_demand.unwrap_or(req.shard_count.is_none());
+        let shards = match (on_demand, req.shard_count) {
+            (true, _) => ON_DEMAND_SHARDS,
+            (false, Some(n)) => n,
+            (false, None) => {
+                return Err(KinesisError::InvalidArgument("ShardCount must be specified for PROVISIONED streams.".into()))
+            }
+        };
+        let key = StreamKey { account: caller.account.clone(), region: caller.region.clone(), name: req.name.clone() };
+        if self.streams.read().contains_key(&key) {
+            return Err(KinesisError::ResourceInUse(format!(
+                "Stream {} under account {} already exists.",
+                key.name, key.account
+            )));
+        }
+        let (open, _) = self.account_counts(caller);
+        if open + shards as usize > SHARD_LIMIT {
+            return Err(KinesisError::LimitExceeded(format!(
+                "This request would exceed the shard limit for the account {} in {}. Current limit of shards is \
+                 {SHARD_LIMIT}. Number of additional shards that would have resulted in exceeding the limit is {}.",
+                key.account,
+                key.region,
+                open + shards as usize - SHARD_LIMIT
+            )));
+        }
+        let now = self.now_ms();
+        let uid = self.next_uid.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let shard_metas = hashkey::even_ranges(shards)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (start, end))| new_shard(i as u32, (start, end), now, None, None))
+            .collect();
+        let meta = StreamMeta {
+            uid,
+            name: req.name.clone(),
+            account: key.account.clone(),
+            region: key.region.clone(),
+            created_ms: now,
+            retention_hours: 24,
+            on_demand,
+            encryption_key: None,
+            shard_level_metrics: Vec::new(),
+            tags: req.tags,
+            max_record_size_kib: req.max_record_size_kib.unwrap_or(1024),
+            policy: None,
+            consumers: Vec::new(),
+            shards: shard_metas,
+            next_shard: shards,
+            warm_throughput_mibps: req.warm_throughput_mibps,
+        };
+        let stream = self.build_stream(meta.clone())?;
+        {
+            // Re-check under the write lock: two creates may race.
+            let mut streams = self.streams.write();
+            if streams.contains_key(&key) {
+                return Err(KinesisError::ResourceInUse(format!(
+                    "Stream {} under account {} already exists.",
+                    key.name, key.account
+                )));
+            }
+            streams.insert(key, stream.clone());
+        }
+        self.by_uid.write().insert(uid, stream);
+        self.save(&meta).await?;
+        tracing::info!(stream = %meta.name, shards, on_demand, "kinesis: stream created");
+        Ok(())
+    }
+
+    pub async fn delete_stream(&self, caller: &Caller, which: &StreamRef, enforce_consumer_deletion: bool) -> KinesisResult<()> {
+        let stream = self.stream(caller, which)?;
+        let _changing = stream.changing.lock().await;
+        let (name, account, consumers) = {
+            let m = stream.meta.read();
+            (m.name.clone(), m.account.clone(), m.consumers.len())
+        };
+        if consumers > 0 && !enforce_consumer_deletion {
+            return Err(KinesisError::ResourceInUse(format!(
+                "Stream {name} under account {account} has registered consumers. Use EnforceConsumerDeletion to \
+                 delete the stream and its consumers."
+            )));
+        }
+        let key = stream.key();
+        if !self.streams.read().get(&key).is_some_and(|s| Arc::ptr_eq(s, &stream)) {
+            return Err(error::stream_not_found(&name, &account));
+        }
+        self.streams.write().remove(&key);
+        self.by_uid.write().remove(&stream.uid);
+        let mut batch = self.store.batch();
+        batch.delete(&self.streams_family, stream.uid.to_be_bytes());
+        batch.put(&self.purges, stream.uid.to_be_bytes(), Vec::new());
+        self.commit(batch).await?;
+        tracing::info!(stream = %name, "kinesis: stream deleted; its records are purged in the background");
+        Ok(())
+    }
+
+    pub fn describe(&self, caller: &Caller, which: &StreamRef) -> KinesisResult<StreamSummary> {
+        let stream = self.stream(caller, which)?;
+        let meta = stream.meta.read().clone();
+        let open_shards = meta.shards.iter().filter(|s| s.is_open()).count();
+        Ok(StreamSummary { meta, open_shards })
+    }
+
+    /// ListStreams: names in order, 100 at most per page.
+    pub fn list_streams(
+        &self,
+        caller: &Caller,
+        limit: Option<usize>,
+        exclusive_start: Option<&str>,
+        next_token: Option<&str>,
+    ) -> KinesisResult<StreamPage> {
+        let after = match next_token {
+            Some(t) => Some(decode_token(t)?.1),
+            None => exclusive_start.map(String::from),
+        };
+        let limit = limit.unwrap_or(100).min(100);
+        let mut all: Vec<StreamMeta> = self
+            .streams
+            .read()
+            .iter()
+            .filter(|(k, _)| k.account == caller.account && k.region == caller.region)
+            .filter(|(k, _)| after.as_ref().is_none_or(|a| k.name > *a))
+            .map(|(_, s)| s.meta.read().clone())
+            .collect();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        let has_more = all.len() > limit;
+        all.truncate(limit);
+        let next_token = has_more.then(|| encode_token(self.now_ms(), all.last().map(|m| m.name.as_str()).unwrap_or("")));
+        Ok(StreamPage { streams: all, has_more, next_token })
+    }
+
+    /// ListShards: the shards a filter selects, in id order, paginated.
+    #[allow(clippy::too_many_arguments)]
+    pub fn list_shards(
+        &self,
+        caller: &Caller,
+        which: &StreamRef,
+        next_token: Option<&str>,
+        exclusive_start: Option<&str>,
+        max_results: Option<usize>,
+        filter: Option<ShardFilter>,
+    ) -> KinesisResult<(Vec<ShardMeta>, Option<String>)> {
+        let (which, after) = match next_token {
+            Some(token) => {
+                if which.name.is_some() || which.arn.is_some() {
+                    return Err(KinesisError::InvalidArgument(
+                        "NextToken and StreamName cannot be provided together.".into(),
+                    ));
+                }
+                let (issued, rest) = decode_token(token)?;
+                if self.now_ms().saturating_sub(issued) > TOKEN_LIFETIME_MS {
+                    return Err(KinesisError::ExpiredNextToken(format!("The timestamp of {token} is expired.")));
+                }
+                let (arn, last) = rest.rsplit_once('|').ok_or_else(|| invalid_token(token))?;
+                (StreamRef { name: None, arn: Some(arn.to_string()) }, last.parse::<u32>().ok())
+            }
+            None => (which.clone(), exclusive_start.and_then(parse_shard_id)),
+        };
+        let stream = self.stream(caller, &which)?;
+        let meta = stream.meta.read();
+        let now = self.now_ms();
+        let horizon = now.saturating_sub(u64::from(meta.retention_hours) * 3_600_000).max(meta.created_ms);
+        let selected: Vec<&ShardMeta> = meta
+            .shards
+            .iter()
+            .filter(|s| after.is_none_or(|a| s.index > a))
+            .filter(|s| match &filter {
+                None | Some(ShardFilter::FromTrimHorizon) => true,
+                Some(ShardFilter::AfterShardId(id)) => parse_shard_id(id).is_none_or(|a| s.index > a),
+                Some(ShardFilter::AtLatest) => s.is_open(),
+                Some(ShardFilter::AtTrimHorizon) => open_at(s, horizon),
+                Some(ShardFilter::AtTimestamp(ts)) => open_at(s, (*ts).max(meta.created_ms)),
+                Some(ShardFilter::FromTimestamp(ts)) => closed_ms(s).is_none_or(|c| c >= *ts),
+            })
+            .collect();
+        let max = max_results.unwrap_or(1000).min(10_000);
+        let has_more = selected.len() > max;
+        let page: Vec<ShardMeta> = selected.into_iter().take(max).cloned().collect();
+        let token = has_more.then(|| {
+            let last = page.last().map(|s| s.index).unwrap_or(0);
+            encode_token(now, &format!("{}|{last}", stream_arn(&meta.region, &meta.account, &meta.name)))
+        });
+        Ok((page, token))
+    }
+
+    pub async fn change_retention(&self, caller: &Caller, which: &StreamRef, hours: i64, increase: bool) -> KinesisResult<()> {
+        let name = which.name.clone().unwrap_or_default();
+        if hours < 24 {
+            return Err(KinesisError::InvalidArgument(format!(
+                "Minimum allowed retention period is 24 hours. Requested retention period ({hours} hours) is too short."
+            )));
+        }
+        if hours > 8760 {
+            return Err(KinesisError::InvalidArgument(format!(
+                "Maximum allowed retention period is 8760 hours. Requested retention period ({hours} hours) is too long."
+            )));
+        }
+        self.update(caller, which, |m| {
+            let current = i64::from(m.retention_hours);
+            if increase && hours < current {
+                return Err(KinesisError::InvalidArgument(format!(
+                    "Requested retention period ({hours} hours) for stream {} can not be shorter than existing \
+                     retention period ({current} hours). Use DecreaseRetentionPeriod API.",
+                    if name.is_empty() { &m.name } else { &name }
+                )));
+            }
+            if !increase && hours > current {
+                return Err(KinesisError::InvalidArgument(format!(
+                    "Requested retention period ({hours} hours) for stream {} can not be longer than existing \
+                     retention period ({current} hours). Use IncreaseRetentionPeriod API.",
+                    m.name
+                )));
+            }
+            m.retention_hours = hours as u32;
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn set_encryption(&self, caller: &Caller, which: &StreamRef, key_id: Option<String>) -> KinesisResult<()> {
+        self.update(caller, which, |m| {
+            m.encryption_key = key_id;
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Enable/DisableEnhancedMonitoring: the metrics before and after.
+    pub async fn set_monitoring(
+        &self,
+        caller: &Caller,
+        which: &StreamRef,
+        metrics: &[String],
+        enable: bool,
+    ) -> KinesisResult<(StreamMeta, Vec<String>, Vec<String>)> {
+        let expanded: Vec<String> = if metrics.iter().any(|m| m == "ALL") {
+            ALL_METRICS.iter().map(|m| m.to_string()).collect()
+        } else {
+            metrics.to_vec()
+        };
+        let mut before = Vec::new();
+        let meta = self
+            .update(caller, which, |m| {
+                before = m.shard_level_metrics.clone();
+                let mut set: Vec<String> = m.shard_level_metrics.clone();
+                if enable {
+                    set.extend(expanded.iter().filter(|e| !before.contains(e)).cloned());
+                } else {
+                    set.retain(|s| !expanded.contains(s));
+                }
+                set.sort_by_key(|s| ALL_METRICS.iter().position(|a| a == s));
+                m.shard_level_metrics = set;
+                Ok(())
+            })
+            .await?;
+        let after = meta.shard_level_metrics.clone();
+        Ok((meta, before, after))
+    }
+
+    pub async fn set_mode(&self, caller: &Caller, which: &StreamRef, on_demand: bool) -> KinesisResult<()> {
+        self.update(caller, which, |m| {
+            m.on_demand = on_demand;
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn set_max_record_size(&self, caller: &Caller, which: &StreamRef, kib: u32) -> KinesisResult<()> {
+        self.update(caller, which, |m| {
+            m.max_record_size_kib = kib;
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn add_tags(&self, caller: &Caller, which: &StreamRef, tags: BTreeMap<String, String>) -> KinesisResult<()> {
+        self.update(caller, which, |m| {
+            let mut merged = m.tags.clone();
+            merged.extend(tags);
+            if merged.len() > MAX_TAGS {
+                return Err(KinesisError::InvalidArgument(format!(
+                    "Failed to add tags to stream {} under account {} because a given stream cannot have more than \
+                     {MAX_TAGS} tags.",
+                    m.name, m.account
+                )));
+            }
+            m.tags = merged;
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn remove_tags(&self, caller: &Caller, which: &StreamRef, keys: &[String]) -> KinesisResult<()> {
+        self.update(caller, which, |m| {
+            m.tags.retain(|k, _| !keys.contains(k));
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// ListTagsForStream: tags in key order after `exclusive_start`, and
+    /// whether more follow.
+    pub fn list_tags(
+        &self,
+        caller: &Caller,
+        which: &StreamRef,
+        exclusive_start: Option<&str>,
+        limit: Option<usize>,
+    ) -> KinesisResult<(Vec<(String, String)>, bool)> {
+        let stream = self.stream(caller, which)?;
+        let m = stream.meta.read();
+        let mut tags: Vec<(String, String)> = m
+            .tags
+            .iter()
+            .filter(|(k, _)| exclusive_start.is_none_or(|s| k.as_str() > s))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let limit = limit.unwrap_or(50);
+        let more = tags.len() > limit;
+        tags.truncate(limit);
+        Ok((tags, more))
+    }
+
+    /// TagResource and friends name a stream or a consumer by ARN.
+    pub async fn tag_resource(&self, caller: &Caller, arn: &str, tags: BTreeMap<String, String>) -> KinesisResult<()> {
+        match resource(arn)? {
+            Resource::Stream(which) => self.add_tags(caller, &which, tags).await,
+            Resource::Consumer(which, name) => self
+                .update_consumer(caller, &which, &name, |c| {
+                    c.tags.extend(tags);
+                })
+                .await,
+        }
+    }
+
+    pub async fn untag_resource(&self, caller: &Caller, arn: &str, keys: &[String]) -> KinesisResult<()> {
+        match resource(arn)? {
+            Resource::Stream(which) => self.remove_tags(caller, &which, keys).await,
+            Resource::Consumer(which, name) => self
+                .update_consumer(caller, &which, &name, |c| {
+                    c.tags.retain(|k, _| !keys.contains(k));
+                })
+                .await,
+        }
+    }
+
+    pub fn resource_tags(&self, caller: &Caller, arn: &str) -> KinesisResult<Vec<(String, String)>> {
+        let tags = match resource(arn)? {
+            Resource::Stream(which) => self.stream(caller, &which)?.meta.read().tags.clone(),
+            Resource::Consumer(which, name) => {
+                let stream = self.stream(caller, &which)?;
+                let m = stream.meta.read();
+                m.consumers.iter().find(|c| c.name == name).map(|c| c.tags.clone()).ok_or_else(|| {
+                    KinesisError::ResourceNotFound(format!("Consumer {arn} not found."))
+                })?
+            }
+        };
+        Ok(tags.into_iter().collect())
+    }
+
+    /// Put/Get/DeleteResourcePolicy on a stream or consumer ARN. The policy
+    /// is stored and returned; eddy does not evaluate it for API calls.
+    pub async fn set_policy(&self, caller: &Caller, arn: &str, policy: Option<String>) -> KinesisResult<()> {
+        if let Some(p) = &policy {
+            crate::policy::PolicyDocument::parse(p)
+                .map_err(|e| KinesisError::InvalidArgument(format!("Invalid policy document: {e}")))?;
+        }
+        let which = match resource(arn)? {
+            Resource::Stream(which) | Resource::Consumer(which, _) => which,
+        };
+        let deleting = policy.is_none();
+        self.update(caller, &which, |m| {
+            if deleting && m.policy.is_none() {
+                return Err(KinesisError::ResourceNotFound(format!("No resource policy found for resource ARN {arn}.")));
+            }
+            m.policy = policy;
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    pub fn policy(&self, caller: &Caller, arn: &str) -> KinesisResult<String> {
+        let which = match resource(arn)? {
+            Resource::Stream(which) | Resource::Consumer(which, _) => which,
+        };
+        let stream = self.stream(caller, &which)?;
+        let policy = stream.meta.read().policy.clone();
+        policy.ok_or_else(|| KinesisError::ResourceNotFound(format!("No resource policy found for resource ARN {arn}.")))
+    }
+
+    pub fn limits(&self, caller: &Caller) -> Limits {
+        let (open_shards, on_demand_streams) = self.account_counts(caller);
+        Limits { shard_limit: SHARD_LIMIT, open_shards, on_demand_streams, on_demand_stream_limit: ON_DEMAND_STREAM_LIMIT }
+    }
+
+    pub fn account_settings(&self, caller: &Caller) -> KinesisResult<AccountSettings> {
+        Ok(match self.accounts.get(caller.account.as_bytes())? {
+            Some(v) => serde_json::from_slice(&v).unwrap_or_default(),
+            None => AccountSettings::default(),
+        })
+    }
+
+    pub async fn update_account_settings(&self, caller: &Caller, enabled: bool) -> KinesisResult<AccountSettings> {
+        let mut settings = self.account_settings(caller)?;
+        let now = self.now_ms();
+        if enabled && !settings.commitment_enabled {
+            settings = AccountSettings { commitment_enabled: true, started_ms: Some(now), ended_ms: None };
+        } else if !enabled && settings.commitment_enabled {
+            settings.commitment_enabled = false;
+            settings.ended_ms = Some(now);
+        }
+        let mut batch = self.store.batch();
+        batch.put(&self.accounts, caller.account.as_bytes(), serde_json::to_vec(&settings).expect("serialisable"));
+        self.commit(batch).await?;
+        Ok(settings)
+    }
+
+    /// Open shards and on-demand streams in the caller's account and region.
+    fn account_counts(&self, caller: &Caller) -> (usize, usize) {
+        let streams = self.streams.read();
+        let mine = streams.iter().filter(|(k, _)| k.account == caller.account && k.region == caller.region);
+        let (mut open, mut on_demand) = (0, 0);
+        for (_, s) in mine {
+            let m = s.meta.read();
+            open += m.shards.iter().filter(|s| s.is_open()).count();
+            on_demand += usize::from(m.on_demand);
+        }
+        (open, on_demand)
+    }
+
+    /// Applies `change` to a stream's metadata and persists it; the new
+    /// metadata once durable. Nothing changes when `change` fails.
+    pub(crate) async fn update(
+        &self,
+        caller: &Caller,
+        which: &StreamRef,
+        change: impl FnOnce(&mut StreamMeta) -> KinesisResult<()>,
+    ) -> KinesisResult<StreamMeta> {
+        let stream = self.stream(caller, which)?;
+        let _changing = stream.changing.lock().await;
+        let meta = {
+            let mut m = stream.meta.write();
+            let mut next = m.clone();
+            change(&mut next)?;
+            *m = next.clone();
+            next
+        };
+        self.save(&meta).await?;
+        Ok(meta)
+    }
+
+    async fn update_consumer(
+        &self,
+        caller: &Caller,
+        which: &StreamRef,
+        name: &str,
+        change: impl FnOnce(&mut super::records::ConsumerMeta),
+    ) -> KinesisResult<()> {
+        self.update(caller, which, |m| {
+            let c = m
+                .consumers
+                .iter_mut()
+                .find(|c| c.name == name)
+                .ok_or_else(|| KinesisError::ResourceNotFound(format!("Consumer {name} not found.")))?;
+            change(c);
+            Ok(())
+        })
+        .await
+        .map(|_| ())
+    }
+}
+
+pub(crate) fn new_shard(index: u32, (start, end): (u128, u128), now: u64, parent: Option<u32>, adjacent: Option<u32>) -> ShardMeta {
+    ShardMeta {
+        index,
+        parent,
+        adjacent_parent: adjacent,
+        start_hash: start.to_string(),
+        end_hash: end.to_string(),
+        starting_seq: SeqNo::new(now, 0, index).0.to_string(),
+        ending_seq: None,
+        created_ms: now,
+    }
+}
+
+pub(crate) fn new_log(uid: u64, meta: &ShardMeta) -> Arc<ShardLog> {
+    Arc::new(ShardLog::new(uid, meta.index, SeqNo(meta.starting_seq_value())))
+}
+
+fn closed_ms(s: &ShardMeta) -> Option<u64> {
+    s.ending_seq_value().map(|e| SeqNo(e).ms())
+}
+
+/// Was the shard open at `ts`?
+fn open_at(s: &ShardMeta, ts: u64) -> bool {
+    s.created_ms <= ts && closed_ms(s).is_none_or(|c| c >= ts)
+}
+
+enum Resource {
+    Stream(StreamRef),
+    Consumer(StreamRef, String),
+}
+
+fn resource(arn: &str) -> KinesisResult<Resource> {
+    if arn.contains("/consumer/") {
+        let (stream, name) = consumer::parse_consumer_arn(arn)?;
+        return Ok(Resource::Consumer(stream, name));
+    }
+    parse_stream_arn(arn)?;
+    Ok(Resource::Stream(StreamRef { name: None, arn: Some(arn.to_string()) }))
+}
+
+fn encode_token(now: u64, rest: &str) -> String {
+    STANDARD.encode(format!("{now}|{rest}"))
+}
+
+fn decode_token(token: &str) -> KinesisResult<(u64, String)> {
+    let text = STANDARD.decode(token).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| invalid_token(token))?;
+    let (issued, rest) = text.split_once('|').ok_or_else(|| invalid_token(token))?;
+    Ok((issued.parse().map_err(|_| invalid_token(token))?, rest.to_string()))
+}
+
+fn invalid_token(token: &str) -> KinesisError {
+    KinesisError::InvalidArgument(format!("Invalid NextToken {token}."))
+}
+
+impl Stream {
+    pub(crate) fn shard_meta(&self, index: u32) -> Option<ShardMeta> {
+        self.meta.read().shards.iter().find(|s| s.index == index).cloned()
+    }
+}

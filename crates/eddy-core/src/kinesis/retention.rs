@@ -1,0 +1,108 @@
+//! Background upkeep: records older than the stream's retention period are
+//! deleted (readers already skip them), closed shards past retention leave
+//! the stream, and deleted streams' records are purged.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::error::KinesisResult;
+use super::records::{self, shard_prefix};
+use super::sequence::SeqNo;
+use super::{shard_id, Kinesis, Stream};
+
+const PURGE_EVERY: Duration = Duration::from_secs(5);
+const TRIM_EVERY_TICKS: u32 = 12;
+const DELETES_PER_BATCH: usize = 1000;
+
+impl Kinesis {
+    /// Runs forever: purges every 5 s, trims every minute.
+    pub async fn run_maintenance(self: Arc<Self>) {
+        let mut tick = 0u32;
+        loop {
+            tokio::time::sleep(PURGE_EVERY).await;
+            if let Err(e) = self.purge_deleted() {
+                tracing::warn!(error = %e, "kinesis: purging deleted streams failed");
+            }
+            tick += 1;
+            if tick % TRIM_EVERY_TICKS == 0 {
+                if let Err(e) = self.trim_expired().await {
+                    tracing::warn!(error = %e, "kinesis: retention trimming failed");
+                }
+            }
+        }
+    }
+
+    /// Deletes the records of streams marked deleted.
+    pub fn purge_deleted(&self) -> KinesisResult<()> {
+        let uids: Vec<Vec<u8>> = self.purges.scan_prefix(b"").map(|kv| kv.map(|(k, _)| k)).collect::<Result<_, _>>()?;
+        for uid in uids {
+            let keys = self.chunks.scan_prefix(&uid).map(|kv| kv.map(|(k, _)| k));
+            self.delete_keys(keys)?;
+            let mut batch = self.store.batch();
+            batch.delete(&self.purges, uid);
+            self.store.make_durable_soon(batch.commit()?)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes expired chunks, and closed shards whose every record expired.
+    pub async fn trim_expired(&self) -> KinesisResult<()> {
+        let now = self.now_ms();
+        let streams: Vec<Arc<Stream>> = self.by_uid.read().values().cloned().collect();
+        for stream in streams {
+            let (uid, cutoff, shards) = {
+                let m = stream.meta.read();
+                let cutoff = now.saturating_sub(u64::from(m.retention_hours) * 3_600_000);
+                (m.uid, cutoff, m.shards.clone())
+            };
+            let mut gone = Vec::new();
+            for shard in &shards {
+                let (low, high) = (records::chunk_key(uid, shard.index, SeqNo(0)), records::chunk_key(uid, shard.index, SeqNo(u128::MAX)));
+                let expired = self.chunks.scan_range(&low, &high).map_while(|kv| match kv {
+                    Ok((k, v)) => records::chunk_last(&v).filter(|last| last.ms() < cutoff).map(|_| Ok(k)),
+                    Err(e) => Some(Err(e)),
+                });
+                self.delete_keys(expired)?;
+                let ended_before_cutoff = shard.ending_seq_value().is_some_and(|e| SeqNo(e).ms() < cutoff);
+                if ended_before_cutoff && self.chunks.scan_prefix(&shard_prefix(uid, shard.index)).next().is_none() {
+                    gone.push(shard.index);
+                }
+            }
+            if !gone.is_empty() {
+                self.forget_shards(&stream, &gone).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn forget_shards(&self, stream: &Stream, gone: &[u32]) -> KinesisResult<()> {
+        let _changing = stream.changing.lock().await;
+        let meta = {
+            let mut m = stream.meta.write();
+            m.shards.retain(|s| !gone.contains(&s.index));
+            m.clone()
+        };
+        stream.logs.write().retain(|i, _| !gone.contains(i));
+        for index in gone {
+            tracing::info!(stream = %meta.name, shard = %shard_id(*index), "kinesis: closed shard passed its retention period and was removed");
+        }
+        self.save(&meta).await
+    }
+
+    fn delete_keys(&self, keys: impl Iterator<Item = eddy_store::Result<Vec<u8>>>) -> KinesisResult<()> {
+        let mut batch = self.store.batch();
+        let mut pending = 0;
+        for key in keys {
+            batch.delete(&self.chunks, key?);
+            pending += 1;
+            if pending == DELETES_PER_BATCH {
+                self.store.make_durable_soon(std::mem::replace(&mut batch, self.store.batch()).commit()?)?;
+                pending = 0;
+            }
+        }
+        if pending > 0 {
+            self.store.make_durable_soon(batch.commit()?)?;
+        }
+        Ok(())
+    }
+}

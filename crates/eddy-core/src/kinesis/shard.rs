@@ -1,0 +1,107 @@
+//! One shard's log at run time: its clock and write lock, and the
+//! *visible* mark readers and subscribers follow.
+
+use parking_lot::Mutex;
+use tokio::sync::watch;
+
+use super::error::{KinesisError, KinesisResult};
+use super::records::{self, ShardMeta};
+use super::sequence::{SeqNo, ShardClock};
+use super::throttle::Throttle;
+use super::Kinesis;
+
+pub(crate) struct ShardLog {
+    pub index: u32,
+    pub uid: u64,
+    /// Held while numbering records and committing their chunk, so chunks
+    /// enter the store in sequence order.
+    pub write: Mutex<WriteState>,
+    /// The newest durable sequence number (`SeqNo(0)`: none yet).
+    pub visible: watch::Sender<SeqNo>,
+    pub throttle: Mutex<Throttle>,
+}
+
+pub(crate) struct WriteState {
+    pub clock: ShardClock,
+    /// Closed by resharding: writes go to the children.
+    pub closed: bool,
+    /// The newest record written (durable or not), `SeqNo(0)` when empty.
+    pub last_written: SeqNo,
+}
+
+impl ShardLog {
+    pub fn new(uid: u64, index: u32, starting: SeqNo) -> ShardLog {
+        ShardLog {
+            index,
+            uid,
+            write: Mutex::new(WriteState {
+                clock: ShardClock { shard: index, last: starting },
+                closed: false,
+                last_written: SeqNo(0),
+            }),
+            visible: watch::Sender::new(SeqNo(0)),
+            throttle: Mutex::new(Throttle::default()),
+        }
+    }
+
+    /// Rebuilds a shard from the store: its newest chunk gives the clock.
+    pub fn recover(kinesis: &Kinesis, uid: u64, meta: &ShardMeta) -> KinesisResult<ShardLog> {
+        let starting = SeqNo(meta.starting_seq_value());
+        let log = ShardLog::new(uid, meta.index, starting);
+        let (low, high) = log.key_bounds();
+        if let Some((_, chunk)) = kinesis.chunks.last_in(&low, &high)? {
+            let last = records::chunk_last(&chunk).ok_or_else(|| KinesisError::Internal("corrupt chunk".into()))?;
+            let mut w = log.write.lock();
+            w.clock.last = w.clock.last.max(last);
+            w.last_written = last;
+            log.visible.send_replace(last);
+        }
+        if let Some(ending) = &meta.ending_seq {
+            let mut w = log.write.lock();
+            w.closed = true;
+            w.clock.last = w.clock.last.max(SeqNo(ending.parse().unwrap_or(0)));
+        }
+        Ok(log)
+    }
+
+    /// The first and last possible chunk keys of this shard.
+    pub fn key_bounds(&self) -> (Vec<u8>, Vec<u8>) {
+        (
+            records::chunk_key(self.uid, self.index, SeqNo(0)),
+            records::chunk_key(self.uid, self.index, SeqNo(u128::MAX)),
+        )
+    }
+
+    pub fn visible(&self) -> SeqNo {
+        *self.visible.borrow()
+    }
+
+    /// Raises the visible mark once records up to `seq` are durable.
+    pub fn mark_visible(&self, seq: SeqNo) {
+        self.visible.send_if_modified(|v| {
+            let raise = seq > *v;
+            if raise {
+                *v = seq;
+            }
+            raise
+        });
+    }
+}
+
+impl ShardMeta {
+    pub(crate) fn starting_seq_value(&self) -> u128 {
+        self.starting_seq.parse().unwrap_or(0)
+    }
+
+    pub(crate) fn ending_seq_value(&self) -> Option<u128> {
+        self.ending_seq.as_ref().and_then(|s| s.parse().ok())
+    }
+
+    pub(crate) fn hash_range(&self) -> (u128, u128) {
+        (self.start_hash.parse().unwrap_or(0), self.end_hash.parse().unwrap_or(u128::MAX))
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        self.ending_seq.is_none()
+    }
+}

@@ -1,0 +1,220 @@
+use std::sync::Arc;
+
+use super::*;
+use crate::clock::ManualClock;
+
+const T0: u64 = 1_700_000_000_000;
+
+fn caller() -> Caller {
+    Caller { account: "000000000000".into(), region: "us-east-1".into(), access_key: "test".into() }
+}
+
+fn open(clock: &ManualClock, store: eddy_store::Store) -> Arc<Kinesis> {
+    Kinesis::open(store, Arc::new(clock.clone()), KinesisConfig::default()).unwrap()
+}
+
+async fn create(k: &Kinesis, name: &str, shards: u32) -> StreamRef {
+    k.create_stream(&caller(), CreateStream { name: name.into(), shard_count: Some(shards), on_demand: Some(false), ..Default::default() })
+        .await
+        .unwrap();
+    StreamRef::name(name)
+}
+
+fn entry(key: &str, data: &str) -> PutEntry {
+    PutEntry { partition_key: key.into(), explicit_hash_key: None, data: data.as_bytes().to_vec() }
+}
+
+fn read_all(k: &Kinesis, s: &StreamRef, shard: &str, kind: IteratorType, seq: Option<&str>) -> Vec<Record> {
+    let mut it = k.get_shard_iterator(&caller(), s, shard, kind, seq, None).unwrap();
+    let mut out = Vec::new();
+    loop {
+        let page = k.get_records(&StreamRef::default(), &caller(), &it, Some(3)).unwrap();
+        let empty = page.records.is_empty();
+        out.extend(page.records);
+        match page.next_iterator {
+            Some(next) if !empty => it = next,
+            _ => return out,
+        }
+    }
+}
+
+#[tokio::test]
+async fn records_come_back_in_order_for_every_iterator_type() {
+    let clock = ManualClock::new(T0);
+    let k = open(&clock, eddy_store::Store::in_memory());
+    let s = create(&k, "orders", 1).await;
+    let mut seqs = Vec::new();
+    for i in 0..10 {
+        let (shard, seq, _) = k.put_record(&caller(), &s, entry("pk", &format!("r{i}")), None).await.unwrap();
+        assert_eq!(shard, "shardId-000000000000");
+        seqs.push(seq);
+        clock.advance_ms(1);
+    }
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+    let all = read_all(&k, &s, "shardId-000000000000", IteratorType::TrimHorizon, None);
+    assert_eq!(all.iter().map(|r| r.seq).collect::<Vec<_>>(), seqs);
+    let at = read_all(&k, &s, "shardId-000000000000", IteratorType::AtSequenceNumber, Some(&seqs[4].to_string()));
+    assert_eq!(at.len(), 6);
+    let after = read_all(&k, &s, "shardId-000000000000", IteratorType::AfterSequenceNumber, Some(&seqs[4].to_string()));
+    assert_eq!(after.first().map(|r| r.seq), Some(seqs[5]));
+    let latest = k.get_shard_iterator(&caller(), &s, "shardId-000000000000", IteratorType::Latest, None, None).unwrap();
+    k.put_record(&caller(), &s, entry("pk", "new"), None).await.unwrap();
+    let page = k.get_records(&StreamRef::default(), &caller(), &latest, None).unwrap();
+    assert_eq!(page.records.len(), 1);
+    assert_eq!(page.records[0].data, b"new");
+    let ts = k
+        .get_shard_iterator(&caller(), &s, "shardId-000000000000", IteratorType::AtTimestamp, None, Some(T0 + 7))
+        .unwrap();
+    let page = k.get_records(&StreamRef::default(), &caller(), &ts, None).unwrap();
+    assert_eq!(page.records[0].data, b"r7");
+    assert_eq!(page.millis_behind, 0);
+}
+
+#[tokio::test]
+async fn iterators_expire_after_five_minutes() {
+    let clock = ManualClock::new(T0);
+    let k = open(&clock, eddy_store::Store::in_memory());
+    let s = create(&k, "s", 1).await;
+    let it = k.get_shard_iterator(&caller(), &s, "shardId-000000000000", IteratorType::TrimHorizon, None, None).unwrap();
+    clock.advance_secs(301);
+    let err = k.get_records(&StreamRef::default(), &caller(), &it, None).unwrap_err();
+    assert!(matches!(err, KinesisError::ExpiredIterator(_)));
+}
+
+#[tokio::test]
+async fn partition_keys_route_by_md5() {
+    let clock = ManualClock::new(T0);
+    let k = open(&clock, eddy_store::Store::in_memory());
+    let s = create(&k, "s", 4).await;
+    let shards = k.list_shards(&caller(), &s, None, None, None, None).unwrap().0;
+    for key in ["a", "b", "user-17", "zzz"] {
+        let (shard, _, _) = k.put_record(&caller(), &s, entry(key, "x"), None).await.unwrap();
+        let h = hashkey::of_partition_key(key);
+        let owner = shards.iter().find(|m| m.hash_range().0 <= h && h <= m.hash_range().1).unwrap();
+        assert_eq!(shard, shard_id(owner.index));
+    }
+    let e = PutEntry { partition_key: "x".into(), explicit_hash_key: Some(u128::MAX.to_string()), data: vec![] };
+    assert_eq!(k.put_record(&caller(), &s, e, None).await.unwrap().0, "shardId-000000000003");
+}
+
+#[tokio::test]
+async fn split_and_merge_keep_lineage_and_parents_readable() {
+    let clock = ManualClock::new(T0);
+    let k = open(&clock, eddy_store::Store::in_memory());
+    let s = create(&k, "s", 1).await;
+    k.put_record(&caller(), &s, entry("a", "before"), None).await.unwrap();
+    clock.advance_ms(5);
+    let mid = (u128::MAX / 2 + 1).to_string();
+    k.split_shard(&caller(), &s, "shardId-000000000000", &mid).await.unwrap();
+    let shards = k.list_shards(&caller(), &s, None, None, None, None).unwrap().0;
+    assert_eq!(shards.len(), 3);
+    assert!(shards[0].ending_seq.is_some());
+    assert_eq!((shards[1].parent, shards[1].hash_range()), (Some(0), (0, u128::MAX / 2)));
+    assert_eq!(shards[2].hash_range(), (u128::MAX / 2 + 1, u128::MAX));
+    assert!(SeqNo(shards[1].starting_seq_value()) > SeqNo(shards[0].ending_seq_value().unwrap()));
+    let (child, after, _) = k.put_record(&caller(), &s, entry("a", "after"), None).await.unwrap();
+    assert_ne!(child, "shardId-000000000000");
+    // The parent still reads, then ends with its children.
+    let it = k.get_shard_iterator(&caller(), &s, "shardId-000000000000", IteratorType::TrimHorizon, None, None).unwrap();
+    let page = k.get_records(&StreamRef::default(), &caller(), &it, None).unwrap();
+    assert_eq!(page.records[0].data, b"before");
+    assert!(page.next_iterator.is_none());
+    assert_eq!(page.child_shards.unwrap().len(), 2);
+    assert!(after > page.records[0].seq);
+    k.merge_shards(&caller(), &s, "shardId-000000000001", "shardId-000000000002").await.unwrap();
+    let open: Vec<_> = k.list_shards(&caller(), &s, None, None, None, Some(ShardFilter::AtLatest)).unwrap().0;
+    assert_eq!(open.len(), 1);
+    assert_eq!((open[0].parent, open[0].adjacent_parent, open[0].hash_range()), (Some(1), Some(2), (0, u128::MAX)));
+    let err = k.merge_shards(&caller(), &s, "shardId-000000000001", "shardId-000000000003").await.unwrap_err();
+    assert!(matches!(err, KinesisError::ResourceInUse(_)));
+}
+
+#[tokio::test]
+async fn update_shard_count_ends_with_even_ranges() {
+    let clock = ManualClock::new(T0);
+    let k = open(&clock, eddy_store::Store::in_memory());
+    let s = create(&k, "s", 3).await;
+    for target in [5, 4, 2, 4, 3] {
+        k.update_shard_count(&caller(), &s, target).await.unwrap();
+        let open = k.list_shards(&caller(), &s, None, None, None, Some(ShardFilter::AtLatest)).unwrap().0;
+        let mut ranges: Vec<_> = open.iter().map(|m| m.hash_range()).collect();
+        ranges.sort();
+        assert_eq!(ranges, hashkey::even_ranges(target), "target {target}");
+        for m in k.list_shards(&caller(), &s, None, None, None, None).unwrap().0 {
+            if let Some(p) = m.parent {
+                assert!(p < m.index);
+            }
+        }
+    }
+    assert!(k.update_shard_count(&caller(), &s, 7).await.is_err());
+}
+
+#[tokio::test]
+async fn retention_trims_old_records() {
+    let clock = ManualClock::new(T0);
+    let k = open(&clock, eddy_store::Store::in_memory());
+    let s = create(&k, "s", 1).await;
+    k.put_record(&caller(), &s, entry("a", "old"), None).await.unwrap();
+    clock.advance_secs(23 * 3600);
+    k.put_record(&caller(), &s, entry("a", "new"), None).await.unwrap();
+    clock.advance_secs(3600 + 1);
+    let all = read_all(&k, &s, "shardId-000000000000", IteratorType::TrimHorizon, None);
+    assert_eq!(all.iter().map(|r| r.data.clone()).collect::<Vec<_>>(), vec![b"new".to_vec()]);
+    k.trim_expired().await.unwrap();
+    let (low, high) = (records::chunk_key(1, 0, SeqNo(0)), records::chunk_key(1, 0, SeqNo(u128::MAX)));
+    assert_eq!(k.chunks.scan_range(&low, &high).count(), 1);
+}
+
+#[tokio::test]
+async fn restart_keeps_records_and_numbers_rising() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0);
+    let first = {
+        let k = open(&clock, eddy_store::Store::open(dir.path(), eddy_store::Durability::Fsync).unwrap());
+        let s = create(&k, "s", 2).await;
+        let (outcomes, _) = k
+            .put_records(&caller(), &s, (0..50).map(|i| entry(&format!("k{i}"), &format!("v{i}"))).collect())
+            .await
+            .unwrap();
+        assert_eq!(outcomes.len(), 50);
+        outcomes
+    };
+    // The clock stepped back: numbers must still rise.
+    let clock = ManualClock::new(T0 - 10_000);
+    let k = open(&clock, eddy_store::Store::open(dir.path(), eddy_store::Durability::Fsync).unwrap());
+    let s = StreamRef::name("s");
+    let (shard, seq, _) = k.put_record(&caller(), &s, entry("k0", "again"), None).await.unwrap();
+    let before: Vec<SeqNo> = first
+        .iter()
+        .filter_map(|o| match o {
+            PutOutcome::Stored { shard_id, seq } if *shard_id == shard => Some(*seq),
+            _ => None,
+        })
+        .collect();
+    assert!(before.iter().all(|b| *b < seq));
+    let all = read_all(&k, &s, &shard, IteratorType::TrimHorizon, None);
+    assert_eq!(all.len(), before.len() + 1);
+}
+
+#[tokio::test]
+async fn subscriptions_push_new_records() {
+    let clock = ManualClock::new(T0);
+    let k = open(&clock, eddy_store::Store::in_memory());
+    create(&k, "s", 1).await;
+    let arn = stream_arn("us-east-1", "000000000000", "s");
+    let consumer = k.register_consumer(&caller(), &arn, "c", Default::default()).await.unwrap();
+    let mut sub = k
+        .subscribe_to_shard(&caller(), &consumer.arn, "shardId-000000000000", IteratorType::Latest, None, None)
+        .unwrap();
+    let first = sub.next().await.unwrap().unwrap();
+    assert!(first.records.is_empty());
+    let writer = k.clone();
+    tokio::spawn(async move {
+        writer.put_record(&caller(), &StreamRef::name("s"), entry("a", "pushed"), None).await.unwrap();
+    });
+    let event = tokio::time::timeout(std::time::Duration::from_secs(2), sub.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(event.records[0].data, b"pushed");
+    assert_eq!(event.continuation, event.records[0].seq);
+    let again = k.subscribe_to_shard(&caller(), &consumer.arn, "shardId-000000000000", IteratorType::Latest, None, None);
+    assert!(matches!(again, Err(KinesisError::ResourceInUse(_))));
+}
