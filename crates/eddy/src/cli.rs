@@ -67,6 +67,10 @@ pub struct ServeArgs {
     /// UnsubscribeURL). Default: http:// plus the listen address (127.0.0.1 if it listens on all).
     #[arg(long, env = "EDDY_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Make provisioned Kinesis shards answer ProvisionedThroughputExceededException
+    /// past AWS's limits (1 MiB/s or 1,000 records/s written, 2 MiB/s or 5 reads/s).
+    #[arg(long, env = "EDDY_KINESIS_ENFORCE_LIMITS")]
+    pub kinesis_enforce_limits: bool,
     /// Log format.
     #[arg(long, env = "EDDY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -8,6 +8,7 @@ mod bench;
 mod cli;
 mod doctor;
 mod health;
+mod kinesis;
 mod request;
 mod server;
 mod sns;
@@ -91,6 +92,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )
     .map_err(|e| anyhow::anyhow!("recovering SNS state: {e}"))?;
     tokio::spawn(sns.clone().run_deliveries(deliveries));
+    let kinesis = eddy_core::kinesis::Kinesis::open(
+        store.clone(),
+        Arc::new(eddy_core::clock::SystemClock),
+        eddy_core::kinesis::KinesisConfig { enforce_limits: args.kinesis_enforce_limits },
+    )
+    .map_err(|e| anyhow::anyhow!("recovering Kinesis state: {e}"))?;
+    tokio::spawn(kinesis.clone().run_maintenance());
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {} (is another eddy or LocalStack running?)", args.listen))?;
@@ -100,10 +108,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         durability = ?args.durability,
         queues = sqs.queue_count(),
         topics = sns.topic_count(),
+        streams = kinesis.stream_count(),
         startup_ms = started.elapsed().as_millis() as u64,
-        "eddy ready: SQS and SNS at http://{}", args.listen
+        "eddy ready: SQS, SNS and Kinesis at http://{}", args.listen
     );
-    let state = Arc::new(server::AppState { sqs: sqs.clone(), sns, config: args });
+    let state = Arc::new(server::AppState { sqs: sqs.clone(), sns, kinesis, config: args });
     server::run(listener, state, shutdown_signal()).await?;
     sqs.flush().await.map_err(|e| anyhow::anyhow!("flushing the store on shutdown: {e}"))
 }

@@ -94,6 +94,10 @@ pub enum Classified {
     SnsQuery {
         pairs: Vec<(String, String)>,
     },
+    Kinesis {
+        operation: String,
+        format: crate::kinesis::Format,
+    },
     /// `/_eddy/sns/…`: signing certificate, outbox, delivery counters.
     EddySns,
     UnknownTarget {
@@ -115,6 +119,15 @@ pub fn classify(parts: &Parts, body: &Bytes) -> Classified {
         }
     }
     if let Some(target) = parts.headers.get("x-amz-target").and_then(|t| t.to_str().ok()) {
+        if let Some(op) = target.strip_prefix(crate::kinesis::TARGET_PREFIX) {
+            let cbor = parts
+                .headers
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|c| c.to_str().ok())
+                .is_some_and(|c| c.starts_with(crate::kinesis::CBOR));
+            let format = if cbor { crate::kinesis::Format::Cbor } else { crate::kinesis::Format::Json };
+            return Classified::Kinesis { operation: op.to_string(), format };
+        }
         return match target.strip_prefix(eddy_wire::sqs::TARGET_PREFIX) {
             Some(op) => Classified::SqsJson { operation: op.to_string() },
             None => Classified::UnknownTarget { target: target.to_string() },

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
+use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -23,10 +24,13 @@ const MAX_BODY: usize = 8 * 1024 * 1024;
 pub struct AppState {
     pub sqs: Arc<eddy_core::sqs::Sqs>,
     pub sns: Arc<eddy_core::sns::Sns>,
+    pub kinesis: Arc<eddy_core::kinesis::Kinesis>,
     pub config: ServeArgs,
 }
 
 pub type HttpResponse = Response<Full<Bytes>>;
+/// What the front sends: whole bodies, or a stream (SubscribeToShard).
+pub type BoxedResponse = Response<UnsyncBoxBody<Bytes, Infallible>>;
 
 pub async fn run(
     listener: tokio::net::TcpListener,
@@ -59,7 +63,7 @@ pub async fn run(
     }
 }
 
-async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<HttpResponse, Infallible> {
+async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<BoxedResponse, Infallible> {
     let started = std::time::Instant::now();
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
@@ -67,23 +71,30 @@ async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<HttpResp
         Err(e) => {
             let too_big = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
             let status = if too_big { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
-            return Ok(plain(status, if too_big { "request body too large" } else { "could not read request body" }));
+            return Ok(boxed(plain(status, if too_big { "request body too large" } else { "could not read request body" })));
         }
     };
     let ctx = RequestCtx::new(&parts, &state.config);
     let classified = request::classify(&parts, &body);
     let (label, response) = match classified {
-        Classified::Health { localstack } => ("health", crate::health::respond(&state, localstack)),
-        Classified::SqsJson { operation } => ("sqs", crate::sqs::handle_json(&state, &ctx, &operation, &body).await),
-        Classified::SqsQuery { pairs } => ("sqs", crate::sqs::handle_query(&state, &ctx, &pairs).await),
-        Classified::SnsQuery { pairs } => ("sns", crate::sns::handle_query(&state, &ctx, &pairs).await),
-        Classified::EddySns => ("eddy", crate::sns::handle_eddy(&state, &parts.method, parts.uri.path()).await),
-        Classified::UnknownTarget { target } => ("unknown", crate::sqs::unknown_target(&ctx, &target)),
-        Classified::NotFound => ("unknown", plain(StatusCode::NOT_FOUND, "eddy: no service handles this request")),
+        Classified::Kinesis { operation, format } => {
+            ("kinesis", crate::kinesis::handle(&state, &ctx, &operation, format, &body).await)
+        }
+        Classified::Health { localstack } => ("health", boxed(crate::health::respond(&state, localstack))),
+        Classified::SqsJson { operation } => ("sqs", boxed(crate::sqs::handle_json(&state, &ctx, &operation, &body).await)),
+        Classified::SqsQuery { pairs } => ("sqs", boxed(crate::sqs::handle_query(&state, &ctx, &pairs).await)),
+        Classified::SnsQuery { pairs } => ("sns", boxed(crate::sns::handle_query(&state, &ctx, &pairs).await)),
+        Classified::EddySns => ("eddy", boxed(crate::sns::handle_eddy(&state, &parts.method, parts.uri.path()).await)),
+        Classified::UnknownTarget { target } => ("unknown", boxed(crate::sqs::unknown_target(&ctx, &target))),
+        Classified::NotFound => ("unknown", boxed(plain(StatusCode::NOT_FOUND, "eddy: no service handles this request"))),
     };
     tracing::debug!(service = label, method = %parts.method, path = %parts.uri.path(), status = response.status().as_u16(),
         micros = started.elapsed().as_micros() as u64, request_id = %ctx.request_id, "request");
     Ok(response)
+}
+
+fn boxed(response: HttpResponse) -> BoxedResponse {
+    response.map(|body| body.map_err(|never| match never {}).boxed_unsync())
 }
 
 pub fn plain(status: StatusCode, text: &str) -> HttpResponse {

@@ -12,7 +12,7 @@ use super::hashkey;
 use super::records::{AccountSettings, ShardMeta, StreamMeta};
 use super::sequence::SeqNo;
 use super::shard::ShardLog;
-use super::{consumer, parse_shard_id, parse_stream_arn, stream_arn, Kinesis, Stream, StreamKey, StreamRef};
+use super::{consumer, parse_shard_id, parse_stream_arn, stream_arn, Kinesis, StreamKey, StreamRef};
 use crate::sqs::Caller;
 
 /// AWS's default shard quota per account and region.
@@ -606,10 +606,4 @@ fn decode_token(token: &str) -> KinesisResult<(u64, String)> {
 
 fn invalid_token(token: &str) -> KinesisError {
     KinesisError::InvalidArgument(format!("Invalid NextToken {token}."))
-}
-
-impl Stream {
-    pub(crate) fn shard_meta(&self, index: u32) -> Option<ShardMeta> {
-        self.meta.read().shards.iter().find(|s| s.index == index).cloned()
-    }
 }

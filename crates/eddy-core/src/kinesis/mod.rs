@@ -31,16 +31,17 @@ use std::sync::Arc;
 use eddy_store::{Partition, Store};
 use parking_lot::{Mutex, RwLock};
 
-pub use consumer::Consumer;
+pub use consumer::{Consumer, ConsumerRef};
 pub use error::{KinesisError, KinesisResult};
 pub use iterator::IteratorType;
-pub use manage::{CreateStream, Limits, ShardFilter, StreamPage, StreamSummary};
+pub use manage::{CreateStream, Limits, ShardFilter, StreamPage, StreamSummary, ALL_METRICS};
 pub use put::{PutEntry, PutOutcome};
 pub use read::{ChildShard, GetRecordsOutput};
+pub use subscribe::LIFETIME as SUBSCRIPTION_LIFETIME;
 pub use records::{AccountSettings, Record, ShardMeta, StreamMeta};
 pub use sequence::SeqNo;
 pub use subscribe::{ShardEvent, Subscription};
-pub use validate::validation_error;
+pub use validate::{validation_error, Checks};
 
 use crate::clock::Clock;
 use crate::sqs::Caller;
@@ -248,11 +249,6 @@ impl Stream {
 
     pub fn log(&self, index: u32) -> Option<Arc<ShardLog>> {
         self.logs.read().get(&index).cloned()
-    }
-
-    pub fn arn(&self) -> String {
-        let m = self.meta.read();
-        stream_arn(&m.region, &m.account, &m.name)
     }
 }
 

@@ -1,0 +1,94 @@
+//! Kinesis over awsJson 1.1 and CBOR (`application/x-amz-cbor-1.1`, the
+//! Java SDKs' default). Both decode to the same JSON input, [`ops`] runs
+//! the operation, and the output is encoded back in the request's format.
+//! SubscribeToShard answers with an event stream ([`subscribe`]).
+
+mod errors;
+mod input;
+mod ops;
+mod subscribe;
+
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+
+use eddy_wire::cbor;
+
+use self::errors::KinesisWireError;
+use crate::request::RequestCtx;
+use crate::server::{AppState, BoxedResponse};
+
+pub const TARGET_PREFIX: &str = "Kinesis_20131202.";
+pub const JSON: &str = "application/x-amz-json-1.1";
+pub const CBOR: &str = "application/x-amz-cbor-1.1";
+
+/// The encoding of a request, used for its response too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Cbor,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => JSON,
+            Format::Cbor => CBOR,
+        }
+    }
+
+    fn encode(self, value: &Value) -> Vec<u8> {
+        match self {
+            Format::Json => serde_json::to_vec(value).expect("serialisable"),
+            Format::Cbor => cbor::encode_response(value, &cbor::KINESIS),
+        }
+    }
+}
+
+pub async fn handle(state: &AppState, ctx: &RequestCtx, operation: &str, format: Format, body: &Bytes) -> BoxedResponse {
+    let input = match decode(format, body) {
+        Ok(v) => v,
+        Err(e) => return error(ctx, format, &e),
+    };
+    if operation == "SubscribeToShard" {
+        return match subscribe::open(state, ctx, format, &input) {
+            Ok(response) => response,
+            Err(e) => error(ctx, format, &e),
+        };
+    }
+    match ops::dispatch(state, ctx, operation, input).await {
+        Ok(output) => respond(StatusCode::OK, format.content_type(), ctx, format.encode(&output)),
+        Err(e) => error(ctx, format, &e),
+    }
+}
+
+fn decode(format: Format, body: &Bytes) -> Result<Value, KinesisWireError> {
+    match format {
+        Format::Cbor => cbor::decode_request(body, &cbor::KINESIS).map_err(|e| errors::serialization(e.to_string())),
+        Format::Json if body.iter().all(u8::is_ascii_whitespace) => Ok(Value::Object(Default::default())),
+        Format::Json => match serde_json::from_slice(body) {
+            Ok(v @ Value::Object(_)) => Ok(v),
+            _ => Err(errors::serialization("Request body is not a valid JSON object.")),
+        },
+    }
+}
+
+fn respond(status: StatusCode, content_type: &str, ctx: &RequestCtx, body: Vec<u8>) -> BoxedResponse {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("x-amzn-requestid", &ctx.request_id)
+        .body(http_body_util::Full::new(Bytes::from(body)).map_err(|never| match never {}).boxed_unsync())
+        .expect("valid response")
+}
+
+fn error(ctx: &RequestCtx, format: Format, e: &KinesisWireError) -> BoxedResponse {
+    let body = match format {
+        Format::Json => serde_json::json!({"__type": e.shape, "message": e.message}).to_string().into_bytes(),
+        Format::Cbor => cbor::encode_error(e.shape, &e.message),
+    };
+    let mut r = respond(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), format.content_type(), ctx, body);
+    r.headers_mut().insert("x-amzn-errortype", e.shape.parse().expect("ascii header"));
+    r
+}
