@@ -201,7 +201,9 @@ impl Partition {
                 h.range(start..end)
                     .map(move |kv| kv.map(|(k, v)| (k[strip..].to_vec(), v.to_vec())).map_err(StoreError::from)),
             ),
-            PartitionInner::Memory(t) => Box::new(MemoryCursor { table: t.clone(), next: start, end, strip, page: Vec::new() }),
+            PartitionInner::Memory(t) => {
+                Box::new(MemoryCursor { table: t.clone(), next: start, end, strip, page: Vec::new() })
+            }
         }
     }
 
@@ -244,7 +246,11 @@ impl Iterator for MemoryCursor {
                 return None;
             }
             let table = self.table.read();
-            self.page = table.range(self.next.clone()..self.end.clone()).take(PAGE).map(|(k, v)| (k.clone(), v.clone())).collect();
+            self.page = table
+                .range(self.next.clone()..self.end.clone())
+                .take(PAGE)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             drop(table);
             let (last, _) = self.page.last()?;
             // The next page starts just after the last key read.

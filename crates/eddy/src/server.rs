@@ -71,7 +71,10 @@ async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<BoxedRes
         Err(e) => {
             let too_big = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
             let status = if too_big { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
-            return Ok(boxed(plain(status, if too_big { "request body too large" } else { "could not read request body" })));
+            return Ok(boxed(plain(
+                status,
+                if too_big { "request body too large" } else { "could not read request body" },
+            )));
         }
     };
     let ctx = RequestCtx::new(&parts, &state.config);
@@ -81,12 +84,16 @@ async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<BoxedRes
             ("kinesis", crate::kinesis::handle(&state, &ctx, &operation, format, &body).await)
         }
         Classified::Health { localstack } => ("health", boxed(crate::health::respond(&state, localstack))),
-        Classified::SqsJson { operation } => ("sqs", boxed(crate::sqs::handle_json(&state, &ctx, &operation, &body).await)),
+        Classified::SqsJson { operation } => {
+            ("sqs", boxed(crate::sqs::handle_json(&state, &ctx, &operation, &body).await))
+        }
         Classified::SqsQuery { pairs } => ("sqs", boxed(crate::sqs::handle_query(&state, &ctx, &pairs).await)),
         Classified::SnsQuery { pairs } => ("sns", boxed(crate::sns::handle_query(&state, &ctx, &pairs).await)),
         Classified::EddySns => ("eddy", boxed(crate::sns::handle_eddy(&state, &parts.method, parts.uri.path()).await)),
         Classified::UnknownTarget { target } => ("unknown", boxed(crate::sqs::unknown_target(&ctx, &target))),
-        Classified::NotFound => ("unknown", boxed(plain(StatusCode::NOT_FOUND, "eddy: no service handles this request"))),
+        Classified::NotFound => {
+            ("unknown", boxed(plain(StatusCode::NOT_FOUND, "eddy: no service handles this request")))
+        }
     };
     tracing::debug!(service = label, method = %parts.method, path = %parts.uri.path(), status = response.status().as_u16(),
         micros = started.elapsed().as_micros() as u64, request_id = %ctx.request_id, "request");

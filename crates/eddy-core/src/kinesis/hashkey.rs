@@ -12,7 +12,11 @@ pub fn of_partition_key(partition_key: &str) -> u128 {
 
 /// Parses a decimal hash key (`ExplicitHashKey`, `NewStartingHashKey`).
 pub fn parse(text: &str, parameter: &str) -> KinesisResult<u128> {
-    let invalid = || KinesisError::InvalidArgument(format!("Invalid {parameter}. {parameter} must be within the range [0, 2^128 - 1], got {text}."));
+    let invalid = || {
+        KinesisError::InvalidArgument(format!(
+            "Invalid {parameter}. {parameter} must be within the range [0, 2^128 - 1], got {text}."
+        ))
+    };
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) || (text.len() > 1 && text.starts_with('0')) {
         return Err(invalid());
     }

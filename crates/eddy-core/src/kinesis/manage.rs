@@ -81,7 +81,9 @@ impl Kinesis {
             (true, _) => ON_DEMAND_SHARDS,
             (false, Some(n)) => n,
             (false, None) => {
-                return Err(KinesisError::InvalidArgument("ShardCount must be specified for PROVISIONED streams.".into()))
+                return Err(KinesisError::InvalidArgument(
+                    "ShardCount must be specified for PROVISIONED streams.".into(),
+                ))
             }
         };
         let key = StreamKey { account: caller.account.clone(), region: caller.region.clone(), name: req.name.clone() };
@@ -144,7 +146,12 @@ impl Kinesis {
         Ok(())
     }
 
-    pub async fn delete_stream(&self, caller: &Caller, which: &StreamRef, enforce_consumer_deletion: bool) -> KinesisResult<()> {
+    pub async fn delete_stream(
+        &self,
+        caller: &Caller,
+        which: &StreamRef,
+        enforce_consumer_deletion: bool,
+    ) -> KinesisResult<()> {
         let stream = self.stream(caller, which)?;
         let _changing = stream.changing.lock().await;
         let (name, account, consumers) = {
@@ -202,7 +209,8 @@ impl Kinesis {
         all.sort_by(|a, b| a.name.cmp(&b.name));
         let has_more = all.len() > limit;
         all.truncate(limit);
-        let next_token = has_more.then(|| encode_token(self.now_ms(), all.last().map(|m| m.name.as_str()).unwrap_or("")));
+        let next_token =
+            has_more.then(|| encode_token(self.now_ms(), all.last().map(|m| m.name.as_str()).unwrap_or("")));
         Ok(StreamPage { streams: all, has_more, next_token })
     }
 
@@ -260,7 +268,13 @@ impl Kinesis {
         Ok((page, token))
     }
 
-    pub async fn change_retention(&self, caller: &Caller, which: &StreamRef, hours: i64, increase: bool) -> KinesisResult<()> {
+    pub async fn change_retention(
+        &self,
+        caller: &Caller,
+        which: &StreamRef,
+        hours: i64,
+        increase: bool,
+    ) -> KinesisResult<()> {
         let name = which.name.clone().unwrap_or_default();
         if hours < 24 {
             return Err(KinesisError::InvalidArgument(format!(
@@ -295,7 +309,12 @@ impl Kinesis {
         .map(|_| ())
     }
 
-    pub async fn set_encryption(&self, caller: &Caller, which: &StreamRef, key_id: Option<String>) -> KinesisResult<()> {
+    pub async fn set_encryption(
+        &self,
+        caller: &Caller,
+        which: &StreamRef,
+        key_id: Option<String>,
+    ) -> KinesisResult<()> {
         self.update(caller, which, |m| {
             m.encryption_key = key_id;
             Ok(())
@@ -354,7 +373,12 @@ impl Kinesis {
         .map(|_| ())
     }
 
-    pub async fn add_tags(&self, caller: &Caller, which: &StreamRef, tags: BTreeMap<String, String>) -> KinesisResult<()> {
+    pub async fn add_tags(
+        &self,
+        caller: &Caller,
+        which: &StreamRef,
+        tags: BTreeMap<String, String>,
+    ) -> KinesisResult<()> {
         self.update(caller, which, |m| {
             let mut merged = m.tags.clone();
             merged.extend(tags);
@@ -408,22 +432,24 @@ impl Kinesis {
     pub async fn tag_resource(&self, caller: &Caller, arn: &str, tags: BTreeMap<String, String>) -> KinesisResult<()> {
         match resource(arn)? {
             Resource::Stream(which) => self.add_tags(caller, &which, tags).await,
-            Resource::Consumer(which, name) => self
-                .update_consumer(caller, &which, &name, |c| {
+            Resource::Consumer(which, name) => {
+                self.update_consumer(caller, &which, &name, |c| {
                     c.tags.extend(tags);
                 })
-                .await,
+                .await
+            }
         }
     }
 
     pub async fn untag_resource(&self, caller: &Caller, arn: &str, keys: &[String]) -> KinesisResult<()> {
         match resource(arn)? {
             Resource::Stream(which) => self.remove_tags(caller, &which, keys).await,
-            Resource::Consumer(which, name) => self
-                .update_consumer(caller, &which, &name, |c| {
+            Resource::Consumer(which, name) => {
+                self.update_consumer(caller, &which, &name, |c| {
                     c.tags.retain(|k, _| !keys.contains(k));
                 })
-                .await,
+                .await
+            }
         }
     }
 
@@ -433,9 +459,11 @@ impl Kinesis {
             Resource::Consumer(which, name) => {
                 let stream = self.stream(caller, &which)?;
                 let m = stream.meta.read();
-                m.consumers.iter().find(|c| c.name == name).map(|c| c.tags.clone()).ok_or_else(|| {
-                    KinesisError::ResourceNotFound(format!("Consumer {arn} not found."))
-                })?
+                m.consumers
+                    .iter()
+                    .find(|c| c.name == name)
+                    .map(|c| c.tags.clone())
+                    .ok_or_else(|| KinesisError::ResourceNotFound(format!("Consumer {arn} not found.")))?
             }
         };
         Ok(tags.into_iter().collect())
@@ -454,7 +482,9 @@ impl Kinesis {
         let deleting = policy.is_none();
         self.update(caller, &which, |m| {
             if deleting && m.policy.is_none() {
-                return Err(KinesisError::ResourceNotFound(format!("No resource policy found for resource ARN {arn}.")));
+                return Err(KinesisError::ResourceNotFound(format!(
+                    "No resource policy found for resource ARN {arn}."
+                )));
             }
             m.policy = policy;
             Ok(())
@@ -469,12 +499,18 @@ impl Kinesis {
         };
         let stream = self.stream(caller, &which)?;
         let policy = stream.meta.read().policy.clone();
-        policy.ok_or_else(|| KinesisError::ResourceNotFound(format!("No resource policy found for resource ARN {arn}.")))
+        policy
+            .ok_or_else(|| KinesisError::ResourceNotFound(format!("No resource policy found for resource ARN {arn}.")))
     }
 
     pub fn limits(&self, caller: &Caller) -> Limits {
         let (open_shards, on_demand_streams) = self.account_counts(caller);
-        Limits { shard_limit: SHARD_LIMIT, open_shards, on_demand_streams, on_demand_stream_limit: ON_DEMAND_STREAM_LIMIT }
+        Limits {
+            shard_limit: SHARD_LIMIT,
+            open_shards,
+            on_demand_streams,
+            on_demand_stream_limit: ON_DEMAND_STREAM_LIMIT,
+        }
     }
 
     pub fn account_settings(&self, caller: &Caller) -> KinesisResult<AccountSettings> {
@@ -554,7 +590,13 @@ impl Kinesis {
     }
 }
 
-pub(crate) fn new_shard(index: u32, (start, end): (u128, u128), now: u64, parent: Option<u32>, adjacent: Option<u32>) -> ShardMeta {
+pub(crate) fn new_shard(
+    index: u32,
+    (start, end): (u128, u128),
+    now: u64,
+    parent: Option<u32>,
+    adjacent: Option<u32>,
+) -> ShardMeta {
     ShardMeta {
         index,
         parent,
@@ -599,7 +641,8 @@ fn encode_token(now: u64, rest: &str) -> String {
 }
 
 fn decode_token(token: &str) -> KinesisResult<(u64, String)> {
-    let text = STANDARD.decode(token).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| invalid_token(token))?;
+    let text =
+        STANDARD.decode(token).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| invalid_token(token))?;
     let (issued, rest) = text.split_once('|').ok_or_else(|| invalid_token(token))?;
     Ok((issued.parse().map_err(|_| invalid_token(token))?, rest.to_string()))
 }

@@ -37,9 +37,9 @@ pub use iterator::IteratorType;
 pub use manage::{CreateStream, Limits, ShardFilter, StreamPage, StreamSummary, ALL_METRICS};
 pub use put::{PutEntry, PutOutcome};
 pub use read::{ChildShard, GetRecordsOutput};
-pub use subscribe::LIFETIME as SUBSCRIPTION_LIFETIME;
 pub use records::{AccountSettings, Record, ShardMeta, StreamMeta};
 pub use sequence::SeqNo;
+pub use subscribe::LIFETIME as SUBSCRIPTION_LIFETIME;
 pub use subscribe::{ShardEvent, Subscription};
 pub use validate::{validation_error, Checks};
 

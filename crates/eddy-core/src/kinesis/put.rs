@@ -168,7 +168,11 @@ impl Kinesis {
                 }
                 if let Some(&(first, _, _)) = chunk.first() {
                     let last = chunk.last().map(|c| c.0).unwrap_or(first);
-                    batch.put(&self.chunks, records::chunk_key(log.uid, log.index, first), records::encode_chunk(&chunk));
+                    batch.put(
+                        &self.chunks,
+                        records::chunk_key(log.uid, log.index, first),
+                        records::encode_chunk(&chunk),
+                    );
                     guard.last_written = last;
                     newest.push((log.clone(), last));
                 }
@@ -187,10 +191,20 @@ impl Kinesis {
 fn check_entries(entries: &[PutEntry], prefix: &str) -> KinesisResult<()> {
     let mut c = Checks::default();
     for (i, e) in entries.iter().enumerate() {
-        let at = |field: &str| if prefix.is_empty() { field.to_string() } else { format!("{prefix}{}.member.{field}", i + 1) };
+        let at = |field: &str| {
+            if prefix.is_empty() {
+                field.to_string()
+            } else {
+                format!("{prefix}{}.member.{field}", i + 1)
+            }
+        };
         c.length(Some(&e.partition_key), &at("partitionKey"), 1, 256);
         if e.data.len() > MODEL_MAX_DATA {
-            c.custom("java.nio.HeapByteBuffer", &at("data"), &format!("have length less than or equal to {MODEL_MAX_DATA}"));
+            c.custom(
+                "java.nio.HeapByteBuffer",
+                &at("data"),
+                &format!("have length less than or equal to {MODEL_MAX_DATA}"),
+            );
         }
         if let Some(h) = &e.explicit_hash_key {
             if h.is_empty() || !h.bytes().all(|b| b.is_ascii_digit()) {

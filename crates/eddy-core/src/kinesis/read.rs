@@ -145,7 +145,9 @@ impl Kinesis {
         if stream_ref.arn.is_some() || stream_ref.name.is_some() {
             let named = self.stream(caller, stream_ref)?;
             if named.uid != stream.uid {
-                return Err(KinesisError::InvalidArgument("The ShardIterator does not belong to the stream named.".into()));
+                return Err(KinesisError::InvalidArgument(
+                    "The ShardIterator does not belong to the stream named.".into(),
+                ));
             }
         }
         let Some(log) = stream.log(position.shard) else {
@@ -226,7 +228,12 @@ impl Kinesis {
         };
         let caught_up = next_from > visible;
         let millis_behind = if caught_up { 0 } else { now.saturating_sub(next_from.ms().min(now)) };
-        Ok(Batch { records, next_from, at_end: closed && (next_from > last_written || last_written == SeqNo(0)), millis_behind })
+        Ok(Batch {
+            records,
+            next_from,
+            at_end: closed && (next_from > last_written || last_written == SeqNo(0)),
+            millis_behind,
+        })
     }
 }
 

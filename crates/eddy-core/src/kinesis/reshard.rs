@@ -14,7 +14,13 @@ use super::{parse_shard_id, shard_id, Kinesis, Stream, StreamRef};
 use crate::sqs::Caller;
 
 impl Kinesis {
-    pub async fn split_shard(&self, caller: &Caller, which: &StreamRef, shard: &str, new_start: &str) -> KinesisResult<()> {
+    pub async fn split_shard(
+        &self,
+        caller: &Caller,
+        which: &StreamRef,
+        shard: &str,
+        new_start: &str,
+    ) -> KinesisResult<()> {
         let at = hashkey::parse(new_start, "NewStartingHashKey")?;
         self.reshard(caller, which, |stream, meta, now| {
             let index = open_shard(meta, shard)?;
@@ -33,7 +39,13 @@ impl Kinesis {
         .await
     }
 
-    pub async fn merge_shards(&self, caller: &Caller, which: &StreamRef, shard: &str, adjacent: &str) -> KinesisResult<()> {
+    pub async fn merge_shards(
+        &self,
+        caller: &Caller,
+        which: &StreamRef,
+        shard: &str,
+        adjacent: &str,
+    ) -> KinesisResult<()> {
         self.reshard(caller, which, |stream, meta, now| {
             let a = open_shard(meta, shard)?;
             let b = open_shard(meta, adjacent)?;
@@ -138,7 +150,13 @@ fn close(stream: &Stream, meta: &mut StreamMeta, index: u32, now: u64) -> u64 {
 }
 
 /// Adds a new open shard and its log; its index.
-fn add_child(stream: &Stream, meta: &mut StreamMeta, range: (u128, u128), start_ms: u64, parents: (Option<u32>, Option<u32>)) -> u32 {
+fn add_child(
+    stream: &Stream,
+    meta: &mut StreamMeta,
+    range: (u128, u128),
+    start_ms: u64,
+    parents: (Option<u32>, Option<u32>),
+) -> u32 {
     let index = meta.next_shard;
     meta.next_shard += 1;
     let shard = new_shard(index, range, start_ms, parents.0, parents.1);
@@ -156,7 +174,8 @@ fn split(stream: &Stream, meta: &mut StreamMeta, index: u32, at: u128, now: u64)
 }
 
 fn merge(stream: &Stream, meta: &mut StreamMeta, a: u32, b: u32, now: u64) {
-    let range = |m: &StreamMeta, i: u32| m.shards.iter().find(|s| s.index == i).map(|s| s.hash_range()).expect("exists");
+    let range =
+        |m: &StreamMeta, i: u32| m.shards.iter().find(|s| s.index == i).map(|s| s.hash_range()).expect("exists");
     let ((a_start, a_end), (b_start, b_end)) = (range(meta, a), range(meta, b));
     let start_ms = close(stream, meta, a, now).max(close(stream, meta, b, now));
     add_child(stream, meta, (a_start.min(b_start), a_end.max(b_end)), start_ms, (Some(a), Some(b)));

@@ -57,7 +57,10 @@ impl Kinesis {
             };
             let mut gone = Vec::new();
             for shard in &shards {
-                let (low, high) = (records::chunk_key(uid, shard.index, SeqNo(0)), records::chunk_key(uid, shard.index, SeqNo(u128::MAX)));
+                let (low, high) = (
+                    records::chunk_key(uid, shard.index, SeqNo(0)),
+                    records::chunk_key(uid, shard.index, SeqNo(u128::MAX)),
+                );
                 let expired = self.chunks.scan_range(&low, &high).map_while(|kv| match kv {
                     Ok((k, v)) => records::chunk_last(&v).filter(|last| last.ms() < cutoff).map(|_| Ok(k)),
                     Err(e) => Some(Err(e)),

@@ -19,7 +19,11 @@ pub struct SeqNo(pub u128);
 
 impl SeqNo {
     pub fn new(ms: u64, counter: u64, shard: u32) -> SeqNo {
-        SeqNo((u128::from(ms) << 64) | (u128::from(counter.min(COUNTER_MAX)) << SHARD_BITS) | u128::from(shard & 0xFF_FFFF))
+        SeqNo(
+            (u128::from(ms) << 64)
+                | (u128::from(counter.min(COUNTER_MAX)) << SHARD_BITS)
+                | u128::from(shard & 0xFF_FFFF),
+        )
     }
 
     /// The first number a reading at `ms` can give (any shard).

@@ -66,10 +66,7 @@ impl ShardLog {
 
     /// The first and last possible chunk keys of this shard.
     pub fn key_bounds(&self) -> (Vec<u8>, Vec<u8>) {
-        (
-            records::chunk_key(self.uid, self.index, SeqNo(0)),
-            records::chunk_key(self.uid, self.index, SeqNo(u128::MAX)),
-        )
+        (records::chunk_key(self.uid, self.index, SeqNo(0)), records::chunk_key(self.uid, self.index, SeqNo(u128::MAX)))
     }
 
     pub fn visible(&self) -> SeqNo {

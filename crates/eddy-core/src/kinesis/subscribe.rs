@@ -80,7 +80,16 @@ impl Kinesis {
             recent.retain(|_, at| now.saturating_sub(*at) < 5_000);
             recent.insert(key, now);
         }
-        let starting = SeqNo(stream.meta.read().shards.iter().find(|s| s.index == log.index).map(|s| s.starting_seq_value()).unwrap_or(0));
+        let starting = SeqNo(
+            stream
+                .meta
+                .read()
+                .shards
+                .iter()
+                .find(|s| s.index == log.index)
+                .map(|s| s.starting_seq_value())
+                .unwrap_or(0),
+        );
         let continuation = SeqNo(from.0.saturating_sub(1)).max(starting);
         let visible = log.visible.subscribe();
         Ok(Subscription { kinesis: self.clone(), stream, log, from, continuation, visible, ended: false, first: true })

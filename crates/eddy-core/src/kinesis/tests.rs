@@ -14,9 +14,12 @@ fn open(clock: &ManualClock, store: eddy_store::Store) -> Arc<Kinesis> {
 }
 
 async fn create(k: &Kinesis, name: &str, shards: u32) -> StreamRef {
-    k.create_stream(&caller(), CreateStream { name: name.into(), shard_count: Some(shards), on_demand: Some(false), ..Default::default() })
-        .await
-        .unwrap();
+    k.create_stream(
+        &caller(),
+        CreateStream { name: name.into(), shard_count: Some(shards), on_demand: Some(false), ..Default::default() },
+    )
+    .await
+    .unwrap();
     StreamRef::name(name)
 }
 
@@ -75,7 +78,8 @@ async fn iterators_expire_after_five_minutes() {
     let clock = ManualClock::new(T0);
     let k = open(&clock, eddy_store::Store::in_memory());
     let s = create(&k, "s", 1).await;
-    let it = k.get_shard_iterator(&caller(), &s, "shardId-000000000000", IteratorType::TrimHorizon, None, None).unwrap();
+    let it =
+        k.get_shard_iterator(&caller(), &s, "shardId-000000000000", IteratorType::TrimHorizon, None, None).unwrap();
     clock.advance_secs(301);
     let err = k.get_records(&StreamRef::default(), &caller(), &it, None).unwrap_err();
     assert!(matches!(err, KinesisError::ExpiredIterator(_)));
@@ -115,7 +119,8 @@ async fn split_and_merge_keep_lineage_and_parents_readable() {
     let (child, after, _) = k.put_record(&caller(), &s, entry("a", "after"), None).await.unwrap();
     assert_ne!(child, "shardId-000000000000");
     // The parent still reads, then ends with its children.
-    let it = k.get_shard_iterator(&caller(), &s, "shardId-000000000000", IteratorType::TrimHorizon, None, None).unwrap();
+    let it =
+        k.get_shard_iterator(&caller(), &s, "shardId-000000000000", IteratorType::TrimHorizon, None, None).unwrap();
     let page = k.get_records(&StreamRef::default(), &caller(), &it, None).unwrap();
     assert_eq!(page.records[0].data, b"before");
     assert!(page.next_iterator.is_none());
@@ -215,6 +220,7 @@ async fn subscriptions_push_new_records() {
     let event = tokio::time::timeout(std::time::Duration::from_secs(2), sub.next()).await.unwrap().unwrap().unwrap();
     assert_eq!(event.records[0].data, b"pushed");
     assert_eq!(event.continuation, event.records[0].seq);
-    let again = k.subscribe_to_shard(&caller(), &consumer.arn, "shardId-000000000000", IteratorType::Latest, None, None);
+    let again =
+        k.subscribe_to_shard(&caller(), &consumer.arn, "shardId-000000000000", IteratorType::Latest, None, None);
     assert!(matches!(again, Err(KinesisError::ResourceInUse(_))));
 }

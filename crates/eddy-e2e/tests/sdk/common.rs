@@ -111,6 +111,11 @@ impl Eddy {
         aws_sdk_sns::Client::new(&self.sdk_config().await)
     }
 
+    /// A Kinesis client configured like [`Eddy::client`].
+    pub async fn kinesis_client(&self) -> aws_sdk_kinesis::Client {
+        aws_sdk_kinesis::Client::new(&self.sdk_config().await)
+    }
+
     async fn sdk_config(&self) -> aws_config::SdkConfig {
         // The SDK is built without TLS; eddy speaks plain HTTP.
         let http = aws_smithy_http_client::Builder::new().build_http();

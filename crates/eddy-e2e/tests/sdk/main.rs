@@ -1,4 +1,5 @@
-//! End-to-end: the AWS SDK for Rust (SQS over awsJson 1.0, SNS over awsQuery)
+//! End-to-end: the AWS SDK for Rust (SQS over awsJson 1.0, SNS over awsQuery,
+//! Kinesis over awsJson 1.1)
 //! against a spawned eddy.
 //!
 //! Each test starts its own eddy (`$EDDY_BIN`, or `cargo build -p eddy`
@@ -10,6 +11,7 @@ mod common;
 mod batch;
 mod errors;
 mod fifo;
+mod kinesis;
 mod messages;
 mod queues;
 mod redrive;

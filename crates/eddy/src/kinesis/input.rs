@@ -51,7 +51,9 @@ pub fn timestamp_ms(input: &Value, name: &str) -> In<Option<u64>> {
 pub fn blob(input: &Value, name: &str) -> In<Option<Vec<u8>>> {
     match string(input, name)? {
         None => Ok(None),
-        Some(s) => STANDARD.decode(s).map(Some).map_err(|_| serialization(format!("Member {name} is not valid base64."))),
+        Some(s) => {
+            STANDARD.decode(s).map(Some).map_err(|_| serialization(format!("Member {name} is not valid base64.")))
+        }
     }
 }
 

@@ -46,7 +46,13 @@ impl Format {
     }
 }
 
-pub async fn handle(state: &AppState, ctx: &RequestCtx, operation: &str, format: Format, body: &Bytes) -> BoxedResponse {
+pub async fn handle(
+    state: &AppState,
+    ctx: &RequestCtx,
+    operation: &str,
+    format: Format,
+    body: &Bytes,
+) -> BoxedResponse {
     let input = match decode(format, body) {
         Ok(v) => v,
         Err(e) => return error(ctx, format, &e),
@@ -88,7 +94,8 @@ fn error(ctx: &RequestCtx, format: Format, e: &KinesisWireError) -> BoxedRespons
         Format::Json => serde_json::json!({"__type": e.shape, "message": e.message}).to_string().into_bytes(),
         Format::Cbor => cbor::encode_error(e.shape, &e.message),
     };
-    let mut r = respond(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), format.content_type(), ctx, body);
+    let mut r =
+        respond(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), format.content_type(), ctx, body);
     r.headers_mut().insert("x-amzn-errortype", e.shape.parse().expect("ascii header"));
     r
 }

@@ -138,7 +138,9 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, op: &str, input: Value
             c.done()?;
             let start = op.starts_with("Start");
             if start && kind != "KMS" {
-                return Err(core::KinesisError::InvalidArgument(format!("Encryption type {kind} is not supported.")).into());
+                return Err(
+                    core::KinesisError::InvalidArgument(format!("Encryption type {kind} is not supported.")).into()
+                );
             }
             k.set_encryption(caller, &stream, start.then(|| key.to_string())).await?;
             json!({})
@@ -174,8 +176,12 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, op: &str, input: Value
             let limit = input::int(&input, "Limit")?;
             c.range(limit, "limit", 1, 50);
             c.done()?;
-            let (tags, more) =
-                k.list_tags(caller, &stream, input::string(&input, "ExclusiveStartTagKey")?, limit.map(|n| n as usize))?;
+            let (tags, more) = k.list_tags(
+                caller,
+                &stream,
+                input::string(&input, "ExclusiveStartTagKey")?,
+                limit.map(|n| n as usize),
+            )?;
             json!({"Tags": tag_list(tags), "HasMoreTags": more})
         }
         "TagResource" => {
@@ -229,7 +235,9 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, op: &str, input: Value
             c.done()?;
             let all = k.list_consumers(caller, stream_arn)?;
             let start: usize = match input::string(&input, "NextToken")? {
-                Some(t) => t.parse().map_err(|_| core::KinesisError::InvalidArgument(format!("Invalid NextToken {t}.")))?,
+                Some(t) => {
+                    t.parse().map_err(|_| core::KinesisError::InvalidArgument(format!("Invalid NextToken {t}.")))?
+                }
                 None => 0,
             };
             let max = max.unwrap_or(100) as usize;
@@ -245,7 +253,9 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, op: &str, input: Value
             json!({"ShardLimit": l.shard_limit, "OpenShardCount": l.open_shards,
                 "OnDemandStreamCount": l.on_demand_streams, "OnDemandStreamCountLimit": l.on_demand_stream_limit})
         }
-        "DescribeAccountSettings" => json!({"MinimumThroughputBillingCommitment": commitment(&k.account_settings(caller)?)}),
+        "DescribeAccountSettings" => {
+            json!({"MinimumThroughputBillingCommitment": commitment(&k.account_settings(caller)?)})
+        }
         "UpdateAccountSettings" => {
             let status = input::object(&input, "MinimumThroughputBillingCommitment")?
                 .and_then(|c| c.get("Status"))
@@ -285,9 +295,13 @@ fn check_common(input: &Value) -> In<()> {
     let mut c = Checks::default();
     c.name(input::string(input, "StreamName")?, "streamName", 128);
     c.name(input::string(input, "ConsumerName")?, "consumerName", 128);
-    for (member, field) in [("ShardId", "shardId"), ("ShardToSplit", "shardToSplit"), ("ShardToMerge", "shardToMerge"),
-        ("AdjacentShardToMerge", "adjacentShardToMerge"), ("ExclusiveStartShardId", "exclusiveStartShardId")]
-    {
+    for (member, field) in [
+        ("ShardId", "shardId"),
+        ("ShardToSplit", "shardToSplit"),
+        ("ShardToMerge", "shardToMerge"),
+        ("AdjacentShardToMerge", "adjacentShardToMerge"),
+        ("ExclusiveStartShardId", "exclusiveStartShardId"),
+    ] {
         c.name(input::string(input, member)?, field, 128);
     }
     c.length(input::string(input, "StreamARN")?, "streamARN", 1, 2048);
@@ -301,8 +315,10 @@ fn required<'a>(input: &'a Value, name: &str) -> In<&'a str> {
 
 fn missing(name: &str) -> KinesisWireError {
     let field = lower_camel(name);
-    core::validation_error(vec![format!("Value null at '{field}' failed to satisfy constraint: Member must not be null")])
-        .into()
+    core::validation_error(vec![format!(
+        "Value null at '{field}' failed to satisfy constraint: Member must not be null"
+    )])
+    .into()
 }
 
 fn lower_camel(name: &str) -> String {
@@ -323,7 +339,11 @@ fn mode(input: &Value) -> In<Option<bool>> {
 fn iterator_type(text: &str, field: &str) -> In<IteratorType> {
     IteratorType::parse(text).ok_or_else(|| {
         let mut c = Checks::default();
-        c.one_of(Some(text), field, &["AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"]);
+        c.one_of(
+            Some(text),
+            field,
+            &["AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"],
+        );
         c.done().expect_err("not one of them").into()
     })
 }
@@ -452,8 +472,18 @@ fn shard_filter(f: &Value) -> In<ShardFilter> {
         ),
         other => {
             let mut c = Checks::default();
-            c.one_of(Some(other), "shardFilter.type", &["AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON",
-                "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP"]);
+            c.one_of(
+                Some(other),
+                "shardFilter.type",
+                &[
+                    "AFTER_SHARD_ID",
+                    "AT_TRIM_HORIZON",
+                    "FROM_TRIM_HORIZON",
+                    "AT_LATEST",
+                    "AT_TIMESTAMP",
+                    "FROM_TIMESTAMP",
+                ],
+            );
             return Err(c.done().expect_err("unknown type").into());
         }
     })
@@ -578,7 +608,10 @@ fn commitment(s: &core::AccountSettings) -> Value {
 
 pub fn starting_position(input: &Value) -> In<(IteratorType, Option<String>, Option<u64>)> {
     let pos = input::object(input, "StartingPosition")?.ok_or_else(|| missing("StartingPosition"))?;
-    let kind = iterator_type(input::string(pos, "Type")?.ok_or_else(|| missing("StartingPosition.Type"))?, "startingPosition.type")?;
+    let kind = iterator_type(
+        input::string(pos, "Type")?.ok_or_else(|| missing("StartingPosition.Type"))?,
+        "startingPosition.type",
+    )?;
     Ok((kind, input::string(pos, "SequenceNumber")?.map(String::from), input::timestamp_ms(pos, "Timestamp")?))
 }
 

@@ -23,7 +23,12 @@ use super::Format;
 use crate::request::RequestCtx;
 use crate::server::{AppState, BoxedResponse};
 
-pub fn open(state: &AppState, ctx: &RequestCtx, format: Format, input: &Value) -> Result<BoxedResponse, KinesisWireError> {
+pub fn open(
+    state: &AppState,
+    ctx: &RequestCtx,
+    format: Format,
+    input: &Value,
+) -> Result<BoxedResponse, KinesisWireError> {
     let consumer = required_member(input, "ConsumerARN")?;
     let shard = required_member(input, "ShardId")?;
     let (kind, seq, ts) = starting_position(input)?;
@@ -61,7 +66,9 @@ async fn pump(mut subscription: Subscription, format: Format, tx: mpsc::Sender<B
             _ = tx.closed() => break,
         };
         let frame = match next {
-            Ok(Some(event)) => eventstream::event("SubscribeToShardEvent", content_type, &format.encode(&event_json(&event))),
+            Ok(Some(event)) => {
+                eventstream::event("SubscribeToShardEvent", content_type, &format.encode(&event_json(&event)))
+            }
             Ok(None) => break,
             Err(e) => {
                 let e = errors::wire(&e);
