@@ -24,7 +24,7 @@ impl Kinesis {
                 tracing::warn!(error = %e, "kinesis: purging deleted streams failed");
             }
             tick += 1;
-            if tick % TRIM_EVERY_TICKS == 0 {
+            if tick.is_multiple_of(TRIM_EVERY_TICKS) {
                 if let Err(e) = self.trim_expired().await {
                     tracing::warn!(error = %e, "kinesis: retention trimming failed");
                 }

@@ -1,4 +1,5 @@
-//! HTTP plumbing: an endpoint, and a connection that speaks awsJson1_0.
+//! HTTP plumbing: an endpoint, and a connection that speaks awsJson (1_0 for
+//! SQS, 1_1 for Kinesis) and awsQuery.
 //!
 //! Every worker owns its own [`Conn`] (its own hyper pool, capped at one idle
 //! connection) and issues one request at a time, so N workers hold exactly N
@@ -8,8 +9,9 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
-use http::{header, HeaderValue, Method, Request, StatusCode, Uri};
+use http::{header, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use serde::{de::DeserializeOwned, Serialize};
@@ -23,8 +25,14 @@ const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 \
 const SNS_AUTHORIZATION: &str = "AWS4-HMAC-SHA256 \
     Credential=test/20240101/us-east-1/sns/aws4_request, \
     SignedHeaders=host;x-amz-date, Signature=0000";
+const KINESIS_AUTHORIZATION: &str = "AWS4-HMAC-SHA256 \
+    Credential=test/20240101/us-east-1/kinesis/aws4_request, \
+    SignedHeaders=host;x-amz-date, Signature=0000";
 const AMZ_DATE: &str = "20240101T000000Z";
 const AMZ_JSON: &str = "application/x-amz-json-1.0";
+/// Kinesis speaks awsJson1_1.
+const AMZ_JSON_1_1: &str = "application/x-amz-json-1.1";
+const KINESIS_PREFIX: &str = "Kinesis_20131202.";
 pub const HEALTH_PATH: &str = "/_eddy/health";
 /// No request may take longer: well above the 20 s long poll, and it keeps a
 /// hung server from hanging the bench.
@@ -106,21 +114,48 @@ impl Conn {
         }
     }
 
-    /// One awsJson1_0 call; `target` is the full `X-Amz-Target` value.
+    /// One awsJson call; `target` is the full `X-Amz-Target` value
+    /// (`Kinesis_20131202.*` targets go out as awsJson1_1, others as 1_0).
     pub async fn call(&self, target: &'static str, body: Vec<u8>) -> Result<Bytes> {
-        let req = Request::builder()
-            .method(Method::POST)
-            .uri(self.ep.root.clone())
-            .header("x-amz-target", HeaderValue::from_static(target))
-            .header(header::CONTENT_TYPE, HeaderValue::from_static(AMZ_JSON))
-            .header("x-amz-date", HeaderValue::from_static(AMZ_DATE))
-            .header(header::AUTHORIZATION, HeaderValue::from_static(AUTHORIZATION))
-            .body(Full::new(Bytes::from(body)))?;
-        let (status, bytes) = self.send(req).await.context(op_name(target))?;
+        let (status, bytes) = self.send(self.json_request(target, body)?).await.context(op_name(target))?;
         if status != StatusCode::OK {
             bail!("{}", describe_error(target, status, &bytes));
         }
         Ok(bytes)
+    }
+
+    /// An awsJson call whose response body is read as it arrives (Kinesis
+    /// SubscribeToShard's event stream). Only the response head is awaited,
+    /// within [`REQUEST_TIMEOUT`]; an error status is read whole and reported.
+    pub async fn call_streaming(&self, target: &'static str, body: Vec<u8>) -> Result<Response<Incoming>> {
+        let req = self.json_request(target, body)?;
+        let head = async { self.client.request(req).await.map_err(|e| anyhow!("{}", error_chain(&e))) };
+        let resp = match tokio::time::timeout(REQUEST_TIMEOUT, head).await {
+            Ok(resp) => resp.context(op_name(target))?,
+            Err(_) => bail!("{}: no response within {REQUEST_TIMEOUT:?}", op_name(target)),
+        };
+        if resp.status() != StatusCode::OK {
+            let status = resp.status();
+            let bytes = resp.into_body().collect().await?.to_bytes();
+            bail!("{}", describe_error(target, status, &bytes));
+        }
+        Ok(resp)
+    }
+
+    fn json_request(&self, target: &'static str, body: Vec<u8>) -> Result<Request<Full<Bytes>>> {
+        let (content_type, authorization) = if target.starts_with(KINESIS_PREFIX) {
+            (AMZ_JSON_1_1, KINESIS_AUTHORIZATION)
+        } else {
+            (AMZ_JSON, AUTHORIZATION)
+        };
+        Ok(Request::builder()
+            .method(Method::POST)
+            .uri(self.ep.root.clone())
+            .header("x-amz-target", HeaderValue::from_static(target))
+            .header(header::CONTENT_TYPE, HeaderValue::from_static(content_type))
+            .header("x-amz-date", HeaderValue::from_static(AMZ_DATE))
+            .header(header::AUTHORIZATION, HeaderValue::from_static(authorization))
+            .body(Full::new(Bytes::from(body)))?)
     }
 
     /// One awsQuery call (SNS): form-encoded `params`, the XML response body.
@@ -165,7 +200,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 fn op_name(target: &str) -> &str {
-    target.strip_prefix("AmazonSQS.").unwrap_or(target)
+    target.strip_prefix("AmazonSQS.").or_else(|| target.strip_prefix(KINESIS_PREFIX)).unwrap_or(target)
 }
 
 /// `SendMessage: HTTP 400 QueueDoesNotExist: The specified queue does not exist.`

@@ -1,10 +1,12 @@
-//! `eddy bench sqs` and `eddy bench sns`: load generators for any SQS
-//! (awsJson1_0) or SNS (awsQuery) endpoint, printing throughput, latency,
-//! start-up and memory figures against eddy's targets.
+//! `eddy bench sqs`, `eddy bench sns` and `eddy bench kinesis`: load
+//! generators for any SQS (awsJson1_0), SNS (awsQuery) or Kinesis
+//! (awsJson1_1) endpoint, printing throughput, latency, start-up and memory
+//! figures against eddy's targets.
 
 mod api;
 mod deep;
 mod http;
+mod kinesis;
 mod latency;
 mod ledger;
 mod phases;
@@ -37,6 +39,9 @@ pub enum BenchTarget {
     Sqs(SqsBenchArgs),
     /// Benchmark SNS fan-out to SQS (awsQuery over plain HTTP).
     Sns(sns::SnsBenchArgs),
+    /// Benchmark a Kinesis endpoint: PutRecords, verified GetRecords
+    /// read-back, SubscribeToShard push latency (awsJson1_1 over plain HTTP).
+    Kinesis(kinesis::KinesisBenchArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -85,6 +90,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     match args.target {
         BenchTarget::Sqs(args) => sqs(args).await,
         BenchTarget::Sns(args) => sns::run(args).await,
+        BenchTarget::Kinesis(args) => kinesis::run(args).await,
     }
 }
 

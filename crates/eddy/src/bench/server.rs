@@ -94,6 +94,11 @@ impl Spawned {
         Ok(Memory { rss: field("VmRSS:")?, peak: field("VmHWM:")? })
     }
 
+    /// CPU time (user + system) the server has used so far.
+    pub fn cpu_time(&self) -> Result<Duration> {
+        cpu_time(&format!("/proc/{}/stat", self.pid()))
+    }
+
     fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
         let tail: Vec<&str> = log.lines().rev().take(5).collect();
@@ -107,6 +112,22 @@ impl Drop for Spawned {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// CPU time (user + system) this bench process has used so far.
+pub fn own_cpu_time() -> Result<Duration> {
+    cpu_time("/proc/self/stat")
+}
+
+/// utime + stime from a /proc/<pid>/stat, in USER_HZ (100 Hz) ticks.
+fn cpu_time(path: &str) -> Result<Duration> {
+    let stat = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+    // The command name may contain spaces; the fields after it may not.
+    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).with_context(|| format!("no ')' in {path}"))?;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line: 11 and 12 (from 0) after the name.
+    let tick = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).with_context(|| format!("bad {path}"));
+    Ok(Duration::from_millis((tick(11)? + tick(12)?) * 10))
 }
 
 /// Asks the OS for a free port. Another process could take it before the
