@@ -102,6 +102,49 @@ impl Store {
         Ok(Partition { inner, prefix: Vec::new() })
     }
 
+    /// A partition for one append-only log (a Kinesis shard): keys only
+    /// grow, so flushed tables never overlap and compaction moves them
+    /// instead of rewriting them; small memtables keep retained data on disk.
+    pub fn log_partition(&self, name: &str) -> Result<Partition> {
+        let inner = match &self.engine {
+            Engine::Disk(ks) => {
+                let options = PartitionCreateOptions::default().max_memtable_size(LOG_MEMTABLE_BYTES);
+                PartitionInner::Disk(ks.open_partition(name, options)?)
+            }
+            Engine::Memory(tables) => {
+                PartitionInner::Memory(tables.lock().entry(name.to_string()).or_default().clone())
+            }
+        };
+        Ok(Partition { inner, prefix: Vec::new() })
+    }
+
+    /// Names of the partitions starting with `prefix`.
+    pub fn partition_names(&self, prefix: &str) -> Vec<String> {
+        let mut names: Vec<String> = match &self.engine {
+            Engine::Disk(ks) => ks.list_partitions().iter().map(|n| n.to_string()).collect(),
+            Engine::Memory(tables) => tables.lock().keys().cloned().collect(),
+        };
+        names.retain(|n| n.starts_with(prefix));
+        names.sort();
+        names
+    }
+
+    /// Deletes a partition and everything in it, durably; a no-op when absent.
+    pub fn drop_partition(&self, name: &str) -> Result<()> {
+        match &self.engine {
+            Engine::Disk(ks) => {
+                if ks.partition_exists(name) {
+                    let handle = ks.open_partition(name, PartitionCreateOptions::default())?;
+                    ks.delete_partition(handle)?;
+                }
+            }
+            Engine::Memory(tables) => {
+                tables.lock().remove(name);
+            }
+        }
+        Ok(())
+    }
+
     pub fn batch(&self) -> WriteBatch {
         let inner = match &self.engine {
             Engine::Disk(ks) => BatchInner::Disk(ks.batch()),
@@ -132,6 +175,9 @@ impl Store {
         self.sync.wait(ticket).await
     }
 }
+
+/// Memtable size of log partitions: a shard's unflushed tail in memory.
+const LOG_MEMTABLE_BYTES: u32 = 4 * 1024 * 1024;
 
 fn config(dir: &Path) -> Config {
     // Small caches and few workers keep the idle footprint low; the hot

@@ -609,8 +609,8 @@ pub(crate) fn new_shard(
     }
 }
 
-pub(crate) fn new_log(uid: u64, meta: &ShardMeta) -> Arc<ShardLog> {
-    Arc::new(ShardLog::new(uid, meta.index, SeqNo(meta.starting_seq_value())))
+pub(crate) fn new_log(partition: eddy_store::Partition, meta: &ShardMeta) -> Arc<ShardLog> {
+    Arc::new(ShardLog::new(partition, meta.index, SeqNo(meta.starting_seq_value())))
 }
 
 fn closed_ms(s: &ShardMeta) -> Option<u64> {

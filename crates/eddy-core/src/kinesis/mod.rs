@@ -77,6 +77,7 @@ pub(crate) struct StreamKey {
 
 /// A live stream: its metadata and one log per shard.
 pub(crate) struct Stream {
+    pub store: Store,
     pub uid: u64,
     pub meta: RwLock<StreamMeta>,
     pub logs: RwLock<HashMap<u32, Arc<ShardLog>>>,
@@ -89,7 +90,6 @@ pub(crate) struct Stream {
 pub struct Kinesis {
     pub(crate) store: Store,
     pub(crate) streams_family: Partition,
-    pub(crate) chunks: Partition,
     pub(crate) purges: Partition,
     pub(crate) accounts: Partition,
     pub(crate) clock: Arc<dyn Clock>,
@@ -108,7 +108,6 @@ impl Kinesis {
         let partition = store.partition("kinesis")?;
         let kinesis = Arc::new(Kinesis {
             streams_family: partition.family(records::STREAMS),
-            chunks: partition.family(records::CHUNKS),
             purges: partition.family(records::PURGES),
             accounts: partition.family(records::ACCOUNTS),
             store,
@@ -148,10 +147,11 @@ impl Kinesis {
     fn build_stream(&self, meta: StreamMeta) -> KinesisResult<Arc<Stream>> {
         let mut logs = HashMap::new();
         for shard in &meta.shards {
-            let log = ShardLog::recover(self, meta.uid, shard)?;
+            let log = ShardLog::recover(&self.store, meta.uid, shard)?;
             logs.insert(shard.index, Arc::new(log));
         }
         let stream = Arc::new(Stream {
+            store: self.store.clone(),
             uid: meta.uid,
             meta: RwLock::new(meta),
             logs: RwLock::new(logs),

@@ -168,11 +168,7 @@ impl Kinesis {
                 }
                 if let Some(&(first, _, _)) = chunk.first() {
                     let last = chunk.last().map(|c| c.0).unwrap_or(first);
-                    batch.put(
-                        &self.chunks,
-                        records::chunk_key(log.uid, log.index, first),
-                        records::encode_chunk(&chunk),
-                    );
+                    batch.put(&log.partition, records::chunk_key(first), records::encode_chunk(&chunk));
                     guard.last_written = last;
                     newest.push((log.clone(), last));
                 }

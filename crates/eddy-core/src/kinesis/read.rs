@@ -194,12 +194,12 @@ impl Kinesis {
         let mut records = Vec::new();
         if start <= visible {
             let (low, _) = log.key_bounds();
-            let start_key = records::chunk_key(log.uid, log.index, start);
-            let end_key = records::chunk_key(log.uid, log.index, visible.next());
+            let start_key = records::chunk_key(start);
+            let end_key = records::chunk_key(visible.next());
             // The chunk that covers `start` begins at or before it.
-            let first_key = self.chunks.last_in(&low, &start_key)?.map(|(k, _)| k).unwrap_or(start_key);
+            let first_key = log.partition.last_in(&low, &start_key)?.map(|(k, _)| k).unwrap_or(start_key.to_vec());
             let mut bytes = 0usize;
-            'chunks: for kv in self.chunks.scan_range(&first_key, &end_key) {
+            'chunks: for kv in log.partition.scan_range(&first_key, &end_key) {
                 let (_, chunk) = kv?;
                 let mut full = false;
                 records::decode_chunk(&chunk, |r| {

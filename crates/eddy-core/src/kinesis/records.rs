@@ -1,12 +1,15 @@
-//! What the `kinesis` store partition holds, and how.
+//! What Kinesis keeps in the store, and how.
 //!
+//! Each shard's log is its own partition, `kinesis-{stream uid}-{shard}`,
+//! holding *chunks*: the records one request appended to the shard, in
+//! order, keyed by the chunk's first sequence number. Keys only grow, so
+//! reading from a position is one seek to the chunk that covers it and a
+//! forward scan, and a shard past retention is dropped whole.
+//!
+//! The `kinesis` partition holds the rest, in families:
 //! - `S` + stream uid → the stream's metadata as JSON (shards, consumers,
 //!   tags, settings): rewritten whole on each management change.
-//! - `R` + stream uid + shard + first sequence number → a *chunk*: the
-//!   records one request appended to one shard, in order. A shard's log is
-//!   the key range of its chunks, so reading from a position is one seek to
-//!   the chunk that covers it and a forward scan.
-//! - `X` + stream uid → a deleted stream whose chunks are still being purged.
+//! - `X` + stream uid → a deleted stream whose shard logs are being dropped.
 //! - `A` + account → account settings.
 
 use serde::{Deserialize, Serialize};
@@ -14,7 +17,6 @@ use serde::{Deserialize, Serialize};
 use super::sequence::SeqNo;
 
 pub const STREAMS: u8 = b'S';
-pub const CHUNKS: u8 = b'R';
 pub const PURGES: u8 = b'X';
 pub const ACCOUNTS: u8 = b'A';
 
@@ -35,18 +37,18 @@ impl Record {
     }
 }
 
-pub fn shard_prefix(uid: u64, shard: u32) -> [u8; 12] {
-    let mut k = [0u8; 12];
-    k[..8].copy_from_slice(&uid.to_be_bytes());
-    k[8..].copy_from_slice(&shard.to_be_bytes());
-    k
+/// The partition holding one shard's log.
+pub fn log_name(uid: u64, shard: u32) -> String {
+    format!("{}{shard}", log_prefix(uid))
 }
 
-pub fn chunk_key(uid: u64, shard: u32, seq: SeqNo) -> Vec<u8> {
-    let mut k = Vec::with_capacity(28);
-    k.extend_from_slice(&shard_prefix(uid, shard));
-    k.extend_from_slice(&seq.to_be_bytes());
-    k
+/// The prefix of every shard log of a stream.
+pub fn log_prefix(uid: u64) -> String {
+    format!("kinesis-{uid}-")
+}
+
+pub fn chunk_key(seq: SeqNo) -> [u8; 16] {
+    seq.to_be_bytes()
 }
 
 /// Encodes records (already in sequence order) as one chunk:

@@ -5,11 +5,14 @@
 //! back in sequence. UpdateShardCount is carried out as AWS does it: as
 //! splits and merges, so every new shard has a true lineage.
 
+use eddy_store::Partition;
+
 use super::error::{KinesisError, KinesisResult};
 use super::hashkey;
 use super::manage::{new_log, new_shard, SHARD_LIMIT};
 use super::records::StreamMeta;
 use super::sequence::SeqNo;
+use super::shard::ShardLog;
 use super::{parse_shard_id, shard_id, Kinesis, Stream, StreamRef};
 use crate::sqs::Caller;
 
@@ -33,8 +36,7 @@ impl Kinesis {
                     meta.name, meta.account
                 )));
             }
-            split(stream, meta, index, at, now);
-            Ok(())
+            split(stream, meta, index, at, now)
         })
         .await
     }
@@ -58,8 +60,7 @@ impl Kinesis {
                     meta.name, meta.account
                 )));
             }
-            merge(stream, meta, a, b, now);
-            Ok(())
+            merge(stream, meta, a, b, now)
         })
         .await
     }
@@ -86,8 +87,7 @@ impl Kinesis {
                     "UpdateShardCount to {target} shards would exceed the shard limit of {SHARD_LIMIT}."
                 )));
             }
-            scale(stream, meta, target, now);
-            Ok(())
+            scale(stream, meta, target, now)
         })
         .await?;
         Ok(current)
@@ -149,10 +149,11 @@ fn close(stream: &Stream, meta: &mut StreamMeta, index: u32, now: u64) -> u64 {
     ending.ms() + 1
 }
 
-/// Adds a new open shard and its log; its index.
+/// Adds a new open shard on a log partition opened beforehand; its index.
 fn add_child(
     stream: &Stream,
     meta: &mut StreamMeta,
+    partition: Partition,
     range: (u128, u128),
     start_ms: u64,
     parents: (Option<u32>, Option<u32>),
@@ -160,30 +161,40 @@ fn add_child(
     let index = meta.next_shard;
     meta.next_shard += 1;
     let shard = new_shard(index, range, start_ms, parents.0, parents.1);
-    stream.logs.write().insert(index, new_log(meta.uid, &shard));
+    stream.logs.write().insert(index, new_log(partition, &shard));
     meta.shards.push(shard);
     index
 }
 
-fn split(stream: &Stream, meta: &mut StreamMeta, index: u32, at: u128, now: u64) {
-    let (start, end) = meta.shards.iter().find(|s| s.index == index).map(|s| s.hash_range()).expect("exists");
-    let start_ms = close(stream, meta, index, now);
-    add_child(stream, meta, (start, at - 1), start_ms, (Some(index), None));
-    add_child(stream, meta, (at, end), start_ms, (Some(index), None));
-    tracing::debug!(shard = %shard_id(index), "kinesis: shard split");
+/// Opens the partitions of the next `n` shards first: if the store fails,
+/// nothing has been closed yet.
+fn child_partitions(stream: &Stream, meta: &StreamMeta, n: u32) -> KinesisResult<Vec<Partition>> {
+    (0..n).map(|i| ShardLog::open_partition(&stream.store, meta.uid, meta.next_shard + i)).collect()
 }
 
-fn merge(stream: &Stream, meta: &mut StreamMeta, a: u32, b: u32, now: u64) {
+fn split(stream: &Stream, meta: &mut StreamMeta, index: u32, at: u128, now: u64) -> KinesisResult<()> {
+    let (start, end) = meta.shards.iter().find(|s| s.index == index).map(|s| s.hash_range()).expect("exists");
+    let mut logs = child_partitions(stream, meta, 2)?.into_iter();
+    let start_ms = close(stream, meta, index, now);
+    add_child(stream, meta, logs.next().expect("two"), (start, at - 1), start_ms, (Some(index), None));
+    add_child(stream, meta, logs.next().expect("two"), (at, end), start_ms, (Some(index), None));
+    tracing::debug!(shard = %shard_id(index), "kinesis: shard split");
+    Ok(())
+}
+
+fn merge(stream: &Stream, meta: &mut StreamMeta, a: u32, b: u32, now: u64) -> KinesisResult<()> {
     let range =
         |m: &StreamMeta, i: u32| m.shards.iter().find(|s| s.index == i).map(|s| s.hash_range()).expect("exists");
     let ((a_start, a_end), (b_start, b_end)) = (range(meta, a), range(meta, b));
+    let log = child_partitions(stream, meta, 1)?.pop().expect("one");
     let start_ms = close(stream, meta, a, now).max(close(stream, meta, b, now));
-    add_child(stream, meta, (a_start.min(b_start), a_end.max(b_end)), start_ms, (Some(a), Some(b)));
+    add_child(stream, meta, log, (a_start.min(b_start), a_end.max(b_end)), start_ms, (Some(a), Some(b)));
+    Ok(())
 }
 
 /// Splits open shards at every boundary of the even `target` division,
 /// then merges the pieces inside each target range.
-fn scale(stream: &Stream, meta: &mut StreamMeta, target: u32, now: u64) {
+fn scale(stream: &Stream, meta: &mut StreamMeta, target: u32, now: u64) -> KinesisResult<()> {
     let ranges = hashkey::even_ranges(target);
     for &(boundary, _) in ranges.iter().skip(1) {
         let inside = meta.shards.iter().find(|s| {
@@ -191,7 +202,7 @@ fn scale(stream: &Stream, meta: &mut StreamMeta, target: u32, now: u64) {
             s.is_open() && start < boundary && boundary <= end
         });
         if let Some(index) = inside.map(|s| s.index) {
-            split(stream, meta, index, boundary, now);
+            split(stream, meta, index, boundary, now)?;
         }
     }
     for &(start, end) in &ranges {
@@ -206,7 +217,8 @@ fn scale(stream: &Stream, meta: &mut StreamMeta, target: u32, now: u64) {
                 break;
             }
             pieces.sort();
-            merge(stream, meta, pieces[0].1, pieces[1].1, now);
+            merge(stream, meta, pieces[0].1, pieces[1].1, now)?;
         }
     }
+    Ok(())
 }

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::error::KinesisResult;
-use super::records::{self, shard_prefix};
+use super::records;
 use super::sequence::SeqNo;
+use super::shard::ShardLog;
 use super::{shard_id, Kinesis, Stream};
 
 const PURGE_EVERY: Duration = Duration::from_secs(5);
@@ -32,14 +33,16 @@ impl Kinesis {
         }
     }
 
-    /// Deletes the records of streams marked deleted.
+    /// Drops the shard logs of streams marked deleted.
     pub fn purge_deleted(&self) -> KinesisResult<()> {
         let uids: Vec<Vec<u8>> = self.purges.scan_prefix(b"").map(|kv| kv.map(|(k, _)| k)).collect::<Result<_, _>>()?;
-        for uid in uids {
-            let keys = self.chunks.scan_prefix(&uid).map(|kv| kv.map(|(k, _)| k));
-            self.delete_keys(keys)?;
+        for key in uids {
+            let Ok(uid) = key.as_slice().try_into().map(u64::from_be_bytes) else { continue };
+            for name in self.store.partition_names(&records::log_prefix(uid)) {
+                self.store.drop_partition(&name)?;
+            }
             let mut batch = self.store.batch();
-            batch.delete(&self.purges, uid);
+            batch.delete(&self.purges, key);
             self.store.make_durable_soon(batch.commit()?)?;
         }
         Ok(())
@@ -50,24 +53,21 @@ impl Kinesis {
         let now = self.now_ms();
         let streams: Vec<Arc<Stream>> = self.by_uid.read().values().cloned().collect();
         for stream in streams {
-            let (uid, cutoff, shards) = {
+            let (cutoff, shards) = {
                 let m = stream.meta.read();
-                let cutoff = now.saturating_sub(u64::from(m.retention_hours) * 3_600_000);
-                (m.uid, cutoff, m.shards.clone())
+                (now.saturating_sub(u64::from(m.retention_hours) * 3_600_000), m.shards.clone())
             };
             let mut gone = Vec::new();
             for shard in &shards {
-                let (low, high) = (
-                    records::chunk_key(uid, shard.index, SeqNo(0)),
-                    records::chunk_key(uid, shard.index, SeqNo(u128::MAX)),
-                );
-                let expired = self.chunks.scan_range(&low, &high).map_while(|kv| match kv {
+                let Some(log) = stream.log(shard.index) else { continue };
+                let (low, high) = log.key_bounds();
+                let expired = log.partition.scan_range(&low, &high).map_while(|kv| match kv {
                     Ok((k, v)) => records::chunk_last(&v).filter(|last| last.ms() < cutoff).map(|_| Ok(k)),
                     Err(e) => Some(Err(e)),
                 });
-                self.delete_keys(expired)?;
+                self.delete_keys(&log, expired)?;
                 let ended_before_cutoff = shard.ending_seq_value().is_some_and(|e| SeqNo(e).ms() < cutoff);
-                if ended_before_cutoff && self.chunks.scan_prefix(&shard_prefix(uid, shard.index)).next().is_none() {
+                if ended_before_cutoff && log.partition.scan_range(&low, &high).next().is_none() {
                     gone.push(shard.index);
                 }
             }
@@ -86,17 +86,23 @@ impl Kinesis {
             m.clone()
         };
         stream.logs.write().retain(|i, _| !gone.contains(i));
+        self.save(&meta).await?;
         for index in gone {
+            self.store.drop_partition(&records::log_name(meta.uid, *index))?;
             tracing::info!(stream = %meta.name, shard = %shard_id(*index), "kinesis: closed shard passed its retention period and was removed");
         }
-        self.save(&meta).await
+        Ok(())
     }
 
-    fn delete_keys(&self, keys: impl Iterator<Item = eddy_store::Result<Vec<u8>>>) -> KinesisResult<()> {
+    fn delete_keys(
+        &self,
+        log: &ShardLog,
+        keys: impl Iterator<Item = eddy_store::Result<Vec<u8>>>,
+    ) -> KinesisResult<()> {
         let mut batch = self.store.batch();
         let mut pending = 0;
         for key in keys {
-            batch.delete(&self.chunks, key?);
+            batch.delete(&log.partition, key?);
             pending += 1;
             if pending == DELETES_PER_BATCH {
                 self.store.make_durable_soon(std::mem::replace(&mut batch, self.store.batch()).commit()?)?;

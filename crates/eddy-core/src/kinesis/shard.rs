@@ -1,6 +1,7 @@
 //! One shard's log at run time: its clock and write lock, and the
 //! *visible* mark readers and subscribers follow.
 
+use eddy_store::{Partition, Store};
 use parking_lot::Mutex;
 use tokio::sync::watch;
 
@@ -8,11 +9,11 @@ use super::error::{KinesisError, KinesisResult};
 use super::records::{self, ShardMeta};
 use super::sequence::{SeqNo, ShardClock};
 use super::throttle::Throttle;
-use super::Kinesis;
 
 pub(crate) struct ShardLog {
     pub index: u32,
-    pub uid: u64,
+    /// The shard's own partition: its chunks, keyed by first sequence number.
+    pub partition: Partition,
     /// Held while numbering records and committing their chunk, so chunks
     /// enter the store in sequence order.
     pub write: Mutex<WriteState>,
@@ -30,10 +31,15 @@ pub(crate) struct WriteState {
 }
 
 impl ShardLog {
-    pub fn new(uid: u64, index: u32, starting: SeqNo) -> ShardLog {
+    /// Opens (or creates) the partition of a shard's log.
+    pub fn open_partition(store: &Store, uid: u64, index: u32) -> KinesisResult<Partition> {
+        Ok(store.log_partition(&records::log_name(uid, index))?)
+    }
+
+    pub fn new(partition: Partition, index: u32, starting: SeqNo) -> ShardLog {
         ShardLog {
             index,
-            uid,
+            partition,
             write: Mutex::new(WriteState {
                 clock: ShardClock { shard: index, last: starting },
                 closed: false,
@@ -45,11 +51,11 @@ impl ShardLog {
     }
 
     /// Rebuilds a shard from the store: its newest chunk gives the clock.
-    pub fn recover(kinesis: &Kinesis, uid: u64, meta: &ShardMeta) -> KinesisResult<ShardLog> {
+    pub fn recover(store: &Store, uid: u64, meta: &ShardMeta) -> KinesisResult<ShardLog> {
         let starting = SeqNo(meta.starting_seq_value());
-        let log = ShardLog::new(uid, meta.index, starting);
+        let log = ShardLog::new(Self::open_partition(store, uid, meta.index)?, meta.index, starting);
         let (low, high) = log.key_bounds();
-        if let Some((_, chunk)) = kinesis.chunks.last_in(&low, &high)? {
+        if let Some((_, chunk)) = log.partition.last_in(&low, &high)? {
             let last = records::chunk_last(&chunk).ok_or_else(|| KinesisError::Internal("corrupt chunk".into()))?;
             let mut w = log.write.lock();
             w.clock.last = w.clock.last.max(last);
@@ -65,8 +71,8 @@ impl ShardLog {
     }
 
     /// The first and last possible chunk keys of this shard.
-    pub fn key_bounds(&self) -> (Vec<u8>, Vec<u8>) {
-        (records::chunk_key(self.uid, self.index, SeqNo(0)), records::chunk_key(self.uid, self.index, SeqNo(u128::MAX)))
+    pub fn key_bounds(&self) -> ([u8; 16], [u8; 16]) {
+        (records::chunk_key(SeqNo(0)), records::chunk_key(SeqNo(u128::MAX)))
     }
 
     pub fn visible(&self) -> SeqNo {

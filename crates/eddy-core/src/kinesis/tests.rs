@@ -166,8 +166,9 @@ async fn retention_trims_old_records() {
     let all = read_all(&k, &s, "shardId-000000000000", IteratorType::TrimHorizon, None);
     assert_eq!(all.iter().map(|r| r.data.clone()).collect::<Vec<_>>(), vec![b"new".to_vec()]);
     k.trim_expired().await.unwrap();
-    let (low, high) = (records::chunk_key(1, 0, SeqNo(0)), records::chunk_key(1, 0, SeqNo(u128::MAX)));
-    assert_eq!(k.chunks.scan_range(&low, &high).count(), 1);
+    let log = k.stream(&caller(), &s).unwrap().log(0).unwrap();
+    let (low, high) = log.key_bounds();
+    assert_eq!(log.partition.scan_range(&low, &high).count(), 1);
 }
 
 #[tokio::test]
@@ -223,4 +224,20 @@ async fn subscriptions_push_new_records() {
     let again =
         k.subscribe_to_shard(&caller(), &consumer.arn, "shardId-000000000000", IteratorType::Latest, None, None);
     assert!(matches!(again, Err(KinesisError::ResourceInUse(_))));
+}
+
+#[tokio::test]
+async fn deleted_streams_lose_their_logs_and_names_start_fresh() {
+    let clock = ManualClock::new(T0);
+    let store = eddy_store::Store::in_memory();
+    let k = open(&clock, store.clone());
+    let s = create(&k, "gone", 2).await;
+    k.put_record(&caller(), &s, entry("a", "old"), None).await.unwrap();
+    k.delete_stream(&caller(), &s, false).await.unwrap();
+    assert!(matches!(k.describe(&caller(), &s), Err(KinesisError::ResourceNotFound(_))));
+    k.purge_deleted().unwrap();
+    assert!(store.partition_names("kinesis-1-").is_empty());
+    create(&k, "gone", 1).await;
+    let all = read_all(&k, &s, "shardId-000000000000", IteratorType::TrimHorizon, None);
+    assert!(all.is_empty());
 }
