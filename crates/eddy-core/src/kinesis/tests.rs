@@ -241,3 +241,39 @@ async fn deleted_streams_lose_their_logs_and_names_start_fresh() {
     let all = read_all(&k, &s, "shardId-000000000000", IteratorType::TrimHorizon, None);
     assert!(all.is_empty());
 }
+
+#[tokio::test]
+async fn enforced_limits_throttle_provisioned_shards_only() {
+    let clock = ManualClock::new(T0);
+    let k =
+        Kinesis::open(eddy_store::Store::in_memory(), Arc::new(clock.clone()), KinesisConfig { enforce_limits: true })
+            .unwrap();
+    let s = create(&k, "limited", 1).await;
+    let batch = |n: usize| (0..n).map(|i| entry(&format!("k{i}"), "x")).collect::<Vec<_>>();
+    let (first, _) = k.put_records(&caller(), &s, batch(500)).await.unwrap();
+    let (second, _) = k.put_records(&caller(), &s, batch(500)).await.unwrap();
+    let (third, _) = k.put_records(&caller(), &s, batch(10)).await.unwrap();
+    assert!(first.iter().chain(&second).all(|o| matches!(o, PutOutcome::Stored { .. })));
+    assert!(third
+        .iter()
+        .all(|o| matches!(o, PutOutcome::Failed { code: "ProvisionedThroughputExceededException", .. })));
+    let err = k.put_record(&caller(), &s, entry("a", "x"), None).await.unwrap_err();
+    assert!(matches!(err, KinesisError::ProvisionedThroughputExceeded(_)));
+    let it =
+        k.get_shard_iterator(&caller(), &s, "shardId-000000000000", IteratorType::TrimHorizon, None, None).unwrap();
+    for _ in 0..5 {
+        k.get_records(&StreamRef::default(), &caller(), &it, Some(1)).unwrap();
+    }
+    let err = k.get_records(&StreamRef::default(), &caller(), &it, Some(1)).unwrap_err();
+    assert!(matches!(err, KinesisError::ProvisionedThroughputExceeded(_)));
+    clock.advance_secs(1);
+    assert!(k.put_record(&caller(), &s, entry("a", "x"), None).await.is_ok());
+    // On-demand streams are not throttled.
+    k.create_stream(&caller(), CreateStream { name: "od".into(), on_demand: Some(true), ..Default::default() })
+        .await
+        .unwrap();
+    let (outcomes, _) = k.put_records(&caller(), &StreamRef::name("od"), batch(500)).await.unwrap();
+    let (more, _) = k.put_records(&caller(), &StreamRef::name("od"), batch(500)).await.unwrap();
+    let (again, _) = k.put_records(&caller(), &StreamRef::name("od"), batch(500)).await.unwrap();
+    assert!(outcomes.iter().chain(&more).chain(&again).all(|o| matches!(o, PutOutcome::Stored { .. })));
+}
