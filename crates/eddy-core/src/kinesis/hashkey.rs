@@ -24,20 +24,16 @@ pub fn parse(text: &str, parameter: &str) -> KinesisResult<u128> {
 }
 
 /// `count` contiguous ranges covering `[0, 2^128 - 1]`: range `i` starts at
-/// `floor(i * 2^128 / count)`, as AWS divides the space.
+/// `i * floor(2^128 / count)` and the last ends at `2^128 - 1`, as AWS
+/// divides the space (2 shards split at 2^127).
 pub fn even_ranges(count: u32) -> Vec<(u128, u128)> {
     if count <= 1 {
         return vec![(0, u128::MAX)];
     }
     let count = u128::from(count);
-    // 2^128 = count * quotient + remainder, computed without overflowing.
-    let (mut quotient, mut remainder) = (u128::MAX / count, u128::MAX % count + 1);
-    if remainder == count {
-        quotient += 1;
-        remainder = 0;
-    }
-    let start = |i: u128| i * quotient + i * remainder / count;
-    (0..count).map(|i| (start(i), if i + 1 == count { u128::MAX } else { start(i + 1) - 1 })).collect()
+    // floor(2^128 / count) without overflowing: 2^128 = u128::MAX + 1.
+    let step = u128::MAX / count + u128::from(u128::MAX % count == count - 1);
+    (0..count).map(|i| (i * step, if i + 1 == count { u128::MAX } else { (i + 1) * step - 1 })).collect()
 }
 
 #[cfg(test)]
@@ -62,6 +58,8 @@ mod tests {
         }
         assert_eq!(even_ranges(2)[1].0, 170141183460469231731687303715884105728);
         assert_eq!(even_ranges(3)[1].0, 113427455640312821154458202477256070485);
+        // 2^128 mod 7 = 4: the step is floored once, not per boundary.
+        assert_eq!(even_ranges(7)[2].0, 2 * 48611766702991209066196372490252601636);
     }
 
     #[test]

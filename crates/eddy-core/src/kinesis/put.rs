@@ -16,6 +16,9 @@ use crate::sqs::Caller;
 /// (MaxRecordSizeInKiB, 1 MiB by default).
 const MODEL_MAX_DATA: usize = 10 * 1024 * 1024;
 const MAX_ENTRIES: usize = 500;
+/// A PutRecords request's data and keys together (the current API text;
+/// older text said 5 MiB, from before 10 MiB records).
+const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct PutEntry {
@@ -102,10 +105,10 @@ impl Kinesis {
                 None => hashkey::of_partition_key(&e.partition_key),
             });
         }
-        if entries.len() > 1 && total > (5 * 1024 * 1024).max(max_size) {
+        if entries.len() > 1 && total > MAX_REQUEST_BYTES {
             return Err(KinesisError::InvalidArgument(format!(
                 "Records size exceeds {} MB limit",
-                (5 * 1024 * 1024).max(max_size) / (1024 * 1024)
+                MAX_REQUEST_BYTES / (1024 * 1024)
             )));
         }
         let account = stream.meta.read().account.clone();

@@ -85,6 +85,7 @@ fn respond(status: StatusCode, content_type: &str, ctx: &RequestCtx, body: Vec<u
         .status(status)
         .header("content-type", content_type)
         .header("x-amzn-requestid", &ctx.request_id)
+        .header("date", crate::sqs::httpdate_now())
         .body(http_body_util::Full::new(Bytes::from(body)).map_err(|never| match never {}).boxed_unsync())
         .expect("valid response")
 }

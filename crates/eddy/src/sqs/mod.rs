@@ -94,7 +94,7 @@ fn status_of(e: &WireError) -> StatusCode {
 }
 
 /// RFC 7231 date: SDKs correct clock skew from it.
-fn httpdate_now() -> String {
+pub(crate) fn httpdate_now() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let days = secs / 86_400;
     let (h, m, s) = ((secs % 86_400) / 3600, (secs % 3600) / 60, secs % 60);
