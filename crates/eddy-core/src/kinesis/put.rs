@@ -118,7 +118,7 @@ impl Kinesis {
             let Some(routed) = routed else {
                 return Err(KinesisError::Internal(format!("no open shard of {name} covers a hash key")));
             };
-            if let Some(result) = self.append(&routed, &entries, throttled, &name, &account).await? {
+            if let Some(result) = self.append(&routed, &entries, throttled, encrypted, &name, &account).await? {
                 return Ok((result, encrypted));
             }
             tokio::task::yield_now().await;
@@ -133,6 +133,7 @@ impl Kinesis {
         routed: &[Arc<ShardLog>],
         entries: &[PutEntry],
         throttled: bool,
+        encrypted: bool,
         stream_name: &str,
         account: &str,
     ) -> KinesisResult<Option<Vec<PutOutcome>>> {
@@ -171,7 +172,7 @@ impl Kinesis {
                 }
                 if let Some(&(first, _, _)) = chunk.first() {
                     let last = chunk.last().map(|c| c.0).unwrap_or(first);
-                    batch.put(&log.partition, records::chunk_key(first), records::encode_chunk(&chunk));
+                    batch.put(&log.partition, records::chunk_key(first), records::encode_chunk(&chunk, encrypted));
                     guard.last_written = last;
                     newest.push((log.clone(), last));
                 }

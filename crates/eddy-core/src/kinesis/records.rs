@@ -20,7 +20,10 @@ pub const STREAMS: u8 = b'S';
 pub const PURGES: u8 = b'X';
 pub const ACCOUNTS: u8 = b'A';
 
-const CHUNK_VERSION: u8 = 1;
+/// A chunk's first byte: its format, and whether its records were written
+/// while server-side encryption was on (they stay `KMS` after it is off).
+const CHUNK_PLAIN: u8 = 1;
+const CHUNK_ENCRYPTED: u8 = 2;
 
 /// One record as stored and as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +31,8 @@ pub struct Record {
     pub seq: SeqNo,
     pub partition_key: String,
     pub data: Vec<u8>,
+    /// Written while the stream was encrypted (EncryptionType KMS).
+    pub encrypted: bool,
 }
 
 impl Record {
@@ -53,10 +58,10 @@ pub fn chunk_key(seq: SeqNo) -> [u8; 16] {
 
 /// Encodes records (already in sequence order) as one chunk:
 /// `version | count u32 | last seq | (seq | key len u16 | key | data len u32 | data)*`.
-pub fn encode_chunk(records: &[(SeqNo, &str, &[u8])]) -> Vec<u8> {
+pub fn encode_chunk(records: &[(SeqNo, &str, &[u8])], encrypted: bool) -> Vec<u8> {
     let size: usize = records.iter().map(|(_, k, d)| 22 + k.len() + d.len()).sum();
     let mut out = Vec::with_capacity(21 + size);
-    out.push(CHUNK_VERSION);
+    out.push(if encrypted { CHUNK_ENCRYPTED } else { CHUNK_PLAIN });
     out.extend_from_slice(&(records.len() as u32).to_be_bytes());
     out.extend_from_slice(&records.last().map(|r| r.0).unwrap_or_default().to_be_bytes());
     for (seq, key, data) in records {
@@ -77,9 +82,11 @@ pub fn chunk_last(chunk: &[u8]) -> Option<SeqNo> {
 /// Decodes a chunk's records, calling `visit` for each until it returns false.
 /// `None` when the chunk is corrupt.
 pub fn decode_chunk(chunk: &[u8], mut visit: impl FnMut(Record) -> bool) -> Option<()> {
-    if *chunk.first()? != CHUNK_VERSION {
-        return None;
-    }
+    let encrypted = match *chunk.first()? {
+        CHUNK_PLAIN => false,
+        CHUNK_ENCRYPTED => true,
+        _ => return None,
+    };
     let count = u32::from_be_bytes(chunk.get(1..5)?.try_into().ok()?);
     let mut at = 21;
     for _ in 0..count {
@@ -92,7 +99,7 @@ pub fn decode_chunk(chunk: &[u8], mut visit: impl FnMut(Record) -> bool) -> Opti
         at += 4;
         let data = chunk.get(at..at + data_len)?.to_vec();
         at += data_len;
-        if !visit(Record { seq, partition_key, data }) {
+        if !visit(Record { seq, partition_key, data, encrypted }) {
             break;
         }
     }
@@ -160,7 +167,7 @@ mod tests {
     fn chunks_round_trip() {
         let a = SeqNo::new(10, 0, 1);
         let b = SeqNo::new(10, 1, 1);
-        let chunk = encode_chunk(&[(a, "k1", b"hello"), (b, "k2", b"")]);
+        let chunk = encode_chunk(&[(a, "k1", b"hello"), (b, "k2", b"")], true);
         assert_eq!(chunk_last(&chunk), Some(b));
         let mut out = Vec::new();
         decode_chunk(&chunk, |r| {
@@ -171,6 +178,7 @@ mod tests {
         assert_eq!(out.len(), 2);
         assert_eq!((out[0].seq, out[0].partition_key.as_str(), out[0].data.as_slice()), (a, "k1", &b"hello"[..]));
         assert_eq!(out[1].data, b"");
+        assert!(out[0].encrypted);
         assert!(decode_chunk(&chunk[..chunk.len() - 1], |_| true).is_none());
     }
 }

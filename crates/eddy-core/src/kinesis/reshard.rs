@@ -26,6 +26,7 @@ impl Kinesis {
     ) -> KinesisResult<()> {
         let at = hashkey::parse(new_start, "NewStartingHashKey")?;
         self.reshard(caller, which, |stream, meta, now| {
+            provisioned_only(meta, "SplitShard")?;
             let index = open_shard(meta, shard)?;
             let (start, end) = meta.shards.iter().find(|s| s.index == index).map(|s| s.hash_range()).expect("found");
             if at <= start.saturating_add(1) || at >= end {
@@ -49,6 +50,7 @@ impl Kinesis {
         adjacent: &str,
     ) -> KinesisResult<()> {
         self.reshard(caller, which, |stream, meta, now| {
+            provisioned_only(meta, "MergeShards")?;
             let a = open_shard(meta, shard)?;
             let b = open_shard(meta, adjacent)?;
             let range = |i: u32| meta.shards.iter().find(|s| s.index == i).map(|s| s.hash_range()).expect("found");
@@ -70,11 +72,7 @@ impl Kinesis {
         let mut current = 0;
         self.reshard(caller, which, |stream, meta, now| {
             current = meta.shards.iter().filter(|s| s.is_open()).count() as u32;
-            if meta.on_demand {
-                return Err(KinesisError::Validation(
-                    "UpdateShardCount is not supported for streams in ON_DEMAND capacity mode.".into(),
-                ));
-            }
+            provisioned_only(meta, "UpdateShardCount")?;
             if target > current * 2 || target < current.div_ceil(2) {
                 return Err(KinesisError::InvalidArgument(format!(
                     "UpdateShardCount to {target} shards is not allowed for stream {} under account {}: the target \
@@ -115,6 +113,18 @@ impl Kinesis {
     }
 }
 
+/// "This API is only supported for the data streams with the provisioned capacity mode."
+fn provisioned_only(meta: &StreamMeta, operation: &str) -> KinesisResult<()> {
+    if meta.on_demand {
+        return Err(KinesisError::Validation(format!(
+            "{operation} is only supported for data streams with the PROVISIONED capacity mode; stream {} under \
+             account {} is ON_DEMAND.",
+            meta.name, meta.account
+        )));
+    }
+    Ok(())
+}
+
 /// The index of an open shard by id, or the error AWS gives.
 fn open_shard(meta: &StreamMeta, shard: &str) -> KinesisResult<u32> {
     let found = parse_shard_id(shard).and_then(|i| meta.shards.iter().find(|s| s.index == i));
@@ -123,7 +133,7 @@ fn open_shard(meta: &StreamMeta, shard: &str) -> KinesisResult<u32> {
             "Could not find shard {shard} in stream {} under account {}.",
             meta.name, meta.account
         ))),
-        Some(s) if !s.is_open() => Err(KinesisError::ResourceInUse(format!(
+        Some(s) if !s.is_open() => Err(KinesisError::InvalidArgument(format!(
             "Shard {shard} in stream {} under account {} has already been merged or split, and thus is not eligible \
              for merging or splitting.",
             meta.name, meta.account

@@ -131,7 +131,7 @@ async fn split_and_merge_keep_lineage_and_parents_readable() {
     assert_eq!(open.len(), 1);
     assert_eq!((open[0].parent, open[0].adjacent_parent, open[0].hash_range()), (Some(1), Some(2), (0, u128::MAX)));
     let err = k.merge_shards(&caller(), &s, "shardId-000000000001", "shardId-000000000003").await.unwrap_err();
-    assert!(matches!(err, KinesisError::ResourceInUse(_)));
+    assert!(matches!(err, KinesisError::InvalidArgument(_)));
 }
 
 #[tokio::test]

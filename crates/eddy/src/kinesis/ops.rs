@@ -555,8 +555,13 @@ pub fn records_json(records: &[core::Record]) -> Value {
         records
             .iter()
             .map(|r| {
-                json!({"SequenceNumber": r.seq.to_string(), "ApproximateArrivalTimestamp": epoch_seconds(r.arrival_ms()),
-                    "Data": STANDARD.encode(&r.data), "PartitionKey": r.partition_key})
+                let mut v = json!({"SequenceNumber": r.seq.to_string(),
+                    "ApproximateArrivalTimestamp": epoch_seconds(r.arrival_ms()),
+                    "Data": STANDARD.encode(&r.data), "PartitionKey": r.partition_key});
+                if r.encrypted {
+                    v["EncryptionType"] = json!("KMS");
+                }
+                v
             })
             .collect(),
     )
