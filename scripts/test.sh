@@ -36,4 +36,6 @@ echo "== crash test (kill -9 under load)"
 .venv-json/bin/python tests/crash/crash_test.py
 echo "== SNS crash test (kill -9 during fan-out)"
 .venv-json/bin/python tests/crash/sns_crash_test.py
+echo "== Kinesis crash test (kill -9 under PutRecords load)"
+.venv-json/bin/python tests/crash/kinesis_crash_test.py
 echo "== all tests passed"

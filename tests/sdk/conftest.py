@@ -362,3 +362,61 @@ def create_topic(sns):
 @pytest.fixture
 def topic(create_topic):
     return create_topic()
+
+
+# --------------------------------------------------------------------------- Kinesis clients
+# Kinesis speaks awsJson1_1 in every botocore version, so both suites exercise the same protocol here.
+
+
+@pytest.fixture(scope="session")
+def kinesis(endpoint):
+    return make_client(endpoint, service="kinesis")
+
+
+@pytest.fixture(scope="session")
+def kinesis_factory(endpoint):
+    """kinesis_factory(**config) -> new boto3 Kinesis client (e.g. parameter_validation=False, read_timeout=10)."""
+
+    def _factory(access_key: str = "test", region: str = "us-east-1", **cfg):
+        return make_client(endpoint, access_key=access_key, region=region, service="kinesis", **cfg)
+
+    return _factory
+
+
+@pytest.fixture
+def create_stream(kinesis):
+    """create_stream(name=None, shard_count=1, on_demand=False, client=None, wait=True, **extra) -> stream name.
+
+    Waits until the stream is ACTIVE (polling DescribeStreamSummary, as AWS creates asynchronously).
+    Streams are deleted at teardown with EnforceConsumerDeletion (errors ignored)."""
+    created = []
+
+    def _create(name: str | None = None, shard_count: int | None = 1, on_demand: bool = False, client=None, wait: bool = True, **extra):
+        c = client or kinesis
+        name = name or unique_name("ks")
+        kwargs = {"StreamName": name, **extra}
+        if on_demand:
+            kwargs["StreamModeDetails"] = {"StreamMode": "ON_DEMAND"}
+        elif shard_count is not None:
+            kwargs["ShardCount"] = shard_count
+        c.create_stream(**kwargs)
+        created.append((c, name))
+        if wait:
+            deadline = time.monotonic() + 60
+            while c.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"] != "ACTIVE":
+                assert time.monotonic() < deadline, f"stream {name} not ACTIVE after 60 s"
+                time.sleep(0.2)
+        return name
+
+    yield _create
+    for c, name in created:
+        try:
+            c.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def stream(create_stream):
+    """A fresh single-shard provisioned stream (its name)."""
+    return create_stream()

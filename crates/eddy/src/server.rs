@@ -18,8 +18,9 @@ use crate::cli::ServeArgs;
 use crate::request::{self, Classified, RequestCtx};
 
 /// Largest request body accepted. SQS messages are ≤ 1 MiB, but awsQuery
-/// percent-encoding can triple a batch's size on the wire.
-const MAX_BODY: usize = 8 * 1024 * 1024;
+/// percent-encoding can triple a batch's size on the wire; a Kinesis
+/// PutRecords may carry 10 MiB of data, 13.4 MiB once base64-encoded.
+const MAX_BODY: usize = 16 * 1024 * 1024;
 
 pub struct AppState {
     pub sqs: Arc<eddy_core::sqs::Sqs>,

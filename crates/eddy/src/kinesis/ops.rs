@@ -413,7 +413,8 @@ fn describe_stream(state: &AppState, ctx: &RequestCtx, input: &Value) -> In<Valu
     c.done()?;
     let s = state.kinesis.describe(&ctx.caller, &stream_ref(input)?)?;
     let after = input::string(input, "ExclusiveStartShardId")?.map(String::from);
-    let limit = limit.unwrap_or(100) as usize;
+    // "If you specify a value greater than 100, at most 100 shards are returned."
+    let limit = limit.unwrap_or(100).min(100) as usize;
     let shards: Vec<&ShardMeta> =
         s.meta.shards.iter().filter(|sh| after.as_ref().is_none_or(|a| core::shard_id(sh.index) > *a)).collect();
     let mut d = stream_fields(&s.meta);
