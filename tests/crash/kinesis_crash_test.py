@@ -28,9 +28,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,8 +38,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import boto3
-import requests
 from botocore.config import Config
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from crash_test import Server, free_port, log  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 EDDY_BIN = os.environ.get("EDDY_BIN", str(REPO / "target" / "release" / "eddy"))
@@ -53,65 +52,6 @@ PRODUCERS = 4
 LOAD_BEFORE_KILL = 3.0
 DOWN_TIME = 0.7
 LOAD_AFTER_RESTART = 2.0
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, data_dir: Path, log_path: Path, port: int):
-        self.data_dir, self.log_path, self.port = data_dir, log_path, port
-        self.endpoint = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with open(self.log_path, "ab") as f:
-            f.write(b"\n===== start =====\n")
-            f.flush()
-            self.proc = subprocess.Popen(
-                [EDDY_BIN, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir)],
-                stdout=f,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"eddy exited with {self.proc.returncode} at start-up\n{self.tail()}")
-            try:
-                if requests.get(self.endpoint + "/_eddy/health", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"eddy not healthy within 10 s\n{self.tail()}")
-
-    def kill9(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def tail(self, n: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return ""
 
 
 def client(endpoint: str):
