@@ -253,6 +253,16 @@ impl Partition {
         }
     }
 
+    /// Seals the partition's memtable and hands it to the flush worker, so
+    /// an idle log's tail moves from memory to disk. True when there was
+    /// something to seal.
+    pub fn flush_memtable(&self) -> Result<bool> {
+        Ok(match &self.inner {
+            PartitionInner::Disk(h) => h.rotate_memtable()?,
+            PartitionInner::Memory(_) => false,
+        })
+    }
+
     /// The last pair with `low <= key <= high`: where a log's newest entry
     /// or the entry covering a position is found.
     pub fn last_in(&self, low: &[u8], high: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {

@@ -182,6 +182,7 @@ impl Kinesis {
         self.store.durable(ticket).await?;
         for (log, seq) in newest {
             log.mark_visible(seq);
+            log.note_write(now);
         }
         Ok(Some(outcomes.into_iter().map(|o| o.expect("every entry has an outcome")).collect()))
     }

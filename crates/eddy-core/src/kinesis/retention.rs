@@ -1,6 +1,7 @@
 //! Background upkeep: records older than the stream's retention period are
 //! deleted (readers already skip them), closed shards past retention leave
-//! the stream, and deleted streams' records are purged.
+//! the stream, deleted streams' records are purged, and idle shards'
+//! memtables are flushed so retained records cost disk, not memory.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,26 +12,49 @@ use super::sequence::SeqNo;
 use super::shard::ShardLog;
 use super::{shard_id, Kinesis, Stream};
 
-const PURGE_EVERY: Duration = Duration::from_secs(5);
-const TRIM_EVERY_TICKS: u32 = 12;
+const TICK: Duration = Duration::from_secs(1);
+const PURGE_EVERY_TICKS: u32 = 5;
+const TRIM_EVERY_TICKS: u32 = 60;
 const DELETES_PER_BATCH: usize = 1000;
+/// A shard not written for this long has its memtable flushed.
+const IDLE_FLUSH_MS: u64 = 2_000;
 
 impl Kinesis {
-    /// Runs forever: purges every 5 s, trims every minute.
+    /// Runs forever: flushes idle shards every second, purges every 5 s,
+    /// trims every minute.
     pub async fn run_maintenance(self: Arc<Self>) {
         let mut tick = 0u32;
         loop {
-            tokio::time::sleep(PURGE_EVERY).await;
-            if let Err(e) = self.purge_deleted() {
-                tracing::warn!(error = %e, "kinesis: purging deleted streams failed");
+            tokio::time::sleep(TICK).await;
+            tick = tick.wrapping_add(1);
+            if let Err(e) = self.flush_idle_shards() {
+                tracing::warn!(error = %e, "kinesis: flushing idle shards failed");
             }
-            tick += 1;
+            if tick.is_multiple_of(PURGE_EVERY_TICKS) {
+                if let Err(e) = self.purge_deleted() {
+                    tracing::warn!(error = %e, "kinesis: purging deleted streams failed");
+                }
+            }
             if tick.is_multiple_of(TRIM_EVERY_TICKS) {
                 if let Err(e) = self.trim_expired().await {
                     tracing::warn!(error = %e, "kinesis: retention trimming failed");
                 }
             }
         }
+    }
+
+    /// Moves the memtables of shards idle for a while to disk: retained
+    /// records should cost disk, not memory.
+    pub fn flush_idle_shards(&self) -> KinesisResult<()> {
+        let now = self.now_ms();
+        let streams: Vec<Arc<Stream>> = self.by_uid.read().values().cloned().collect();
+        for stream in streams {
+            let logs: Vec<Arc<ShardLog>> = stream.logs.read().values().cloned().collect();
+            for log in logs {
+                log.flush_if_idle(now, IDLE_FLUSH_MS)?;
+            }
+        }
+        Ok(())
     }
 
     /// Drops the shard logs of streams marked deleted.

@@ -1,6 +1,8 @@
 //! One shard's log at run time: its clock and write lock, and the
 //! *visible* mark readers and subscribers follow.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
 use eddy_store::{Partition, Store};
 use parking_lot::Mutex;
 use tokio::sync::watch;
@@ -20,6 +22,10 @@ pub(crate) struct ShardLog {
     /// The newest durable sequence number (`SeqNo(0)`: none yet).
     pub visible: watch::Sender<SeqNo>,
     pub throttle: Mutex<Throttle>,
+    /// When the shard was last written (ms), and whether its memtable was
+    /// flushed since: an idle shard's tail goes to disk, not RSS.
+    pub last_write_ms: AtomicU64,
+    pub flushed_since_write: AtomicBool,
 }
 
 pub(crate) struct WriteState {
@@ -47,6 +53,8 @@ impl ShardLog {
             }),
             visible: watch::Sender::new(SeqNo(0)),
             throttle: Mutex::new(Throttle::default()),
+            last_write_ms: AtomicU64::new(0),
+            flushed_since_write: AtomicBool::new(true),
         }
     }
 
@@ -73,6 +81,20 @@ impl ShardLog {
     /// The first and last possible chunk keys of this shard.
     pub fn key_bounds(&self) -> ([u8; 16], [u8; 16]) {
         (records::chunk_key(SeqNo(0)), records::chunk_key(SeqNo(u128::MAX)))
+    }
+
+    pub fn note_write(&self, now_ms: u64) {
+        self.last_write_ms.store(now_ms, Ordering::Relaxed);
+        self.flushed_since_write.store(false, Ordering::Relaxed);
+    }
+
+    /// Flushes the memtable of a shard idle for `idle_ms`, once per idle spell.
+    pub fn flush_if_idle(&self, now_ms: u64, idle_ms: u64) -> KinesisResult<()> {
+        let idle = now_ms.saturating_sub(self.last_write_ms.load(Ordering::Relaxed)) >= idle_ms;
+        if idle && !self.flushed_since_write.swap(true, Ordering::Relaxed) {
+            self.partition.flush_memtable()?;
+        }
+        Ok(())
     }
 
     pub fn visible(&self) -> SeqNo {
