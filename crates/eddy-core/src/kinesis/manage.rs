@@ -275,7 +275,6 @@ impl Kinesis {
         hours: i64,
         increase: bool,
     ) -> KinesisResult<()> {
-        let name = which.name.clone().unwrap_or_default();
         if hours < 24 {
             return Err(KinesisError::InvalidArgument(format!(
                 "Minimum allowed retention period is 24 hours. Requested retention period ({hours} hours) is too short."
@@ -292,7 +291,7 @@ impl Kinesis {
                 return Err(KinesisError::InvalidArgument(format!(
                     "Requested retention period ({hours} hours) for stream {} can not be shorter than existing \
                      retention period ({current} hours). Use DecreaseRetentionPeriod API.",
-                    if name.is_empty() { &m.name } else { &name }
+                    m.name
                 )));
             }
             if !increase && hours > current {

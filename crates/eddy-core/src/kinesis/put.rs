@@ -83,10 +83,11 @@ impl Kinesis {
         entries: Vec<PutEntry>,
     ) -> KinesisResult<(Vec<PutOutcome>, bool)> {
         let stream = self.stream(caller, stream_ref)?;
-        let (name, max_size, encrypted, throttled) = {
+        let (name, account, max_size, encrypted, throttled) = {
             let m = stream.meta.read();
             let max = m.max_record_size_kib as usize * 1024;
-            (m.name.clone(), max, m.encryption_key.is_some(), self.config.enforce_limits && !m.on_demand)
+            let throttled = self.config.enforce_limits && !m.on_demand;
+            (m.name.clone(), m.account.clone(), max, m.encryption_key.is_some(), throttled)
         };
         let mut hashes = Vec::with_capacity(entries.len());
         let mut total = 0usize;
@@ -96,8 +97,7 @@ impl Kinesis {
             if size > max_size {
                 return Err(KinesisError::InvalidArgument(format!(
                     "Record size of {size} bytes exceeds the maximum record size of {max_size} bytes for stream {name} \
-                     under account {}.",
-                    stream.meta.read().account
+                     under account {account}."
                 )));
             }
             hashes.push(match &e.explicit_hash_key {
@@ -111,7 +111,6 @@ impl Kinesis {
                 MAX_REQUEST_BYTES / (1024 * 1024)
             )));
         }
-        let account = stream.meta.read().account.clone();
         // A reshard between routing and locking closes a shard; route again.
         for _ in 0..100 {
             let routed: Option<Vec<Arc<ShardLog>>> = hashes.iter().map(|h| stream.route(*h)).collect();

@@ -309,7 +309,7 @@ fn check_common(input: &Value) -> In<()> {
     c.done().map_err(Into::into)
 }
 
-fn required<'a>(input: &'a Value, name: &str) -> In<&'a str> {
+pub fn required<'a>(input: &'a Value, name: &str) -> In<&'a str> {
     input::string(input, name)?.ok_or_else(|| missing(name))
 }
 
@@ -619,8 +619,4 @@ pub fn starting_position(input: &Value) -> In<(IteratorType, Option<String>, Opt
         "startingPosition.type",
     )?;
     Ok((kind, input::string(pos, "SequenceNumber")?.map(String::from), input::timestamp_ms(pos, "Timestamp")?))
-}
-
-pub fn required_member<'a>(input: &'a Value, name: &str) -> In<&'a str> {
-    required(input, name)
 }

@@ -18,7 +18,7 @@ use eddy_core::kinesis::{ShardEvent, Subscription, SUBSCRIPTION_LIFETIME};
 use eddy_wire::eventstream;
 
 use super::errors::{self, KinesisWireError};
-use super::ops::{child_shards_json, records_json, required_member, starting_position};
+use super::ops::{child_shards_json, records_json, required, starting_position};
 use super::Format;
 use crate::request::RequestCtx;
 use crate::server::{AppState, BoxedResponse};
@@ -29,8 +29,8 @@ pub fn open(
     format: Format,
     input: &Value,
 ) -> Result<BoxedResponse, KinesisWireError> {
-    let consumer = required_member(input, "ConsumerARN")?;
-    let shard = required_member(input, "ShardId")?;
+    let consumer = required(input, "ConsumerARN")?;
+    let shard = required(input, "ShardId")?;
     let (kind, seq, ts) = starting_position(input)?;
     let subscription = state
         .kinesis
