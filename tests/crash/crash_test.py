@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -430,27 +431,39 @@ def run() -> int:
         total_acked = sum(s["acked_sends"] for _, _, s in summaries)
         if total_acked < 200:
             violations.append(f"too little load to prove anything: only {total_acked} acknowledged sends")
-        if violations:
-            print("\nFAILED:")
-            for v in violations[:50]:
-                print("  - " + v)
-            print(f"\nserver log tail ({server.log_path}):\n{server.tail()}")
-            return 1
-        print("\ncrash test passed")
-        ok = True
-        return 0
+        code = verdict(violations, server, "crash test")
+        ok = code == 0
+        return code
     except Exception:
         traceback.print_exc()
         print(f"\nserver log tail:\n{server.tail()}")
         return 2
     finally:
-        server.stop()
-        if ok and not os.environ.get("EDDY_KEEP_DATA"):
-            import shutil
+        clean_up(server, tmp, ok)
 
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print(f"data dir and log kept in {tmp}")
+
+def verdict(violations: list[str], server: Server, name: str) -> int:
+    """Prints each broken guarantee (50 at most) with the server's log tail and returns 1, or says `name` passed
+    and returns 0."""
+    if violations:
+        print("\nFAILED:")
+        for v in violations[:50]:
+            print("  - " + v)
+        if len(violations) > 50:
+            print(f"  ... and {len(violations) - 50} more")
+        print(f"\nserver log tail ({server.log_path}):\n{server.tail()}")
+        return 1
+    print(f"\n{name} passed")
+    return 0
+
+
+def clean_up(server: Server, tmp: Path, ok: bool) -> None:
+    """Stops the server; removes its data dir after a pass unless EDDY_KEEP_DATA is set."""
+    server.stop()
+    if ok and not os.environ.get("EDDY_KEEP_DATA"):
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        print(f"data dir and log kept in {tmp}")
 
 
 if __name__ == "__main__":

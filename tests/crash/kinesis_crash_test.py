@@ -41,7 +41,7 @@ import boto3
 from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crash_test import Server, free_port, log  # noqa: E402
+from crash_test import Server, clean_up, free_port, log, verdict  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 EDDY_BIN = os.environ.get("EDDY_BIN", str(REPO / "target" / "release" / "eddy"))
@@ -234,29 +234,15 @@ def run() -> int:
         print(f"errors during load: {dict(ledger.errors)}")
         if len(ledger.acked) < 500:
             ledger.violations.append(f"too little load to prove anything: only {len(ledger.acked)} acknowledged records")
-        if ledger.violations:
-            print("\nFAILED:")
-            for v in ledger.violations[:50]:
-                print("  - " + v)
-            if len(ledger.violations) > 50:
-                print(f"  ... and {len(ledger.violations) - 50} more")
-            print(f"\nserver log tail ({server.log_path}):\n{server.tail()}")
-            return 1
-        print("\nkinesis crash test passed")
-        ok = True
-        return 0
+        code = verdict(ledger.violations, server, "kinesis crash test")
+        ok = code == 0
+        return code
     except Exception:
         traceback.print_exc()
         print(f"\nserver log tail:\n{server.tail()}")
         return 2
     finally:
-        server.stop()
-        if ok and not os.environ.get("EDDY_KEEP_DATA"):
-            import shutil
-
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print(f"data dir and log kept in {tmp}")
+        clean_up(server, tmp, ok)
 
 
 if __name__ == "__main__":
