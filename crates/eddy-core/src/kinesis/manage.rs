@@ -322,14 +322,14 @@ impl Kinesis {
         .map(|_| ())
     }
 
-    /// Enable/DisableEnhancedMonitoring: the metrics before and after.
+    /// Enable/DisableEnhancedMonitoring: the new metadata and the metrics before.
     pub async fn set_monitoring(
         &self,
         caller: &Caller,
         which: &StreamRef,
         metrics: &[String],
         enable: bool,
-    ) -> KinesisResult<(StreamMeta, Vec<String>, Vec<String>)> {
+    ) -> KinesisResult<(StreamMeta, Vec<String>)> {
         let expanded: Vec<String> = if metrics.iter().any(|m| m == "ALL") {
             ALL_METRICS.iter().map(|m| m.to_string()).collect()
         } else {
@@ -339,19 +339,21 @@ impl Kinesis {
         let meta = self
             .update(caller, which, |m| {
                 before = m.shard_level_metrics.clone();
-                let mut set: Vec<String> = m.shard_level_metrics.clone();
+                let set = &mut m.shard_level_metrics;
                 if enable {
-                    set.extend(expanded.iter().filter(|e| !before.contains(e)).cloned());
+                    for e in &expanded {
+                        if !set.contains(e) {
+                            set.push(e.clone());
+                        }
+                    }
                 } else {
                     set.retain(|s| !expanded.contains(s));
                 }
                 set.sort_by_key(|s| ALL_METRICS.iter().position(|a| a == s));
-                m.shard_level_metrics = set;
                 Ok(())
             })
             .await?;
-        let after = meta.shard_level_metrics.clone();
-        Ok((meta, before, after))
+        Ok((meta, before))
     }
 
     pub async fn set_mode(&self, caller: &Caller, which: &StreamRef, on_demand: bool) -> KinesisResult<()> {

@@ -239,12 +239,15 @@ impl Stream {
         *self.open.write() = open;
     }
 
-    /// The open shard whose hash range holds `hash`.
-    pub fn route(&self, hash: u128) -> Option<Arc<ShardLog>> {
+    /// The open shard whose hash range holds each hash, read under one lock.
+    pub fn route(&self, hashes: &[u128]) -> Option<Vec<Arc<ShardLog>>> {
         let open = self.open.read();
-        let at = open.partition_point(|(start, _, _)| *start <= hash);
-        let (_, end, log) = open.get(at.checked_sub(1)?)?;
-        (hash <= *end).then(|| log.clone())
+        let owner = |hash: u128| {
+            let at = open.partition_point(|(start, _, _)| *start <= hash);
+            let (_, end, log) = open.get(at.checked_sub(1)?)?;
+            (hash <= *end).then(|| log.clone())
+        };
+        hashes.iter().map(|h| owner(*h)).collect()
     }
 
     pub fn log(&self, index: u32) -> Option<Arc<ShardLog>> {

@@ -113,8 +113,7 @@ impl Kinesis {
         }
         // A reshard between routing and locking closes a shard; route again.
         for _ in 0..100 {
-            let routed: Option<Vec<Arc<ShardLog>>> = hashes.iter().map(|h| stream.route(*h)).collect();
-            let Some(routed) = routed else {
+            let Some(routed) = stream.route(&hashes) else {
                 return Err(KinesisError::Internal(format!("no open shard of {name} covers a hash key")));
             };
             if let Some(result) = self.append(&routed, &entries, throttled, encrypted, &name, &account).await? {

@@ -157,8 +157,9 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, op: &str, input: Value
                 c.custom("[...]", "shardLevelMetrics", "have length between 1 and 7");
             }
             c.done()?;
-            let (meta, before, after) = k.set_monitoring(caller, &stream, &metrics, op.starts_with("Enable")).await?;
-            json!({"StreamName": meta.name, "StreamARN": arn(&meta), "CurrentShardLevelMetrics": before, "DesiredShardLevelMetrics": after})
+            let (meta, before) = k.set_monitoring(caller, &stream, &metrics, op.starts_with("Enable")).await?;
+            json!({"StreamName": meta.name, "StreamARN": arn(&meta), "CurrentShardLevelMetrics": before,
+                "DesiredShardLevelMetrics": meta.shard_level_metrics})
         }
         "AddTagsToStream" => {
             let tags = input::tags(&input, "Tags")?.ok_or_else(|| missing("Tags"))?;
