@@ -1,0 +1,327 @@
+#!/usr/bin/env python3
+"""Power-loss test: cut the power under SQS, SNS and Kinesis load and prove that everything eddy
+acknowledged was on stable storage.
+
+Run with the .venv-json interpreter (as root: it mounts a FUSE filesystem). Exit code 0 on success,
+1 when a guarantee is broken, 2 when the test could not run.
+
+Why: the crash tests in tests/crash/ kill -9 eddy, but the kernel's page cache survives a killed
+process, so a write eddy acknowledged before it was fsynced survives there too. Here eddy's data
+dir lives on volatile_fs.py, a FUSE passthrough that keeps everything written since the last
+fsync in a volatile layer (see its docstring for the exact model: file data and size are durable
+only after fsync/fdatasync of the file; names only after an fsync of their directory in the
+default `strict` model, or after any fsync in the ext4-like `ordered` one). A power cut is:
+SIGKILL eddy, SIGKILL the filesystem process and detach its mount (the volatile layer is gone),
+mount a fresh volatile_fs over what was durable, start eddy on it.
+
+Before the load, `volatile_fs.self_check` proves the filesystem really loses unsynced data and
+names (and keeps synced ones), so this test can fail.
+
+Load, on one eddy (reusing the crash tests' load generators and checks by import):
+  * SQS: producers send unique bodies (single and batch) to a standard and a FIFO queue, consumers
+    receive and delete (crash_test.producer/consumer);
+  * SNS: publishers publish (single and batch) to a standard topic fanned out to two raw-delivery
+    queues, and to a FIFO topic fanned out to a FIFO queue (sns_crash_test.publisher);
+  * Kinesis: producers PutRecords batches into a 2-shard stream (kinesis_crash_test.producer).
+Per round (ROUNDS of them): load, power cut mid-load, restart while the load keeps trying, load a
+little longer, stop; then check.
+
+Guarantees checked after every cut:
+  * SQS: every acknowledged send that was never deleted is drained exactly once with its MessageId;
+    no acknowledged delete comes back (crash_test.drain/verify);
+  * SNS: every acknowledged Publish reaches every subscribed queue: delivered before the cut, or
+    still a pending job after it and delivered after the restart (sns_crash_test.drain/check);
+  * Kinesis: every record acknowledged so far (all rounds) is stored exactly once, in the shard and
+    under the sequence number its acknowledgement named, and no shard's sequence numbers go back.
+What eddy itself documents as not fsynced before the answer (a ReceiveMessage's receive count and
+visibility) may be lost: the message is then simply received again, which the checks allow.
+
+Options: --metadata strict|ordered (the filesystem model, default strict); --durability flush runs
+eddy with `--durability flush` (no fsync), which must make this test fail: that is how the test was
+shown to catch a missing fsync. EDDY_KEEP_DATA=1 keeps the state dir after a pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "crash"))
+
+import crash_test as sqs_t  # noqa: E402
+import kinesis_crash_test as kin_t  # noqa: E402
+import sns_crash_test as sns_t  # noqa: E402
+from crash_test import Server, free_port, log, verdict  # noqa: E402
+from volatile_fs import VolatileMount, fsync_path, self_check  # noqa: E402
+
+ROUNDS = 2
+LOAD_BEFORE_CUT = 4.0  # seconds of load before the power cut
+LOAD_AFTER_CUT = 2.0  # seconds of load after the restart
+SQS_PRODUCERS = 2  # per queue
+SQS_CONSUMERS = 1  # per queue
+SNS_PUBLISHERS = 2
+KINESIS_PRODUCERS = 2
+SHARDS = 2
+MIN_ACKED_BEFORE_CUT = {"sqs": 100, "sns": 30, "kinesis": 500}  # per round: less proves little
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def setup(endpoint: str) -> dict:
+    sqs, sns, kin = sns_t.client("sqs", endpoint), sns_t.client("sns", endpoint), kin_t.client(endpoint)
+    r: dict = {}
+    r["sqs"] = [
+        ("standard", sqs.create_queue(QueueName="pl-std")["QueueUrl"], False, sqs_t.Ledger("standard")),
+        ("fifo", sqs.create_queue(QueueName="pl-fifo.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"], True,
+         sqs_t.Ledger("fifo")),
+    ]
+    topic = sns.create_topic(Name="pl-fanout")["TopicArn"]
+    fifo_topic = sns.create_topic(
+        Name="pl-fanout.fifo", Attributes={"FifoTopic": "true", "ContentBasedDeduplication": "true"}
+    )["TopicArn"]
+    fanout = []
+    for i in range(2):
+        url = sqs.create_queue(QueueName=f"pl-fanout-{i}")["QueueUrl"]
+        arn = sns_t.allow_topic(sqs, url, topic)
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+        fanout.append(url)
+    fifo_url = sqs.create_queue(QueueName="pl-fanout-q.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    arn = sns_t.allow_topic(sqs, fifo_url, fifo_topic)
+    sns.subscribe(TopicArn=fifo_topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+    r["sns"] = (topic, fifo_topic, fanout, fifo_url)
+    stream = f"pl-{uuid.uuid4().hex[:8]}"
+    kin.create_stream(StreamName=stream, ShardCount=SHARDS)
+    deadline = time.monotonic() + 30
+    while kin.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamStatus"] != "ACTIVE":
+        if time.monotonic() > deadline:
+            raise RuntimeError("stream never became ACTIVE")
+        time.sleep(0.1)
+    r["kinesis"] = stream
+    return r
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check_kinesis(endpoint: str, stream: str, ledger: kin_t.Ledger, round_no: int) -> dict:
+    """Every record acknowledged so far is stored once, where its acknowledgement said."""
+    stored = kin_t.read_all(endpoint, stream)
+    seen: dict[bytes, list[tuple[str, int]]] = defaultdict(list)
+    for sid, recs in stored.items():
+        seqs = [q for q, _ in recs]
+        for a, b in zip(seqs, seqs[1:]):
+            if b <= a:
+                ledger.violations.append(f"round {round_no}: {sid}: sequence numbers not increasing: {a} then {b}")
+        for q, p in recs:
+            seen[p].append((sid, q))
+    dups = [p for p, where in seen.items() if len(where) > 1]
+    unknown = [p for p in seen if p not in ledger.attempted]
+    lost = [p for p in ledger.acked if p not in seen]
+    moved = [p for p, (sid, seq, _) in ledger.acked.items() if p in seen and seen[p][0] != (sid, seq)]
+    for label, items in (
+        ("LOST (acknowledged record not stored)", lost),
+        ("MOVED (stored elsewhere than acknowledged)", moved),
+        ("DUPLICATED", dups),
+        ("UNKNOWN (never sent)", unknown),
+    ):
+        if items:
+            ledger.violations.append(f"round {round_no}: {label}: {len(items)} e.g. {items[:3]}")
+    return {"acked": len(ledger.acked), "stored": sum(len(v) for v in stored.values()), "lost": len(lost),
+            "moved": len(moved), "duplicates": len(dups)}
+
+
+# --------------------------------------------------------------------------- main
+
+
+def eddy_wrapper(tmp: Path, durability: str) -> str:
+    """crash_test.Server runs crash_test.EDDY_BIN with fixed flags: a wrapper adds --durability."""
+    w = tmp / "eddy-wrapper.sh"
+    w.write_text(f'#!/bin/sh\nexec "{sqs_t.EDDY_BIN}" "$@" --durability {durability}\n')
+    w.chmod(w.stat().st_mode | stat.S_IXUSR)
+    return str(w)
+
+
+def run(metadata: str, durability: str, sync_partitions: bool = False) -> int:
+    if not (os.path.isfile(sqs_t.EDDY_BIN) and os.access(sqs_t.EDDY_BIN, os.X_OK)):
+        log(f"eddy binary not found at {sqs_t.EDDY_BIN}")
+        return 2
+    if os.geteuid() != 0 or not os.path.exists("/dev/fuse"):
+        log("the power-loss test mounts a FUSE filesystem: it needs root and /dev/fuse")
+        return 2
+    t0 = time.monotonic()
+    problems = self_check(metadata)
+    if problems:
+        for p in problems:
+            log(f"volatile_fs self-check: {p}")
+        return 1 if not any("could not run" in p for p in problems) else 2
+    log(f"volatile_fs self-check passed ({metadata} model): unsynced data and names are lost at a cut, "
+        f"synced ones kept ({time.monotonic() - t0:.1f}s)")
+
+    tmp = Path(tempfile.mkdtemp(prefix="eddy-powerloss-"))
+    if durability != "fsync":
+        sqs_t.EDDY_BIN = eddy_wrapper(tmp, durability)
+    fs = VolatileMount(tmp / "state", tmp / "mnt", metadata, tmp / "volatile_fs.log")
+    server = Server(tmp / "mnt" / "data", tmp / "eddy.log", free_port())
+    ok = False
+    try:
+        fs.start()
+        # The data dir exists before eddy starts, as an operator would create it: mkdir + fsync of its
+        # parent. (eddy's own create_dir_all does not fsync the parent: under the strict model a data
+        # dir eddy created itself can vanish whole at the first cut.)
+        server.data_dir.mkdir()
+        fsync_path(server.data_dir.parent)
+        server.start()
+        res = setup(server.endpoint)
+        if sync_partitions:
+            # Diagnostic: do the directory fsync fjall's partition creation leaves out, to see what else
+            # the strict model would find.
+            fsync_path(server.data_dir / "partitions")
+            log("fsynced data/partitions after setup (--sync-partitions-dir)")
+    except Exception as e:  # noqa: BLE001
+        traceback.print_exc()
+        log(f"could not start: {e}\n{server.tail()}\n{fs.tail()}")
+        server.kill9()
+        fs.stop()
+        return 2
+    ep = server.endpoint
+    kin_ledger = kin_t.Ledger()
+    violations: list[str] = []
+    rows: list[str] = []
+    try:
+        for round_no in range(1, ROUNDS + 1):
+            tag = f"r{round_no}-{uuid.uuid4().hex[:6]}"
+            for _, _, _, ledger in res["sqs"]:
+                ledger.new_round()
+            topic, fifo_topic, fanout, fifo_url = res["sns"]
+            acked_sns = sns_t.Acked()
+            kin_before = len(kin_ledger.acked)
+            stop = threading.Event()
+            threads = []
+            for qname, url, fifo, ledger in res["sqs"]:
+                for i in range(SQS_PRODUCERS):
+                    threads.append(threading.Thread(target=sqs_t.producer,
+                                                    args=(ep, url, ledger, fifo, f"{tag}-{qname}-p{i}", stop)))
+                for _ in range(SQS_CONSUMERS):
+                    threads.append(threading.Thread(target=sqs_t.consumer, args=(ep, url, ledger, stop)))
+            for i in range(SNS_PUBLISHERS):
+                threads.append(threading.Thread(target=sns_t.publisher,
+                                                args=(ep, topic, fifo_topic, acked_sns, f"{tag}-p{i}", stop)))
+            for i in range(KINESIS_PRODUCERS):
+                threads.append(threading.Thread(target=kin_t.producer,
+                                                args=(ep, res["kinesis"], kin_ledger, f"{tag}-k{i}", stop)))
+            for t in threads:
+                t.daemon = True
+                t.start()
+            log(f"round {round_no}: load running")
+            time.sleep(LOAD_BEFORE_CUT)
+
+            # ---- the power cut
+            before = {
+                "sqs": sum(len(lg.sent_acked) for _, _, _, lg in res["sqs"]),
+                "sns": len(acked_sns.standard) + len(acked_sns.fifo),
+                "kinesis": len(kin_ledger.acked) - kin_before,
+            }
+            server.kill9()
+            with kin_ledger.lock:
+                kin_ledger.epoch += 1
+            thrown = fs.cut()
+            log(f"round {round_no}: POWER CUT after {before} acknowledged; the cut threw away "
+                f"{thrown['bytes']} unsynced bytes in {thrown['files']} files, {thrown['names_lost']} unsynced "
+                f"names, brought back {thrown['names_back']} unsynced removals"
+                + (f"; names lost: {thrown['lost'][:8]}" if thrown["lost"] else ""))
+            fs.start()
+            server.start()
+            log(f"round {round_no}: remounted what was durable, eddy restarted, load continues")
+            time.sleep(LOAD_AFTER_CUT)
+            stop.set()
+            for t in threads:
+                t.join(30)
+            if any(t.is_alive() for t in threads):
+                violations.append("load threads did not stop")
+                break
+            for kind, n in before.items():
+                if n < MIN_ACKED_BEFORE_CUT[kind]:
+                    violations.append(f"round {round_no}: too little {kind} load to prove anything: "
+                                      f"{n} acknowledged before the cut (want {MIN_ACKED_BEFORE_CUT[kind]})")
+
+            # ---- checks
+            for qname, url, _, ledger in res["sqs"]:
+                s = sqs_t.verify(ledger, sqs_t.drain(ep, url, ledger, server), round_no)
+                rows.append(f"cut {round_no} SQS {qname:9s} acknowledged={s['acked_sends']} "
+                            f"expected={s['expected_in_drain']} "
+                            f"found={s['drained'] - s['drained_unacked_sends']} lost={s['missing']} "
+                            f"resurrected={s['resurrected']} duplicates={s['duplicates']}")
+                log(rows[-1])
+            for name, urls, expected in (
+                ("standard", fanout, acked_sns.standard),
+                ("fifo", [fifo_url], acked_sns.fifo),
+            ):
+                for i, url in enumerate(urls):
+                    try:
+                        got = sns_t.drain(ep, url)
+                    except Exception as e:  # noqa: BLE001 - e.g. the queue itself was lost
+                        violations.append(f"round {round_no}: SNS {name} queue {i}: drain failed: {e!r}")
+                        got = []
+                    found = len(expected & set(got))
+                    probs, copies = sns_t.check(f"SNS {name} queue {i}", expected, got, tag)
+                    violations += [f"round {round_no}: {p}" for p in probs]
+                    rows.append(f"cut {round_no} SNS {name} queue {i}: acknowledged={len(expected)} "
+                                f"found={found} lost={len(expected) - found} copies={copies}")
+            try:
+                k = check_kinesis(ep, res["kinesis"], kin_ledger, round_no)
+            except Exception as e:  # noqa: BLE001 - e.g. the stream itself was lost
+                kin_ledger.violations.append(f"round {round_no}: reading the stream failed: {e!r}")
+                k = {"acked": len(kin_ledger.acked), "lost": len(kin_ledger.acked), "moved": 0, "duplicates": 0,
+                     "stored": 0}
+            rows.append(f"cut {round_no} Kinesis (all rounds so far): acknowledged={k['acked']} "
+                        f"found={k['acked'] - k['lost']} lost={k['lost']} moved={k['moved']} "
+                        f"duplicates={k['duplicates']} stored={k['stored']}")
+            log(rows[-1])
+        for _, _, _, ledger in res["sqs"]:
+            violations += [f"[SQS {ledger.name}] {v}" for v in ledger.violations[:10]]
+        violations += [f"[Kinesis] {v}" for v in kin_ledger.violations[:10]]
+        print(f"\n===== power-loss test summary ({metadata} metadata model, eddy --durability {durability}, "
+              f"{time.monotonic() - t0:.0f}s) =====")
+        for r in rows:
+            print(r)
+        code = verdict(violations, server, "power-loss test")
+        ok = code == 0
+        return code
+    except Exception:  # noqa: BLE001
+        traceback.print_exc()
+        print(f"\nserver log tail:\n{server.tail()}\nvolatile_fs log tail:\n{fs.tail()}")
+        return 2
+    finally:
+        server.stop()
+        fs.stop()
+        if ok and not os.environ.get("EDDY_KEEP_DATA"):
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print(f"state dir and logs kept in {tmp}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--metadata", choices=["strict", "ordered"], default="ordered")
+    ap.add_argument("--durability", choices=["fsync", "flush"], default="fsync")
+    ap.add_argument("--sync-partitions-dir", action="store_true",
+                    help="diagnostic: fsync the data dir's partitions/ after creating the queues, topics and stream")
+    args = ap.parse_args()
+    return run(args.metadata, args.durability, args.sync_partitions_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
