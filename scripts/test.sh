@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: Rust unit tests, then the SDK
-# suites (boto3 over JSON and an older botocore over awsQuery) and the crash
-# test against a freshly built eddy. Python clients live in venvs under
-# .venv-* that this script creates when missing.
+# suites (boto3 over JSON and an older botocore over awsQuery), the crash
+# tests and the power-loss test against a freshly built eddy. Python clients
+# live in venvs under .venv-* that this script creates when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,4 +38,10 @@ echo "== SNS crash test (kill -9 during fan-out)"
 .venv-json/bin/python tests/crash/sns_crash_test.py
 echo "== Kinesis crash test (kill -9 under PutRecords load)"
 .venv-json/bin/python tests/crash/kinesis_crash_test.py
+echo "== power-loss test (power cut under SQS, SNS and Kinesis load on a FUSE fs that drops unsynced writes)"
+# The test's FUSE filesystem loads libfuse3 (through mfusepy): installed by ./scripts/test.sh when missing.
+if ! ldconfig -p 2>/dev/null | grep 'libfuse3\.so' >/dev/null; then
+  apt-get update -qq && { apt-get install -y -qq libfuse3-3 || apt-get install -y -qq libfuse3-4; } >/dev/null
+fi
+.venv-json/bin/python tests/powerloss/powerloss_test.py
 echo "== all tests passed"

@@ -430,7 +430,10 @@ def make_operations(mfusepy):
 
 
 def serve(state: Path, mount: Path, metadata: str) -> None:
-    os.environ.setdefault("FUSE_LIBRARY_PATH", "libfuse3.so.3")
+    if not os.environ.get("FUSE_LIBRARY_PATH"):  # libfuse3 (mfusepy would take libfuse2 first)
+        from ctypes.util import find_library
+
+        os.environ["FUSE_LIBRARY_PATH"] = find_library("fuse3") or "libfuse3.so.3"
     import mfusepy
 
     VolatileFS, FUSE = make_operations(mfusepy)
