@@ -90,7 +90,7 @@ async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<BoxedRes
         }
         Classified::SqsQuery { pairs } => ("sqs", boxed(crate::sqs::handle_query(&state, &ctx, &pairs).await)),
         Classified::SnsQuery { pairs } => ("sns", boxed(crate::sns::handle_query(&state, &ctx, &pairs).await)),
-        Classified::EddySns => ("eddy", boxed(crate::sns::handle_eddy(&state, &parts.method, parts.uri.path()).await)),
+        Classified::EddySns => ("eddy", boxed(crate::sns::handle_eddy(&state, &parts.method, &parts.uri).await)),
         Classified::UnknownTarget { target } => ("unknown", boxed(crate::sqs::unknown_target(&ctx, &target))),
         Classified::NotFound => {
             ("unknown", boxed(plain(StatusCode::NOT_FOUND, "eddy: no service handles this request")))

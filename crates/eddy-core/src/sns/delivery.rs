@@ -9,12 +9,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-
 use super::envelope;
-use super::error::SnsResult;
+use super::error::{invalid, SnsResult};
+use super::queue;
 use super::records::{self, Job, Notice, OutboxEntry, Retry};
-use super::recovery::Pending;
 use super::subscription::Subscription;
 use super::topic::Topic;
 use super::{Enforcement, Shared, Sns};
@@ -23,17 +21,6 @@ use crate::policy::{self, ConditionContext, Decision, PolicyDocument, Principal,
 use crate::sqs::{Attributes, Caller, Queue, SendRequest};
 
 pub const SNS_PRINCIPAL: &str = "sns.amazonaws.com";
-
-/// Work handed to the delivery loop.
-pub enum Work {
-    Job { seq: u64, job: Job, fifo: bool },
-}
-
-/// The delivery loop's input: new work, and what the last run left unfinished.
-pub struct Backlog {
-    pub(crate) rx: mpsc::UnboundedReceiver<Work>,
-    pub(crate) pending: Pending,
-}
 
 /// Outcomes of deliveries since start.
 #[derive(Debug, Default)]
@@ -50,7 +37,7 @@ pub struct DeliveryStats {
 }
 
 impl DeliveryStats {
-    fn bump(counter: &AtomicU64) {
+    pub(super) fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -89,10 +76,10 @@ impl PolicyCache {
 
 /// Why a delivery failed, and whether trying again may help.
 #[derive(Debug)]
-struct Failure {
-    reason: String,
-    retryable: bool,
-    denied_by_policy: bool,
+pub(super) struct Failure {
+    pub reason: String,
+    pub retryable: bool,
+    pub denied_by_policy: bool,
 }
 
 impl Failure {
@@ -101,51 +88,8 @@ impl Failure {
     }
 }
 
-impl Sns {
-    /// Runs deliveries until the process ends: first the work a previous run
-    /// left, then each new job. Standard topics' jobs run concurrently; each
-    /// FIFO topic has one lane, so its subscribers see publish order.
-    pub async fn run_deliveries(self: Arc<Self>, mut backlog: Backlog) {
-        let pending = std::mem::take(&mut backlog.pending);
-        for (seq, retry) in pending.retries {
-            tokio::spawn(run_retry(self.clone(), seq, retry));
-        }
-        let mut lanes: HashMap<String, mpsc::UnboundedSender<(u64, Job)>> = HashMap::new();
-        let mut recovered = pending.jobs.into_iter().map(|(seq, job)| {
-            let fifo = job.notice.topic_arn.ends_with(".fifo");
-            Work::Job { seq, job, fifo }
-        });
-        loop {
-            let work = match recovered.next() {
-                Some(w) => w,
-                None => match backlog.rx.recv().await {
-                    Some(w) => w,
-                    None => return,
-                },
-            };
-            let Work::Job { seq, job, fifo } = work;
-            if fifo {
-                let lane = lanes.entry(job.notice.topic_arn.clone()).or_insert_with(|| spawn_lane(self.clone()));
-                let _ = lane.send((seq, job));
-            } else {
-                tokio::spawn(deliver_job(self.clone(), seq, job));
-            }
-        }
-    }
-}
-
-fn spawn_lane(sns: Arc<Sns>) -> mpsc::UnboundedSender<(u64, Job)> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<(u64, Job)>();
-    tokio::spawn(async move {
-        while let Some((seq, job)) = rx.recv().await {
-            deliver_job(sns.clone(), seq, job).await;
-        }
-    });
-    tx
-}
-
 /// Delivers one job to every subscription concurrently, then forgets it.
-async fn deliver_job(sns: Arc<Sns>, seq: u64, job: Job) {
+pub(super) async fn deliver_job(sns: Arc<Sns>, seq: u64, job: Job) {
     let topic = match sns.lookup_topic(&job.notice.topic_arn) {
         Ok(t) => Some(t),
         Err(_) => {
@@ -177,7 +121,7 @@ async fn deliver_job(sns: Arc<Sns>, seq: u64, job: Job) {
 
 /// Deletes a finished job or retry record; the next group commit makes it
 /// durable (a crash before that only repeats a delivery, never loses one).
-fn forget(sh: &Shared, family: &eddy_store::Partition, seq: u64) {
+pub(super) fn forget(sh: &Shared, family: &eddy_store::Partition, seq: u64) {
     let mut batch = sh.store.batch();
     batch.delete(family, records::seq_key(seq).to_vec());
     match batch.commit().and_then(|t| sh.store.make_durable_soon(t)) {
@@ -212,17 +156,17 @@ fn matches_filter<'n>(
 }
 
 /// One message on its way to one subscription.
-struct Delivery<'a> {
-    sns: &'a Sns,
-    topic: &'a Topic,
-    sub: &'a Subscription,
-    notice: &'a Notice,
-    /// Signatures shared by the job's deliveries; None for retries.
-    cache: Option<&'a Signatures>,
+pub(super) struct Delivery<'a> {
+    pub sns: &'a Sns,
+    pub topic: &'a Topic,
+    pub sub: &'a Subscription,
+    pub notice: &'a Notice,
+    /// Signatures shared by the job's deliveries; None for queued ones.
+    pub cache: Option<&'a Signatures>,
 }
 
 impl Delivery<'_> {
-    async fn attempt(&self) -> Result<(), Failure> {
+    pub async fn attempt(&self) -> Result<(), Failure> {
         match self.sub.protocol.as_str() {
             "sqs" => self.to_sqs().await,
             "http" | "https" => self.to_http().await,
@@ -316,7 +260,10 @@ impl Delivery<'_> {
     }
 }
 
-/// The first attempt; HTTP failures become durable retries.
+/// The first attempt. An HTTP/S delivery is made now only when its endpoint
+/// has a free slot and no backlog; otherwise it waits in the endpoint's
+/// queue on disk (see [`super::queue`]), so a slow endpoint holds neither
+/// this job nor the other subscribers. HTTP failures become queued retries.
 async fn deliver_first(
     sns: Arc<Sns>,
     topic: Arc<Topic>,
@@ -324,11 +271,25 @@ async fn deliver_first(
     notice: Arc<Notice>,
     signatures: Arc<Signatures>,
 ) {
+    let http = matches!(sub.protocol.as_str(), "http" | "https");
+    let permit = match http {
+        true => match sns.sh.gates.get(&sub.endpoint).try_enter() {
+            Some(p) => Some(p),
+            None => {
+                let retry = Retry::first(&notice, &sub.arn, sns.now_ms());
+                queue::enqueue(&sns, &sub.endpoint, retry, "endpoint busy: delivery queued");
+                return;
+            }
+        },
+        false => None,
+    };
     let d = Delivery { sns: &sns, topic: &topic, sub: &sub, notice: &notice, cache: Some(&signatures) };
-    match d.attempt().await {
+    let result = d.attempt().await;
+    drop(permit);
+    match result {
         Ok(()) => DeliveryStats::bump(&sns.stats.delivered),
         Err(f) if f.retryable && sub.retry_schedule(topic.attribute("DeliveryPolicy").as_deref()).num_retries > 0 => {
-            schedule_retry(sns.clone(), &topic, &sub, (*notice).clone(), 1, f.reason).await;
+            queue::schedule_retry(&sns, &topic, &sub, (*notice).clone(), 1, f.reason);
         }
         Err(f) => dead_letter(&d, f).await,
     }
@@ -409,7 +370,7 @@ fn check_queue_policy(sns: &Sns, queue: &Queue, topic: &Topic, role: &str) -> Re
 
 /// Signatures made for one job, shared by its deliveries (see [`envelope::Signed`]).
 #[derive(Default)]
-struct Signatures(parking_lot::Mutex<HashMap<(String, &'static str), envelope::Signed>>);
+pub(super) struct Signatures(parking_lot::Mutex<HashMap<(String, &'static str), envelope::Signed>>);
 
 async fn post(sns: &Sns, url: &str, headers: Vec<(&'static str, String)>, body: String) -> Result<(), Failure> {
     match sns.sh.http.post(url.to_string(), headers, body).await {
@@ -432,24 +393,80 @@ fn content_type(sub: &Subscription, topic: &Topic) -> String {
         .unwrap_or_else(|| "text/plain; charset=UTF-8".to_string())
 }
 
+/// Outbox entries kept: the newest; older ones are deleted (with a log line)
+/// once the outbox holds [`OUTBOX_SLACK`] more than this.
+pub const OUTBOX_KEEP: usize = 10_000;
+const OUTBOX_SLACK: usize = 1_000;
+/// Largest page of `GET /_eddy/sns/outbox`.
+pub const OUTBOX_MAX_PAGE: usize = 1_000;
+
 pub(crate) async fn record_outbox(sh: &Shared, entry: &OutboxEntry) -> SnsResult<()> {
     let mut batch = sh.store.batch();
     batch.put(&sh.outbox, records::seq_key(sh.next_seq()).to_vec(), records::to_json(entry));
     let ticket = batch.commit()?;
+    if sh.outbox_len.fetch_add(1, Ordering::SeqCst) + 1 > OUTBOX_KEEP + OUTBOX_SLACK {
+        prune_outbox(sh);
+    }
     Ok(sh.store.durable(ticket).await?)
 }
 
-impl Sns {
-    /// Everything recorded for protocols eddy does not send, oldest first.
-    pub fn outbox(&self) -> SnsResult<Vec<OutboxEntry>> {
-        let mut out = Vec::new();
-        for kv in self.sh.outbox.scan_prefix(b"") {
-            let (_, v) = kv?;
-            if let Ok(e) = serde_json::from_slice(&v) {
-                out.push(e);
+/// Deletes the oldest entries beyond [`OUTBOX_KEEP`].
+fn prune_outbox(sh: &Shared) {
+    let excess = sh.outbox_len.load(Ordering::SeqCst).saturating_sub(OUTBOX_KEEP);
+    let mut batch = sh.store.batch();
+    let mut n = 0;
+    for kv in sh.outbox.scan_range(&[0u8; 8], &[0xffu8; 8]).take(excess) {
+        match kv {
+            Ok((k, _)) => {
+                batch.delete(&sh.outbox, k);
+                n += 1;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the outbox to prune it");
+                return;
             }
         }
-        Ok(out)
+    }
+    match batch.commit().and_then(|t| sh.store.make_durable_soon(t)) {
+        Ok(()) => {
+            sh.outbox_len.fetch_sub(n, Ordering::SeqCst);
+            tracing::info!(deleted = n, kept = OUTBOX_KEEP, "outbox full: oldest entries deleted");
+        }
+        Err(e) => tracing::warn!(error = %e, "could not prune the outbox"),
+    }
+}
+
+/// One page of the outbox, oldest first, and the token of the next.
+pub struct OutboxPage {
+    pub entries: Vec<OutboxEntry>,
+    pub next_token: Option<String>,
+}
+
+impl Sns {
+    /// Up to `limit` entries recorded after the entry `token` names (from the
+    /// oldest when None). A token is the decimal key of the last entry of the
+    /// previous page; anything else is refused.
+    pub fn outbox(&self, token: Option<&str>, limit: usize) -> SnsResult<OutboxPage> {
+        let start = match token.filter(|t| !t.is_empty()) {
+            None => 0,
+            Some(t) => t.parse::<u64>().ok().and_then(|s| s.checked_add(1)).ok_or_else(|| invalid("NextToken"))?,
+        };
+        let limit = limit.clamp(1, OUTBOX_MAX_PAGE);
+        let mut entries = Vec::new();
+        let mut last = None;
+        let mut rows = self.sh.outbox.scan_range(&records::seq_key(start), &[0xffu8; 8]);
+        for kv in rows.by_ref() {
+            let (k, v) = kv?;
+            if let Ok(e) = serde_json::from_slice(&v) {
+                entries.push(e);
+            }
+            last = Some(records::seq_of(&k));
+            if entries.len() >= limit {
+                break;
+            }
+        }
+        let next_token = last.filter(|_| rows.next().is_some()).map(|s| s.to_string());
+        Ok(OutboxPage { entries, next_token })
     }
 
     pub async fn clear_outbox(&self) -> SnsResult<usize> {
@@ -460,70 +477,13 @@ impl Sns {
             n += 1;
         }
         let ticket = batch.commit()?;
+        let _ = self.sh.outbox_len.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |l| Some(l.saturating_sub(n)));
         self.sh.store.durable(ticket).await?;
         Ok(n)
     }
 }
 
-/// Writes the retry record, then runs it.
-async fn schedule_retry(sns: Arc<Sns>, topic: &Topic, sub: &Subscription, notice: Notice, retry: u32, error: String) {
-    let schedule = sub.retry_schedule(topic.attribute("DeliveryPolicy").as_deref());
-    let due_ms = sns.now_ms() + schedule.delay_secs(retry) * 1000;
-    let seq = sns.sh.next_seq();
-    let record = Retry { notice, subscription: sub.arn.clone(), attempts: retry, due_ms, last_error: error.clone() };
-    let mut batch = sns.sh.store.batch();
-    batch.put(&sns.sh.retries, records::seq_key(seq).to_vec(), records::to_json(&record));
-    let written = batch.commit().map(|t| sns.sh.store.make_durable_soon(t));
-    if let Err(e) = written {
-        tracing::warn!(error = %e, "could not record a delivery retry");
-    }
-    tracing::info!(subscription = %sub.arn, message_id = %record.notice.message_id, error = %error, retry,
-        in_secs = schedule.delay_secs(retry), "HTTP delivery failed; retrying per the DeliveryPolicy");
-    tokio::spawn(run_retry(sns, seq, record));
-}
-
-/// Waits for the retry's time, tries again, and reschedules, dead-letters or drops.
-async fn run_retry(sns: Arc<Sns>, seq: u64, mut retry: Retry) {
-    loop {
-        let wait = retry.due_ms.saturating_sub(sns.now_ms());
-        tokio::time::sleep(Duration::from_millis(wait)).await;
-        let (Ok(sub), Ok(topic)) =
-            (sns.lookup_subscription(&retry.subscription), sns.lookup_topic(&retry.notice.topic_arn))
-        else {
-            tracing::info!(subscription = %retry.subscription, "subscription gone: pending retry dropped");
-            break;
-        };
-        DeliveryStats::bump(&sns.stats.retried);
-        let d = Delivery { sns: &sns, topic: &topic, sub: &sub, notice: &retry.notice, cache: None };
-        let failure = match d.attempt().await {
-            Ok(()) => {
-                DeliveryStats::bump(&sns.stats.delivered);
-                break;
-            }
-            Err(f) => f,
-        };
-        let schedule = sub.retry_schedule(topic.attribute("DeliveryPolicy").as_deref());
-        if retry.attempts >= schedule.num_retries || !failure.retryable {
-            let failure =
-                Failure { reason: format!("{} (after {} retries)", failure.reason, retry.attempts), ..failure };
-            dead_letter(&d, failure).await;
-            break;
-        }
-        retry.attempts += 1;
-        retry.due_ms = sns.now_ms() + schedule.delay_secs(retry.attempts) * 1000;
-        retry.last_error = failure.reason;
-        let mut batch = sns.sh.store.batch();
-        batch.put(&sns.sh.retries, records::seq_key(seq).to_vec(), records::to_json(&retry));
-        if let Err(e) = batch.commit().map(|t| sns.sh.store.make_durable_soon(t)) {
-            tracing::warn!(error = %e, "could not update a delivery retry");
-        }
-    }
-    forget(&sns.sh, &sns.sh.retries, seq);
-}
-
-/// Sends an undeliverable message to the subscription's DLQ, if it has one
-/// and that queue's policy allows it; otherwise drops it with the reason.
-async fn dead_letter(d: &Delivery<'_>, failure: Failure) {
+pub(super) async fn dead_letter(d: &Delivery<'_>, failure: Failure) {
     let (sns, topic, sub, notice) = (d.sns, d.topic, d.sub, d.notice);
     let stats = &sns.stats;
     let Some(dlq_arn) = sub.dead_letter_arn() else {
@@ -592,7 +552,10 @@ pub(crate) async fn send_confirmation(
             tokio::spawn(async move {
                 // Like AWS, try a few times: the endpoint may be starting up.
                 for attempt in 0..3u64 {
-                    match http.post(url.clone(), headers.clone(), body.clone()).await {
+                    let slot = sh.gates.get(&url).enter().await;
+                    let posted = http.post(url.clone(), headers.clone(), body.clone()).await;
+                    drop(slot);
+                    match posted {
                         Ok(s) if (200..300).contains(&s) => return,
                         Ok(s) => tracing::info!(endpoint = %url, status = s, "SubscriptionConfirmation not accepted"),
                         Err(e) => tracing::info!(endpoint = %url, error = %e, "SubscriptionConfirmation not delivered"),
@@ -653,6 +616,7 @@ pub(crate) fn send_unsubscribe_confirmation(sh: Arc<Shared>, topic: Arc<Topic>, 
         ("user-agent", "Amazon Simple Notification Service Agent".to_string()),
     ];
     tokio::spawn(async move {
+        let _slot = sh.gates.get(&sub.endpoint).enter().await;
         if let Err(e) = sh.http.post(sub.endpoint.clone(), headers, body).await {
             tracing::info!(endpoint = %sub.endpoint, error = %e, "UnsubscribeConfirmation not delivered");
         }

@@ -38,8 +38,6 @@ const SNS_ACTIONS: &[&str] = &[
     "UntagResource",
 ];
 
-/// Page size of ListTopics and ListSubscriptions(ByTopic).
-const PAGE: usize = 100;
 const MAX_TAGS: usize = 50;
 
 pub struct SubscribeRequest {
@@ -47,12 +45,6 @@ pub struct SubscribeRequest {
     pub protocol: String,
     pub endpoint: String,
     pub attributes: BTreeMap<String, String>,
-}
-
-/// One page of a listing and the token of the next.
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_token: Option<String>,
 }
 
 impl Sns {
@@ -100,7 +92,7 @@ impl Sns {
         for s in &subs {
             batch.delete(&self.sh.subscriptions, s.arn.as_bytes().to_vec());
         }
-        let dedup: Vec<String> = topic.state.lock().dedup.keys().cloned().collect();
+        let dedup: Vec<String> = topic.state.lock().dedup_ids().cloned().collect();
         for id in dedup {
             batch.delete(&self.sh.dedup, records::dedup_key(arn, &id));
         }
@@ -114,13 +106,6 @@ impl Sns {
         self.sh.store.durable(ticket).await?;
         tracing::info!(topic = %arn, subscriptions = subs.len(), "topic deleted");
         Ok(())
-    }
-
-    pub fn list_topics(&self, caller: &Caller, token: Option<&str>) -> SnsResult<Page<String>> {
-        let prefix = format!("arn:aws:sns:{}:{}:", caller.region, caller.account);
-        let mut arns: Vec<String> = self.topics.read().keys().filter(|a| a.starts_with(&prefix)).cloned().collect();
-        arns.sort();
-        paginate(arns, token)
     }
 
     pub fn topic_attributes(&self, arn: &str) -> SnsResult<BTreeMap<String, String>> {
@@ -347,25 +332,6 @@ impl Sns {
         Ok(())
     }
 
-    pub fn list_subscriptions(
-        &self,
-        caller: &Caller,
-        topic_arn: Option<&str>,
-        token: Option<&str>,
-    ) -> SnsResult<Page<SubscriptionRecord>> {
-        let subs: Vec<SubscriptionRecord> = match topic_arn {
-            Some(t) => {
-                self.lookup_topic(t)?;
-                self.subscriptions_of(t).iter().map(|s| s.record()).collect()
-            }
-            None => {
-                let prefix = format!("arn:aws:sns:{}:{}:", caller.region, caller.account);
-                self.all_subscriptions().iter().map(|s| s.record()).filter(|r| r.arn.starts_with(&prefix)).collect()
-            }
-        };
-        paginate(subs, token)
-    }
-
     pub fn subscription_attributes(&self, arn: &str) -> SnsResult<BTreeMap<String, String>> {
         let sub = self.lookup_subscription(arn)?;
         let topic_policy = self.lookup_topic(&sub.topic_arn).ok().and_then(|t| t.attribute("DeliveryPolicy"));
@@ -491,15 +457,4 @@ fn statements_mut(policy: &mut Value) -> &mut Vec<Value> {
         };
     }
     st.as_array_mut().expect("made an array above")
-}
-
-fn paginate<T>(items: Vec<T>, token: Option<&str>) -> SnsResult<Page<T>> {
-    let start = match token.filter(|t| !t.is_empty()) {
-        Some(t) => t.parse::<usize>().map_err(|_| invalid("NextToken"))?,
-        None => 0,
-    };
-    let total = items.len();
-    let items: Vec<T> = items.into_iter().skip(start).take(PAGE).collect();
-    let next = (start + PAGE < total).then(|| (start + PAGE).to_string());
-    Ok(Page { items, next_token: next })
 }

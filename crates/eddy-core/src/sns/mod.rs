@@ -9,11 +9,14 @@
 //! and must be allowed by the queue's policy (gotchas #3).
 
 mod delivery;
+mod dispatch;
 mod envelope;
 mod error;
 mod manage;
+mod pages;
 mod platform;
 mod publish;
+mod queue;
 mod records;
 mod recovery;
 mod subscription;
@@ -22,19 +25,22 @@ mod topic;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use eddy_store::{Partition, Store};
 use parking_lot::RwLock;
 use tokio::sync::mpsc;
 
-pub use delivery::DeliveryStats;
+pub use delivery::{DeliveryStats, OutboxPage, OUTBOX_KEEP, OUTBOX_MAX_PAGE};
+pub use dispatch::{Backlog, LANE_IDLE_MS, MAX_LOADED_JOBS};
 pub use envelope::Urls;
 pub use error::{SnsError, SnsResult};
-pub use manage::{Page, SubscribeRequest};
+pub use manage::SubscribeRequest;
+pub use pages::Page;
 pub use platform::{PlatformApplication, PlatformEndpoint};
 pub use publish::{PublishRequest, Published};
+pub use queue::SLOTS as HTTP_SLOTS_PER_ENDPOINT;
 pub use records::{OutboxEntry, SubscriptionRecord, TopicRecord};
 pub use subscription::{RetrySchedule, Subscription};
 pub use topic::Topic;
@@ -78,7 +84,10 @@ pub(crate) struct Shared {
     pub topics: Partition,
     pub subscriptions: Partition,
     pub jobs: Partition,
+    /// Retries of earlier versions, moved into `queued` at start-up.
     pub retries: Partition,
+    /// HTTP/S deliveries waiting for their endpoint (see `queue`).
+    pub queued: Partition,
     pub dedup: Partition,
     pub outbox: Partition,
     pub applications: Partition,
@@ -88,9 +97,15 @@ pub(crate) struct Shared {
     pub signer: Arc<recovery::Signer>,
     pub http: Arc<dyn HttpSender>,
     pub config: SnsConfig,
+    /// MAC key of listing tokens.
+    pub token_key: [u8; 32],
     /// Job, retry and outbox keys and FIFO sequence numbers: start at the
     /// clock (in 2^20ths of a millisecond), so they keep increasing across restarts.
     seq: AtomicU64,
+    /// HTTP/S slots and queues per endpoint.
+    pub gates: queue::Gates,
+    /// Entries in the outbox (counted at start-up), to keep it bounded.
+    pub outbox_len: AtomicUsize,
 }
 
 impl Shared {
@@ -103,7 +118,8 @@ pub struct Sns {
     sh: Arc<Shared>,
     topics: RwLock<HashMap<String, Arc<Topic>>>,
     subscriptions: RwLock<subscription::SubscriptionIndex>,
-    jobs_tx: mpsc::UnboundedSender<delivery::Work>,
+    jobs_tx: mpsc::UnboundedSender<dispatch::Work>,
+    admission: dispatch::Admission,
     policies: delivery::PolicyCache,
     applications: RwLock<HashMap<String, PlatformApplication>>,
     endpoints: RwLock<HashMap<String, PlatformEndpoint>>,
@@ -118,15 +134,17 @@ impl Sns {
         sqs: Arc<Sqs>,
         http: Arc<dyn HttpSender>,
         config: SnsConfig,
-    ) -> SnsResult<(Arc<Sns>, delivery::Backlog)> {
+    ) -> SnsResult<(Arc<Sns>, Backlog)> {
         let part = store.partition(records::PARTITION)?;
         let signer = recovery::Signer::open(&store, part.family(records::KEYS))?;
+        let token_key = pages::token_key(&store, &part.family(records::KEYS))?;
         let seq = clock.now_ms() << 20;
         let sh = Shared {
             topics: part.family(records::TOPICS),
             subscriptions: part.family(records::SUBSCRIPTIONS),
             jobs: part.family(records::JOBS),
             retries: part.family(records::RETRIES),
+            queued: part.family(records::QUEUED),
             dedup: part.family(records::DEDUP),
             outbox: part.family(records::OUTBOX),
             applications: part.family(records::APPLICATIONS),
@@ -137,7 +155,10 @@ impl Sns {
             signer,
             http,
             config,
+            token_key,
             seq: AtomicU64::new(seq),
+            outbox_len: AtomicUsize::new(0),
+            gates: queue::Gates::default(),
         };
         let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
         let sns = Arc::new(Sns {
@@ -145,13 +166,14 @@ impl Sns {
             topics: RwLock::new(HashMap::new()),
             subscriptions: RwLock::new(subscription::SubscriptionIndex::default()),
             jobs_tx,
+            admission: dispatch::Admission::default(),
             policies: delivery::PolicyCache::default(),
             applications: RwLock::new(HashMap::new()),
             endpoints: RwLock::new(HashMap::new()),
             stats: Arc::new(DeliveryStats::default()),
         });
-        let pending = recovery::recover(&sns)?;
-        Ok((sns, delivery::Backlog { rx: jobs_rx, pending }))
+        recovery::recover(&sns)?;
+        Ok((sns, Backlog { rx: jobs_rx }))
     }
 
     pub fn now_ms(&self) -> Millis {

@@ -119,14 +119,6 @@ impl Sns {
         Ok(self.sh.store.durable(ticket).await?)
     }
 
-    pub fn platform_applications(&self, caller: &Caller) -> Vec<PlatformApplication> {
-        let prefix = format!("arn:aws:sns:{}:{}:app/", caller.region, caller.account);
-        let mut apps: Vec<_> =
-            self.applications.read().values().filter(|a| a.arn.starts_with(&prefix)).cloned().collect();
-        apps.sort_by(|a, b| a.arn.cmp(&b.arn));
-        apps
-    }
-
     /// CreatePlatformEndpoint: the same token with the same attributes
     /// returns the existing endpoint, with others it is refused.
     pub async fn create_platform_endpoint(
@@ -188,13 +180,5 @@ impl Sns {
         let ticket = batch.commit()?;
         self.endpoints.write().remove(arn);
         Ok(self.sh.store.durable(ticket).await?)
-    }
-
-    pub fn endpoints_of(&self, application_arn: &str) -> SnsResult<Vec<PlatformEndpoint>> {
-        self.platform_application(application_arn)?;
-        let mut e: Vec<_> =
-            self.endpoints.read().values().filter(|e| e.application_arn == application_arn).cloned().collect();
-        e.sort_by(|a, b| a.arn.cmp(&b.arn));
-        Ok(e)
     }
 }

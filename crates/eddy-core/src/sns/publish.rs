@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::delivery::Work;
+use super::dispatch::Work;
 use super::error::{invalid, SnsError, SnsResult};
 use super::records::{self, DedupRecord, Job, Notice, OutboxEntry};
 use super::topic::{Topic, DEDUP_WINDOW_MS};
@@ -68,11 +68,8 @@ impl Sns {
         let accepted = self.accept(&topic, req)?;
         let published = published(&accepted.notice);
         if !accepted.duplicate {
-            let ticket = self.enqueue(&topic, vec![accepted.notice])?;
-            self.sh.store.durable(ticket.0).await?;
-            for work in ticket.1 {
-                let _ = self.jobs_tx.send(work);
-            }
+            let (ticket, work) = self.enqueue(&topic, vec![accepted.notice])?;
+            self.hand_over(ticket, work).await?;
         }
         Ok(published)
     }
@@ -97,10 +94,7 @@ impl Sns {
             }
         }
         let (ticket, work) = self.enqueue(&topic, notices)?;
-        self.sh.store.durable(ticket).await?;
-        for w in work {
-            let _ = self.jobs_tx.send(w);
-        }
+        self.hand_over(ticket, work).await?;
         Ok(results)
     }
 
@@ -141,7 +135,7 @@ impl Sns {
             None => return Err(invalid("The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")),
         };
         let mut st = topic.state.lock();
-        if let Some(prev) = st.dedup.get(&dedup_id).filter(|d| d.expires_ms > now) {
+        if let Some(prev) = st.dedup(&dedup_id, now) {
             tracing::info!(topic = %topic.arn, dedup_id, message_id = %prev.message_id,
                 "FIFO publish deduplicated: same MessageDeduplicationId within 5 minutes, not delivered again");
             notice.message_id = prev.message_id.clone();
@@ -149,7 +143,7 @@ impl Sns {
             return Ok(Accepted { notice, duplicate: true });
         }
         let seq = format!("{:020}", self.sh.next_seq());
-        st.dedup.insert(
+        st.remember_dedup(
             dedup_id.clone(),
             DedupRecord {
                 message_id: notice.message_id.clone(),
@@ -162,11 +156,14 @@ impl Sns {
         Ok(Accepted { notice, duplicate: false })
     }
 
-    /// Writes one job per notice (and FIFO dedup records) in one batch.
+    /// Writes one job per notice (and FIFO dedup records) in one batch; the
+    /// jobs admitted in memory are returned, the others wait on disk.
     fn enqueue(&self, topic: &Arc<Topic>, notices: Vec<Notice>) -> SnsResult<(eddy_store::Ticket, Vec<Work>)> {
         let subscribed = self.subscriptions.read().of_topic(&topic.arn).iter().any(|s| !s.pending());
         let mut batch = self.sh.store.batch();
-        let mut work = Vec::new();
+        let mut jobs = Vec::new();
+        // Numbered, written and admitted under one lock, so jobs on disk are in admission order.
+        let mut admission = self.admission.lock();
         for notice in notices {
             if let (Some(id), Some(seq)) = (&notice.dedup_id, &notice.sequence_number) {
                 let d = DedupRecord {
@@ -183,9 +180,29 @@ impl Sns {
             let seq = self.sh.next_seq();
             let job = Job { notice };
             batch.put(&self.sh.jobs, records::seq_key(seq).to_vec(), records::to_json(&job));
-            work.push(Work::Job { seq, job, fifo: topic.fifo });
+            jobs.push((seq, job));
         }
-        Ok((batch.commit()?, work))
+        let ticket = batch.commit()?;
+        let work = jobs
+            .into_iter()
+            .filter(|(seq, _)| admission.admit(*seq))
+            .map(|(seq, job)| Work::Job { seq, job })
+            .collect();
+        Ok((ticket, work))
+    }
+
+    /// Waits until the jobs are durable, then hands the admitted ones to the delivery loop.
+    async fn hand_over(&self, ticket: eddy_store::Ticket, work: Vec<Work>) -> SnsResult<()> {
+        if let Err(e) = self.sh.store.durable(ticket).await {
+            for Work::Job { seq, .. } in &work {
+                self.admission.release(*seq);
+            }
+            return Err(e.into());
+        }
+        for w in work {
+            let _ = self.jobs_tx.send(w);
+        }
+        Ok(())
     }
 
     /// Publish with PhoneNumber or a platform endpoint's TargetArn: recorded

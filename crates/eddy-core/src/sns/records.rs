@@ -6,15 +6,20 @@
 //! | `T`       | topic ARN (UTF-8)                 | [`TopicRecord`] as JSON      |
 //! | `S`       | subscription ARN (UTF-8)          | [`SubscriptionRecord`] JSON  |
 //! | `J`       | job seq (u64 BE)                  | [`Job`] as JSON              |
-//! | `R`       | retry seq (u64 BE)                | [`Retry`] as JSON            |
+//! | `R`       | retry seq (u64 BE)                | [`Retry`] as JSON (legacy)   |
+//! | `Q`       | host:port, `0x00`, due ms (u64 BE), seq (u64 BE) | [`Retry`] as JSON |
 //! | `D`       | topic ARN, `0x00`, dedup id       | [`DedupRecord`] as JSON      |
 //! | `O`       | outbox seq (u64 BE)               | [`OutboxEntry`] as JSON      |
 //! | `K`       | `signing`                         | the signing key's bytes      |
+//! | `K`       | `pagination`                      | the listing tokens' MAC key  |
 //! | `A`       | platform application ARN          | `PlatformApplication` JSON   |
 //! | `E`       | platform endpoint ARN             | `PlatformEndpoint` JSON      |
 //!
 //! A job is one accepted Publish; it is deleted once every delivery finished
-//! or moved to a retry record.
+//! or moved to a queued HTTP/S delivery. `Q` holds HTTP/S deliveries waiting
+//! for their endpoint (a retry, or a first attempt the endpoint had no slot
+//! for), per endpoint in due order. Start-up moves `R` records (written by
+//! earlier versions, one task each) into `Q`.
 
 use std::collections::BTreeMap;
 
@@ -28,6 +33,7 @@ pub const TOPICS: u8 = b'T';
 pub const SUBSCRIPTIONS: u8 = b'S';
 pub const JOBS: u8 = b'J';
 pub const RETRIES: u8 = b'R';
+pub const QUEUED: u8 = b'Q';
 pub const DEDUP: u8 = b'D';
 pub const OUTBOX: u8 = b'O';
 pub const KEYS: u8 = b'K';
@@ -35,6 +41,8 @@ pub const APPLICATIONS: u8 = b'A';
 pub const ENDPOINTS: u8 = b'E';
 
 pub const SIGNING_KEY: &[u8] = b"signing";
+/// The MAC key of listing tokens (see `pages`).
+pub const PAGINATION_KEY: &[u8] = b"pagination";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TopicRecord {
@@ -113,15 +121,28 @@ pub struct Job {
     pub notice: Notice,
 }
 
-/// A delivery that failed and waits for its next attempt.
+/// An HTTP/S delivery waiting for its (next) attempt.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Retry {
     pub notice: Notice,
     pub subscription: String,
-    /// Attempts made so far.
+    /// Which attempt is next: 0 for the first, n for the n-th retry.
     pub attempts: u32,
     pub due_ms: Millis,
     pub last_error: String,
+}
+
+impl Retry {
+    /// A first attempt that waits for a free slot of its endpoint.
+    pub fn first(notice: &Notice, subscription: &str, now: Millis) -> Retry {
+        Retry {
+            notice: notice.clone(),
+            subscription: subscription.to_string(),
+            attempts: 0,
+            due_ms: now,
+            last_error: String::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -166,6 +187,34 @@ pub fn dedup_key(topic_arn: &str, dedup_id: &str) -> Vec<u8> {
     k
 }
 
+/// The sequence number a `seq_key` holds.
+pub fn seq_of(key: &[u8]) -> u64 {
+    key.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0)
+}
+
+/// The keys of one endpoint's queued deliveries start with this.
+pub fn queue_prefix(endpoint: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(endpoint.len() + 1);
+    k.extend_from_slice(endpoint.as_bytes());
+    k.push(0);
+    k
+}
+
+pub fn queue_key(endpoint: &str, due_ms: Millis, seq: u64) -> Vec<u8> {
+    let mut k = queue_prefix(endpoint);
+    k.extend_from_slice(&due_ms.to_be_bytes());
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// The endpoint and due time of a queue key.
+pub fn parse_queue_key(key: &[u8]) -> Option<(&str, Millis)> {
+    let split = key.iter().position(|b| *b == 0)?;
+    let endpoint = std::str::from_utf8(&key[..split]).ok()?;
+    let due = key.get(split + 1..split + 9)?.try_into().ok().map(u64::from_be_bytes)?;
+    Some((endpoint, due))
+}
+
 pub fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).expect("records serialize")
 }
@@ -194,5 +243,8 @@ mod tests {
         assert_eq!(back, job);
         assert_eq!(seq_key(258), [0, 0, 0, 0, 0, 0, 1, 2]);
         assert_eq!(dedup_key("a", "b"), b"a\0b");
+        let q = queue_key("h:80", 7, 9);
+        assert!(q.starts_with(&queue_prefix("h:80")));
+        assert_eq!(parse_queue_key(&q), Some(("h:80", 7)));
     }
 }

@@ -1,5 +1,7 @@
-//! Start-up: topics, subscriptions and FIFO deduplication ids back into
-//! memory; unfinished jobs and retries handed to the delivery loop.
+//! Start-up: topics, subscriptions and live FIFO deduplication ids back
+//! into memory (expired ones deleted). Unfinished jobs stay on disk: the
+//! delivery loop reads them a bounded number at a time, and queued HTTP/S
+//! deliveries resume per endpoint (see `dispatch` and `queue`).
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
@@ -8,20 +10,13 @@ use eddy_store::{Partition, Store};
 use serde::de::DeserializeOwned;
 
 use super::error::{SnsError, SnsResult};
-use super::records::{self, DedupRecord, Job, Retry, SubscriptionRecord, TopicRecord};
+use super::records::{self, DedupRecord, SubscriptionRecord, TopicRecord};
 use super::subscription::Subscription;
 use super::topic::Topic;
 use super::Sns;
 use crate::signing::SigningKey;
 
-/// Work the previous run accepted but did not finish.
-#[derive(Default)]
-pub struct Pending {
-    pub jobs: Vec<(u64, Job)>,
-    pub retries: Vec<(u64, Retry)>,
-}
-
-pub(crate) fn recover(sns: &Arc<Sns>) -> SnsResult<Pending> {
+pub(crate) fn recover(sns: &Arc<Sns>) -> SnsResult<()> {
     let sh = &sns.sh;
     for kv in sh.topics.scan_prefix(b"") {
         let record: TopicRecord = decode(&kv?.1, "topic")?;
@@ -40,41 +35,51 @@ pub(crate) fn recover(sns: &Arc<Sns>) -> SnsResult<Pending> {
         let endpoint: super::PlatformEndpoint = decode(&kv?.1, "platform endpoint")?;
         sns.endpoints.write().insert(endpoint.arn.clone(), endpoint);
     }
+    recover_dedup(sns)?;
+    let outbox = sh.outbox.scan_prefix(b"").count();
+    sh.outbox_len.store(outbox, Ordering::SeqCst);
+    // Sequence numbers continue after every job and retry on disk.
+    let last = |family: &Partition| -> SnsResult<u64> {
+        Ok(family.last_in(&[0u8; 8], &[0xffu8; 8])?.map_or(0, |(k, _)| records::seq_of(&k)))
+    };
+    let max_seq = last(&sh.jobs)?.max(last(&sh.retries)?);
+    sh.seq.fetch_max(max_seq + 1, Ordering::Relaxed);
+    let jobs = sh.jobs.scan_prefix(b"").next().is_some();
+    sns.admission.recovered(jobs);
+    tracing::info!(
+        topics = sns.topics.read().len(),
+        subscriptions = sns.subscriptions.read().len(),
+        unfinished_jobs = jobs,
+        "SNS state recovered"
+    );
+    Ok(())
+}
+
+/// Live deduplication ids back into their topics; expired ones deleted.
+fn recover_dedup(sns: &Arc<Sns>) -> SnsResult<()> {
+    let sh = &sns.sh;
     let now = sh.clock.now_ms();
+    let mut batch = sh.store.batch();
+    let mut expired = 0usize;
     for kv in sh.dedup.scan_prefix(b"") {
         let (k, v) = kv?;
         let d: DedupRecord = decode(&v, "deduplication id")?;
         let Some(split) = k.iter().position(|b| *b == 0) else { continue };
         let (arn, id) = (String::from_utf8_lossy(&k[..split]), String::from_utf8_lossy(&k[split + 1..]));
-        if d.expires_ms > now {
-            if let Some(t) = sns.topics.read().get(arn.as_ref()) {
-                t.state.lock().dedup.insert(id.into_owned(), d);
+        let topic = sns.topics.read().get(arn.as_ref()).cloned();
+        match topic {
+            Some(t) if d.expires_ms > now => t.state.lock().remember_dedup(id.into_owned(), d),
+            _ => {
+                batch.delete(&sh.dedup, k);
+                expired += 1;
             }
         }
     }
-    let mut pending = Pending::default();
-    let mut max_seq = 0;
-    for kv in sh.jobs.scan_prefix(b"") {
-        let (k, v) = kv?;
-        let seq = seq_of(&k);
-        max_seq = max_seq.max(seq);
-        pending.jobs.push((seq, decode(&v, "delivery job")?));
+    if expired > 0 {
+        sh.store.make_durable_soon(batch.commit()?)?;
+        tracing::info!(expired, "expired FIFO deduplication ids deleted");
     }
-    for kv in sh.retries.scan_prefix(b"") {
-        let (k, v) = kv?;
-        let seq = seq_of(&k);
-        max_seq = max_seq.max(seq);
-        pending.retries.push((seq, decode(&v, "delivery retry")?));
-    }
-    sh.seq.fetch_max(max_seq + 1, Ordering::Relaxed);
-    tracing::info!(
-        topics = sns.topics.read().len(),
-        subscriptions = sns.subscriptions.read().len(),
-        jobs = pending.jobs.len(),
-        retries = pending.retries.len(),
-        "SNS state recovered"
-    );
-    Ok(pending)
+    Ok(())
 }
 
 /// The key notifications are signed with: made once, then kept in the
@@ -113,10 +118,6 @@ impl Signer {
             key
         })
     }
-}
-
-fn seq_of(key: &[u8]) -> u64 {
-    key.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0)
 }
 
 fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> SnsResult<T> {

@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::SeqCst;
+
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 
@@ -21,11 +24,24 @@ fn caller() -> Caller {
 /// One POST: URL, headers, body.
 type Post = (String, Vec<(&'static str, String)>, String);
 
-/// Answers HTTP deliveries from a script of statuses (then 200), recording each.
+/// Answers HTTP deliveries from a script of statuses (then 200), recording
+/// each. Notifications to `hung.test` never get an answer; `hung` counts
+/// those in flight and `hung_max` the most at once.
 #[derive(Default)]
 struct ScriptedHttp {
     statuses: Mutex<Vec<u16>>,
     posts: Mutex<Vec<Post>>,
+    hung: Arc<AtomicUsize>,
+    hung_max: AtomicUsize,
+}
+
+/// Counts a hung request until its future is dropped.
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, SeqCst);
+    }
 }
 
 impl HttpSender for ScriptedHttp {
@@ -35,6 +51,15 @@ impl HttpSender for ScriptedHttp {
         headers: Vec<(&'static str, String)>,
         body: String,
     ) -> Pin<Box<dyn Future<Output = Result<u16, String>> + Send>> {
+        let notification = headers.iter().any(|(k, v)| *k == "x-amz-sns-message-type" && v == "Notification");
+        if notification && url.contains("hung.test") {
+            self.hung_max.fetch_max(self.hung.fetch_add(1, SeqCst) + 1, SeqCst);
+            let guard = InFlight(self.hung.clone());
+            return Box::pin(async move {
+                let _guard = guard;
+                std::future::pending::<Result<u16, String>>().await
+            });
+        }
         self.posts.lock().push((url, headers, body));
         let mut s = self.statuses.lock();
         let status = if s.is_empty() { 200 } else { s.remove(0) };
@@ -47,6 +72,9 @@ struct World {
     sns: Arc<Sns>,
     http: Arc<ScriptedHttp>,
     store: eddy_store::Store,
+    clock: ManualClock,
+    /// The delivery loop's input, when the world was made without running it.
+    backlog: Mutex<Option<Backlog>>,
 }
 
 fn world(enforcement: Enforcement) -> World {
@@ -54,15 +82,19 @@ fn world(enforcement: Enforcement) -> World {
 }
 
 fn world_on(store: eddy_store::Store, enforcement: Enforcement, run: bool) -> World {
-    let clock = Arc::new(ManualClock::new(T0));
-    let sqs = Sqs::open(store.clone(), clock.clone()).unwrap();
+    let clock = ManualClock::new(T0);
+    let sqs = Sqs::open(store.clone(), Arc::new(clock.clone())).unwrap();
     let http = Arc::new(ScriptedHttp::default());
     let config = SnsConfig { enforcement, urls: Urls { base: "http://eddy.test".into() } };
-    let (sns, queue) = Sns::open(store.clone(), clock, sqs.clone(), http.clone(), config).unwrap();
-    if run {
-        tokio::spawn(sns.clone().run_deliveries(queue));
-    }
-    World { sqs, sns, http, store }
+    let (sns, queue) = Sns::open(store.clone(), Arc::new(clock.clone()), sqs.clone(), http.clone(), config).unwrap();
+    let backlog = match run {
+        true => {
+            tokio::spawn(sns.clone().run_deliveries(queue));
+            None
+        }
+        false => Some(queue),
+    };
+    World { sqs, sns, http, store, clock, backlog: Mutex::new(backlog) }
 }
 
 impl World {
@@ -286,4 +318,195 @@ async fn filter_policy_selects_messages() {
     }
     let got = drain(&w.sqs, &q, 2).await;
     assert_eq!(got.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["red"]);
+}
+
+fn fifo_request(topic: &str, dedup: &str) -> PublishRequest {
+    PublishRequest {
+        topic_arn: Some(topic.into()),
+        message: Some(format!("m-{dedup}")),
+        group_id: Some("g".into()),
+        dedup_id: Some(dedup.into()),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn fifo_dedup_ids_expire_after_five_minutes_in_memory_and_store() {
+    let w = world(Enforcement::Enforce);
+    let topic = w.topic("t.fifo").await;
+    let first = w.sns.publish(fifo_request(&topic, "a")).await.unwrap();
+    w.sns.publish(fifo_request(&topic, "b")).await.unwrap();
+    assert_eq!(w.sns.publish(fifo_request(&topic, "a")).await.unwrap().message_id, first.message_id);
+    let in_memory = || w.sns.lookup_topic(&topic).unwrap().state.lock().dedup_len();
+    let stored = || w.sns.sh.dedup.scan_prefix(b"").count();
+    assert_eq!((in_memory(), stored()), (2, 2));
+
+    w.clock.advance_ms(topic::DEDUP_WINDOW_MS - 1);
+    assert_eq!(w.sns.expire_dedup(), 0);
+    // Seen again 1 ms before expiry would still be a duplicate.
+    assert_eq!(w.sns.publish(fifo_request(&topic, "a")).await.unwrap().message_id, first.message_id);
+    w.clock.advance_ms(1);
+    assert_eq!(w.sns.expire_dedup(), 2);
+    assert_eq!((in_memory(), stored()), (0, 0));
+    let later = w.sns.publish(fifo_request(&topic, "a")).await.unwrap();
+    assert_ne!(later.message_id, first.message_id, "an expired id is accepted as new");
+    assert_eq!((in_memory(), stored()), (1, 1));
+}
+
+#[tokio::test]
+async fn expired_dedup_ids_are_deleted_at_start_up() {
+    let store = eddy_store::Store::in_memory();
+    let w = world_on(store.clone(), Enforcement::Enforce, false);
+    let topic = w.topic("t.fifo").await;
+    // Written by hand with an expiry already past: what a crash leaves behind.
+    let old = records::DedupRecord { message_id: "m".into(), sequence_number: "1".into(), expires_ms: T0 - 1 };
+    let mut batch = store.batch();
+    batch.put(&w.sns.sh.dedup, records::dedup_key(&topic, "old"), records::to_json(&old));
+    batch.commit().unwrap();
+    drop(w);
+    let w = world_on(store, Enforcement::Enforce, false);
+    assert_eq!(w.sns.sh.dedup.scan_prefix(b"").count(), 0);
+    assert_eq!(w.sns.lookup_topic(&topic).unwrap().state.lock().dedup_len(), 0);
+}
+
+#[tokio::test]
+async fn idle_fifo_lanes_are_reaped() {
+    let w = world(Enforcement::Enforce);
+    let topic = w.topic("t.fifo").await;
+    let q = w.queue("q.fifo", Some(&topic)).await;
+    w.subscribe(&topic, "sqs", &q.arn, &[("RawMessageDelivery", "true")]).await;
+    let notice = records::Notice {
+        message_id: "m1".into(),
+        topic_arn: topic.clone(),
+        message: "lane".into(),
+        per_protocol: None,
+        subject: None,
+        attributes: Default::default(),
+        group_id: Some("g".into()),
+        dedup_id: Some("d".into()),
+        sequence_number: Some("1".into()),
+        timestamp_ms: T0,
+    };
+    let mut lanes = dispatch::Lanes::default();
+    lanes.send(&w.sns, u64::MAX, records::Job { notice });
+    assert_eq!(drain(&w.sqs, &q, 1).await.len(), 1);
+    settle().await;
+    assert_eq!(lanes.len(), 1);
+    let now = w.sns.now_ms();
+    assert_eq!(lanes.reap(now + LANE_IDLE_MS - 1), 0, "a lane used within the idle time stays");
+    assert_eq!(lanes.reap(now + LANE_IDLE_MS), 1);
+    assert_eq!(lanes.len(), 0);
+}
+
+#[tokio::test]
+async fn a_hung_endpoint_holds_its_slots_only_and_waits_on_disk() {
+    let w = world(Enforcement::Enforce);
+    let topic = w.topic("t").await;
+    let q = w.queue("q", Some(&topic)).await;
+    w.subscribe(&topic, "sqs", &q.arn, &[("RawMessageDelivery", "true")]).await;
+    let hung = w.subscribe(&topic, "http", "http://hung.test:8080/hook", &[]).await;
+    let token = w.sns.lookup_subscription(&hung).unwrap().record().token.unwrap();
+    w.sns.confirm_subscription(&topic, &token, false).await.unwrap();
+    for i in 0..200 {
+        w.publish(&topic, &format!("m{i}")).await;
+    }
+    // The SQS subscriber gets everything although the endpoint never answers.
+    assert_eq!(drain(&w.sqs, &q, 200).await.len(), 200);
+    settle().await;
+    assert_eq!(w.http.hung_max.load(SeqCst), HTTP_SLOTS_PER_ENDPOINT);
+    assert_eq!(w.http.hung.load(SeqCst), HTTP_SLOTS_PER_ENDPOINT);
+    // Only the jobs whose attempt is in flight wait (for the HTTP timeout);
+    // the endpoint's other deliveries wait as records on disk.
+    assert_eq!(w.sns.sh.jobs.scan_prefix(b"").count(), HTTP_SLOTS_PER_ENDPOINT);
+    assert_eq!(w.sns.sh.queued.scan_prefix(b"").count(), 200 - HTTP_SLOTS_PER_ENDPOINT);
+    let keys: Vec<_> = w.sns.sh.queued.scan_prefix(b"").map(|kv| kv.unwrap().0).collect();
+    assert!(keys.iter().all(|k| records::parse_queue_key(k).unwrap().0 == "hung.test:8080"));
+}
+
+#[tokio::test]
+async fn list_tokens_continue_and_crafted_ones_are_refused() {
+    let w = world(Enforcement::Enforce);
+    for i in 0..250 {
+        w.topic(&format!("t{i:03}")).await;
+    }
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = w.sns.list_topics(&caller(), token.as_deref()).unwrap();
+        assert!(page.items.len() <= 100);
+        seen.extend(page.items);
+        match page.next_token {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 250);
+    assert!(seen.windows(2).all(|p| p[0] < p[1]));
+    let issued = w.sns.list_topics(&caller(), None).unwrap().next_token.unwrap();
+    let near_max = (u64::MAX - 5).to_string();
+    let forged = format!("{}.{}", hex::encode("arn:aws:sns:us-east-1:000000000000:t100"), "0".repeat(32));
+    for bad in [near_max.as_str(), "garbage", "100", forged.as_str(), &issued[..issued.len() - 1]] {
+        let e = w.sns.list_topics(&caller(), Some(bad)).err().expect("refused");
+        assert_eq!(e, SnsError::InvalidParameter("Invalid parameter: NextToken".into()), "{bad}");
+    }
+    // A token of one listing is not accepted by another.
+    assert!(w.sns.list_subscriptions(&caller(), None, Some(&issued)).is_err());
+    assert!(w.sns.list_platform_applications(&caller(), Some(&issued)).is_err());
+}
+
+#[tokio::test]
+async fn outbox_pages_follow_their_token() {
+    let w = world(Enforcement::Enforce);
+    for i in 0..5 {
+        let req = PublishRequest {
+            phone_number: Some(format!("+1555000000{i}")),
+            message: Some(format!("sms {i}")),
+            ..Default::default()
+        };
+        w.sns.publish(req).await.unwrap();
+    }
+    let mut token = None;
+    let mut got = Vec::new();
+    loop {
+        let page = w.sns.outbox(token.as_deref(), 2).unwrap();
+        assert!(page.entries.len() <= 2);
+        got.extend(page.entries.into_iter().map(|e| e.message));
+        match page.next_token {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    assert_eq!(got, ["sms 0", "sms 1", "sms 2", "sms 3", "sms 4"]);
+    assert!(w.sns.outbox(Some("x"), 2).is_err());
+    assert!(w.sns.outbox(Some(&u64::MAX.to_string()), 2).is_err());
+}
+
+#[tokio::test]
+async fn jobs_beyond_the_memory_bound_wait_on_disk_and_are_all_delivered() {
+    let w = world_on(eddy_store::Store::in_memory(), Enforcement::Enforce, false);
+    let topic = w.topic("t").await;
+    let q = w.queue("q", Some(&topic)).await;
+    w.subscribe(&topic, "sqs", &q.arn, &[("RawMessageDelivery", "true")]).await;
+    let n = MAX_LOADED_JOBS + 100;
+    for i in 0..n {
+        w.publish(&topic, &format!("m{i}")).await;
+    }
+    // Nothing delivers yet: the bound holds, the rest is on disk only.
+    assert_eq!(w.sns.admission.lock().loaded_len(), MAX_LOADED_JOBS);
+    assert_eq!(w.sns.sh.jobs.scan_prefix(b"").count(), n);
+    let backlog = w.backlog.lock().take().unwrap();
+    tokio::spawn(w.sns.clone().run_deliveries(backlog));
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        got.extend(drain(&w.sqs, &q, n - got.len()).await.into_iter().map(|m| m.body));
+        if got.len() >= n {
+            break;
+        }
+    }
+    let total = got.len();
+    got.sort();
+    got.dedup();
+    assert_eq!((total, got.len()), (n, n), "every job delivered exactly once");
+    settle().await;
+    assert_eq!(w.sns.sh.jobs.scan_prefix(b"").count(), 0);
 }

@@ -1,7 +1,7 @@
 //! Topics: names, attributes as AWS validates and reports them, the default
 //! access policy, and the FIFO deduplication window.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use parking_lot::Mutex;
 use serde_json::json;
@@ -53,7 +53,48 @@ pub struct Topic {
 
 pub(crate) struct TopicState {
     pub record: TopicRecord,
-    pub dedup: HashMap<String, DedupRecord>,
+    /// FIFO deduplication ids seen in the last 5 minutes.
+    dedup: HashMap<String, DedupRecord>,
+    /// The same ids by expiry, so expiring them does not scan the map.
+    dedup_expiry: BTreeSet<(Millis, String)>,
+}
+
+impl TopicState {
+    /// The live record for `id`, if it was seen within the window.
+    pub fn dedup(&self, id: &str, now: Millis) -> Option<&DedupRecord> {
+        self.dedup.get(id).filter(|d| d.expires_ms > now)
+    }
+
+    pub fn remember_dedup(&mut self, id: String, record: DedupRecord) {
+        self.dedup_expiry.insert((record.expires_ms, id.clone()));
+        self.dedup.insert(id, record);
+    }
+
+    pub fn dedup_ids(&self) -> impl Iterator<Item = &String> {
+        self.dedup.keys()
+    }
+
+    #[cfg(test)]
+    pub fn dedup_len(&self) -> usize {
+        self.dedup.len()
+    }
+
+    /// Removes ids whose window ended at or before `now`; returns them. An id
+    /// seen again since keeps its newer record.
+    pub fn expire_dedup(&mut self, now: Millis) -> Vec<String> {
+        let mut gone = Vec::new();
+        while let Some((expires, _)) = self.dedup_expiry.first() {
+            if *expires > now {
+                break;
+            }
+            let (_, id) = self.dedup_expiry.pop_first().expect("checked above");
+            if self.dedup.get(&id).is_some_and(|d| d.expires_ms <= now) {
+                self.dedup.remove(&id);
+                gone.push(id);
+            }
+        }
+        gone
+    }
 }
 
 impl Topic {
@@ -62,7 +103,7 @@ impl Topic {
             arn: record.arn.clone(),
             account: record.account.clone(),
             fifo: record.name.ends_with(".fifo"),
-            state: Mutex::new(TopicState { record, dedup: HashMap::new() }),
+            state: Mutex::new(TopicState { record, dedup: HashMap::new(), dedup_expiry: BTreeSet::new() }),
         }
     }
 

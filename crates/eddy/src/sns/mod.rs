@@ -10,6 +10,7 @@ use bytes::Bytes;
 use http::{Method, Response, StatusCode};
 use http_body_util::Full;
 
+use eddy_core::sns::OUTBOX_MAX_PAGE;
 use eddy_wire::error::WireError;
 use eddy_wire::{query, xml};
 
@@ -20,9 +21,8 @@ pub async fn handle_query(state: &AppState, ctx: &RequestCtx, pairs: &[(String, 
     let request = match query::decode_generic(pairs) {
         Ok(r) => r,
         Err(query::QueryError::MissingAction) => return xml_error(ctx, &errors::invalid_action("")),
-        Err(query::QueryError::Malformed(p)) => {
-            return xml_error(ctx, &errors::invalid_parameter(format!("Parameter {p} is malformed.")))
-        }
+        // "Parameter … is malformed." or too many parameters.
+        Err(e) => return xml_error(ctx, &errors::invalid_parameter(e.to_string())),
     };
     match ops::dispatch(state, ctx, &request.action, &request.input).await {
         Ok(output) => {
@@ -39,17 +39,15 @@ pub async fn handle_query(state: &AppState, ctx: &RequestCtx, pairs: &[(String, 
 }
 
 /// `/_eddy/sns/…`: what AWS serves elsewhere or not at all.
-pub async fn handle_eddy(state: &AppState, method: &Method, path: &str) -> HttpResponse {
+pub async fn handle_eddy(state: &AppState, method: &Method, uri: &http::Uri) -> HttpResponse {
     let sns = &state.sns;
+    let path = uri.path();
     let path = if path == "/_eddy/doctor" { "doctor" } else { path.trim_start_matches("/_eddy/sns/") };
     match (method, path) {
         (&Method::GET, p) if p.ends_with(".pem") => {
             plain(StatusCode::OK, "application/x-pem-file", sns.signing_certificate())
         }
-        (&Method::GET, "outbox") => match sns.outbox() {
-            Ok(entries) => json(StatusCode::OK, &serde_json::json!({"messages": entries})),
-            Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", e.to_string()),
-        },
+        (&Method::GET, "outbox") => outbox(sns, uri.query().unwrap_or_default()),
         (&Method::DELETE, "outbox") => match sns.clear_outbox().await {
             Ok(n) => json(StatusCode::OK, &serde_json::json!({"deleted": n})),
             Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", e.to_string()),
@@ -63,6 +61,36 @@ pub async fn handle_eddy(state: &AppState, method: &Method, path: &str) -> HttpR
     }
 }
 
+/// `GET /_eddy/sns/outbox[?limit=N][&nextToken=T]`: oldest first, pages of
+/// at most 1,000 entries (the default); `nextToken` continues.
+fn outbox(sns: &eddy_core::sns::Sns, query: &str) -> HttpResponse {
+    let mut token = None;
+    let mut limit = OUTBOX_MAX_PAGE;
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
+            "nextToken" => token = Some(v.into_owned()),
+            "limit" => match v.parse::<usize>() {
+                Ok(n) if (1..=OUTBOX_MAX_PAGE).contains(&n) => limit = n,
+                _ => {
+                    return plain(
+                        StatusCode::BAD_REQUEST,
+                        "text/plain",
+                        format!("limit must be 1 to {OUTBOX_MAX_PAGE}"),
+                    )
+                }
+            },
+            _ => {}
+        }
+    }
+    match sns.outbox(token.as_deref(), limit) {
+        Ok(page) => json(StatusCode::OK, &serde_json::json!({"messages": page.entries, "nextToken": page.next_token})),
+        Err(e @ eddy_core::sns::SnsError::InvalidParameter(_)) => {
+            plain(StatusCode::BAD_REQUEST, "text/plain", e.to_string())
+        }
+        Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", e.to_string()),
+    }
+}
+
 fn respond(status: StatusCode, content_type: &str, ctx: &RequestCtx, body: String) -> HttpResponse {
     Response::builder()
         .status(status)
@@ -72,7 +100,7 @@ fn respond(status: StatusCode, content_type: &str, ctx: &RequestCtx, body: Strin
         .expect("valid response")
 }
 
-fn xml_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {
+pub(crate) fn xml_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
     respond(status, "text/xml", ctx, e.xml_body(xml::SNS_NAMESPACE, &ctx.request_id))
 }

@@ -313,12 +313,14 @@ impl Handler<'_> {
     }
 
     fn list_platform_applications(&self) -> Output {
-        let apps = self.state.sns.platform_applications(&self.ctx.caller);
-        let apps: Vec<Value> = apps
+        let token = self.optional("NextToken");
+        let page = core(self.state.sns.list_platform_applications(&self.ctx.caller, token.as_deref()))?;
+        let apps: Vec<Value> = page
+            .items
             .iter()
             .map(|a| json!({"PlatformApplicationArn": a.arn, "Attributes": a.visible_attributes()}))
             .collect();
-        Ok(Some(json!({"PlatformApplications": apps})))
+        Ok(Some(json!({"PlatformApplications": apps, "NextToken": page.next_token})))
     }
 
     async fn create_platform_endpoint(&self) -> Output {
@@ -347,10 +349,11 @@ impl Handler<'_> {
     }
 
     fn list_endpoints_by_platform_application(&self) -> Output {
-        let endpoints = core(self.state.sns.endpoints_of(&self.required("PlatformApplicationArn")?))?;
+        let (app, token) = (self.required("PlatformApplicationArn")?, self.optional("NextToken"));
+        let page = core(self.state.sns.list_endpoints(&app, token.as_deref()))?;
         let endpoints: Vec<Value> =
-            endpoints.iter().map(|e| json!({"EndpointArn": e.arn, "Attributes": e.attributes})).collect();
-        Ok(Some(json!({"Endpoints": endpoints})))
+            page.items.iter().map(|e| json!({"EndpointArn": e.arn, "Attributes": e.attributes})).collect();
+        Ok(Some(json!({"Endpoints": endpoints, "NextToken": page.next_token})))
     }
 }
 
