@@ -32,6 +32,8 @@ echo "== SDK suite over awsJson1_0 (current boto3)"
 EDDY_EXPECT_PROTOCOL=json .venv-json/bin/python -m pytest -q tests/sdk "$@"
 echo "== SDK suite over awsQuery (boto3 1.28 / botocore 1.31)"
 EDDY_EXPECT_PROTOCOL=query .venv-query/bin/python -m pytest -q tests/sdk "$@"
+echo "== server limits and faults (once: they do not depend on the SDK's protocol)"
+.venv-json/bin/python -m pytest -q tests/server "$@"
 echo "== crash test (kill -9 under load)"
 .venv-json/bin/python tests/crash/crash_test.py
 echo "== SNS crash test (kill -9 during fan-out)"

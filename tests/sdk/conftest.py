@@ -52,7 +52,9 @@ class EddyServer:
 
     can_restart = True
 
-    def __init__(self, binary: str, data_dir: Path, port: int, log_path: Path):
+    def __init__(self, binary: str, data_dir: Path, port: int, log_path: Path, extra_args=(), preexec_fn=None):
+        self.extra_args = list(extra_args)
+        self.preexec_fn = preexec_fn
         self.binary = binary
         self.data_dir = data_dir
         self.port = port
@@ -74,7 +76,9 @@ class EddyServer:
                 f"127.0.0.1:{self.port}",
                 "--data-dir",
                 str(self.data_dir),
+                *self.extra_args,
             ],
+            preexec_fn=self.preexec_fn,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -7,6 +7,7 @@
 //! [`Store::durable`] resolves for the batch's [`Ticket`]; one fsync covers
 //! every batch committed before it, which is where throughput comes from.
 
+mod guard;
 mod sync;
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use fjall::{Config, Keyspace, PartitionCreateOptions, PartitionHandle};
 use parking_lot::{Mutex, RwLock};
 
+pub use guard::StoreHealth;
 pub use sync::Ticket;
 
 /// When a committed batch counts as durable.
@@ -39,6 +41,27 @@ pub enum StoreError {
     Sync(String),
     #[error("corrupt record in {partition}: {detail}")]
     Corrupt { partition: String, detail: String },
+    /// Refused before reaching the engine: see [`Store::health`].
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// How the on-disk store is opened.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreOptions {
+    pub durability: Durability,
+    /// Writes are refused while the data directory's file system has less
+    /// free space than this (the engine poisons itself on a failed write).
+    pub min_free_bytes: u64,
+    /// Most table files the engine keeps open at once (it closes and
+    /// reopens the rest), so many partitions cannot exhaust the fd limit.
+    pub max_open_files: usize,
+}
+
+impl StoreOptions {
+    pub fn new(durability: Durability) -> StoreOptions {
+        StoreOptions { durability, min_free_bytes: 64 << 20, max_open_files: 512 }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -48,6 +71,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     engine: Engine,
     sync: Arc<sync::GroupCommit>,
+    guard: Arc<guard::Guard>,
 }
 
 #[derive(Clone)]
@@ -82,14 +106,35 @@ enum PartitionInner {
 impl Store {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path, durability: Durability) -> Result<Store> {
-        let keyspace = config(dir).manual_journal_persist(true).open()?;
-        let sync = sync::GroupCommit::start(Some(keyspace.clone()), durability);
-        Ok(Store { engine: Engine::Disk(keyspace), sync })
+        Store::open_with(dir, StoreOptions::new(durability))
+    }
+
+    pub fn open_with(dir: &Path, options: StoreOptions) -> Result<Store> {
+        let keyspace = config(dir).max_open_files(options.max_open_files).manual_journal_persist(true).open()?;
+        let guard = guard::Guard::new(options.min_free_bytes);
+        guard.watch_space(dir);
+        let sync = sync::GroupCommit::start(Some(keyspace.clone()), options.durability, guard.clone());
+        Ok(Store { engine: Engine::Disk(keyspace), sync, guard })
     }
 
     /// A store that lives in memory only and is gone when dropped.
     pub fn in_memory() -> Store {
-        Store { engine: Engine::Memory(Arc::default()), sync: sync::GroupCommit::start(None, Durability::None) }
+        let guard = guard::Guard::new(0);
+        let sync = sync::GroupCommit::start(None, Durability::None, guard.clone());
+        Store { engine: Engine::Memory(Arc::default()), sync, guard }
+    }
+
+    /// Whether writes are accepted, and why not.
+    pub fn health(&self) -> StoreHealth {
+        self.guard.health()
+    }
+
+    /// Refuses a write before it reaches the engine when the store cannot take it.
+    fn check_writable(&self) -> Result<()> {
+        match self.guard.health() {
+            StoreHealth::Ok => Ok(()),
+            StoreHealth::Refusing(reason) | StoreHealth::Failed(reason) => Err(StoreError::Unavailable(reason)),
+        }
     }
 
     pub fn partition(&self, name: &str) -> Result<Partition> {
@@ -159,10 +204,16 @@ impl Store {
     /// machine crash before the fsync (milliseconds later) can lose it.
     pub fn make_durable_soon(&self, ticket: Ticket) -> Result<()> {
         if let Engine::Disk(ks) = &self.engine {
-            ks.persist(fjall::PersistMode::Buffer)?;
+            ks.persist(fjall::PersistMode::Buffer).map_err(|e| self.engine_failed(e))?;
         }
         self.sync.request(ticket);
         Ok(())
+    }
+
+    /// A failed journal write poisons fjall for good: record it for health.
+    fn engine_failed(&self, e: fjall::Error) -> StoreError {
+        self.guard.fail(format!("storage engine: {e}"));
+        StoreError::Engine(e)
     }
 
     /// Resolves once everything committed so far is durable (for shutdown).
@@ -357,8 +408,9 @@ impl WriteBatch {
         if self.empty {
             return Ok(self.store.sync.current());
         }
+        self.store.check_writable()?;
         match self.inner {
-            BatchInner::Disk(b) => b.commit()?,
+            BatchInner::Disk(b) => b.commit().map_err(|e| self.store.engine_failed(e))?,
             BatchInner::Memory(ops) => {
                 for (table, key, value) in ops {
                     let mut t = table.write();

@@ -8,6 +8,7 @@ use fjall::{Keyspace, PersistMode};
 use parking_lot::{Condvar, Mutex};
 use tokio::sync::watch;
 
+use crate::guard::Guard;
 use crate::{Durability, Result, StoreError};
 
 /// Position of a committed batch in the commit order.
@@ -47,7 +48,7 @@ struct Wanted {
 }
 
 impl GroupCommit {
-    pub(crate) fn start(keyspace: Option<Keyspace>, durability: Durability) -> Arc<GroupCommit> {
+    pub(crate) fn start(keyspace: Option<Keyspace>, durability: Durability, guard: Arc<Guard>) -> Arc<GroupCommit> {
         let (durable, _) = watch::channel(Ok(0));
         let gc = Arc::new(GroupCommit {
             durability,
@@ -60,7 +61,7 @@ impl GroupCommit {
             let worker = Arc::downgrade(&gc);
             std::thread::Builder::new()
                 .name("eddy-group-commit".into())
-                .spawn(move || sync_loop(worker, keyspace))
+                .spawn(move || sync_loop(worker, keyspace, guard))
                 .expect("spawn group-commit thread");
         }
         gc
@@ -106,7 +107,7 @@ impl GroupCommit {
     }
 }
 
-fn sync_loop(gc: std::sync::Weak<GroupCommit>, keyspace: Keyspace) {
+fn sync_loop(gc: std::sync::Weak<GroupCommit>, keyspace: Keyspace, guard: Arc<Guard>) {
     let mut durable = 0u64;
     loop {
         let Some(gc) = gc.upgrade() else { return };
@@ -135,6 +136,7 @@ fn sync_loop(gc: std::sync::Weak<GroupCommit>, keyspace: Keyspace) {
             }
             Err(e) => {
                 tracing::error!(error = %e, "journal fsync failed; refusing to acknowledge writes");
+                guard.fail(format!("journal fsync failed: {e}"));
                 let _ = gc.durable.send_replace(Err(e.to_string()));
                 return;
             }

@@ -71,6 +71,24 @@ pub struct ServeArgs {
     /// past AWS's limits (1 MiB/s or 1,000 records/s written, 2 MiB/s or 5 reads/s).
     #[arg(long, env = "EDDY_KINESIS_ENFORCE_LIMITS")]
     pub kinesis_enforce_limits: bool,
+    /// Most client connections open at once; past it new connections are
+    /// closed at once. Default: what the open-file limit leaves after the
+    /// store's share and a reserve, at most 10,000.
+    #[arg(long, env = "EDDY_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Memory for request bodies being read or handled, all connections
+    /// together (MiB). Past it a request gets the protocol's 503 throttling
+    /// error instead of growing eddy's memory.
+    #[arg(long, env = "EDDY_MAX_BODY_MEMORY_MB", default_value_t = 256)]
+    pub max_body_memory_mb: u64,
+    /// Writes are refused (and health says why) while the data directory's
+    /// disk has less free space than this (MiB); they resume once it is freed.
+    #[arg(long, env = "EDDY_MIN_FREE_DISK_MB", default_value_t = 64)]
+    pub min_free_disk_mb: u64,
+    /// Seconds a connection may sit idle, or take to send a request's headers,
+    /// before it is closed (1 s for idle ones when connections run short).
+    #[arg(long, env = "EDDY_IDLE_TIMEOUT_SECS", default_value_t = 30)]
+    pub idle_timeout_secs: u64,
     /// Log format.
     #[arg(long, env = "EDDY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

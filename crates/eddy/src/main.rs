@@ -5,8 +5,13 @@
 //! [`sqs`] (SQS handlers: wire shapes ↔ core calls), [`health`], [`bench`].
 
 mod bench;
+mod body;
 mod cli;
+mod connections;
+mod data_dir;
 mod doctor;
+mod fd_limit;
+mod front_error;
 mod health;
 mod kinesis;
 mod request;
@@ -15,6 +20,7 @@ mod sns;
 mod sqs;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
@@ -59,16 +65,22 @@ fn init_logging(format: LogFormat) {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    let fds = fd_limit::raise_and_split();
+    let mut _dir_lock = None;
     let store = if args.in_memory {
         Ok(eddy_store::Store::in_memory())
     } else {
         std::fs::create_dir_all(&args.data_dir)
             .with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
+        _dir_lock = Some(data_dir::lock(&args.data_dir)?);
         let durability = match args.durability {
             cli::Durability::Fsync => eddy_store::Durability::Fsync,
             cli::Durability::Flush => eddy_store::Durability::Flush,
         };
-        eddy_store::Store::open(&args.data_dir, durability)
+        let mut options = eddy_store::StoreOptions::new(durability);
+        options.min_free_bytes = args.min_free_disk_mb << 20;
+        options.max_open_files = fds.store_files;
+        eddy_store::Store::open_with(&args.data_dir, options)
     }
     .with_context(|| format!("opening the store in {}", args.data_dir.display()))?;
     let sqs = eddy_core::sqs::Sqs::open(store.clone(), Arc::new(eddy_core::clock::SystemClock))
@@ -112,7 +124,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "eddy ready: SQS, SNS and Kinesis at http://{}", args.listen
     );
-    let state = Arc::new(server::AppState { sqs: sqs.clone(), sns, kinesis, config: args });
+    let max_connections = args.max_connections.unwrap_or(fds.connections);
+    tracing::info!(
+        fd_limit = fds.limit,
+        max_connections,
+        store_open_files = fds.store_files,
+        max_body_memory_mb = args.max_body_memory_mb,
+        "limits"
+    );
+    let state = Arc::new(server::AppState {
+        sqs: sqs.clone(),
+        sns,
+        kinesis,
+        store,
+        connections: connections::Connections::new(max_connections, Duration::from_secs(args.idle_timeout_secs.max(1))),
+        bodies: body::BodyBudget::new((args.max_body_memory_mb << 20) as usize),
+        config: args,
+    });
     server::run(listener, state, shutdown_signal()).await?;
     sqs.flush().await.map_err(|e| anyhow::anyhow!("flushing the store on shutdown: {e}"))
 }

@@ -9,12 +9,17 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Full, Limited};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 
+use crate::body::{BodyBudget, BodyError};
 use crate::cli::ServeArgs;
+use crate::connections::{Connections, InFlight, RateLimitedLog, Slot, Tracked};
+use crate::front_error;
 use crate::request::{self, Classified, RequestCtx};
 
 /// Largest request body accepted. SQS messages are ≤ 1 MiB, but awsQuery
@@ -26,6 +31,9 @@ pub struct AppState {
     pub sqs: Arc<eddy_core::sqs::Sqs>,
     pub sns: Arc<eddy_core::sns::Sns>,
     pub kinesis: Arc<eddy_core::kinesis::Kinesis>,
+    pub store: eddy_store::Store,
+    pub connections: Arc<Connections>,
+    pub bodies: Arc<BodyBudget>,
     pub config: ServeArgs,
 }
 
@@ -33,52 +41,99 @@ pub type HttpResponse = Response<Full<Bytes>>;
 /// What the front sends: whole bodies, or a stream (SubscribeToShard).
 pub type BoxedResponse = Response<UnsyncBoxBody<Bytes, Infallible>>;
 
+/// Concurrent HTTP/2 streams per connection (the Java SDK opens one per
+/// shard subscription; its default pool allows 50).
+const MAX_H2_STREAMS: u32 = 100;
+
 pub async fn run(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     tokio::pin!(shutdown);
+    let mut accept_errors = RateLimitedLog::new(Duration::from_secs(10));
+    let mut backoff = Duration::from_millis(5);
+    let mut refused = RateLimitedLog::new(Duration::from_secs(10));
     loop {
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(c) => c,
                 Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    // Out of fds (EMFILE) or kernel memory: retrying at once
+                    // fails again. Back off (up to 1 s) and log once per 10 s.
+                    if let Some(suppressed) = accept_errors.should_log() {
+                        tracing::warn!(error = %e, suppressed, open = state.connections.open(),
+                            "accept failed; backing off");
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
                     continue;
                 }
             },
             _ = &mut shutdown => return Ok(()),
         };
-        let _ = stream.set_nodelay(true);
-        let state = state.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
-            if let Err(e) =
-                auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await
-            {
-                tracing::debug!(error = %e, "connection closed with error");
+        backoff = Duration::from_millis(5);
+        let Some(slot) = state.connections.admit() else {
+            if let Some(suppressed) = refused.should_log() {
+                tracing::warn!(
+                    max = state.connections.max(),
+                    suppressed,
+                    "connection limit reached: refusing new connections with 503 (--max-connections)"
+                );
             }
-        });
+            refuse(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(serve_connection(state.clone(), stream, slot));
     }
 }
 
-async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<BoxedResponse, Infallible> {
+/// A connection past the cap gets a bare 503 (every SDK retries it) and is closed.
+fn refuse(stream: tokio::net::TcpStream) {
+    const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+    let _ = stream.try_write(BUSY);
+}
+
+async fn serve_connection(state: Arc<AppState>, stream: tokio::net::TcpStream, slot: Slot) {
+    let activity = state.connections.activity();
+    let io = TokioIo::new(Tracked::new(stream, activity.clone()));
+    let service = {
+        let (state, activity) = (state.clone(), activity.clone());
+        hyper::service::service_fn(move |req| handle(state.clone(), activity.begin(), req))
+    };
+    let idle = Duration::from_secs(state.config.idle_timeout_secs.max(1));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(idle);
+    builder.http2().timer(TokioTimer::new()).max_concurrent_streams(MAX_H2_STREAMS);
+    let connection = builder.serve_connection(io, service);
+    tokio::select! {
+        result = connection => if let Err(e) = result {
+            tracing::debug!(error = %e, "connection closed with error");
+        },
+        _ = state.connections.idle(&activity) => tracing::debug!("closing idle connection"),
+    }
+    drop(slot);
+}
+
+async fn handle(
+    state: Arc<AppState>,
+    in_flight: InFlight,
+    req: Request<Incoming>,
+) -> Result<BoxedResponse, Infallible> {
     let started = std::time::Instant::now();
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
-            let too_big = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
-            let status = if too_big { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
-            return Ok(boxed(plain(
-                status,
-                if too_big { "request body too large" } else { "could not read request body" },
-            )));
-        }
-    };
     let ctx = RequestCtx::new(&parts, &state.config);
+    let declared = http_body::Body::size_hint(&body).exact();
+    let stall = Duration::from_secs(state.config.idle_timeout_secs.max(1));
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        request::discard(&parts, body, declared).await;
+        return Ok(with_guard(body_error(&parts, &ctx, BodyError::TooLarge), in_flight));
+    }
+    let (body, reservation) = match crate::body::read(body, declared, MAX_BODY, &state.bodies, stall).await {
+        Ok(b) => b,
+        Err(e) => return Ok(with_guard(body_error(&parts, &ctx, e), in_flight)),
+    };
     let classified = request::classify(&parts, &body);
     let (label, response) = match classified {
         Classified::Kinesis { operation, format } => {
@@ -96,12 +151,63 @@ async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Result<BoxedRes
             ("unknown", boxed(plain(StatusCode::NOT_FOUND, "eddy: no service handles this request")))
         }
     };
+    drop(reservation);
     tracing::debug!(service = label, method = %parts.method, path = %parts.uri.path(), status = response.status().as_u16(),
         micros = started.elapsed().as_micros() as u64, request_id = %ctx.request_id, "request");
-    Ok(response)
+    Ok(with_guard(response, in_flight))
 }
 
-fn boxed(response: HttpResponse) -> BoxedResponse {
+fn body_error(parts: &http::request::Parts, ctx: &RequestCtx, e: BodyError) -> BoxedResponse {
+    let mut response = match e {
+        BodyError::TooLarge => request::body_too_large(parts, ctx, MAX_BODY),
+        BodyError::OverBudget => {
+            tracing::warn!(request_id = %ctx.request_id,
+                "request bodies in memory reached --max-body-memory-mb: answering 503 (clients retry)");
+            front_error::over_budget(parts, ctx)
+        }
+        BodyError::Stalled => {
+            tracing::info!(request_id = %ctx.request_id, "request body stalled past the idle timeout: closing");
+            front_error::stalled(parts, ctx)
+        }
+        BodyError::Read => boxed(plain(StatusCode::BAD_REQUEST, "could not read request body")),
+    };
+    // The unread rest of the body is abandoned: the connection cannot be reused.
+    response.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+    response
+}
+
+/// Keeps the request counted in flight until its response body is sent, so
+/// the idle watchdog never closes a streaming response (SubscribeToShard).
+fn with_guard(response: BoxedResponse, in_flight: InFlight) -> BoxedResponse {
+    response.map(|body| GuardedBody { body, _in_flight: in_flight }.boxed_unsync())
+}
+
+struct GuardedBody {
+    body: UnsyncBoxBody<Bytes, Infallible>,
+    _in_flight: InFlight,
+}
+
+impl http_body::Body for GuardedBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Infallible>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+pub fn boxed(response: HttpResponse) -> BoxedResponse {
     response.map(|body| body.map_err(|never| match never {}).boxed_unsync())
 }
 

@@ -3,7 +3,7 @@
 //! the operation, and the output is encoded back in the request's format.
 //! SubscribeToShard answers with an event stream ([`subscribe`]).
 
-mod errors;
+pub(crate) mod errors;
 mod input;
 mod ops;
 mod subscribe;
@@ -90,7 +90,7 @@ fn respond(status: StatusCode, content_type: &str, ctx: &RequestCtx, body: Vec<u
         .expect("valid response")
 }
 
-fn error(ctx: &RequestCtx, format: Format, e: &KinesisWireError) -> BoxedResponse {
+pub(crate) fn error(ctx: &RequestCtx, format: Format, e: &KinesisWireError) -> BoxedResponse {
     let body = match format {
         Format::Json => serde_json::json!({"__type": e.shape, "message": e.message}).to_string().into_bytes(),
         Format::Cbor => cbor::encode_error(e.shape, &e.message),

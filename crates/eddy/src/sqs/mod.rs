@@ -77,7 +77,7 @@ fn respond(status: StatusCode, content_type: &str, ctx: &RequestCtx, body: Strin
         .expect("valid response")
 }
 
-fn json_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {
+pub(crate) fn json_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {
     let mut r = respond(status_of(e), "application/x-amz-json-1.0", ctx, e.json_body(shapes::JSON_NAMESPACE));
     let h = r.headers_mut();
     h.insert("x-amzn-query-error", e.query_error_header().parse().expect("ascii header"));
@@ -85,7 +85,7 @@ fn json_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {
     r
 }
 
-fn xml_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {
+pub(crate) fn xml_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {
     respond(status_of(e), "text/xml", ctx, e.xml_body(xml::SQS_NAMESPACE, &ctx.request_id))
 }
 
