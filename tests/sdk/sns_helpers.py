@@ -232,7 +232,16 @@ def wait_stat(endpoint: str, key: str, at_least: int, timeout: float = 10.0) -> 
 
 
 def outbox(endpoint: str) -> list[dict]:
-    return eddy_get(endpoint, "/_eddy/sns/outbox")["messages"]
+    """Every outbox entry, oldest first: the outbox is served in pages of up to 1,000 entries,
+    each naming the next with nextToken."""
+    entries: list[dict] = []
+    path = "/_eddy/sns/outbox"
+    while True:
+        page = eddy_get(endpoint, path)
+        entries.extend(page["messages"])
+        if not page.get("nextToken"):
+            return entries
+        path = "/_eddy/sns/outbox?nextToken=" + urllib.parse.quote(page["nextToken"])
 
 
 def wait_outbox(endpoint: str, predicate, n: int = 1, timeout: float = 10.0) -> list[dict]:
