@@ -206,3 +206,37 @@ def capture_requests(client):
 
     client.meta.events.register("before-send.sqs.*", _hook)
     return seen
+
+
+# --------------------------------------------------------------------------- liveness
+
+
+def assert_responsive(endpoint: str, within: float = 1.0) -> None:
+    """eddy answers its health check within `within` seconds (a deadlock or a stalled lock fails
+    this fast instead of hanging the suite)."""
+    import requests
+
+    start = time.monotonic()
+    r = requests.get(endpoint + "/_eddy/health", timeout=within)
+    took = time.monotonic() - start
+    assert r.status_code == 200 and took < within, f"health check: HTTP {r.status_code} after {took:.2f}s"
+
+
+def mutual_dlqs(sqs, create_queue) -> tuple[str, str]:
+    """Two standard queues, each the other's dead-letter queue (AWS accepts the cycle)."""
+    import json as _json
+
+    a = create_queue()
+    b = create_queue(attributes={"RedrivePolicy": _json.dumps({"deadLetterTargetArn": get_arn(sqs, a), "maxReceiveCount": 1})})
+    sqs.set_queue_attributes(
+        QueueUrl=a, Attributes={"RedrivePolicy": _json.dumps({"deadLetterTargetArn": get_arn(sqs, b), "maxReceiveCount": 1})}
+    )
+    return a, b
+
+
+def send_many(sqs, url: str, n: int, prefix: str = "m") -> None:
+    for start in range(0, n, 10):
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "MessageBody": f"{prefix}-{start + i}"} for i in range(min(10, n - start))],
+        )

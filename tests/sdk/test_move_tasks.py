@@ -8,6 +8,9 @@ from botocore.exceptions import ClientError
 
 from conftest import unique_name
 from sqs_helpers import (
+    assert_responsive,
+    mutual_dlqs,
+    send_many,
     INVALID_PARAMETER_VALUE,
     RESOURCE_NOT_FOUND,
     counts,
@@ -21,10 +24,15 @@ from sqs_helpers import (
 @pytest.fixture
 def dlq_pipe(sqs, create_queue):
     """(source_url, dlq_url) with maxReceiveCount 1; fill(n) pushes n messages into the DLQ."""
-    dlq = create_queue(name=unique_name("dlq"))
+    return make_dlq_pipe(sqs, create_queue)
+
+
+def make_dlq_pipe(sqs, create_queue):
+    dlq = create_queue(name=unique_name("dlq"), client=sqs)
     src = create_queue(
         name=unique_name("src"),
         attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": get_arn(sqs, dlq), "maxReceiveCount": 1})},
+        client=sqs,
     )
 
     def fill(n):
@@ -181,3 +189,73 @@ def test_source_must_exist(sqs):
 def test_list_move_tasks_empty(sqs, dlq_pipe):
     src, dlq, fill = dlq_pipe
     assert sqs.list_message_move_tasks(SourceArn=get_arn(sqs, dlq)).get("Results", []) == []
+
+
+# --------------------------------------------------------------------------- abuse (issue 9)
+# Before issue 9, a task moving a queue into itself, or two tasks moving two
+# mutual dead-letter queues into each other, deadlocked eddy for good. Every
+# client here has short timeouts, and each test ends with a health check that
+# must answer within 1 s, so a regression fails fast instead of hanging.
+
+
+@pytest.fixture
+def quick_sqs(sqs_factory):
+    return sqs_factory(read_timeout=5, connect_timeout=2)
+
+
+@pytest.fixture
+def quick_create_queue(quick_sqs, create_queue):
+    return lambda **kw: create_queue(client=quick_sqs, **kw)
+
+
+def test_destination_same_as_source_is_refused(quick_sqs, endpoint, quick_create_queue):
+    src, dlq, fill = make_dlq_pipe(quick_sqs, quick_create_queue)
+    fill(3)
+    dlq_arn = get_arn(quick_sqs, dlq)
+    err = expect_error(
+        quick_sqs.start_message_move_task, INVALID_PARAMETER_VALUE, 400, SourceArn=dlq_arn, DestinationArn=dlq_arn
+    )
+    assert "same" in err.response["Error"]["Message"], err.response
+    assert quick_sqs.list_message_move_tasks(SourceArn=dlq_arn).get("Results", []) == []
+    assert_responsive(endpoint)
+    assert counts(quick_sqs, dlq)[0] == 3
+
+
+def test_move_tasks_both_ways_between_mutual_dlqs(quick_sqs, endpoint, quick_create_queue):
+    a, b = mutual_dlqs(quick_sqs, quick_create_queue)
+    send_many(quick_sqs, a, 100, "a")
+    send_many(quick_sqs, b, 100, "b")
+    a_arn, b_arn = get_arn(quick_sqs, a), get_arn(quick_sqs, b)
+    quick_sqs.start_message_move_task(SourceArn=a_arn, DestinationArn=b_arn)
+    quick_sqs.start_message_move_task(SourceArn=b_arn, DestinationArn=a_arn)
+    for arn in (a_arn, b_arn):
+        wait_until(
+            lambda: quick_sqs.list_message_move_tasks(SourceArn=arn)["Results"][0]["Status"] == "COMPLETED",
+            timeout=15,
+            interval=0.2,
+            what="move task COMPLETED",
+        )
+    assert_responsive(endpoint)
+    assert counts(quick_sqs, a)[0] + counts(quick_sqs, b)[0] == 200
+
+
+@pytest.mark.restart
+def test_task_whose_destination_vanished_fails_after_restart(sqs, endpoint, create_queue, dlq_pipe, restart_server):
+    """A persisted RUNNING task that can no longer run is marked FAILED on recovery, not resumed."""
+    src, dlq, fill = dlq_pipe
+    fill(5)
+    dest = create_queue()
+    dlq_arn, dest_arn = get_arn(sqs, dlq), get_arn(sqs, dest)
+    sqs.start_message_move_task(SourceArn=dlq_arn, DestinationArn=dest_arn, MaxNumberOfMessagesPerSecond=1)
+    sqs.delete_queue(QueueUrl=dest)
+    restart_server(hard=True)
+    assert_responsive(endpoint)
+    task = wait_until(
+        lambda: (r := sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0])["Status"] == "FAILED" and r,
+        timeout=5,
+        what="FAILED",
+    )
+    assert task["FailureReason"] == "AWS.SimpleQueueService.NonExistentQueue"
+    assert "TaskHandle" not in task
+    # At one message a second, at most a couple moved before the destination went away.
+    assert 3 <= counts(sqs, dlq)[0] <= 5

@@ -3,6 +3,7 @@
 //! Moved messages are new messages: new id, new enqueue time, receive count 0
 //! (SQS developer guide, "configure dead-letter queue redrive").
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,8 +16,9 @@ use super::error::{invalid_param, SqsError, SqsResult};
 use super::index::Meta;
 use super::queue::{json, load_record};
 use super::receive::Moved;
-use super::records::MoveTaskRecord;
-use super::Sqs;
+use super::records::{MessageRecord, MoveTaskRecord};
+use super::{Queue, Sqs};
+use crate::clock::Millis;
 
 pub struct MoveTask {
     record: Mutex<MoveTaskRecord>,
@@ -38,8 +40,8 @@ impl MoveTask {
             if let Err(e) = sqs.run_move_task(&task).await {
                 let mut r = task.record.lock();
                 r.status = "FAILED".into();
-                r.failure_reason = Some(e.to_string());
-                tracing::warn!(task = %r.handle, error = %e, "message move task failed");
+                r.failure_reason = Some(failure_reason(&e));
+                tracing::warn!(task = %r.handle, source = %r.source_arn, error = %e, "message move task failed");
             }
             let _ = sqs.save_task(&task).await;
         });
@@ -67,19 +69,13 @@ impl Sqs {
                     "The resource that you specified for the DestinationArn parameter doesn't exist.".into(),
                 )
             })?;
-            if dest.is_fifo() != source.is_fifo() {
-                return Err(invalid_param("The source queue and destination queue must be of the same queue type."));
-            }
+            check_destination(&source, &dest)?;
         }
         if let Some(r) = max_per_second.filter(|r| !(1..=500).contains(r)) {
             return Err(invalid_param(format!(
                 "Value {r} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between 1 and 500."
             )));
         }
-        if self.tasks.lock().iter().any(|t| t.snapshot().source_arn == source_arn && t.snapshot().status == "RUNNING") {
-            return Err(invalid_param("There is already a task running. Only one active task is allowed for a source queue arn at a given time."));
-        }
-        let started_ms = self.now_ms();
         let handle = URL_SAFE_NO_PAD.encode(
             serde_json::json!({"taskId": uuid::Uuid::new_v4().to_string(), "sourceArn": source_arn}).to_string(),
         );
@@ -92,14 +88,46 @@ impl Sqs {
             status: "RUNNING".into(),
             moved: 0,
             to_move,
-            started_ms,
+            started_ms: self.now_ms(),
             failure_reason: None,
         }));
-        self.save_task(&task).await?;
-        self.tasks.lock().push(task.clone());
+        self.register_task(&task)?;
+        if let Err(e) = self.save_task(&task).await {
+            self.tasks.lock().retain(|t| !Arc::ptr_eq(t, &task));
+            return Err(e);
+        }
         tracing::info!(source = %source_arn, to_move, "message move task started");
         MoveTask::spawn(self.clone(), task);
         Ok(handle)
+    }
+
+    /// Adds a new RUNNING task, checking under the same lock that its source
+    /// has no other: two concurrent starts cannot both pass.
+    fn register_task(&self, task: &Arc<MoveTask>) -> SqsResult<()> {
+        let source = task.snapshot().source_arn;
+        let mut tasks = self.tasks.lock();
+        if tasks.iter().any(|t| {
+            let r = t.snapshot();
+            r.source_arn == source && (r.status == "RUNNING" || r.status == "CANCELLING")
+        }) {
+            return Err(invalid_param("There is already a task running. Only one active task is allowed for a source queue arn at a given time."));
+        }
+        tasks.push(task.clone());
+        Ok(())
+    }
+
+    /// Why a persisted unfinished task cannot run under today's rules, if it
+    /// cannot (a task from an older eddy, or whose queues changed since).
+    pub(crate) fn invalid_task_reason(&self, r: &MoveTaskRecord) -> Option<String> {
+        let Some(source) = self.lookup_arn(&r.source_arn) else {
+            return Some(NON_EXISTENT_QUEUE.into());
+        };
+        let dest = r.destination_arn.as_deref().map(|d| self.lookup_arn(d));
+        match dest {
+            Some(None) => Some(NON_EXISTENT_QUEUE.into()),
+            Some(Some(dest)) => check_destination(&source, &dest).err().map(|e| e.to_string()),
+            None => None,
+        }
     }
 
     /// Returns how many messages had moved when the task stopped.
@@ -190,36 +218,42 @@ impl Sqs {
     }
 
     /// Moves the given messages (those not in flight) out of `source`.
-    async fn move_chunk(&self, source: &super::Queue, seqs: &[u64], dest_arn: Option<&str>) -> SqsResult<u64> {
+    ///
+    /// No queue lock is ever held while another queue's lock is taken: the
+    /// destination may be the source itself (a recovered task) or a queue
+    /// whose own task moves messages the other way, and parking_lot locks
+    /// are neither reentrant nor ordered. So the candidates are read under
+    /// the source lock, the destinations resolved with no lock held, and the
+    /// source lock taken again to stage the moves of messages still there.
+    async fn move_chunk(&self, source: &Queue, seqs: &[u64], dest_arn: Option<&str>) -> SqsResult<u64> {
         let now = self.now_ms();
+        let candidates = self.move_candidates(source, seqs, now)?;
+        let dests = self.resolve_destinations(&candidates, dest_arn)?;
         let mut batch = self.sh.store.batch();
         let mut placed = Vec::new();
         let ticket = {
             let mut st = source.state.lock();
-            for &seq in seqs {
-                let in_flight = st.index.get(seq).is_none_or(|m| m.visible_at > now);
-                let Some(mut record) = (if in_flight { None } else { load_record(&self.sh, source.id, seq)? }) else {
-                    continue;
-                };
-                let target = dest_arn.map(String::from).or_else(|| record.dlq_source_arn.clone());
-                let Some(dest) = target.and_then(|a| self.lookup_arn(&a)) else { continue };
-                let old = st.stage_delete(&self.sh, &mut batch, seq).expect("indexed message");
-                if dest.is_fifo() {
+            st.check_live()?;
+            for (seq, count, mut record) in candidates {
+                let unchanged = st.index.get(seq).is_some_and(|m| m.receive_count == count && m.visible_at <= now);
+                let target = dest_arn.or(record.dlq_source_arn.as_deref());
+                let Some(dest) = target.and_then(|a| dests.get(a)).filter(|_| unchanged) else { continue };
+                let Some(old) = st.stage_delete(&self.sh, &mut batch, seq) else { continue };
+                if dest.queue.is_fifo() {
                     // The old id stands in as deduplication id in FIFO redrive.
                     record.dedup_id = Some(record.message_id.clone());
                 }
                 record.message_id = uuid::Uuid::new_v4().to_string();
                 record.sent_ms = now;
                 record.dlq_source_arn = None;
-                let cfg = dest.config();
                 let meta = Meta {
-                    visible_at: now + cfg.delay_secs * 1000,
+                    visible_at: now + dest.delay_ms,
                     receive_count: 0,
                     first_receive: 0,
-                    expires_at: now + cfg.retention_secs * 1000,
+                    expires_at: now + dest.retention_ms,
                     group: old.group,
                 };
-                placed.push(Moved::stage(&self.sh, &mut batch, dest, &record, meta));
+                placed.push(Moved::stage(&self.sh, &mut batch, dest.queue.clone(), &record, meta));
             }
             batch.commit()?
         };
@@ -227,5 +261,86 @@ impl Sqs {
         self.place_moved(placed);
         self.durable(ticket).await?;
         Ok(moved)
+    }
+
+    /// The messages among `seqs` that are not in flight, with their receive
+    /// count (to notice a receive in between) and stored record.
+    fn move_candidates(&self, source: &Queue, seqs: &[u64], now: Millis) -> SqsResult<Vec<(u64, u32, MessageRecord)>> {
+        let visible: Vec<(u64, u32)> = {
+            let st = source.state.lock();
+            st.check_live()?;
+            seqs.iter()
+                .filter_map(|&s| st.index.get(s).filter(|m| m.visible_at <= now).map(|m| (s, m.receive_count)))
+                .collect()
+        };
+        let mut out = Vec::with_capacity(visible.len());
+        for (seq, count) in visible {
+            if let Some(record) = load_record(&self.sh, source.id, seq)? {
+                out.push((seq, count, record));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Each destination queue and the settings a moved message takes from
+    /// it, read before the source lock is taken again. A named destination
+    /// that no longer exists fails the task, as on AWS; a message whose
+    /// original source is gone stays where it is.
+    fn resolve_destinations(
+        &self,
+        candidates: &[(u64, u32, MessageRecord)],
+        dest_arn: Option<&str>,
+    ) -> SqsResult<HashMap<String, Destination>> {
+        let mut out = HashMap::new();
+        let arns = candidates.iter().filter_map(|(_, _, r)| dest_arn.or(r.dlq_source_arn.as_deref()));
+        for arn in arns {
+            if out.contains_key(arn) {
+                continue;
+            }
+            let Some(queue) = self.lookup_arn(arn) else {
+                if dest_arn.is_some() {
+                    return Err(SqsError::QueueDoesNotExist);
+                }
+                tracing::info!(source_queue = %arn,
+                    "message move task left a message in place: its original source queue no longer exists");
+                continue;
+            };
+            let cfg = queue.config();
+            let dest = Destination { queue, delay_ms: cfg.delay_secs * 1000, retention_ms: cfg.retention_secs * 1000 };
+            out.insert(arn.to_string(), dest);
+        }
+        Ok(out)
+    }
+}
+
+/// A move task's destination and the settings moved messages take from it.
+struct Destination {
+    queue: Arc<Queue>,
+    delay_ms: Millis,
+    retention_ms: Millis,
+}
+
+/// The failure reason AWS lists for a task whose queue disappeared.
+const NON_EXISTENT_QUEUE: &str = "AWS.SimpleQueueService.NonExistentQueue";
+
+/// The rules a named destination must meet.
+fn check_destination(source: &Queue, dest: &Queue) -> SqsResult<()> {
+    if dest.id == source.id {
+        // Moving a queue's messages into itself would never end and, before
+        // this check, deadlocked eddy.
+        return Err(invalid_param("Source queue and destination queue cannot be the same."));
+    }
+    if dest.is_fifo() != source.is_fifo() {
+        return Err(invalid_param("The source queue and destination queue must be of the same queue type."));
+    }
+    Ok(())
+}
+
+/// ListMessageMoveTasks' FailureReason: AWS's error code for a vanished
+/// queue (LocalStack's AWS recording), the message otherwise.
+fn failure_reason(e: &SqsError) -> String {
+    match e {
+        SqsError::QueueDoesNotExist => NON_EXISTENT_QUEUE.into(),
+        e => e.to_string(),
     }
 }

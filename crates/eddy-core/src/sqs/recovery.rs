@@ -59,6 +59,8 @@ fn load_messages(sqs: &Sqs, by_id: &HashMap<u64, Arc<Queue>>) -> SqsResult<(usiz
         };
         max_seq = max_seq.max(seq);
         if current.as_ref().is_none_or(|(id, _)| *id != qid) {
+            // Release the previous queue's lock before taking the next one.
+            drop(current.take());
             current = by_id.get(&qid).map(|q| (qid, q.state.lock()));
         }
         let Some((_, st)) = current.as_mut() else {
@@ -104,10 +106,34 @@ fn load_dedup(sqs: &Sqs, by_id: &HashMap<u64, Arc<Queue>>) -> SqsResult<()> {
     Ok(())
 }
 
+/// Reloads move tasks and resumes the running ones. A task that can no
+/// longer run (its queue is gone, or it breaks a rule added since, such as
+/// moving a queue into itself) is marked FAILED instead of resumed, so one
+/// bad task cannot wedge every restart; one interrupted while cancelling is
+/// CANCELLED.
 fn load_tasks(sqs: &Arc<Sqs>) -> SqsResult<()> {
+    let mut batch = sqs.sh.store.batch();
     for kv in sqs.sh.tasks.scan_prefix(b"") {
         let (_, v) = kv?;
-        let record: MoveTaskRecord = decode(&v, "move task")?;
+        let mut record: MoveTaskRecord = decode(&v, "move task")?;
+        let mut changed = true;
+        match record.status.as_str() {
+            "RUNNING" => match sqs.invalid_task_reason(&record) {
+                Some(reason) => {
+                    tracing::warn!(task = %record.handle, source = %record.source_arn,
+                        destination = ?record.destination_arn, %reason,
+                        "message move task marked FAILED on recovery instead of resumed");
+                    record.status = "FAILED".into();
+                    record.failure_reason = Some(reason);
+                }
+                None => changed = false,
+            },
+            "CANCELLING" => record.status = "CANCELLED".into(),
+            _ => changed = false,
+        }
+        if changed {
+            batch.put(&sqs.sh.tasks, record.handle.as_bytes().to_vec(), super::queue::json(&record));
+        }
         let running = record.status == "RUNNING";
         let task = Arc::new(MoveTask::new(record));
         sqs.tasks.lock().push(task.clone());
@@ -115,6 +141,7 @@ fn load_tasks(sqs: &Arc<Sqs>) -> SqsResult<()> {
             MoveTask::spawn(sqs.clone(), task);
         }
     }
+    sqs.sh.store.make_durable_soon(batch.commit()?)?;
     Ok(())
 }
 

@@ -228,3 +228,87 @@ async fn state_survives_reopen() {
     drop(sqs);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Two queues, each the other's dead-letter queue (AWS accepts the cycle).
+async fn mutual_dlqs(sqs: &Arc<Sqs>) -> (Arc<Queue>, Arc<Queue>) {
+    let a = sqs.create_queue(&caller(), "a", BTreeMap::new(), BTreeMap::new()).await.unwrap();
+    let policy = |arn: &str| format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":1}}"#);
+    let b = sqs.create_queue(&caller(), "b", attrs(&[("RedrivePolicy", &policy(&a.arn))]), BTreeMap::new()).await;
+    let b = b.unwrap();
+    sqs.set_attributes(&a, attrs(&[("RedrivePolicy", &policy(&b.arn))])).await.unwrap();
+    (a, b)
+}
+
+async fn wait_task_done(sqs: &Sqs, source_arn: &str) -> records::MoveTaskRecord {
+    let done = async {
+        loop {
+            let t = sqs.list_move_tasks(source_arn, Some(1)).unwrap().remove(0);
+            if t.status != "RUNNING" {
+                return t;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), done).await.expect("move task finished")
+}
+
+#[tokio::test]
+async fn move_task_into_its_own_source_is_refused() {
+    let (sqs, _clock) = setup();
+    let (a, _b) = mutual_dlqs(&sqs).await;
+    let err = sqs.start_move_task(&a.arn, Some(a.arn.clone()), None).await.unwrap_err();
+    assert_eq!(err, SqsError::InvalidParameterValue("Source queue and destination queue cannot be the same.".into()));
+    assert!(sqs.list_move_tasks(&a.arn, Some(10)).unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn move_tasks_both_ways_between_mutual_dlqs_finish() {
+    let (sqs, _clock) = setup();
+    let (a, b) = mutual_dlqs(&sqs).await;
+    for i in 0..200 {
+        sqs.send(&a, &caller(), msg(&format!("a{i}"))).await.unwrap();
+        sqs.send(&b, &caller(), msg(&format!("b{i}"))).await.unwrap();
+    }
+    sqs.start_move_task(&a.arn, Some(b.arn.clone()), None).await.unwrap();
+    sqs.start_move_task(&b.arn, Some(a.arn.clone()), None).await.unwrap();
+    let (ta, tb) = (wait_task_done(&sqs, &a.arn).await, wait_task_done(&sqs, &b.arn).await);
+    assert_eq!((ta.status.as_str(), tb.status.as_str()), ("COMPLETED", "COMPLETED"));
+    let total = |q: &Queue| q.state.lock().index.len();
+    assert_eq!(total(&a) + total(&b), 400, "nothing lost, nothing duplicated");
+}
+
+#[tokio::test]
+async fn recovered_task_into_itself_is_failed_not_resumed() {
+    let clock = ManualClock::new(T0);
+    let store = eddy_store::Store::in_memory();
+    let arn;
+    {
+        let sqs = Sqs::open(store.clone(), Arc::new(clock.clone())).unwrap();
+        let (a, _b) = mutual_dlqs(&sqs).await;
+        sqs.send(&a, &caller(), msg("stays")).await.unwrap();
+        arn = a.arn.clone();
+        // What an older eddy accepted and persisted: a task moving a into a.
+        let bad = records::MoveTaskRecord {
+            handle: "h".into(),
+            source_arn: arn.clone(),
+            destination_arn: Some(arn.clone()),
+            max_per_second: None,
+            status: "RUNNING".into(),
+            moved: 0,
+            to_move: 1,
+            started_ms: T0,
+            failure_reason: None,
+        };
+        let mut batch = sqs.sh.store.batch();
+        batch.put(&sqs.sh.tasks, b"h".to_vec(), queue::json(&bad));
+        sqs.durable(batch.commit().unwrap()).await.unwrap();
+    }
+    let sqs = Sqs::open(store.clone(), Arc::new(clock.clone())).unwrap();
+    let t = sqs.list_move_tasks(&arn, Some(1)).unwrap().remove(0);
+    assert_eq!(t.status, "FAILED");
+    assert_eq!(t.failure_reason.as_deref(), Some("Source queue and destination queue cannot be the same."));
+    let stored: records::MoveTaskRecord = serde_json::from_slice(&sqs.sh.tasks.get(b"h").unwrap().unwrap()).unwrap();
+    assert_eq!(stored.status, "FAILED", "the verdict is persisted");
+    let a = sqs.lookup_arn(&arn).unwrap();
+    assert_eq!(bodies(&receive(&sqs, &a, 10).await), ["stays"]);
+}
