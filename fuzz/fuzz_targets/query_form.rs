@@ -4,7 +4,7 @@
 #![no_main]
 
 use eddy_fuzz::{decode_input, render};
-use eddy_wire::query::{decode_sqs, parse_form, QueryError};
+use eddy_wire::query::{decode_sqs, parse_form, QueryError, MAX_PAIRS};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -22,5 +22,6 @@ fuzz_target!(|data: &[u8]| {
             assert!(action.is_none_or(|(_, v)| v.is_empty()));
         }
         Err(QueryError::Malformed(_)) => {}
+        Err(QueryError::TooManyParameters) => assert!(pairs.len() > MAX_PAIRS),
     }
 });

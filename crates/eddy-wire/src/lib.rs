@@ -6,6 +6,7 @@
 //! - [`xml`]: awsQuery XML responses rendered from those JSON shapes.
 //! - [`error`]: error bodies and headers for awsJson and awsQuery.
 //! - [`sqs`]: the SQS request and response shapes (API version 2012-11-05).
+//! - [`json`]: awsJson request bodies decoded under size and depth limits.
 //! - [`cbor`]: Kinesis's CBOR protocol (`application/x-amz-cbor-1.1`) converted
 //!   to and from the awsJson shapes.
 //! - [`eventstream`]: AWS event-stream framing (`application/vnd.amazon.eventstream`),
@@ -14,6 +15,7 @@
 pub mod cbor;
 pub mod error;
 pub mod eventstream;
+pub mod json;
 pub mod query;
 pub mod sqs;
 pub mod xml;

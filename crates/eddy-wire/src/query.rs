@@ -13,7 +13,20 @@ pub enum QueryError {
     MissingAction,
     #[error("Parameter {0} is malformed.")]
     Malformed(String),
+    #[error("The request carries more than {MAX_PAIRS} parameters.")]
+    TooManyParameters,
 }
+
+/// Most name/value pairs one awsQuery request may carry. The largest legal
+/// requests: SQS SendMessageBatch, 10 entries × (Id, MessageBody, DelaySeconds,
+/// MessageGroupId, MessageDeduplicationId, 10 message attributes × 3 pairs
+/// (`.Name`, `.Value.DataType`, `.Value.StringValue`), the AWSTraceHeader system
+/// attribute × 3) = 380 pairs; SNS PublishBatch, 10 × (6 + 10 × 3) = 360; 50
+/// tags × 2 = 100; AddPermission's account and action lists, bounded by the
+/// policy size (8 KiB for SQS), a few hundred. Plus ~10 envelope pairs.
+/// 10,000 is over twenty times that, and keeps a decoded request near 1 MiB of
+/// bookkeeping, where 16 MiB of `a=&` once made 5.6 million pairs (330 MiB).
+pub const MAX_PAIRS: usize = 10_000;
 
 /// A decoded awsQuery request.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,9 +52,23 @@ fn is_envelope(key: &str) -> bool {
     ) || key.starts_with("X-Amz-")
 }
 
-/// Parses `application/x-www-form-urlencoded` pairs (body or query string).
+/// Parses `application/x-www-form-urlencoded` pairs (body or query string),
+/// keeping at most [`MAX_PAIRS`] + 1 of them: [`decode_sqs`] and
+/// [`decode_generic`] refuse a request with more than [`MAX_PAIRS`]. Past the
+/// cut only `Action` and `Version` are kept, so the refusal goes to the
+/// service the request was meant for.
 pub fn parse_form(bytes: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    let mut pairs = Vec::new();
+    let (mut action, mut version) = (false, false);
+    for (k, v) in form_urlencoded::parse(bytes) {
+        let routing = (k == "Action" && !action) || (k == "Version" && !version);
+        if pairs.len() <= MAX_PAIRS || routing {
+            action |= k == "Action";
+            version |= k == "Version";
+            pairs.push((k.into_owned(), v.into_owned()));
+        }
+    }
+    pairs
 }
 
 pub fn decode_sqs(pairs: &[(String, String)]) -> Result<QueryRequest, QueryError> {
@@ -52,6 +79,9 @@ pub fn decode_sqs(pairs: &[(String, String)]) -> Result<QueryRequest, QueryError
 
 /// The action, the version and the parameter tree of an awsQuery request.
 fn parse_tree(pairs: &[(String, String)]) -> Result<(String, Option<String>, Node), QueryError> {
+    if pairs.len() > MAX_PAIRS {
+        return Err(QueryError::TooManyParameters);
+    }
     let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let action = get("Action").filter(|a| !a.is_empty()).ok_or(QueryError::MissingAction)?;
     let mut tree = Node::default();
@@ -336,5 +366,40 @@ mod tests {
         assert!(decode_sqs(&parse_form(b"Action=TagQueue&Tag..Key=a")).is_err());
         let deep = format!("Action=SendMessage&{}=v", vec!["a"; 10_000].join("."));
         assert!(matches!(decode_sqs(&parse_form(deep.as_bytes())), Err(QueryError::Malformed(_))));
+    }
+
+    #[test]
+    fn pair_count_is_bounded() {
+        // Each pair is `a=&`; the Action at the end still names the service.
+        let bomb = format!("{}Action=SendMessage&Version=2012-11-05", "a=&".repeat(1_000_000));
+        let pairs = parse_form(bomb.as_bytes());
+        assert_eq!(pairs.len(), MAX_PAIRS + 3);
+        assert_eq!(pairs[MAX_PAIRS + 1].0, "Action");
+        assert_eq!(decode_sqs(&pairs), Err(QueryError::TooManyParameters));
+        assert_eq!(decode_generic(&pairs).unwrap_err(), QueryError::TooManyParameters);
+        // An Action before the cut is the one kept; later ones are dropped.
+        let first = format!("Action=A&{}Action=B", "a=&".repeat(MAX_PAIRS + 5));
+        let pairs = parse_form(first.as_bytes());
+        assert_eq!(pairs.iter().filter(|(k, _)| k == "Action").count(), 1);
+        // Exactly MAX_PAIRS pairs are accepted.
+        let fits = format!("Action=X{}", "&a.1=v".repeat(MAX_PAIRS - 1));
+        assert!(decode_generic(&parse_form(fits.as_bytes())).is_ok());
+    }
+
+    #[test]
+    fn largest_legal_batch_decodes() {
+        let mut form = String::from("Action=SendMessageBatch&Version=2012-11-05&QueueUrl=u");
+        for e in 1..=10 {
+            let p = format!("SendMessageBatchRequestEntry.{e}");
+            form += &format!("&{p}.Id=m{e}&{p}.MessageBody=b&{p}.DelaySeconds=1&{p}.MessageGroupId=g");
+            form += &format!("&{p}.MessageDeduplicationId=d");
+            for a in 1..=10 {
+                form += &format!("&{p}.MessageAttribute.{a}.Name=n{a}&{p}.MessageAttribute.{a}.Value.DataType=String");
+                form += &format!("&{p}.MessageAttribute.{a}.Value.StringValue=v");
+            }
+        }
+        let r = decode(&form);
+        assert_eq!(r.input["Entries"].as_array().unwrap().len(), 10);
+        assert_eq!(r.input["Entries"][9]["MessageAttributes"].as_object().unwrap().len(), 10);
     }
 }

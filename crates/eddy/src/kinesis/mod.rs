@@ -13,7 +13,7 @@ use http::{Response, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 
-use eddy_wire::cbor;
+use eddy_wire::{cbor, json};
 
 use self::errors::KinesisWireError;
 use crate::request::RequestCtx;
@@ -69,14 +69,12 @@ pub async fn handle(
     }
 }
 
+/// Both decoders bound what a body may expand to (`eddy_wire::json::KINESIS`);
+/// a body past those bounds is refused like a malformed one.
 fn decode(format: Format, body: &Bytes) -> Result<Value, KinesisWireError> {
     match format {
         Format::Cbor => cbor::decode_request(body, &cbor::KINESIS).map_err(|e| errors::serialization(e.to_string())),
-        Format::Json if body.iter().all(u8::is_ascii_whitespace) => Ok(Value::Object(Default::default())),
-        Format::Json => match serde_json::from_slice(body) {
-            Ok(v @ Value::Object(_)) => Ok(v),
-            _ => Err(errors::serialization("Request body is not a valid JSON object.")),
-        },
+        Format::Json => json::decode_object(body, &json::KINESIS).map_err(|e| errors::serialization(e.to_string())),
     }
 }
 

@@ -24,13 +24,10 @@ pub enum Protocol {
 }
 
 pub async fn handle_json(state: &AppState, ctx: &RequestCtx, operation: &str, body: &Bytes) -> HttpResponse {
-    let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
-        Value::Object(Default::default())
-    } else {
-        match serde_json::from_slice(body) {
-            Ok(v @ Value::Object(_)) => v,
-            _ => return json_error(ctx, &errors::serialization("Request body is not a valid JSON object.")),
-        }
+    // Bounded: a body may not expand past what SQS's largest request carries.
+    let input = match eddy_wire::json::decode_object(body, &eddy_wire::json::SQS) {
+        Ok(v) => v,
+        Err(e) => return json_error(ctx, &errors::serialization(e.to_string())),
     };
     match ops::dispatch(state, ctx, Protocol::Json, operation, input).await {
         Ok(output) => {
@@ -45,9 +42,8 @@ pub async fn handle_query(state: &AppState, ctx: &RequestCtx, pairs: &[(String, 
     let request = match query::decode_sqs(pairs) {
         Ok(r) => r,
         Err(query::QueryError::MissingAction) => return xml_error(ctx, &errors::missing_action()),
-        Err(query::QueryError::Malformed(p)) => {
-            return xml_error(ctx, &errors::invalid_parameter(format!("Parameter {p} is malformed.")))
-        }
+        // "Parameter … is malformed." or too many parameters.
+        Err(e) => return xml_error(ctx, &errors::invalid_parameter(e.to_string())),
     };
     let mut input = request.input;
     // Old clients may post to the queue's own path instead of naming QueueUrl.
