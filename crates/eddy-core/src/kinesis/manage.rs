@@ -194,7 +194,14 @@ impl Kinesis {
         next_token: Option<&str>,
     ) -> KinesisResult<StreamPage> {
         let after = match next_token {
-            Some(t) => Some(decode_token(t)?.1),
+            // The token carries the last name listed; an empty one would restart the listing.
+            Some(t) => {
+                let last = open_token(t, self.now_ms())?;
+                if last.is_empty() {
+                    return Err(invalid_token(t));
+                }
+                Some(last)
+            }
             None => exclusive_start.map(String::from),
         };
         let limit = limit.unwrap_or(100).min(100);
@@ -232,12 +239,11 @@ impl Kinesis {
                         "NextToken and StreamName cannot be provided together.".into(),
                     ));
                 }
-                let (issued, rest) = decode_token(token)?;
-                if self.now_ms().saturating_sub(issued) > TOKEN_LIFETIME_MS {
-                    return Err(KinesisError::ExpiredNextToken(format!("The timestamp of {token} is expired.")));
-                }
+                let rest = open_token(token, self.now_ms())?;
                 let (arn, last) = rest.rsplit_once('|').ok_or_else(|| invalid_token(token))?;
-                (StreamRef { name: None, arn: Some(arn.to_string()) }, last.parse::<u32>().ok())
+                // Garbage after the bar would otherwise restart the listing.
+                let last = last.parse::<u32>().map_err(|_| invalid_token(token))?;
+                (StreamRef { name: None, arn: Some(arn.to_string()) }, Some(last))
             }
             None => (which.clone(), exclusive_start.and_then(parse_shard_id)),
         };
@@ -646,6 +652,20 @@ fn decode_token(token: &str) -> KinesisResult<(u64, String)> {
         STANDARD.decode(token).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| invalid_token(token))?;
     let (issued, rest) = text.split_once('|').ok_or_else(|| invalid_token(token))?;
     Ok((issued.parse().map_err(|_| invalid_token(token))?, rest.to_string()))
+}
+
+/// A NextToken's payload, if the token is current. A token is only ever
+/// issued in the past: one from the future (e.g. a timestamp near 2^64) is
+/// crafted and would never expire, so it is refused as invalid.
+fn open_token(token: &str, now: u64) -> KinesisResult<String> {
+    let (issued, rest) = decode_token(token)?;
+    if issued > now {
+        return Err(invalid_token(token));
+    }
+    if now - issued > TOKEN_LIFETIME_MS {
+        return Err(KinesisError::ExpiredNextToken(format!("The timestamp of {token} is expired.")));
+    }
+    Ok(rest)
 }
 
 fn invalid_token(token: &str) -> KinesisError {

@@ -21,10 +21,16 @@ pub fn string<'a>(input: &'a Value, name: &str) -> In<Option<&'a str>> {
     }
 }
 
+/// An `integer` member. Every Kinesis number is a 32-bit `integer` in the
+/// model; a value outside that range cannot be deserialised, as on AWS.
 pub fn int(input: &Value, name: &str) -> In<Option<i64>> {
     match input.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_i64().map(Some).ok_or_else(|| serialization(format!("Member {name} must be an integer."))),
+        Some(v) => match v.as_i64() {
+            Some(i) if i32::try_from(i).is_ok() => Ok(Some(i)),
+            Some(_) => Err(serialization(format!("Member {name} is out of range for a 32-bit integer."))),
+            None => Err(serialization(format!("Member {name} must be an integer."))),
+        },
     }
 }
 

@@ -29,6 +29,7 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, op: &str, input: Value
             let mode = mode(&input)?;
             let max_kib = input::int(&input, "MaxRecordSizeInKiB")?;
             c.range(max_kib, "maxRecordSizeInKiB", 1024, 10240);
+            let warm = warm_throughput(&input, &mut c)?;
             let tags = input::tags(&input, "Tags")?.unwrap_or_default();
             c.done()?;
             k.create_stream(
@@ -39,7 +40,7 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, op: &str, input: Value
                     on_demand: mode,
                     tags,
                     max_record_size_kib: max_kib.map(|n| n as u32),
-                    warm_throughput_mibps: input::int(&input, "WarmThroughputMiBps")?.map(|n| n as u32),
+                    warm_throughput_mibps: warm,
                 },
             )
             .await?;
@@ -120,6 +121,9 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, op: &str, input: Value
         }
         "UpdateStreamMode" => {
             required(&input, "StreamARN")?;
+            let mut c = Checks::default();
+            warm_throughput(&input, &mut c)?;
+            c.done()?;
             let on_demand = mode(&input)?.ok_or_else(|| missing("StreamModeDetails"))?;
             k.set_mode(caller, &stream, on_demand).await?;
             json!({})
@@ -235,10 +239,14 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, op: &str, input: Value
             c.range(max, "maxResults", 1, 10_000);
             c.done()?;
             let all = k.list_consumers(caller, stream_arn)?;
-            let start: usize = match input::string(&input, "NextToken")? {
-                Some(t) => {
-                    t.parse().map_err(|_| core::KinesisError::InvalidArgument(format!("Invalid NextToken {t}.")))?
-                }
+            let start = match input::string(&input, "NextToken")? {
+                // A token is an offset into the list; one past its end is
+                // crafted (or the list shrank): refused, never wrapped around.
+                Some(t) => t
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n <= all.len())
+                    .ok_or_else(|| core::KinesisError::InvalidArgument(format!("Invalid NextToken {t}.")))?,
                 None => 0,
             };
             let max = max.unwrap_or(100) as usize;
@@ -325,6 +333,14 @@ fn missing(name: &str) -> KinesisWireError {
 fn lower_camel(name: &str) -> String {
     let mut chars = name.chars();
     chars.next().map(|c| c.to_ascii_lowercase().to_string() + chars.as_str()).unwrap_or_default()
+}
+
+/// WarmThroughputMiBps (CreateStream, UpdateStreamMode): model `min: 0`.
+/// Checked before the cast, which would store -1 as 4294967295.
+fn warm_throughput(input: &Value, c: &mut Checks) -> In<Option<u32>> {
+    let warm = input::int(input, "WarmThroughputMiBps")?;
+    c.range(warm, "warmThroughputMiBps", 0, i64::from(i32::MAX));
+    Ok(warm.and_then(|n| u32::try_from(n).ok()))
 }
 
 /// StreamModeDetails.StreamMode: `Some(true)` for ON_DEMAND.
