@@ -11,22 +11,15 @@ dir lives on volatile_fs.py, a FUSE passthrough that keeps everything written si
 fsync in a volatile layer (its docstring has the exact model: file data and size are durable only
 after fsync/fdatasync of the file). A power cut is: SIGKILL eddy, SIGKILL the filesystem process
 and detach its mount (the volatile layer is gone), mount a fresh volatile_fs over what was
-durable, start eddy on it. The data dir exists (created and its parent fsynced) before eddy's
-first start, as an operator would have made it.
+durable, start eddy on it. eddy creates the data dir itself on its first start.
 
-Which model of names (create, mkdir, rename, unlink) this test runs with, and why:
-  * `strict` (POSIX: a name is durable once its directory is fsynced) fails, and not because of
-    eddy's own code: fjall 2.11 creates a partition's folder data/partitions/<name>/ and fsyncs
-    the folder and its files, but never data/partitions/ itself, so a new partition (eddy's sqs,
-    sns and kinesis partitions at first start, one per Kinesis shard at CreateStream) can vanish
-    at a cut, and with it everything acknowledged into it. eddy's own create_dir_all of a missing
-    data dir likewise leaves the parent unsynced. `strict_probe` below shows it on every run (a
-    queue and 10 acknowledged messages gone after one cut) and says so when it stops failing.
-    With that one directory fsynced after setup (--sync-partitions-dir, a diagnostic), the full
-    load passed two strict cuts with nothing lost.
-  * so the test runs the `ordered` model (the default here): names go into one ordered journal
-    committed by any fsync, as ext4 (data=ordered) and XFS do: a mkdir is durable once any later
-    fsync returns; file data is still durable only by the file's own fsync.
+Model of names (create, mkdir, rename, unlink): `strict` (POSIX) by default, a name is durable
+only once its directory is fsynced. This is what first found two real gaps, both fixed in eddy:
+fjall 2.11 creates a partition's folder data/partitions/<name>/ without fsyncing data/partitions/
+(eddy-store now fsyncs it after creating a partition), and eddy created a missing data dir without
+fsyncing its parent (it now does). Before those fixes a queue, its acknowledged messages, or a whole
+stream vanished at the first cut. `--metadata ordered` (names committed by any later fsync, as ext4
+data=ordered and XFS journal them) is kept for comparison.
 
 Before the load, `volatile_fs.self_check` proves the filesystem really loses unsynced data and
 names (and keeps synced ones), so this test can fail.
@@ -51,7 +44,7 @@ Guarantees checked after every cut:
 What eddy itself documents as not fsynced before the answer (a ReceiveMessage's receive count and
 visibility) may be lost: the message is then simply received again, which the checks allow.
 
-Options: --metadata strict|ordered (the filesystem model, default ordered); --durability flush runs
+Options: --metadata strict|ordered (the filesystem model, default strict); --durability flush runs
 eddy with `--durability flush` (no fsync), which must make this test fail: that is how the test was
 shown to catch a missing fsync. EDDY_KEEP_DATA=1 keeps the state dir after a pass.
 """
@@ -81,7 +74,7 @@ import crash_test as sqs_t  # noqa: E402
 import kinesis_crash_test as kin_t  # noqa: E402
 import sns_crash_test as sns_t  # noqa: E402
 from crash_test import Server, free_port, log, verdict  # noqa: E402
-from volatile_fs import VolatileMount, fsync_path, self_check  # noqa: E402
+from volatile_fs import VolatileMount, self_check  # noqa: E402
 
 ROUNDS = 2
 LOAD_BEFORE_CUT = 4.0  # seconds of load before the power cut
@@ -206,40 +199,6 @@ def check_kinesis(endpoint: str, stream: str, ledger: kin_t.Ledger, round_no: in
 # --------------------------------------------------------------------------- main
 
 
-def strict_probe() -> tuple[bool, str]:
-    """Under the strict model: create a queue, send to it, cut, restart. Returns (the queue and its
-    messages came back, what the cut threw away). Known to fail (see the docstring); a report, not a
-    verdict."""
-    tmp = Path(tempfile.mkdtemp(prefix="eddy-powerloss-strict-"))
-    fs = VolatileMount(tmp / "state", tmp / "mnt", "strict", tmp / "volatile_fs.log")
-    server = Server(tmp / "mnt" / "data", tmp / "eddy.log", free_port())
-    try:
-        fs.start()
-        server.data_dir.mkdir()
-        fsync_path(server.data_dir.parent)
-        server.start()
-        c = sqs_t.client(server.endpoint)
-        url = c.create_queue(QueueName="strict-probe")["QueueUrl"]
-        for i in range(10):
-            c.send_message(QueueUrl=url, MessageBody=f"probe-{i}")
-        server.kill9()
-        thrown = fs.cut()
-        fs.start()
-        server.start()
-        try:
-            n = int(sqs_t.client(server.endpoint).get_queue_attributes(
-                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"])
-        except Exception:  # noqa: BLE001 - the queue is gone
-            n = -1
-        what = "queue gone" if n < 0 else f"{n} of 10 messages back"
-        return n == 10, f"{what}; names the cut threw away: {thrown['lost']}"
-    finally:
-        server.kill9()
-        fs.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-
 def eddy_wrapper(tmp: Path, durability: str) -> str:
     """crash_test.Server runs crash_test.EDDY_BIN with fixed flags: a wrapper adds --durability."""
     w = tmp / "eddy-wrapper.sh"
@@ -248,7 +207,7 @@ def eddy_wrapper(tmp: Path, durability: str) -> str:
     return str(w)
 
 
-def run(metadata: str, durability: str, sync_partitions: bool = False) -> int:
+def run(metadata: str, durability: str) -> int:
     if not (os.path.isfile(sqs_t.EDDY_BIN) and os.access(sqs_t.EDDY_BIN, os.X_OK)):
         log(f"eddy binary not found at {sqs_t.EDDY_BIN}")
         return 2
@@ -265,19 +224,6 @@ def run(metadata: str, durability: str, sync_partitions: bool = False) -> int:
     log(f"volatile_fs self-check passed (both models): unsynced data and names are lost at a cut, synced ones "
         f"kept ({time.monotonic() - t0:.1f}s)")
 
-    if metadata == "ordered" and durability == "fsync":
-        try:
-            passed, detail = strict_probe()
-        except Exception as e:  # noqa: BLE001
-            passed, detail = False, f"probe could not run: {e!r}"
-        if passed:
-            log(f"strict-model probe PASSED ({detail}): fjall now fsyncs new partition directories; "
-                "make --metadata strict the default of this test")
-        else:
-            log(f"KNOWN GAP, strict-model probe (not a failure of this test): an acknowledged queue and its "
-                f"messages do not survive a cut under the strict POSIX model: {detail}. fjall creates "
-                "data/partitions/<name>/ without fsyncing data/partitions/; ext4 and XFS commit that mkdir "
-                "with the next journal fsync, which the ordered model below represents")
     tmp = Path(tempfile.mkdtemp(prefix="eddy-powerloss-"))
     if durability != "fsync":
         sqs_t.EDDY_BIN = eddy_wrapper(tmp, durability)
@@ -286,18 +232,8 @@ def run(metadata: str, durability: str, sync_partitions: bool = False) -> int:
     ok = False
     try:
         fs.start()
-        # The data dir exists before eddy starts, as an operator would create it: mkdir + fsync of its
-        # parent. (eddy's own create_dir_all does not fsync the parent: under the strict model a data
-        # dir eddy created itself can vanish whole at the first cut.)
-        server.data_dir.mkdir()
-        fsync_path(server.data_dir.parent)
-        server.start()
+        server.start()  # eddy creates the data dir (and fsyncs its parent)
         res = setup(server.endpoint)
-        if sync_partitions:
-            # Diagnostic: do the directory fsync fjall's partition creation leaves out, to see what else
-            # the strict model would find.
-            fsync_path(server.data_dir / "partitions")
-            log("fsynced data/partitions after setup (--sync-partitions-dir)")
     except Exception as e:  # noqa: BLE001
         traceback.print_exc()
         log(f"could not start: {e}\n{server.tail()}\n{fs.tail()}")
@@ -404,12 +340,10 @@ def run(metadata: str, durability: str, sync_partitions: bool = False) -> int:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--metadata", choices=["strict", "ordered"], default="ordered")
+    ap.add_argument("--metadata", choices=["strict", "ordered"], default="strict")
     ap.add_argument("--durability", choices=["fsync", "flush"], default="fsync")
-    ap.add_argument("--sync-partitions-dir", action="store_true",
-                    help="diagnostic: fsync the data dir's partitions/ after creating the queues, topics and stream")
     args = ap.parse_args()
-    return run(args.metadata, args.durability, args.sync_partitions_dir)
+    return run(args.metadata, args.durability)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,8 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 #[derive(Clone)]
 pub struct Store {
     engine: Engine,
+    /// The data directory (empty for an in-memory store).
+    dir: Arc<Path>,
     sync: Arc<sync::GroupCommit>,
     guard: Arc<guard::Guard>,
 }
@@ -114,14 +116,14 @@ impl Store {
         let guard = guard::Guard::new(options.min_free_bytes);
         guard.watch_space(dir);
         let sync = sync::GroupCommit::start(Some(keyspace.clone()), options.durability, guard.clone());
-        Ok(Store { engine: Engine::Disk(keyspace), sync, guard })
+        Ok(Store { engine: Engine::Disk(keyspace), dir: dir.into(), sync, guard })
     }
 
     /// A store that lives in memory only and is gone when dropped.
     pub fn in_memory() -> Store {
         let guard = guard::Guard::new(0);
         let sync = sync::GroupCommit::start(None, Durability::None, guard.clone());
-        Store { engine: Engine::Memory(Arc::default()), sync, guard }
+        Store { engine: Engine::Memory(Arc::default()), dir: Path::new("").into(), sync, guard }
     }
 
     /// Whether writes are accepted, and why not.
@@ -139,7 +141,9 @@ impl Store {
 
     pub fn partition(&self, name: &str) -> Result<Partition> {
         let inner = match &self.engine {
-            Engine::Disk(ks) => PartitionInner::Disk(ks.open_partition(name, PartitionCreateOptions::default())?),
+            Engine::Disk(ks) => {
+                PartitionInner::Disk(self.open_disk_partition(ks, name, PartitionCreateOptions::default())?)
+            }
             Engine::Memory(tables) => {
                 PartitionInner::Memory(tables.lock().entry(name.to_string()).or_default().clone())
             }
@@ -154,13 +158,38 @@ impl Store {
         let inner = match &self.engine {
             Engine::Disk(ks) => {
                 let options = PartitionCreateOptions::default().max_memtable_size(LOG_MEMTABLE_BYTES);
-                PartitionInner::Disk(ks.open_partition(name, options)?)
+                PartitionInner::Disk(self.open_disk_partition(ks, name, options)?)
             }
             Engine::Memory(tables) => {
                 PartitionInner::Memory(tables.lock().entry(name.to_string()).or_default().clone())
             }
         };
         Ok(Partition { inner, prefix: Vec::new() })
+    }
+
+    /// Opens a partition; a new one's folder is made durable before it is
+    /// used. fjall creates `partitions/<name>/` and fsyncs the files in it
+    /// but not the directory entries, so after a power cut the folder of a
+    /// partition created since the last directory sync can vanish with every
+    /// acknowledged write in it (found by tests/powerloss under strict
+    /// POSIX rules).
+    fn open_disk_partition(
+        &self,
+        ks: &Keyspace,
+        name: &str,
+        options: PartitionCreateOptions,
+    ) -> Result<PartitionHandle> {
+        let created = !ks.partition_exists(name);
+        let handle = ks.open_partition(name, options)?;
+        if created {
+            let partitions = self.dir.join("partitions");
+            for dir in [partitions.join(name), partitions] {
+                std::fs::File::open(&dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(|e| StoreError::Sync(format!("fsync of {}: {e}", dir.display())))?;
+            }
+        }
+        Ok(handle)
     }
 
     /// Names of the partitions starting with `prefix`.

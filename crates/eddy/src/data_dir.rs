@@ -11,6 +11,27 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 
+/// Creates the data directory if missing, durably: the new directory
+/// entries are fsynced up to the first existing ancestor, so a power cut
+/// right after start cannot take the whole directory (and everything
+/// acknowledged in it) away.
+pub fn create(dir: &Path) -> anyhow::Result<()> {
+    let mut missing = Vec::new();
+    let mut at = Some(dir);
+    while let Some(d) = at.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        missing.push(d);
+        at = d.parent();
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating data directory {}", dir.display()))?;
+    for d in missing {
+        let parent = d.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        File::open(parent)
+            .and_then(|p| p.sync_all())
+            .with_context(|| format!("syncing {} after creating {}", parent.display(), d.display()))?;
+    }
+    Ok(())
+}
+
 /// Held for the life of the server; dropping it releases the lock.
 pub struct DataDirLock {
     _file: File,

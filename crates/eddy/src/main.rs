@@ -70,8 +70,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = if args.in_memory {
         Ok(eddy_store::Store::in_memory())
     } else {
-        std::fs::create_dir_all(&args.data_dir)
-            .with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
+        data_dir::create(&args.data_dir)?;
         _dir_lock = Some(data_dir::lock(&args.data_dir)?);
         let durability = match args.durability {
             cli::Durability::Fsync => eddy_store::Durability::Fsync,
