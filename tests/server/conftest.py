@@ -77,3 +77,27 @@ def peak_rss_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+# ------------------------------------------------------------------ figures
+# The abuse run (scripts/abuse.sh) prints what these tests measured, so the
+# README's figures come from the same code that guards them.
+
+FIGURES: list[tuple[str, str]] = []
+
+
+@pytest.fixture
+def figure():
+    """figure(name, value): record a measured figure for the end-of-run table."""
+    def record(name: str, value: str) -> None:
+        FIGURES.append((name, value))
+    return record
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not FIGURES:
+        return
+    terminalreporter.section("figures measured under abuse")
+    width = max(len(n) for n, _ in FIGURES)
+    for name, value in FIGURES:
+        terminalreporter.write_line(f"{name.ljust(width)}  {value}")

@@ -91,12 +91,14 @@ def test_the_lock_is_released_by_kill_9(spawn):
 # ------------------------------------------------------------------ connections
 
 
-def test_2000_idle_and_slowloris_connections_do_not_stop_a_normal_client(spawn):
+def test_2000_idle_and_slowloris_connections_do_not_stop_a_normal_client(spawn, figure):
     server = spawn()
     idle = open_sockets(server.port, 1000)
     slow = open_sockets(server.port, 1000, b"POST / HTTP/1.1\r\nHost: x\r\n")
     try:
         took = sqs_round_trip(server.endpoint)
+        figure("2,000 idle + slowloris sockets: a normal client's create/send/receive",
+               f"{took * 1000:.0f} ms; server RSS {rss_mib(server.proc.pid):.0f} MiB")
         assert took < 5, f"a normal client took {took:.1f}s beside 2,000 idle sockets"
         health = requests.get(server.endpoint + "/_eddy/health", timeout=5).json()
         assert health["connections"]["open"] >= 2000
@@ -168,7 +170,7 @@ def stalled_post(port: int, headers: dict, declared: int, sent: bytes) -> socket
 SQS_JSON = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.SendMessage"}
 
 
-def test_stalled_16_mib_bodies_stay_within_the_body_budget(spawn):
+def test_stalled_16_mib_bodies_stay_within_the_body_budget(spawn, figure):
     server = spawn("--max-body-memory-mb", "64")
     before = rss_mib(server.proc.pid)
     socks = [stalled_post(server.port, SQS_JSON, 16 << 20, b"{" + b" " * (64 << 10)) for _ in range(32)]
@@ -189,6 +191,8 @@ def test_stalled_16_mib_bodies_stay_within_the_body_budget(spawn):
                 refused += 1
         assert refused >= 30, f"only {refused} of 32 over-budget bodies were refused"
         grown = rss_mib(server.proc.pid) - before
+        figure("32 stalled 16 MiB bodies, 64 MiB budget (was 524 MiB)",
+               f"RSS +{grown:.0f} MiB; {refused} of 32 refused with 503 at once")
         assert grown < 96, f"RSS grew {grown:.0f} MiB with a 64 MiB body budget"
         took = sqs_round_trip(server.endpoint)
         assert took < 5
@@ -225,7 +229,7 @@ def test_a_stalled_body_is_abandoned_after_the_idle_timeout(spawn):
     assert health["request_body_memory"]["used"] == 0
 
 
-def test_64_stalled_http2_streams_stay_within_the_body_budget(spawn):
+def test_64_stalled_http2_streams_stay_within_the_body_budget(spawn, figure):
     h2 = pytest.importorskip("h2.connection")
     import h2.config
     import h2.events
@@ -263,6 +267,9 @@ def test_64_stalled_http2_streams_stay_within_the_body_budget(spawn):
     try:
         assert sum(1 for v in statuses.values() if v == b"503") >= 60, statuses
         grown = rss_mib(server.proc.pid) - before
+        refused = sum(1 for v in statuses.values() if v == b"503")
+        figure("h2c: 64 stalled 16 MiB streams on one connection (was 1.3 GiB)",
+               f"RSS +{grown:.0f} MiB; {refused} of 64 refused with 503")
         assert grown < 96, f"RSS grew {grown:.0f} MiB"
         sqs_round_trip(server.endpoint)
     finally:
@@ -278,7 +285,7 @@ def low_fd_limit(n: int):
     return apply
 
 
-def test_a_low_fd_limit_with_many_idle_connections_never_poisons_the_store(spawn):
+def test_a_low_fd_limit_with_many_idle_connections_never_poisons_the_store(spawn, figure):
     server = spawn(preexec_fn=low_fd_limit(256))
     socks = []
     try:
@@ -304,6 +311,8 @@ def test_a_low_fd_limit_with_many_idle_connections_never_poisons_the_store(spawn
         for s in socks:
             s.close()
     log = server.log_path.read_text(errors="replace")
+    figure("fd limit 256, 400 connections, 50-shard stream",
+           f"{len(log.splitlines())} log lines, {log.count('accept failed')} accept-failure lines, store ok")
     assert log.count("accept failed") <= 5, "the accept loop logged a flood of errors"
     assert "Poisoned" not in log and "store failed" not in log
 
