@@ -110,3 +110,27 @@ fn space_loop(guard: Weak<Guard>, dir: PathBuf) {
         guard.check_space(&dir);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_little_free_space_refuses_and_recovers() {
+        let dir = std::env::temp_dir();
+        let guard = Guard::new(u64::MAX);
+        guard.check_space(&dir);
+        assert!(matches!(guard.health(), StoreHealth::Refusing(r) if r.contains("disk nearly full")));
+        let guard = Guard::new(0);
+        guard.check_space(&dir);
+        assert_eq!(guard.health(), StoreHealth::Ok);
+    }
+
+    #[test]
+    fn an_engine_failure_is_fatal_and_keeps_its_first_cause() {
+        let guard = Guard::new(0);
+        guard.fail("journal fsync failed: EIO");
+        guard.fail("storage engine: Poisoned");
+        assert_eq!(guard.health(), StoreHealth::Failed("journal fsync failed: EIO".into()));
+    }
+}

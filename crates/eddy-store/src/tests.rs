@@ -116,3 +116,19 @@ async fn range_scans_and_last_in() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_store_short_of_disk_space_refuses_commits_before_the_engine_sees_them() {
+    let dir = std::env::temp_dir().join(format!("eddy-store-full-{}", unique()));
+    let mut options = StoreOptions::new(Durability::Fsync);
+    options.min_free_bytes = u64::MAX;
+    let store = Store::open_with(&dir, options).unwrap();
+    let p = store.partition("p").unwrap();
+    let mut batch = store.batch();
+    batch.put(&p, b"k".to_vec(), b"v".to_vec());
+    assert!(matches!(batch.commit(), Err(StoreError::Unavailable(r)) if r.contains("disk nearly full")));
+    assert!(!store.health().is_ok());
+    assert_eq!(p.get(b"k").unwrap(), None, "nothing was applied");
+    drop(store);
+    let _ = std::fs::remove_dir_all(dir);
+}
