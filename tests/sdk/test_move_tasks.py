@@ -205,7 +205,7 @@ def quick_sqs(sqs_factory):
 
 @pytest.fixture
 def quick_create_queue(quick_sqs, create_queue):
-    return lambda **kw: create_queue(client=quick_sqs, **kw)
+    return lambda **kw: create_queue(**{**kw, "client": quick_sqs})
 
 
 def test_destination_same_as_source_is_refused(quick_sqs, endpoint, quick_create_queue):

@@ -204,10 +204,15 @@ impl Index {
         v
     }
 
-    pub fn clear(&mut self) -> Vec<u64> {
-        let seqs = self.seqs();
-        *self = Index::new(self.fifo);
-        seqs
+    /// Empties the index in O(1), handing back the old contents: a purge or
+    /// a queue deletion must not walk every message under the queue's lock.
+    pub fn take(&mut self) -> Index {
+        std::mem::replace(self, Index::new(self.fifo))
+    }
+
+    /// Every message's sequence number, unordered.
+    pub fn into_seqs(self) -> Vec<u64> {
+        self.msgs.into_keys().collect()
     }
 }
 

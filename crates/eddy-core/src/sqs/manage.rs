@@ -8,9 +8,15 @@ use serde_json::{json, Value};
 
 use super::attributes::{self, QueueConfig, RedriveAllowPolicy, RedrivePolicy};
 use super::error::{invalid_param, SqsError, SqsResult};
-use super::queue::{json as to_json, Queue};
-use super::records::{self, QueueRecord};
+use super::queue::Queue;
+use super::reaper::{self, ReapJob};
+use super::records::QueueRecord;
 use super::{Caller, QueueName, Sqs};
+use crate::clock::Millis;
+use eddy_store::Ticket;
+
+/// How long a deleted queue's name cannot be reused (DeleteQueue API reference).
+pub(crate) const DELETED_NAME_BLOCK_MS: Millis = 60_000;
 
 impl Sqs {
     pub async fn create_queue(
@@ -30,7 +36,7 @@ impl Sqs {
         if let Some(existing) = existing {
             return same_attributes(&existing, &given).map(|_| existing);
         }
-        if self.recently_deleted.lock().get(&key).is_some_and(|t| now < t + 60_000) {
+        if self.recently_deleted.lock().get(&key).is_some_and(|t| now < t + DELETED_NAME_BLOCK_MS) {
             return Err(SqsError::QueueDeletedRecently);
         }
         let attrs = attributes::apply(&attributes::defaults(fifo), &given, fifo)?;
@@ -44,6 +50,8 @@ impl Sqs {
             tags,
             created_ms: now,
             modified_ms: now,
+            purged_below: 0,
+            deleted_ms: None,
         };
         let queue = Arc::new(Queue::new(record.clone(), key.arn()));
         {
@@ -54,41 +62,60 @@ impl Sqs {
             }
             queues.insert(key, queue.clone());
         }
-        self.save(&record).await?;
+        self.save(&queue).await?;
         tracing::info!(queue = %name, account = %caller.account, region = %caller.region, fifo, "queue created");
         Ok(queue)
     }
 
-    async fn save(&self, record: &QueueRecord) -> SqsResult<()> {
-        let mut batch = self.sh.store.batch();
-        batch.put(&self.sh.queues, records::queue_key(record.id), to_json(record));
-        self.durable(batch.commit()?).await
-    }
-
-    pub async fn delete_queue(&self, q: &Queue) -> SqsResult<()> {
-        let key = QueueName { account: q.account.clone(), region: q.region.clone(), name: q.name.clone() };
+    /// Writes the queue's record as it is now (under its lock) and waits
+    /// until it is durable.
+    async fn save(&self, q: &Queue) -> SqsResult<()> {
         let mut batch = self.sh.store.batch();
         let ticket = {
+            let st = q.state.lock();
+            st.stage_record(&self.sh, &mut batch);
+            batch.commit()?
+        };
+        self.durable(ticket).await
+    }
+
+    /// DeleteQueue: the queue is gone for every caller once this returns,
+    /// and its name is blocked for 60 s; a tombstone record makes that
+    /// durable in O(1), and its messages are deleted in the background.
+    pub async fn delete_queue(&self, q: &Queue) -> SqsResult<()> {
+        let key = QueueName { account: q.account.clone(), region: q.region.clone(), name: q.name.clone() };
+        let now = self.now_ms();
+        let mut batch = self.sh.store.batch();
+        let (messages, dedup, ticket) = {
             let mut st = q.state.lock();
             st.check_live()?;
             st.deleted = true;
-            for seq in st.index.clear() {
-                let k = records::message_key(q.id, seq);
-                batch.delete(&self.sh.messages, k.clone());
-                batch.delete(&self.sh.msg_state, k);
-            }
-            for k in std::mem::take(&mut st.dedup).into_keys() {
-                batch.delete(&self.sh.dedup, records::dedup_key(q.id, &k));
-            }
-            batch.delete(&self.sh.queues, records::queue_key(q.id));
-            batch.commit()?
+            st.record.deleted_ms = Some(now);
+            st.stage_record(&self.sh, &mut batch);
+            st.attempts.clear();
+            let dedup: Vec<String> = std::mem::take(&mut st.dedup).into_keys().collect();
+            (st.index.take(), dedup, batch.commit()?)
         };
         self.queues.write().remove(&key);
-        self.recently_deleted.lock().insert(key, self.now_ms());
+        self.block_name(key, now);
         q.notify.notify_waiters();
         self.durable(ticket).await?;
-        tracing::info!(queue = %q.name, "queue deleted");
+        tracing::info!(queue = %q.name, messages = messages.len(),
+            "queue deleted: its messages are deleted in the background");
+        let job = ReapJob { queue_id: q.id, queue_name: q.name.clone(), messages, dedup, drop_record: true };
+        reaper::spawn(self.sh.clone(), job);
         Ok(())
+    }
+
+    /// Blocks a deleted queue's name for 60 s, forgetting names whose 60 s
+    /// have passed so the map stays as small as the last minute's deletions.
+    pub(crate) fn block_name(&self, key: QueueName, deleted_ms: Millis) {
+        let now = self.now_ms();
+        let mut names = self.recently_deleted.lock();
+        names.retain(|_, t| now < *t + DELETED_NAME_BLOCK_MS);
+        if now < deleted_ms + DELETED_NAME_BLOCK_MS {
+            names.insert(key, deleted_ms);
+        }
     }
 
     /// Queues of the caller's account and region whose name starts with
@@ -148,20 +175,24 @@ impl Sqs {
         let current = q.state.lock().record.attributes.clone();
         let next = attributes::apply(&current, &given, fifo)?;
         self.check_redrive_target(&q.arn, &next)?;
-        let record = self.update_record(q, |r| r.attributes = next)?;
-        self.save(&record).await?;
+        let ticket = self.update_record(q, |r| r.attributes = next)?;
+        self.durable(ticket).await?;
         // A shorter wait or a new delay may matter to current long polls.
         q.notify.notify_waiters();
         Ok(())
     }
 
-    fn update_record(&self, q: &Queue, f: impl FnOnce(&mut QueueRecord)) -> SqsResult<QueueRecord> {
+    /// Changes the queue's record and commits it under the queue's lock;
+    /// the caller waits for the returned ticket.
+    fn update_record(&self, q: &Queue, f: impl FnOnce(&mut QueueRecord)) -> SqsResult<Ticket> {
+        let mut batch = self.sh.store.batch();
         let mut st = q.state.lock();
         st.check_live()?;
         f(&mut st.record);
         st.record.modified_ms = self.now_ms();
         st.config = QueueConfig::from_attributes(&st.record.attributes);
-        Ok(st.record.clone())
+        st.stage_record(&self.sh, &mut batch);
+        Ok(batch.commit()?)
     }
 
     /// A RedrivePolicy must name an existing queue of the same type whose
@@ -173,6 +204,12 @@ impl Sqs {
             |why: &str| invalid_param(format!("Value {raw} for parameter RedrivePolicy is invalid. Reason: {why}"));
         let dlq =
             self.lookup_arn(&policy.dead_letter_target_arn).ok_or_else(|| bad("Dead letter target does not exist."))?;
+        if dlq.arn == source_arn {
+            // Accepted, as AWS accepts DLQ cycles; a message is never moved
+            // into the queue it is already in, so the policy does nothing.
+            tracing::info!(queue = %dlq.name,
+                "RedrivePolicy names the queue itself as its dead-letter queue: messages past maxReceiveCount stay where they are");
+        }
         let source_fifo = attrs.get("FifoQueue").map(String::as_str) == Some("true");
         if dlq.is_fifo() != source_fifo {
             return Err(bad("Dead-letter queue must be same type of queue as the source."));
@@ -199,16 +236,16 @@ impl Sqs {
         if merged.len() > 50 {
             return Err(invalid_param("Too many tags added for queue. A queue can have at most 50 tags."));
         }
-        let record = self.update_record(q, |r| r.tags = merged)?;
-        self.save(&record).await
+        let ticket = self.update_record(q, |r| r.tags = merged)?;
+        self.durable(ticket).await
     }
 
     pub async fn untag(&self, q: &Queue, keys: &[String]) -> SqsResult<()> {
         if keys.is_empty() {
             return Err(SqsError::MissingParameter("TagKeys".into()));
         }
-        let record = self.update_record(q, |r| r.tags.retain(|k, _| !keys.contains(k)))?;
-        self.save(&record).await
+        let ticket = self.update_record(q, |r| r.tags.retain(|k, _| !keys.contains(k)))?;
+        self.durable(ticket).await
     }
 
     /// AddPermission: appends a statement labelled `label` to the queue's Policy.
@@ -274,7 +311,7 @@ impl Sqs {
     }
 
     async fn set_policy(&self, q: &Queue, policy: Option<Value>) -> SqsResult<()> {
-        let record = self.update_record(q, |r| match policy {
+        let ticket = self.update_record(q, |r| match policy {
             Some(p) => {
                 r.attributes.insert("Policy".into(), p.to_string());
             }
@@ -282,7 +319,7 @@ impl Sqs {
                 r.attributes.remove("Policy");
             }
         })?;
-        self.save(&record).await
+        self.durable(ticket).await
     }
 
     /// Queues whose RedrivePolicy targets `dlq`.

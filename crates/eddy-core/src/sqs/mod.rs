@@ -12,6 +12,7 @@ mod manage;
 mod message;
 mod move_task;
 mod queue;
+mod reaper;
 mod receipt;
 mod receive;
 mod records;
@@ -131,8 +132,9 @@ impl Sqs {
         self.queues.read().len()
     }
 
-    /// Background upkeep: drops messages past retention and forgotten
-    /// deduplication ids, once a second, until the process ends.
+    /// Background upkeep, once a second until the process ends: drops
+    /// messages past retention, forgotten deduplication ids, deleted names
+    /// past their 60 s and move tasks no longer listed.
     pub async fn run_sweeper(self: Arc<Self>) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
@@ -146,6 +148,8 @@ impl Sqs {
     pub async fn sweep_once(&self) -> SqsResult<()> {
         let queues: Vec<Arc<Queue>> = self.queues.read().values().cloned().collect();
         let now = self.now_ms();
+        self.recently_deleted.lock().retain(|_, t| now < *t + manage::DELETED_NAME_BLOCK_MS);
+        self.prune_tasks()?;
         for q in queues {
             let mut batch = self.sh.store.batch();
             let ticket = {
@@ -262,16 +266,29 @@ impl Sqs {
         })
     }
 
+    /// Puts moved messages, already in the store, into their new queue's
+    /// index, one queue lock at a time. A message whose queue was deleted or
+    /// purged since it was staged is dropped (its records deleted): the
+    /// purge or deletion came after it was sent there.
     fn place_moved(&self, moved: Vec<Moved>) {
         for m in moved {
-            {
+            let placed = {
                 let mut st = m.to.state.lock();
-                if st.deleted {
-                    continue;
+                let refused = st.refuses(m.seq);
+                if !refused {
+                    st.index.insert(m.seq, m.meta);
                 }
-                st.index.insert(m.seq, m.meta);
+                !refused
+            };
+            if placed {
+                m.to.notify.notify_waiters();
+                continue;
             }
-            m.to.notify.notify_waiters();
+            tracing::info!(queue = %m.to.name,
+                "moved message dropped: its destination was purged or deleted while it moved");
+            if let Err(e) = reaper::delete_messages(&self.sh, m.to.id, &[m.seq]) {
+                tracing::warn!(queue = %m.to.name, error = %e, "deleting a dropped moved message failed");
+            }
         }
     }
 
@@ -331,15 +348,28 @@ impl Sqs {
         Ok(results)
     }
 
+    /// PurgeQueue: answers once the purge is durably recorded; the purged
+    /// messages' records are deleted in the background (AWS: "takes up to 60
+    /// seconds"), so a big queue's purge never holds its lock or the store.
     pub async fn purge(&self, q: &Queue) -> SqsResult<()> {
         let mut batch = self.sh.store.batch();
-        let ticket = {
+        let (old, ticket) = {
             let mut st = q.state.lock();
-            let n = st.purge(&self.sh, &mut batch)?;
-            tracing::info!(queue = %q.name, messages = n, "queue purged");
-            batch.commit()?
+            let old = st.purge(&self.sh, &mut batch)?;
+            (old, batch.commit()?)
         };
-        self.durable(ticket).await
+        self.durable(ticket).await?;
+        tracing::info!(queue = %q.name, messages = old.len(),
+            "queue purged: its messages are gone now, their records are deleted in the background");
+        let job = reaper::ReapJob {
+            queue_id: q.id,
+            queue_name: q.name.clone(),
+            messages: old,
+            dedup: Vec::new(),
+            drop_record: false,
+        };
+        reaper::spawn(self.sh.clone(), job);
+        Ok(())
     }
 }
 

@@ -98,7 +98,42 @@ impl Sqs {
         }
         tracing::info!(source = %source_arn, to_move, "message move task started");
         MoveTask::spawn(self.clone(), task);
+        self.prune_tasks()?;
         Ok(handle)
+    }
+
+    /// Keeps only the tasks ListMessageMoveTasks can still show: the 10 most
+    /// recent of each existing source queue ("the most recent message
+    /// movement tasks (up to 10)", API reference). Active tasks always stay.
+    /// Forgotten tasks leave the store too.
+    pub(crate) fn prune_tasks(&self) -> SqsResult<()> {
+        let mut records: Vec<(MoveTaskRecord, Arc<MoveTask>)> =
+            self.tasks.lock().iter().map(|t| (t.snapshot(), t.clone())).collect();
+        records.sort_by_key(|(r, _)| std::cmp::Reverse(r.started_ms));
+        let mut per_source: HashMap<String, usize> = HashMap::new();
+        let mut forget = Vec::new();
+        for (r, t) in &records {
+            let seen = per_source.entry(r.source_arn.clone()).or_default();
+            *seen += 1;
+            let active = r.status == "RUNNING" || r.status == "CANCELLING";
+            if !active && (*seen > MAX_LISTED_TASKS || self.lookup_arn(&r.source_arn).is_none()) {
+                forget.push((r.handle.clone(), t.clone()));
+            }
+        }
+        if forget.is_empty() {
+            return Ok(());
+        }
+        self.tasks.lock().retain(|t| !forget.iter().any(|(_, f)| Arc::ptr_eq(t, f)));
+        let mut batch = self.sh.store.batch();
+        for (handle, _) in &forget {
+            batch.delete(&self.sh.tasks, handle.as_bytes().to_vec());
+        }
+        self.sh.store.make_durable_soon(batch.commit()?)?;
+        tracing::debug!(
+            count = forget.len(),
+            "finished message move tasks forgotten: beyond the 10 most recent of their source, or their source is gone"
+        );
+        Ok(())
     }
 
     /// Adds a new RUNNING task, checking under the same lock that its source
@@ -319,6 +354,9 @@ struct Destination {
     delay_ms: Millis,
     retention_ms: Millis,
 }
+
+/// ListMessageMoveTasks shows at most this many tasks per source queue.
+const MAX_LISTED_TASKS: usize = 10;
 
 /// The failure reason AWS lists for a task whose queue disappeared.
 const NON_EXISTENT_QUEUE: &str = "AWS.SimpleQueueService.NonExistentQueue";

@@ -373,21 +373,34 @@ impl QueueState {
         }
     }
 
-    pub(crate) fn purge(&mut self, sh: &Shared, batch: &mut WriteBatch) -> SqsResult<usize> {
+    /// PurgeQueue in O(1): empties the index, marks every message sent so
+    /// far as purged in the queue's record, and hands back the old index for
+    /// the background deletion of their records.
+    pub(crate) fn purge(&mut self, sh: &Shared, batch: &mut WriteBatch) -> SqsResult<Index> {
         self.check_live()?;
         let now = sh.clock.now_ms();
         if self.last_purge_ms.is_some_and(|last| now < last + 60_000) {
             return Err(SqsError::PurgeQueueInProgress(self.record.name.clone()));
         }
         self.last_purge_ms = Some(now);
-        let seqs = self.index.clear();
-        for seq in &seqs {
-            let key = records::message_key(self.record.id, *seq);
-            batch.delete(&sh.messages, key.clone());
-            batch.delete(&sh.msg_state, key);
-        }
+        // Every message in this queue, and every one moving into it, already
+        // has a smaller sequence number than this one.
+        self.record.purged_below = sh.next_seq();
+        self.stage_record(sh, batch);
         self.attempts.clear();
-        Ok(seqs.len())
+        Ok(self.index.take())
+    }
+
+    /// Writes the queue's record: always under its lock, so that the store
+    /// keeps the last of two concurrent changes, as the queue does.
+    pub(crate) fn stage_record(&self, sh: &Shared, batch: &mut WriteBatch) {
+        batch.put(&sh.queues, records::queue_key(self.record.id), json(&self.record));
+    }
+
+    /// A message moving into this queue that a purge or deletion already
+    /// covers (its seq was taken before): it is dropped, not placed.
+    pub(crate) fn refuses(&self, seq: u64) -> bool {
+        self.deleted || seq < self.record.purged_below
     }
 }
 

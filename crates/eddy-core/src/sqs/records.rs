@@ -35,6 +35,19 @@ pub struct QueueRecord {
     pub tags: BTreeMap<String, String>,
     pub created_ms: Millis,
     pub modified_ms: Millis,
+    /// PurgeQueue: this queue's messages with a smaller sequence number are
+    /// purged, even if a crash left some of their records behind. Messages
+    /// sent after the purge call have larger ones.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub purged_below: u64,
+    /// DeleteQueue: when the queue was deleted. The record stays, as a
+    /// tombstone, until its messages are gone from the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_ms: Option<Millis>,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 /// The immutable part of a message.

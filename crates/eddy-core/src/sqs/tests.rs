@@ -312,3 +312,150 @@ async fn recovered_task_into_itself_is_failed_not_resumed() {
     let a = sqs.lookup_arn(&arn).unwrap();
     assert_eq!(bodies(&receive(&sqs, &a, 10).await), ["stays"]);
 }
+
+/// Message records in the store for queue `id`.
+fn stored_messages(sqs: &Sqs, id: u64) -> usize {
+    let n = sqs.sh.msg_state.scan_prefix(&id.to_be_bytes()).count();
+    assert_eq!(n, sqs.sh.messages.scan_prefix(&id.to_be_bytes()).count(), "bodies and states go together");
+    n
+}
+
+async fn send_n(sqs: &Sqs, q: &Queue, n: usize) {
+    for chunk in 0..n.div_ceil(10) {
+        let entries = (0..10.min(n - chunk * 10)).map(|i| (i.to_string(), msg(&format!("old-{chunk}-{i}")))).collect();
+        sqs.send_batch(q, &caller(), entries).await.unwrap();
+    }
+}
+
+/// Lets background deletion run until `done` holds (current-thread runtime).
+async fn settle(done: impl Fn() -> bool) {
+    for _ in 0..10_000 {
+        if done() {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("background work did not finish");
+}
+
+#[tokio::test]
+async fn purge_answers_at_once_and_keeps_later_messages() {
+    let (sqs, _clock) = setup();
+    let q = sqs.create_queue(&caller(), "big", BTreeMap::new(), BTreeMap::new()).await.unwrap();
+    send_n(&sqs, &q, 2_500).await;
+    sqs.purge(&q).await.unwrap();
+    assert_eq!(q.state.lock().index.len(), 0, "purged messages are gone at once");
+    sqs.send(&q, &caller(), msg("new")).await.unwrap();
+    assert_eq!(bodies(&receive(&sqs, &q, 10).await), ["new"]);
+    settle(|| stored_messages(&sqs, q.id) == 1).await;
+    let err = sqs.purge(&q).await.unwrap_err();
+    assert!(matches!(err, SqsError::PurgeQueueInProgress(_)));
+}
+
+#[tokio::test]
+async fn purge_interrupted_by_a_crash_completes_on_recovery() {
+    let clock = ManualClock::new(T0);
+    let store = eddy_store::Store::in_memory();
+    let id;
+    {
+        let sqs = Sqs::open(store.clone(), Arc::new(clock.clone())).unwrap();
+        let q = sqs.create_queue(&caller(), "big", BTreeMap::new(), BTreeMap::new()).await.unwrap();
+        send_n(&sqs, &q, 2_500).await;
+        // What a crash right after PurgeQueue answered leaves: the purge mark,
+        // and every record still there.
+        let mut batch = sqs.sh.store.batch();
+        {
+            let mut st = q.state.lock();
+            st.record.purged_below = sqs.sh.next_seq();
+            st.stage_record(&sqs.sh, &mut batch);
+        }
+        sqs.durable(batch.commit().unwrap()).await.unwrap();
+        sqs.send(&q, &caller(), msg("after")).await.unwrap();
+        id = q.id;
+        assert_eq!(stored_messages(&sqs, id), 2_501);
+    }
+    let sqs = Sqs::open(store, Arc::new(clock.clone())).unwrap();
+    assert_eq!(stored_messages(&sqs, id), 1, "recovery finished the purge");
+    let q = sqs.lookup_arn("arn:aws:sqs:us-east-1:000000000000:big").unwrap();
+    assert_eq!(bodies(&receive(&sqs, &q, 10).await), ["after"]);
+    // New sequence numbers stay above the mark: a new message is never purged.
+    sqs.send(&q, &caller(), msg("later")).await.unwrap();
+    drop(sqs);
+}
+
+#[tokio::test]
+async fn deleted_queue_leftovers_and_blocked_name_survive_a_crash() {
+    let clock = ManualClock::new(T0);
+    let store = eddy_store::Store::in_memory();
+    let old_id;
+    {
+        let sqs = Sqs::open(store.clone(), Arc::new(clock.clone())).unwrap();
+        let q = sqs
+            .create_queue(
+                &caller(),
+                "gone.fifo",
+                attrs(&[("FifoQueue", "true"), ("ContentBasedDeduplication", "true")]),
+                BTreeMap::new(),
+            )
+            .await
+            .unwrap();
+        for i in 0..1_500 {
+            sqs.send(&q, &caller(), fifo_msg(&format!("m{i}"), "g")).await.unwrap();
+        }
+        old_id = q.id;
+        sqs.delete_queue(&q).await.unwrap();
+        assert!(sqs.lookup_arn(&q.arn).is_none(), "gone as soon as DeleteQueue returns");
+        // Crash before the background deletion ran: reopen at once.
+    }
+    clock.advance_secs(10);
+    let sqs = Sqs::open(store, Arc::new(clock.clone())).unwrap();
+    assert_eq!(stored_messages(&sqs, old_id), 0);
+    assert_eq!(sqs.sh.dedup.scan_prefix(&old_id.to_be_bytes()).count(), 0);
+    assert_eq!(sqs.sh.queues.scan_prefix(b"").count(), 0, "the tombstone went last");
+    let fifo = attrs(&[("FifoQueue", "true")]);
+    let err = sqs.create_queue(&caller(), "gone.fifo", fifo.clone(), BTreeMap::new()).await.err();
+    assert_eq!(err, Some(SqsError::QueueDeletedRecently), "the name stays blocked across the restart");
+    clock.advance_secs(51);
+    let q = sqs.create_queue(&caller(), "gone.fifo", fifo, BTreeMap::new()).await.unwrap();
+    assert_ne!(q.id, old_id);
+    assert!(receive(&sqs, &q, 10).await.is_empty());
+}
+
+#[tokio::test]
+async fn delete_queue_deletes_records_in_the_background() {
+    let (sqs, _clock) = setup();
+    let q = sqs.create_queue(&caller(), "big", BTreeMap::new(), BTreeMap::new()).await.unwrap();
+    send_n(&sqs, &q, 2_500).await;
+    sqs.delete_queue(&q).await.unwrap();
+    assert_eq!(sqs.delete_queue(&q).await.unwrap_err(), SqsError::QueueDoesNotExist);
+    settle(|| stored_messages(&sqs, q.id) == 0 && sqs.sh.queues.scan_prefix(b"").count() == 0).await;
+}
+
+#[tokio::test]
+async fn deleted_names_and_old_move_tasks_are_forgotten() {
+    let (sqs, clock) = setup();
+    for name in ["x", "y", "z"] {
+        let q = sqs.create_queue(&caller(), name, BTreeMap::new(), BTreeMap::new()).await.unwrap();
+        sqs.delete_queue(&q).await.unwrap();
+    }
+    assert_eq!(sqs.recently_deleted.lock().len(), 3);
+    clock.advance_secs(61);
+    sqs.sweep_once().await.unwrap();
+    assert!(sqs.recently_deleted.lock().is_empty());
+
+    let (a, b) = mutual_dlqs(&sqs).await;
+    for _ in 0..12 {
+        sqs.start_move_task(&a.arn, Some(b.arn.clone()), None).await.unwrap();
+        wait_task_done(&sqs, &a.arn).await;
+        clock.advance_secs(1);
+    }
+    sqs.sweep_once().await.unwrap();
+    assert_eq!(sqs.list_move_tasks(&a.arn, Some(10)).unwrap().len(), 10);
+    assert_eq!(sqs.tasks.lock().len(), 10);
+    assert_eq!(sqs.sh.tasks.scan_prefix(b"").count(), 10);
+    // A deleted source's tasks can never be listed again.
+    sqs.delete_queue(&a).await.unwrap();
+    sqs.sweep_once().await.unwrap();
+    assert!(sqs.tasks.lock().is_empty());
+    assert_eq!(sqs.sh.tasks.scan_prefix(b"").count(), 0);
+}

@@ -1,0 +1,100 @@
+//! Background deletion of what PurgeQueue and DeleteQueue leave behind.
+//!
+//! Both calls empty the queue's index in O(1) under its lock and durably
+//! record the fact (a purge mark, a tombstone) before they answer; the
+//! message records are then deleted here in steps of [`STEP`] messages, so
+//! no single commit is large enough to stall other clients' writes. After a
+//! crash, recovery finishes the job from the mark or the tombstone.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::error::SqsResult;
+use super::index::Index;
+use super::records;
+use super::Shared;
+
+/// Messages deleted per commit.
+pub(crate) const STEP: usize = 1000;
+
+/// What one purge or deletion left to delete.
+pub(crate) struct ReapJob {
+    pub queue_id: u64,
+    pub queue_name: String,
+    pub messages: Index,
+    /// FIFO deduplication keys (deletion only).
+    pub dedup: Vec<String>,
+    /// Deletion: drop the tombstone once everything else is gone.
+    pub drop_record: bool,
+}
+
+/// Runs `job` on the current runtime, or at once without one.
+pub(crate) fn spawn(sh: Arc<Shared>, job: ReapJob) {
+    let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        if let Err(e) = reap_now(&sh, job) {
+            tracing::warn!(error = %e, "background deletion failed; recovery finishes it on the next start");
+        }
+        return;
+    };
+    rt.spawn(async move {
+        let name = job.queue_name.clone();
+        if let Err(e) = reap(&sh, job).await {
+            tracing::warn!(queue = %name, error = %e,
+                "background deletion failed; recovery finishes it on the next start");
+        }
+    });
+}
+
+async fn reap(sh: &Shared, job: ReapJob) -> SqsResult<()> {
+    let started = Instant::now();
+    let seqs = job.messages.into_seqs();
+    for chunk in seqs.chunks(STEP) {
+        delete_messages(sh, job.queue_id, chunk)?;
+        // Let other requests' commits in between two steps.
+        tokio::task::yield_now().await;
+    }
+    finish(sh, &job.dedup, job.queue_id, job.drop_record)?;
+    tracing::info!(queue = %job.queue_name, messages = seqs.len(), elapsed_ms = started.elapsed().as_millis() as u64,
+        "background deletion of purged or deleted messages finished");
+    Ok(())
+}
+
+/// Without a runtime (offline tools): the same steps, one after another.
+fn reap_now(sh: &Shared, job: ReapJob) -> SqsResult<()> {
+    for chunk in job.messages.into_seqs().chunks(STEP) {
+        delete_messages(sh, job.queue_id, chunk)?;
+    }
+    finish(sh, &job.dedup, job.queue_id, job.drop_record)
+}
+
+/// One step: deletes these messages' records. Not waited for: if a crash
+/// loses it, recovery deletes them again from the purge mark or tombstone.
+pub(crate) fn delete_messages(sh: &Shared, queue_id: u64, seqs: &[u64]) -> SqsResult<()> {
+    let mut batch = sh.store.batch();
+    for &seq in seqs {
+        let key = records::message_key(queue_id, seq);
+        batch.delete(&sh.messages, key.clone());
+        batch.delete(&sh.msg_state, key);
+    }
+    sh.store.make_durable_soon(batch.commit()?)?;
+    Ok(())
+}
+
+/// Deletes the deduplication ids and, for a deleted queue, its tombstone:
+/// committed after every message step, so a crash can never leave messages
+/// without the tombstone that says they are garbage.
+fn finish(sh: &Shared, dedup: &[String], queue_id: u64, drop_record: bool) -> SqsResult<()> {
+    for chunk in dedup.chunks(STEP) {
+        let mut batch = sh.store.batch();
+        for key in chunk {
+            batch.delete(&sh.dedup, records::dedup_key(queue_id, key));
+        }
+        sh.store.make_durable_soon(batch.commit()?)?;
+    }
+    if drop_record {
+        let mut batch = sh.store.batch();
+        batch.delete(&sh.queues, records::queue_key(queue_id));
+        sh.store.make_durable_soon(batch.commit()?)?;
+    }
+    Ok(())
+}
