@@ -98,6 +98,17 @@ impl Conn {
         Ok(())
     }
 
+    /// `GET` of a full URL on any server (SNS's SubscribeURL); the body of a 2xx.
+    pub async fn get(&self, url: &str) -> Result<Bytes> {
+        let req = Request::get(url).body(Full::new(Bytes::new()))?;
+        let (status, bytes) = self.send(req).await.with_context(|| format!("GET {url}"))?;
+        if !status.is_success() {
+            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
+            bail!("GET {url}: HTTP {status}: {text}");
+        }
+        Ok(bytes)
+    }
+
     /// Sends a request and reads the whole response (so the connection can
     /// be reused), within [`REQUEST_TIMEOUT`].
     async fn send(&self, req: Request<Full<Bytes>>) -> Result<(StatusCode, Bytes)> {

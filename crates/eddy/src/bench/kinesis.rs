@@ -5,7 +5,7 @@
 //!
 //! Each run uses a fresh stream `eddy-bench-<id>` and deletes it at the end.
 
-mod api;
+pub(super) mod api;
 mod verify;
 
 use std::collections::VecDeque;

@@ -15,6 +15,7 @@ mod report;
 mod roundtrip;
 mod server;
 mod sns;
+mod soak;
 mod stats;
 
 use std::future::Future;
@@ -42,6 +43,9 @@ pub enum BenchTarget {
     /// Benchmark a Kinesis endpoint: PutRecords, verified GetRecords
     /// read-back, SubscribeToShard push latency (awsJson1_1 over plain HTTP).
     Kinesis(kinesis::KinesisBenchArgs),
+    /// Soak: steady mixed load (SQS, SNS, Kinesis, idle and slow clients)
+    /// for an hour or so, checking the server's memory stays flat.
+    Soak(soak::SoakBenchArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -91,6 +95,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchTarget::Sqs(args) => sqs(args).await,
         BenchTarget::Sns(args) => sns::run(args).await,
         BenchTarget::Kinesis(args) => kinesis::run(args).await,
+        BenchTarget::Soak(args) => soak::run(args).await,
     }
 }
 

@@ -69,7 +69,7 @@ impl Spawned {
         self.child.try_wait().ok().flatten()
     }
 
-    fn pid(&self) -> u32 {
+    pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
@@ -84,14 +84,7 @@ impl Spawned {
     }
 
     pub fn memory(&self) -> Result<Memory> {
-        let path = format!("/proc/{}/status", self.pid());
-        let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
-        let field = |name: &str| -> Result<u64> {
-            let line = status.lines().find(|l| l.starts_with(name));
-            let kib = line.and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok());
-            kib.map(|k| k * 1024).with_context(|| format!("no {name} in {path}"))
-        };
-        Ok(Memory { rss: field("VmRSS:")?, peak: field("VmHWM:")? })
+        memory_of(self.pid())
     }
 
     /// CPU time (user + system) the server has used so far.
@@ -114,13 +107,25 @@ impl Drop for Spawned {
     }
 }
 
+/// Resident memory of any process (`--endpoint` runs name the server's pid).
+pub fn memory_of(pid: u32) -> Result<Memory> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    let field = |name: &str| -> Result<u64> {
+        let line = status.lines().find(|l| l.starts_with(name));
+        let kib = line.and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok());
+        kib.map(|k| k * 1024).with_context(|| format!("no {name} in {path}"))
+    };
+    Ok(Memory { rss: field("VmRSS:")?, peak: field("VmHWM:")? })
+}
+
 /// CPU time (user + system) this bench process has used so far.
 pub fn own_cpu_time() -> Result<Duration> {
     cpu_time("/proc/self/stat")
 }
 
 /// utime + stime from a /proc/<pid>/stat, in USER_HZ (100 Hz) ticks.
-fn cpu_time(path: &str) -> Result<Duration> {
+pub fn cpu_time(path: &str) -> Result<Duration> {
     let stat = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
     // The command name may contain spaces; the fields after it may not.
     let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).with_context(|| format!("no ')' in {path}"))?;

@@ -190,24 +190,32 @@ async fn setup(conn: &Conn, name: &str, n: usize) -> Result<FanOut> {
     let mut queue_urls = Vec::with_capacity(n);
     for i in 0..n {
         let url = api::create_queue(conn, &format!("bench-{name}-{i}")).await?;
-        let arn = api::queue_attribute(conn, &url, "QueueArn").await?;
-        let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
-            "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}}
-        }]});
-        api::set_queue_attribute(conn, &url, "Policy", &policy.to_string()).await?;
-        conn.query(&[
-            ("Action", "Subscribe"),
-            ("TopicArn", &topic_arn),
-            ("Protocol", "sqs"),
-            ("Endpoint", &arn),
-            ("Attributes.entry.1.key", "RawMessageDelivery"),
-            ("Attributes.entry.1.value", "true"),
-        ])
-        .await?;
+        subscribe_queue(conn, &topic_arn, &url).await?;
         queue_urls.push(url);
     }
     Ok(FanOut { topic_arn, queue_urls })
+}
+
+/// Lets the topic send into the queue (the policy AWS documents: the
+/// sns.amazonaws.com principal, conditioned on aws:SourceArn) and subscribes
+/// it with raw delivery.
+pub(super) async fn subscribe_queue(conn: &Conn, topic_arn: &str, url: &str) -> Result<()> {
+    let arn = api::queue_attribute(conn, url, "QueueArn").await?;
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+        "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}}
+    }]});
+    api::set_queue_attribute(conn, url, "Policy", &policy.to_string()).await?;
+    conn.query(&[
+        ("Action", "Subscribe"),
+        ("TopicArn", topic_arn),
+        ("Protocol", "sqs"),
+        ("Endpoint", &arn),
+        ("Attributes.entry.1.key", "RawMessageDelivery"),
+        ("Attributes.entry.1.value", "true"),
+    ])
+    .await?;
+    Ok(())
 }
 
 async fn teardown(conn: &Conn, fan: &FanOut) {
@@ -217,7 +225,7 @@ async fn teardown(conn: &Conn, fan: &FanOut) {
     }
 }
 
-async fn publish(conn: &Conn, topic: &str, message: &str) -> Result<()> {
+pub(super) async fn publish(conn: &Conn, topic: &str, message: &str) -> Result<()> {
     conn.query(&[("Action", "Publish"), ("TopicArn", topic), ("Message", message)]).await.map(|_| ())
 }
 
@@ -237,7 +245,7 @@ async fn wait_delivered(conn: &Conn, urls: &[String], per_queue: usize) -> Resul
 }
 
 /// The text of the first `<tag>` element (the bench needs only TopicArn).
-fn xml_text(body: &[u8], tag: &str) -> Result<String> {
+pub(super) fn xml_text(body: &[u8], tag: &str) -> Result<String> {
     let text = String::from_utf8_lossy(body);
     let open = format!("<{tag}>");
     let start = text.find(&open).map(|i| i + open.len()).context("no element in the response")?;
