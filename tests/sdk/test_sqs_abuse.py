@@ -119,7 +119,9 @@ def test_purge_of_a_big_queue_does_not_stall_other_clients(sqs_factory, create_q
     quick_sqs.send_message(QueueUrl=url, MessageBody="new")
     assert took < 0.1, f"PurgeQueue took {took:.2f}s"
     assert stats["p99_ms"] < 100, stats
-    assert stats["max_ms"] < 200, stats
+    # One slow call can come from the machine (a shared CI box); a stall of the
+    # server would show here at 1M messages (1.4 s before issue 9).
+    assert stats["max_ms"] < 1000, stats
     wait_until(lambda: counts(quick_sqs, url)[0] == 1, timeout=60, interval=0.5, what="purge to finish")
     msgs = quick_sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
     assert [m["Body"] for m in msgs] == ["new"]
@@ -136,7 +138,9 @@ def test_delete_of_a_big_queue_does_not_stall_other_clients(sqs_factory, create_
     expect_error(quick_sqs.get_queue_url, NON_EXISTENT_QUEUE, 400, QueueName=name)
     assert took < 0.1, f"DeleteQueue took {took:.2f}s"
     assert stats["p99_ms"] < 100, stats
-    assert stats["max_ms"] < 200, stats
+    # One slow call can come from the machine (a shared CI box); a stall of the
+    # server would show here at 1M messages (1.4 s before issue 9).
+    assert stats["max_ms"] < 1000, stats
 
 
 MID = 20_000

@@ -327,13 +327,13 @@ async fn send_n(sqs: &Sqs, q: &Queue, n: usize) {
     }
 }
 
-/// Lets background deletion run until `done` holds (current-thread runtime).
+/// Lets background deletion run until `done` holds (at most 5 s).
 async fn settle(done: impl Fn() -> bool) {
-    for _ in 0..10_000 {
+    for _ in 0..5_000 {
         if done() {
             return;
         }
-        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
     panic!("background work did not finish");
 }
