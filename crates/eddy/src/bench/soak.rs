@@ -22,7 +22,7 @@ use anyhow::{bail, Result};
 use clap::Args;
 use tokio::task::JoinSet;
 
-use self::tally::{Kind, Snapshot, Tally, KINDS};
+use self::tally::{Snapshot, Tally, KINDS};
 use self::verdict::Sample;
 use super::http::{Conn, Endpoint};
 use super::server::{self, Spawned};
@@ -202,9 +202,4 @@ async fn teardown(ctx: &Ctx, left: &Leftovers) {
     if failed > 0 {
         eprintln!("warning: {failed} of the soak's queues, topics or streams could not be deleted");
     }
-}
-
-/// Operations and errors of one kind, for the table.
-fn kind_totals(tally: &Snapshot, kind: Kind) -> (u64, u64) {
-    (tally.ops[kind as usize], tally.errors[kind as usize])
 }

@@ -55,6 +55,13 @@ pub struct Snapshot {
     pub errors: [u64; KINDS.len()],
 }
 
+impl Snapshot {
+    /// Operations and errors of one kind.
+    pub fn of(&self, kind: Kind) -> (u64, u64) {
+        (self.ops[kind as usize], self.errors[kind as usize])
+    }
+}
+
 impl Tally {
     pub fn ok(&self, kind: Kind) {
         self.ops[kind as usize].fetch_add(1, Relaxed);

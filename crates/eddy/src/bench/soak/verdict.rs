@@ -2,7 +2,7 @@
 //! window (after warm-up) against that of the last one.
 
 use super::tally::{Snapshot, KINDS};
-use super::{kind_totals, Run, SoakBenchArgs};
+use super::{Run, SoakBenchArgs};
 use crate::bench::report::Report;
 use crate::bench::stats::{count, mib};
 
@@ -103,7 +103,7 @@ fn memory_rows(report: &mut Report, run: &Run, w: &Windows) {
 fn total_rows(report: &mut Report, tally: &Snapshot) {
     let (mut ops, mut errors) = (0, 0);
     for kind in KINDS {
-        let (o, e) = kind_totals(tally, kind);
+        let (o, e) = tally.of(kind);
         report.info(
             &format!("{} operations / errors", kind.name()),
             format!("{} / {}", count(o as f64), count(e as f64)),
