@@ -13,6 +13,6 @@ export EDDY_BIN="$PWD/target/release/eddy"
 echo "== HTTP front, store and decoders (one eddy per case)"
 .venv-json/bin/python -m pytest -q tests/server "$@"
 echo "== services under abuse (one shared eddy; figures printed by the tests)"
-EDDY_EXPECT_PROTOCOL=json .venv-json/bin/python -m pytest -q -s \
+EDDY_ABUSE_SNS_RATE=100 EDDY_ABUSE_SNS_SECONDS=60 EDDY_EXPECT_PROTOCOL=json .venv-json/bin/python -m pytest -q -s \
   tests/sdk/test_sns_abuse.py tests/sdk/test_abuse_decode.py tests/sdk/test_kinesis_crafted.py \
   $(ls tests/sdk/test_sqs_abuse.py 2>/dev/null) tests/sdk/test_move_tasks.py "$@"
