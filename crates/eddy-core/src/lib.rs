@@ -13,6 +13,7 @@
 pub mod clock;
 pub mod doctor;
 pub mod kinesis;
+pub mod maps;
 pub mod pattern;
 pub mod policy;
 pub mod signing;

@@ -7,6 +7,7 @@
 //! [`Store::durable`] resolves for the batch's [`Ticket`]; one fsync covers
 //! every batch committed before it, which is where throughput comes from.
 
+mod gc;
 mod guard;
 mod sync;
 
@@ -74,6 +75,8 @@ pub struct Store {
     dir: Arc<Path>,
     sync: Arc<sync::GroupCommit>,
     guard: Arc<guard::Guard>,
+    /// Compacts deletes away in the disk engine's metadata partitions.
+    gc: Option<Arc<gc::Collector>>,
 }
 
 #[derive(Clone)]
@@ -116,14 +119,15 @@ impl Store {
         let guard = guard::Guard::new(options.min_free_bytes);
         guard.watch_space(dir);
         let sync = sync::GroupCommit::start(Some(keyspace.clone()), options.durability, guard.clone());
-        Ok(Store { engine: Engine::Disk(keyspace), dir: dir.into(), sync, guard })
+        let gc = Some(gc::Collector::start());
+        Ok(Store { engine: Engine::Disk(keyspace), dir: dir.into(), sync, guard, gc })
     }
 
     /// A store that lives in memory only and is gone when dropped.
     pub fn in_memory() -> Store {
         let guard = guard::Guard::new(0);
         let sync = sync::GroupCommit::start(None, Durability::None, guard.clone());
-        Store { engine: Engine::Memory(Arc::default()), dir: Path::new("").into(), sync, guard }
+        Store { engine: Engine::Memory(Arc::default()), dir: Path::new("").into(), sync, guard, gc: None }
     }
 
     /// Whether writes are accepted, and why not.
@@ -139,10 +143,16 @@ impl Store {
         }
     }
 
+    /// A partition for records that are written, rewritten and deleted
+    /// (queues, messages, jobs): its deletes are compacted away ([`gc`]).
     pub fn partition(&self, name: &str) -> Result<Partition> {
         let inner = match &self.engine {
             Engine::Disk(ks) => {
-                PartitionInner::Disk(self.open_disk_partition(ks, name, PartitionCreateOptions::default())?)
+                let handle = self.open_disk_partition(ks, name, metadata_options())?;
+                if let Some(gc) = &self.gc {
+                    gc.watch(name, &handle);
+                }
+                PartitionInner::Disk(handle)
             }
             Engine::Memory(tables) => {
                 PartitionInner::Memory(tables.lock().entry(name.to_string()).or_default().clone())
@@ -207,6 +217,9 @@ impl Store {
     pub fn drop_partition(&self, name: &str) -> Result<()> {
         match &self.engine {
             Engine::Disk(ks) => {
+                if let Some(gc) = &self.gc {
+                    gc.forget(name);
+                }
                 if ks.partition_exists(name) {
                     let handle = ks.open_partition(name, PartitionCreateOptions::default())?;
                     ks.delete_partition(handle)?;
@@ -258,6 +271,15 @@ impl Store {
 
 /// Memtable size of log partitions: a shard's unflushed tail in memory.
 const LOG_MEMTABLE_BYTES: u32 = 4 * 1024 * 1024;
+
+/// Metadata partitions compact into 16 MiB tables rather than fjall's
+/// 64 MiB: compaction holds a table's bloom-filter hashes in memory while it
+/// writes it (134 MiB at peak in a soak with 64 MiB tables). Applies to
+/// partitions created from now on; fjall keeps an existing one's settings.
+fn metadata_options() -> PartitionCreateOptions {
+    let leveled = fjall::compaction::Leveled { target_size: 16 << 20, ..Default::default() };
+    PartitionCreateOptions::default().compaction_strategy(fjall::compaction::Strategy::Leveled(leveled))
+}
 
 fn config(dir: &Path) -> Config {
     // Small caches and few workers keep the idle footprint low; the hot

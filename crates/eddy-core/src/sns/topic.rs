@@ -93,6 +93,7 @@ impl TopicState {
                 gone.push(id);
             }
         }
+        crate::maps::shrink_if_sparse(&mut self.dedup);
         gone
     }
 }

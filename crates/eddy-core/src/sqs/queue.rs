@@ -289,6 +289,8 @@ impl QueueState {
             live
         });
         self.attempts.retain(|_, a| a.expires_ms > now);
+        crate::maps::shrink_if_sparse(&mut self.dedup);
+        crate::maps::shrink_if_sparse(&mut self.attempts);
     }
 
     pub(crate) fn delete(&mut self, sh: &Shared, batch: &mut WriteBatch, handle: &str) -> SqsResult<()> {
