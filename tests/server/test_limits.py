@@ -107,8 +107,8 @@ def test_2000_idle_and_slowloris_connections_do_not_stop_a_normal_client(spawn, 
             s.close()
 
 
-def test_idle_and_slowloris_connections_are_closed_by_the_idle_timeout(spawn):
-    server = spawn("--idle-timeout-secs", "2")
+def test_idle_and_slowloris_connections_are_closed_by_their_timeouts(spawn):
+    server = spawn("--idle-timeout-secs", "2", "--header-timeout-secs", "3")
     idle = socket.create_connection(("127.0.0.1", server.port))
     slow = socket.create_connection(("127.0.0.1", server.port))
     slow.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")
@@ -123,8 +123,22 @@ def test_idle_and_slowloris_connections_are_closed_by_the_idle_timeout(spawn):
 
     threading.Thread(target=trickle, daemon=True).start()
     assert closed_by_server(idle, within=6), "an idle connection was not closed"
-    assert closed_by_server(slow, within=6), "a slowloris connection was not closed by the header-read timeout"
+    assert closed_by_server(slow, within=6), "a slowloris connection was not closed by the header timeout"
     sqs_round_trip(server.endpoint)
+
+
+def test_a_keep_alive_connection_outlives_the_header_timeout(spawn):
+    # Idle between requests is not slow headers: a client that pauses longer
+    # than the header timeout (but within the idle timeout) keeps its connection.
+    server = spawn("--idle-timeout-secs", "30", "--header-timeout-secs", "1")
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    request = b"GET /_eddy/health HTTP/1.1\r\nHost: x\r\n\r\n"
+    s.sendall(request)
+    assert s.recv(4096).startswith(b"HTTP/1.1 200")
+    time.sleep(3)
+    s.sendall(request)
+    assert s.recv(4096).startswith(b"HTTP/1.1 200"), "the idle keep-alive connection was closed"
+    s.close()
 
 
 def test_a_long_poll_is_not_closed_as_idle(spawn):
@@ -218,8 +232,8 @@ def test_over_budget_errors_speak_the_requests_protocol(spawn):
         assert body_mark in data and content_type in data.lower() and b"ServiceUnavailable" in data, data
 
 
-def test_a_stalled_body_is_abandoned_after_the_idle_timeout(spawn):
-    server = spawn("--idle-timeout-secs", "2")
+def test_a_stalled_body_is_abandoned_after_the_header_timeout(spawn):
+    server = spawn("--header-timeout-secs", "2")
     s = stalled_post(server.port, SQS_JSON, 1000, b"{")
     s.settimeout(6)
     data = s.recv(4096)

@@ -85,10 +85,17 @@ pub struct ServeArgs {
     /// disk has less free space than this (MiB); they resume once it is freed.
     #[arg(long, env = "EDDY_MIN_FREE_DISK_MB", default_value_t = 64)]
     pub min_free_disk_mb: u64,
-    /// Seconds a connection may sit idle, or take to send a request's headers,
-    /// before it is closed (1 s for idle ones when connections run short).
-    #[arg(long, env = "EDDY_IDLE_TIMEOUT_SECS", default_value_t = 30)]
+    /// Seconds a connection may sit idle (no request in flight) before it is
+    /// closed; 1 s when connections run short. Longer than clients' own idle
+    /// limits (Java SDK 60 s, Go 90 s), so a client normally closes first and
+    /// never sends a request into a connection the server is closing.
+    #[arg(long, env = "EDDY_IDLE_TIMEOUT_SECS", default_value_t = 120)]
     pub idle_timeout_secs: u64,
+    /// Seconds a client may take to send a request's headers, or may leave
+    /// a request body without sending a byte, before the connection is closed
+    /// (slowloris, stalled bodies).
+    #[arg(long, env = "EDDY_HEADER_TIMEOUT_SECS", default_value_t = 30)]
+    pub header_timeout_secs: u64,
     /// Log format.
     #[arg(long, env = "EDDY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -1,14 +1,15 @@
 //! Client connections: a cap on how many are open, and a watchdog per
-//! connection that closes it when idle.
+//! connection that closes it when idle or too slow with its headers.
 //!
 //! Idle and slowloris sockets cost a file descriptor and a task each; left
 //! alone, enough of them exhaust the fd limit and the store's next file open
 //! fails. So: at most `--max-connections` are open (a connection past the cap
 //! gets a bare 503 and is closed); one idle longer than the idle timeout, with
-//! no request in flight, is closed; and when fewer than a tenth of the slots
-//! are free, idle connections are closed after a second, so a crowd of idle
-//! sockets cannot keep a working client out. Slowloris headers are cut off by
-//! hyper's header-read timeout (which needs the timer the front gives it).
+//! no request in flight, is closed; one that started sending a request's
+//! headers and has not finished them within the header timeout is closed
+//! (slowloris); and when fewer than a tenth of the slots are free, idle
+//! connections are closed after a second, so a crowd of idle sockets cannot
+//! keep a working client out.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -26,6 +27,7 @@ pub struct Connections {
     slots: Arc<Semaphore>,
     max: usize,
     idle_timeout: Duration,
+    header_timeout: Duration,
     pressure: watch::Sender<bool>,
     started: Instant,
 }
@@ -44,11 +46,12 @@ impl Drop for Slot {
 }
 
 impl Connections {
-    pub fn new(max: usize, idle_timeout: Duration) -> Arc<Connections> {
+    pub fn new(max: usize, idle_timeout: Duration, header_timeout: Duration) -> Arc<Connections> {
         Arc::new(Connections {
             slots: Arc::new(Semaphore::new(max)),
             max,
             idle_timeout,
+            header_timeout,
             pressure: watch::channel(false).0,
             started: Instant::now(),
         })
@@ -82,36 +85,55 @@ impl Connections {
     pub fn activity(self: &Arc<Self>) -> Arc<Activity> {
         Arc::new(Activity {
             last_ms: AtomicU64::new(self.now_ms()),
+            head_since_ms: AtomicU64::new(NO_HEAD),
             in_flight: AtomicUsize::new(0),
             connections: self.clone(),
         })
     }
 
-    /// Resolves when the connection has been idle too long: no request in
-    /// flight and no bytes either way for the idle limit.
+    /// Resolves when the connection should be closed: idle too long (no
+    /// request in flight, no bytes either way), or a request's headers begun
+    /// and not finished within the header timeout.
     pub async fn idle(&self, activity: &Activity) {
         let mut pressure = self.pressure.subscribe();
         loop {
-            let limit = if *pressure.borrow_and_update() { IDLE_UNDER_PRESSURE } else { self.idle_timeout };
-            let idle_for =
-                Duration::from_millis(self.now_ms().saturating_sub(activity.last_ms.load(Ordering::Acquire)));
-            let busy = activity.in_flight.load(Ordering::Acquire) > 0;
-            if !busy && idle_for >= limit {
-                return;
-            }
-            let wait = if busy { self.idle_timeout } else { limit - idle_for };
+            let short = *pressure.borrow_and_update();
+            let Some(wait) = self.wait_before_closing(activity, short) else { return };
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = pressure.changed() => {}
             }
         }
     }
+
+    /// None when the connection should be closed now; else how long to wait
+    /// before looking again.
+    fn wait_before_closing(&self, activity: &Activity, short: bool) -> Option<Duration> {
+        if activity.in_flight.load(Ordering::Acquire) > 0 {
+            return Some(self.idle_timeout);
+        }
+        let now = self.now_ms();
+        let head_since = activity.head_since_ms.load(Ordering::Acquire);
+        if head_since != NO_HEAD {
+            let taken = Duration::from_millis(now.saturating_sub(head_since));
+            return self.header_timeout.checked_sub(taken).filter(|w| !w.is_zero());
+        }
+        let limit = if short { IDLE_UNDER_PRESSURE } else { self.idle_timeout };
+        let idle_for = Duration::from_millis(now.saturating_sub(activity.last_ms.load(Ordering::Acquire)));
+        limit.checked_sub(idle_for).filter(|w| !w.is_zero())
+    }
 }
+
+/// `head_since_ms` when no request's headers are being received.
+const NO_HEAD: u64 = u64::MAX;
 
 /// What one connection is doing: when bytes last moved, how many requests
 /// (or streamed responses) are in flight.
 pub struct Activity {
     last_ms: AtomicU64,
+    /// When bytes of a request not yet handed to the service (its headers)
+    /// began to arrive; NO_HEAD when none are pending.
+    head_since_ms: AtomicU64,
     in_flight: AtomicUsize,
     connections: Arc<Connections>,
 }
@@ -121,10 +143,20 @@ impl Activity {
         self.last_ms.store(self.connections.now_ms(), Ordering::Release);
     }
 
+    /// Bytes arrived: with no request in flight they start a request's headers.
+    fn received(&self) {
+        let now = self.connections.now_ms();
+        self.last_ms.store(now, Ordering::Release);
+        if self.in_flight.load(Ordering::Acquire) == 0 {
+            let _ = self.head_since_ms.compare_exchange(NO_HEAD, now, Ordering::AcqRel, Ordering::Acquire);
+        }
+    }
+
     /// Marks a request in flight until the returned guard is dropped (the
     /// front keeps it in the response body, so streams count too).
     pub fn begin(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.head_since_ms.store(NO_HEAD, Ordering::Release);
         InFlight(self.clone())
     }
 }
@@ -155,7 +187,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
         let before = buf.filled().len();
         let result = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
-            self.activity.touch();
+            self.activity.received();
         }
         result
     }

@@ -136,7 +136,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sns,
         kinesis,
         store,
-        connections: connections::Connections::new(max_connections, Duration::from_secs(args.idle_timeout_secs.max(1))),
+        connections: connections::Connections::new(
+            max_connections,
+            Duration::from_secs(args.idle_timeout_secs.max(1)),
+            Duration::from_secs(args.header_timeout_secs.max(1)),
+        ),
         bodies: body::BodyBudget::new((args.max_body_memory_mb << 20) as usize),
         config: args,
     });

@@ -102,9 +102,11 @@ async fn serve_connection(state: Arc<AppState>, stream: tokio::net::TcpStream, s
         let (state, activity) = (state.clone(), activity.clone());
         hyper::service::service_fn(move |req| handle(state.clone(), activity.begin(), req))
     };
-    let idle = Duration::from_secs(state.config.idle_timeout_secs.max(1));
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(idle);
+    // hyper's header-read timeout also runs while a keep-alive connection
+    // waits for its next request, so it would close idle connections at the
+    // header timeout; the watchdog tells the two apart instead.
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(None);
     builder.http2().timer(TokioTimer::new()).max_concurrent_streams(MAX_H2_STREAMS);
     let connection = builder.serve_connection(io, service);
     tokio::select! {
@@ -125,7 +127,7 @@ async fn handle(
     let (parts, body) = req.into_parts();
     let ctx = RequestCtx::new(&parts, &state.config);
     let declared = http_body::Body::size_hint(&body).exact();
-    let stall = Duration::from_secs(state.config.idle_timeout_secs.max(1));
+    let stall = Duration::from_secs(state.config.header_timeout_secs.max(1));
     if declared.is_some_and(|n| n > MAX_BODY as u64) {
         request::discard(&parts, body, declared).await;
         return Ok(with_guard(body_error(&parts, &ctx, BodyError::TooLarge), in_flight));
