@@ -28,6 +28,10 @@ struct QueueUrlReq<'a> {
 }
 
 pub async fn create_queue(conn: &Conn, name: &str) -> Result<String> {
+    create_queue_with(conn, name, HashMap::from([("VisibilityTimeout", VISIBILITY_TIMEOUT_SECS)])).await
+}
+
+pub async fn create_queue_with(conn: &Conn, name: &str, attributes: HashMap<&str, &str>) -> Result<String> {
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
     struct Req<'a> {
@@ -39,7 +43,6 @@ pub async fn create_queue(conn: &Conn, name: &str) -> Result<String> {
     struct Resp {
         queue_url: String,
     }
-    let attributes = HashMap::from([("VisibilityTimeout", VISIBILITY_TIMEOUT_SECS)]);
     let req = Req { queue_name: name, attributes };
     let resp: Resp = conn.json(CREATE_QUEUE, &req).await?;
     Ok(resp.queue_url)

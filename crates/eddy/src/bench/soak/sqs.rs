@@ -117,22 +117,9 @@ async fn purge_queue(conn: &Conn, queue_url: &str) -> Result<()> {
 }
 
 pub async fn create_fifo_queue(conn: &Conn, name: &str) -> Result<String> {
-    #[derive(Serialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Req<'a> {
-        queue_name: &'a str,
-        attributes: HashMap<&'a str, &'a str>,
-    }
-    #[derive(Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Resp {
-        queue_url: String,
-    }
     // A short visibility timeout: a message whose delete failed blocks its
     // group only briefly.
-    let attributes = HashMap::from([("FifoQueue", "true"), ("VisibilityTimeout", "30")]);
-    let resp: Resp = conn.json("AmazonSQS.CreateQueue", &Req { queue_name: name, attributes }).await?;
-    Ok(resp.queue_url)
+    api::create_queue_with(conn, name, HashMap::from([("FifoQueue", "true"), ("VisibilityTimeout", "30")])).await
 }
 
 /// SendMessageBatch to a FIFO queue: one group, explicit deduplication ids.
