@@ -67,8 +67,9 @@ impl Collector {
             .watched
             .lock()
             .iter()
-            .filter(|w| needs_compaction(w.handle.disk_space(), w.baseline))
-            .map(|w| (w.name.clone(), w.handle.clone(), w.handle.disk_space()))
+            .map(|w| (w, w.handle.disk_space()))
+            .filter(|(w, size)| needs_compaction(*size, w.baseline))
+            .map(|(w, size)| (w.name.clone(), w.handle.clone(), size))
             .collect();
         for (name, handle, before) in due {
             let started = std::time::Instant::now();

@@ -36,6 +36,9 @@ impl StoreHealth {
 const SPACE_CHECK_EVERY: Duration = Duration::from_millis(250);
 
 pub(crate) struct Guard {
+    /// Set with `failed`: lets every commit check both causes with two
+    /// atomic loads instead of a lock.
+    has_failed: AtomicBool,
     failed: Mutex<Option<String>>,
     low_space: AtomicBool,
     free_bytes: AtomicU64,
@@ -45,6 +48,7 @@ pub(crate) struct Guard {
 impl Guard {
     pub(crate) fn new(min_free_bytes: u64) -> Arc<Guard> {
         Arc::new(Guard {
+            has_failed: AtomicBool::new(false),
             failed: Mutex::new(None),
             low_space: AtomicBool::new(false),
             free_bytes: AtomicU64::new(u64::MAX),
@@ -85,7 +89,13 @@ impl Guard {
             let reason = reason.into();
             tracing::error!(%reason, "store failed: writes are refused until eddy is restarted");
             *failed = Some(reason);
+            self.has_failed.store(true, Ordering::Release);
         }
+    }
+
+    /// True when writes may go to the engine (the commit path's check).
+    pub(crate) fn writable(&self) -> bool {
+        !self.has_failed.load(Ordering::Acquire) && !self.low_space.load(Ordering::Acquire)
     }
 
     pub(crate) fn health(&self) -> StoreHealth {

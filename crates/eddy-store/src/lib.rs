@@ -137,6 +137,9 @@ impl Store {
 
     /// Refuses a write before it reaches the engine when the store cannot take it.
     fn check_writable(&self) -> Result<()> {
+        if self.guard.writable() {
+            return Ok(());
+        }
         match self.guard.health() {
             StoreHealth::Ok => Ok(()),
             StoreHealth::Refusing(reason) | StoreHealth::Failed(reason) => Err(StoreError::Unavailable(reason)),

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use http::request::Parts;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
@@ -83,23 +84,28 @@ pub enum BodyError {
     TooLarge,
     /// Accepting it would overrun the budget of bodies in memory.
     OverBudget,
-    /// No bytes arrived for the idle timeout.
+    /// No bytes arrived for the header timeout.
     Stalled,
     /// The connection failed mid-body.
     Read,
 }
 
-/// Reads a whole body of at most `max` bytes.
+/// Reads a whole body of at most `max` bytes. One announced as longer is
+/// drained (not buffered) before it is refused, so the client reads the
+/// refusal.
 pub async fn read(
+    parts: &Parts,
     mut body: Incoming,
-    declared: Option<u64>,
     max: usize,
     budget: &Arc<BodyBudget>,
     stall: Duration,
 ) -> Result<(Bytes, Reservation), BodyError> {
     let mut reservation = budget.empty();
-    let declared = match declared {
-        Some(n) if n > max as u64 => return Err(BodyError::TooLarge),
+    let declared = match http_body::Body::size_hint(&body).exact() {
+        Some(n) if n > max as u64 => {
+            discard(parts, body, n).await;
+            return Err(BodyError::TooLarge);
+        }
         Some(n) => n as usize,
         None => 0,
     };
@@ -128,6 +134,35 @@ pub async fn read(
         buf.extend_from_slice(&data);
     }
     Ok((buf.freeze(), reservation))
+}
+
+/// Most bytes of a refused body read and dropped before answering.
+const DISCARD_MAX: u64 = 64 * 1024 * 1024;
+/// How long that may take.
+const DISCARD_TIME: Duration = Duration::from_secs(30);
+
+/// Reads and drops an HTTP/1.1 body refused for its size, so the client gets
+/// the answer: closing a connection with unread bytes makes the kernel send a
+/// reset, and a client still writing sees a broken pipe instead of the 413.
+/// Not for HTTP/2 (the stream alone is reset, after the response), a client
+/// waiting on `Expect: 100-continue` (it sends no body), or a body past
+/// [`DISCARD_MAX`] (not worth sinking; the client may see the reset).
+async fn discard(parts: &Parts, mut body: Incoming, declared: u64) {
+    let expects = parts.headers.contains_key(http::header::EXPECT);
+    if parts.version >= http::Version::HTTP_2 || expects || declared > DISCARD_MAX {
+        return;
+    }
+    let mut left = DISCARD_MAX;
+    let sink = async {
+        while let Some(Ok(frame)) = body.frame().await {
+            let len = frame.data_ref().map_or(0, |d| d.len() as u64);
+            left = left.saturating_sub(len);
+            if left == 0 {
+                return;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DISCARD_TIME, sink).await;
 }
 
 #[cfg(test)]

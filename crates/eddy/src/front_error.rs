@@ -50,7 +50,21 @@ pub fn over_budget(parts: &Parts, ctx: &RequestCtx) -> BoxedResponse {
     )
 }
 
-/// The client stopped sending its body mid-way for longer than the idle timeout.
+/// A body longer than any operation accepts.
+///
+/// AWS answers an oversize request with HTTP 413 from its front end, before
+/// the service: the body is not the protocol's error (the Java SDK v1 reports
+/// "Status Code: 413; Error Code: 413 Request Entity Too Large; Request ID:
+/// null" for SQS, boto3 "An error occurred (413) when calling the PutRecords
+/// operation" for Kinesis). eddy keeps the 413 and gives it a body each SDK
+/// parses: code `RequestEntityTooLarge` (AWS's reason phrase; no model
+/// defines an error for it).
+pub fn too_large(parts: &Parts, ctx: &RequestCtx, max: usize) -> BoxedResponse {
+    let message = format!("Request body is larger than the maximum of {max} bytes.");
+    render(parts, ctx, "RequestEntityTooLarge", 413, &message)
+}
+
+/// The client stopped sending its body mid-way for longer than the header timeout.
 pub fn stalled(parts: &Parts, ctx: &RequestCtx) -> BoxedResponse {
     render(
         parts,

@@ -2,15 +2,9 @@
 //! region; X-Amz-Target / Content-Type / form `Action` → service and protocol.
 //! Signatures are parsed, not verified (any credentials work).
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use http::request::Parts;
 use http::Method;
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
-
-use eddy_wire::error::WireError;
 
 use eddy_core::sqs::Caller;
 
@@ -85,62 +79,6 @@ fn parse_scope(credential: &str) -> Option<Scope> {
         region: it.next().unwrap_or("").to_string(),
         service: it.next().unwrap_or("").to_string(),
     })
-}
-
-/// The answer to a body longer than any operation accepts, in the protocol
-/// and service its headers announce (`front_error::announced`).
-///
-/// AWS answers an oversize request with HTTP 413 from its front end, before
-/// the service: the body is not the protocol's error (the Java SDK v1 reports
-/// "Status Code: 413; Error Code: 413 Request Entity Too Large; Request ID:
-/// null" for SQS, boto3 "An error occurred (413) when calling the PutRecords
-/// operation" for Kinesis). eddy keeps the 413 and gives it a body each SDK
-/// parses: code `RequestEntityTooLarge` (AWS's reason phrase; no model
-/// defines an error for it).
-pub fn body_too_large(parts: &Parts, ctx: &RequestCtx, max: usize) -> crate::server::BoxedResponse {
-    use crate::front_error::Announced;
-    const CODE: &str = "RequestEntityTooLarge";
-    let message = format!("Request body is larger than the maximum of {max} bytes.");
-    let wire = WireError::new(CODE, CODE, 413, message.clone());
-    let response = match crate::front_error::announced(parts) {
-        Announced::Kinesis(format) => {
-            let e = crate::kinesis::errors::KinesisWireError { shape: CODE, status: 413, message };
-            return crate::kinesis::error(ctx, format, &e);
-        }
-        Announced::SqsJson => crate::sqs::json_error(ctx, &wire),
-        Announced::SqsQuery => crate::sqs::xml_error(ctx, &wire),
-        Announced::SnsQuery => crate::sns::xml_error(ctx, &wire),
-    };
-    crate::server::boxed(response)
-}
-
-/// Most bytes of a refused body read and dropped before answering.
-const DISCARD_MAX: u64 = 64 * 1024 * 1024;
-/// How long that may take.
-const DISCARD_TIME: Duration = Duration::from_secs(30);
-
-/// Reads and drops an HTTP/1.1 body refused for its size, so the client gets
-/// the answer: closing a connection with unread bytes makes the kernel send a
-/// reset, and a client still writing sees a broken pipe instead of the 413.
-/// Not for HTTP/2 (the stream alone is reset, after the response), a client
-/// waiting on `Expect: 100-continue` (it sends no body), or a body past
-/// [`DISCARD_MAX`] (not worth sinking; the client may see the reset).
-pub async fn discard(parts: &Parts, mut body: Incoming, declared: Option<u64>) {
-    let expects = parts.headers.contains_key(http::header::EXPECT);
-    if parts.version >= http::Version::HTTP_2 || expects || declared.is_some_and(|n| n > DISCARD_MAX) {
-        return;
-    }
-    let mut left = DISCARD_MAX;
-    let sink = async {
-        while let Some(Ok(frame)) = body.frame().await {
-            let len = frame.data_ref().map_or(0, |d| d.len() as u64);
-            left = left.saturating_sub(len);
-            if left == 0 {
-                return;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(DISCARD_TIME, sink).await;
 }
 
 pub enum Classified {

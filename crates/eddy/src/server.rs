@@ -5,12 +5,11 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
-use std::time::Duration;
-
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -126,13 +125,8 @@ async fn handle(
     let started = std::time::Instant::now();
     let (parts, body) = req.into_parts();
     let ctx = RequestCtx::new(&parts, &state.config);
-    let declared = http_body::Body::size_hint(&body).exact();
     let stall = Duration::from_secs(state.config.header_timeout_secs.max(1));
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        request::discard(&parts, body, declared).await;
-        return Ok(with_guard(body_error(&parts, &ctx, BodyError::TooLarge), in_flight));
-    }
-    let (body, reservation) = match crate::body::read(body, declared, MAX_BODY, &state.bodies, stall).await {
+    let (body, reservation) = match crate::body::read(&parts, body, MAX_BODY, &state.bodies, stall).await {
         Ok(b) => b,
         Err(e) => return Ok(with_guard(body_error(&parts, &ctx, e), in_flight)),
     };
@@ -161,14 +155,14 @@ async fn handle(
 
 fn body_error(parts: &http::request::Parts, ctx: &RequestCtx, e: BodyError) -> BoxedResponse {
     let mut response = match e {
-        BodyError::TooLarge => request::body_too_large(parts, ctx, MAX_BODY),
+        BodyError::TooLarge => front_error::too_large(parts, ctx, MAX_BODY),
         BodyError::OverBudget => {
             tracing::warn!(request_id = %ctx.request_id,
                 "request bodies in memory reached --max-body-memory-mb: answering 503 (clients retry)");
             front_error::over_budget(parts, ctx)
         }
         BodyError::Stalled => {
-            tracing::info!(request_id = %ctx.request_id, "request body stalled past the idle timeout: closing");
+            tracing::info!(request_id = %ctx.request_id, "request body stalled past the header timeout: closing");
             front_error::stalled(parts, ctx)
         }
         BodyError::Read => boxed(plain(StatusCode::BAD_REQUEST, "could not read request body")),
