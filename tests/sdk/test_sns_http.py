@@ -192,7 +192,29 @@ def test_confirm_subscription_errors(sns, topic, sink):
     path = _path()
     _subscribe(sns, topic, sink, path)
     sink.wait_type("SubscriptionConfirmation", path=path)
-    expect_sns_error(sns.confirm_subscription, "InvalidParameter", 400, TopicArn=topic, Token="not-the-token")
+    expect_sns_error(
+        sns.confirm_subscription, "InvalidParameter", 400, message="Invalid token", TopicArn=topic, Token="not-the-token"
+    )
+
+
+def test_broken_subscribe_urls(sns, endpoint, topic, sink):
+    # AWS-recorded (test_subscribe_external_http_endpoint): GETs of a SubscribeURL with a broken
+    # topic ARN, a token that is not the subscription's, or the topic of another region
+    path = _path()
+    sub = _subscribe(sns, topic, sink, path)
+    token = sink.wait_type("SubscriptionConfirmation", path=path)[0]["json"]["Token"]
+    other_region = topic.replace(":us-east-1:", ":eu-central-1:")
+    cases = [
+        (f"TopicArn=not-an-arn&Token={token}", "Invalid parameter: Topic"),
+        (f"TopicArn={topic}&Token=abc123", "Invalid parameter: Token"),
+        (f"TopicArn={other_region}&Token={token}", "Invalid parameter: Topic"),
+    ]
+    for query, message in cases:
+        r = requests.get(f"{endpoint}/?Action=ConfirmSubscription&{query}", timeout=10)
+        assert r.status_code == 400, r.text
+        assert "<Type>Sender</Type><Code>InvalidParameter</Code>" in r.text
+        assert f"<Message>{message}</Message></Error>" in r.text
+    assert sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["PendingConfirmation"] == "true"
 
 
 def test_message_structure_http_key(sns, topic, sink):

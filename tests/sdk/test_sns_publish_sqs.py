@@ -16,6 +16,7 @@ import pytest
 
 from conftest import unique_name
 from sns_helpers import (
+    ACCOUNT,
     BATCH_TOO_LONG,
     EMPTY_BATCH,
     FIFO_NOTIFICATION_FIELDS,
@@ -436,8 +437,30 @@ def test_publish_to_missing_topic(sns):
     )
 
 
-def test_publish_to_malformed_topic_arn(sns):
-    expect_sns_error(sns.publish, INVALID_PARAMETER, 400, TopicArn="not-an-arn", Message="x")
+# AWS-recorded (test_publish_wrong_arn_format): the element count of the ARN given
+@pytest.mark.parametrize("arn, count", [("randomstring", 1), ("randomstring:1", 2), ("", 1)], ids=["1", "2", "empty"])
+def test_publish_to_malformed_topic_arn(sns_factory, arn, count):
+    loose = sns_factory(parameter_validation=False)
+    expect_sns_error(
+        loose.publish,
+        INVALID_PARAMETER,
+        400,
+        message=f"Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not {count}",
+        TopicArn=arn,
+        Message="Good news everyone!",
+    )
+
+
+def test_publish_to_missing_platform_endpoint(sns):
+    # AWS-recorded (test_publish_non_existent_target): InvalidParameter, not NotFound
+    expect_sns_error(
+        sns.publish,
+        INVALID_PARAMETER,
+        400,
+        message="Invalid parameter: TargetArn Reason: No endpoint found for the target arn specified",
+        TargetArn=f"arn:aws:sns:us-east-1:{ACCOUNT}:endpoint/APNS/abcdef/0f7d5971-aa8b-4bd5-b585-0826e9f93a66",
+        Message="This is a push notification",
+    )
 
 
 def test_empty_message(sns, topic):
@@ -570,6 +593,33 @@ def test_invalid_message_attributes_fail_the_whole_batch(sns, topic, case):
             {"Id": "1", "Message": "test-batch", "MessageAttributes": attrs},
             {"Id": "3", "Message": "valid-batch"},
         ],
+    )
+
+
+def test_message_attribute_without_data_type(sns_factory, topic):
+    # AWS-recorded (test_empty_or_wrong_message_attributes: fully_missing_data_type and its batch
+    # twin): the model's required DataType is a null member, ValidationError
+    loose = sns_factory(parameter_validation=False)
+    attrs = {"attr1": {"StringValue": "v"}}
+    expect_sns_error(
+        loose.publish,
+        "ValidationError",
+        400,
+        message="1 validation error detected: Value null at 'messageAttributes.attr1.member.dataType' "
+        "failed to satisfy constraint: Member must not be null",
+        TopicArn=topic,
+        Message="m",
+        MessageAttributes=attrs,
+    )
+    expect_sns_error(
+        loose.publish_batch,
+        "ValidationError",
+        400,
+        message="1 validation error detected: Value null at "
+        "'publishBatchRequestEntries.1.member.messageAttributes.attr1.member.dataType' "
+        "failed to satisfy constraint: Member must not be null",
+        TopicArn=topic,
+        PublishBatchRequestEntries=[{"Id": "1", "Message": "m", "MessageAttributes": attrs}],
     )
 
 

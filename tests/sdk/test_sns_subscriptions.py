@@ -592,9 +592,46 @@ def test_unsubscribe(sns, sqs, topic, queue):
     sns.unsubscribe(SubscriptionArn=f"{topic}:{unique_name('')[1:]}")
 
 
-@pytest.mark.parametrize("arn", ["randomstring", "arn:aws:sns:us-east-1:000000000000"], ids=["1-element", "5-elements"])
-def test_unsubscribe_malformed_arn(sns, arn):
-    expect_sns_error(sns.unsubscribe, INVALID_PARAMETER, 400, SubscriptionArn=arn)
+# AWS-recorded (test_unsubscribe_wrong_arn_format, test_unsubscribe_from_deleted_topic)
+MALFORMED_SUBSCRIPTION_ARNS = {
+    "1-element": ("randomstring", "SubscriptionArn Reason: An ARN must have at least 6 elements, not 1"),
+    "5-elements": ("arn:aws:sns:us-east-1:random", "SubscriptionArn Reason: An ARN must have at least 6 elements, not 5"),
+    "6-elements": ("arn:aws:sns:us-east-1:111111111111:random", "SubscriptionId"),
+    "pending": ("pending confirmation", "SubscriptionArn Reason: An ARN must have at least 6 elements, not 1"),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED_SUBSCRIPTION_ARNS), ids=list(MALFORMED_SUBSCRIPTION_ARNS))
+def test_unsubscribe_malformed_arn(sns, case):
+    arn, reason = MALFORMED_SUBSCRIPTION_ARNS[case]
+    expect_sns_error(sns.unsubscribe, INVALID_PARAMETER, 400, message=f"Invalid parameter: {reason}", SubscriptionArn=arn)
+
+
+def test_unsubscribe_without_arn(sns_factory):
+    # AWS-recorded: InvalidParameter, not the ValidationError of other missing members
+    loose = sns_factory(parameter_validation=False)
+    expect_sns_error(
+        loose.unsubscribe,
+        INVALID_PARAMETER,
+        400,
+        message="Invalid parameter: SubscriptionArn Reason: no value for required parameter",
+    )
+
+
+# AWS-recorded (test_subscribe_with_invalid_topic)
+@pytest.mark.parametrize(
+    "arn, count", [("randomstring", 1), ("arn:aws:sns:us-east-1:random", 5)], ids=["1-element", "5-elements"]
+)
+def test_subscribe_to_malformed_topic_arn(sns, arn, count):
+    expect_sns_error(
+        sns.subscribe,
+        INVALID_PARAMETER,
+        400,
+        message=f"Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not {count}",
+        TopicArn=arn,
+        Protocol="email",
+        Endpoint="someone@example.com",
+    )
 
 
 # ----------------------------------------------------------------- confirm errors
@@ -606,7 +643,24 @@ KNOWN_LOOKING_TOKEN = (
 
 
 def test_confirm_subscription_with_random_token(sns, topic):
-    expect_sns_error(sns.confirm_subscription, INVALID_PARAMETER, 400, TopicArn=topic, Token="randomtoken")
+    # AWS-recorded (test_sns_confirm_subscription_wrong_token: invalid-token): not hex, not a token
+    expect_sns_error(
+        sns.confirm_subscription, INVALID_PARAMETER, 400, message="Invalid token", TopicArn=topic, Token="randomtoken"
+    )
+
+
+@pytest.mark.parametrize("kind", ["not-an-arn", "other-region"])
+def test_confirm_subscription_with_bad_topic_arn(sns, topic, kind):
+    # AWS-recorded (test_subscribe_external_http_endpoint: broken-topic-arn-confirm, different-region-arn-confirm)
+    arn = "not-an-arn" if kind == "not-an-arn" else topic.replace(":us-east-1:", ":eu-central-1:")
+    expect_sns_error(
+        sns.confirm_subscription,
+        INVALID_PARAMETER,
+        400,
+        message="Invalid parameter: Topic",
+        TopicArn=arn,
+        Token=KNOWN_LOOKING_TOKEN,
+    )
 
 
 def test_confirm_subscription_with_unknown_token(sns, topic):

@@ -5,8 +5,10 @@ Expectations: SNS API reference and AWS-recorded responses (defaults of GetTopic
 codes and messages)."""
 
 import json
+import xml.etree.ElementTree as ET
 
 import pytest
+import requests
 
 from conftest import unique_name
 from sns_helpers import (
@@ -22,6 +24,14 @@ from sns_helpers import (
     topic_arn_for,
 )
 from sqs_helpers import wait_until
+
+SNS_XMLNS = "http://sns.amazonaws.com/doc/2010-03-31/"
+# A SigV4 Authorization header (eddy parses, does not verify, signatures): account 000000000000, us-east-1.
+SIGNED_HEADERS = {
+    "Authorization": "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/sns/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=0000",
+    "X-Amz-Date": "20240101T000000Z",
+}
 
 DEFAULT_EFFECTIVE_DELIVERY_POLICY = {
     "http": {
@@ -290,16 +300,29 @@ def test_list_topics_is_per_account_and_region(sns, sns_factory, create_topic):
     assert western in _all_topics(west)
 
 
-def test_topic_of_another_region_is_invalid(sns, sns_factory, create_topic):
-    # AWS-recorded: an ARN of another region is "Invalid parameter: TopicArn", not NotFound
+CROSS_REGION_CALLS = {
+    "set-topic-attrs": ("set_topic_attributes", {"AttributeName": "DisplayName", "AttributeValue": "xenon"}),
+    "get-topic-attrs": ("get_topic_attributes", {}),
+    "publish": ("publish", {"Message": "hello world"}),
+    "publish-batch": ("publish_batch", {"PublishBatchRequestEntries": [{"Id": "1", "Message": "hello"}]}),
+    "subscribe": ("subscribe", {"Protocol": "email", "Endpoint": "devil@example.com"}),
+    "list-subs": ("list_subscriptions_by_topic", {}),
+    "delete-topic": ("delete_topic", {}),
+}
+
+
+@pytest.mark.parametrize("call", list(CROSS_REGION_CALLS), ids=list(CROSS_REGION_CALLS))
+def test_topic_of_another_region_is_invalid(sns, sns_factory, create_topic, call):
+    # AWS-recorded (test_cross_region_access, test_topic_publish_another_region): a topic ARN of
+    # another region is "Invalid parameter: TopicArn" from every operation, not NotFound
     arn = create_topic()
     west = sns_factory(region="us-west-2")
+    method, kwargs = CROSS_REGION_CALLS[call]
     expect_sns_error(
-        west.get_topic_attributes, INVALID_PARAMETER, 400, message="Invalid parameter: TopicArn", TopicArn=arn
+        getattr(west, method), INVALID_PARAMETER, 400, message="Invalid parameter: TopicArn", TopicArn=arn, **kwargs
     )
-    expect_sns_error(
-        west.publish, INVALID_PARAMETER, 400, message="Invalid parameter: TopicArn", TopicArn=arn, Message="hello"
-    )
+    # the refused DeleteTopic left the topic in place
+    assert _attrs(sns, arn)["TopicArn"] == arn
 
 
 # ----------------------------------------------------------------- attributes
@@ -330,8 +353,30 @@ def test_get_attributes_of_missing_topic(sns):
 
 
 def test_get_attributes_of_malformed_topic_arn(sns):
-    # AWS-recorded: "Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 1"
-    expect_sns_error(sns.get_topic_attributes, INVALID_PARAMETER, 400, TopicArn="not-an-arn")
+    # AWS-recorded (test_create_topic_with_attributes: get-attrs-malformed-topic)
+    expect_sns_error(
+        sns.get_topic_attributes,
+        INVALID_PARAMETER,
+        400,
+        message="Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 1",
+        TopicArn="not-an-arn",
+    )
+
+
+def test_sns_error_body_has_no_detail(endpoint):
+    # AWS-recorded: an SNS error carries Type, Code and Message, no <Detail/> (SQS's query errors do)
+    r = requests.post(
+        endpoint + "/",
+        data={"Action": "GetTopicAttributes", "Version": "2010-03-31", "TopicArn": "not-an-arn"},
+        headers=SIGNED_HEADERS,
+        timeout=10,
+    )
+    assert r.status_code == 400
+    body = ET.fromstring(r.text)
+    error = body.find(f"{{{SNS_XMLNS}}}Error")
+    assert [child.tag.split("}")[1] for child in error] == ["Type", "Code", "Message"]
+    assert body.find(f"{{{SNS_XMLNS}}}RequestId").text
+    assert "Detail" not in r.text
 
 
 def test_set_topic_attributes(sns, create_topic):

@@ -42,9 +42,20 @@ impl WireError {
         format!("{};{}", self.code, self.fault())
     }
 
+    /// awsQuery error body as SQS writes it: an empty `<Detail/>` after the message.
     pub fn xml_body(&self, xmlns: &str, request_id: &str) -> String {
+        self.xml(xmlns, request_id, "<Detail/>")
+    }
+
+    /// awsQuery error body as SNS writes it: AWS's SNS errors carry only
+    /// Type, Code and Message (recorded), no `<Detail/>`.
+    pub fn xml_body_without_detail(&self, xmlns: &str, request_id: &str) -> String {
+        self.xml(xmlns, request_id, "")
+    }
+
+    fn xml(&self, xmlns: &str, request_id: &str, detail: &str) -> String {
         format!(
-            r#"<?xml version="1.0" encoding="UTF-8"?><ErrorResponse xmlns="{xmlns}"><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message><Detail/></Error><RequestId>{request_id}</RequestId></ErrorResponse>"#,
+            r#"<?xml version="1.0" encoding="UTF-8"?><ErrorResponse xmlns="{xmlns}"><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message>{detail}</Error><RequestId>{request_id}</RequestId></ErrorResponse>"#,
             self.fault(),
             self.code,
             xml::escape(&self.message)
@@ -64,8 +75,10 @@ mod tests {
         assert_eq!(j["__type"], "com.amazonaws.sqs#QueueDoesNotExist");
         let x = e.xml_body(xml::SQS_NAMESPACE, "rid");
         assert!(x.contains(
-            "<Type>Sender</Type><Code>AWS.SimpleQueueService.NonExistentQueue</Code><Message>gone &lt;x&gt;</Message>"
+            "<Type>Sender</Type><Code>AWS.SimpleQueueService.NonExistentQueue</Code><Message>gone &lt;x&gt;</Message><Detail/></Error>"
         ));
+        let sns = e.xml_body_without_detail(xml::SNS_NAMESPACE, "rid");
+        assert!(sns.contains("<Message>gone &lt;x&gt;</Message></Error><RequestId>rid</RequestId>"));
         assert_eq!(
             WireError::new("InternalError", "InternalError", 500, "x").query_error_header(),
             "InternalError;Receiver"

@@ -51,3 +51,13 @@ pub type SnsResult<T> = Result<T, SnsError>;
 pub(crate) fn invalid(what: impl std::fmt::Display) -> SnsError {
     SnsError::InvalidParameter(format!("Invalid parameter: {what}"))
 }
+
+/// AWS's first check of any ARN parameter (recorded): it must have six
+/// `:`-separated elements. Returns them.
+pub fn arn_elements<'a>(member: &str, arn: &'a str) -> SnsResult<Vec<&'a str>> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    if parts.len() < 6 {
+        return Err(invalid(format!("{member} Reason: An ARN must have at least 6 elements, not {}", parts.len())));
+    }
+    Ok(parts)
+}

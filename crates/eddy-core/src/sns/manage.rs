@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::error::{invalid, SnsError, SnsResult};
+use super::error::{arn_elements, invalid, SnsError, SnsResult};
 use super::records::{self, SubscriptionRecord, TopicRecord};
 use super::subscription::{self, Subscription};
 use super::topic::{self, SubscriptionCounts, Topic};
@@ -296,6 +296,10 @@ impl Sns {
 
     /// ConfirmSubscription: the token must be one sent for this topic.
     pub async fn confirm_subscription(&self, topic_arn: &str, token: &str, authenticate: bool) -> SnsResult<String> {
+        // AWS's tokens are hex; anything else is not a token at all (recorded).
+        if !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(SnsError::InvalidParameter("Invalid token".into()));
+        }
         // AWS answers a token for an unknown topic like any bad token.
         self.lookup_topic(topic_arn).map_err(|_| invalid("Token"))?;
         let sub = self
@@ -315,9 +319,17 @@ impl Sns {
     }
 
     pub async fn unsubscribe(&self, arn: &str) -> SnsResult<()> {
+        if arn.is_empty() {
+            return Err(invalid("SubscriptionArn Reason: no value for required parameter"));
+        }
         let Some(sub) = self.subscriptions.write().remove(arn) else {
-            // AWS answers success for an ARN it no longer knows.
-            return if arn.split(':').count() == 7 { Ok(()) } else { Err(invalid("SubscriptionArn")) };
+            // AWS answers success for an ARN it no longer knows; a topic's
+            // ARN (six elements) lacks the subscription id (recorded).
+            return match arn_elements("SubscriptionArn", arn)?.len() {
+                7 => Ok(()),
+                6 => Err(invalid("SubscriptionId")),
+                _ => Err(invalid("SubscriptionArn")),
+            };
         };
         let mut batch = self.sh.store.batch();
         batch.delete(&self.sh.subscriptions, sub.arn.as_bytes().to_vec());

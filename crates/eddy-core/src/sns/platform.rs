@@ -11,6 +11,9 @@ use super::error::{invalid, SnsError, SnsResult};
 use super::{Caller, Sns};
 use crate::clock::Millis;
 
+/// CustomUserData's limit, in UTF-8 bytes.
+const MAX_CUSTOM_USER_DATA: usize = 2048;
+
 const PLATFORMS: &[&str] =
     &["ADM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "BAIDU", "GCM", "MPNS", "WNS"];
 
@@ -58,15 +61,11 @@ impl Sns {
         platform: &str,
         attributes: BTreeMap<String, String>,
     ) -> SnsResult<String> {
+        validate_application_name(name)?;
         if !PLATFORMS.contains(&platform) {
-            return Err(invalid("Platform"));
+            return Err(invalid(format!("Platform Reason: {platform} is not supported")));
         }
-        let name_ok = !name.is_empty()
-            && name.len() <= 256
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
-        if !name_ok {
-            return Err(invalid("Application Name"));
-        }
+        validate_credentials(platform, &attributes)?;
         let arn = format!("arn:aws:sns:{}:{}:app/{platform}/{name}", caller.region, caller.account);
         let app = PlatformApplication {
             arn: arn.clone(),
@@ -132,6 +131,7 @@ impl Sns {
         if token.is_empty() {
             return Err(invalid("Token Reason: cannot be empty"));
         }
+        validate_endpoint_attributes(&attributes)?;
         attributes.insert("Token".into(), token.to_string());
         attributes.entry("Enabled".into()).or_insert_with(|| "true".into());
         if let Some(data) = custom_user_data {
@@ -167,6 +167,7 @@ impl Sns {
 
     pub async fn set_endpoint_attributes(&self, arn: &str, attrs: BTreeMap<String, String>) -> SnsResult<()> {
         let mut endpoint = self.platform_endpoint(arn)?;
+        validate_endpoint_attributes(&attrs)?;
         endpoint.attributes.extend(attrs);
         self.save(&self.sh.endpoints, arn, &endpoint).await?;
         self.endpoints.write().insert(arn.to_string(), endpoint);
@@ -181,4 +182,47 @@ impl Sns {
         self.endpoints.write().remove(arn);
         Ok(self.sh.store.durable(ticket).await?)
     }
+}
+
+/// AWS's checks of an application name, with its recorded messages.
+fn validate_application_name(name: &str) -> SnsResult<()> {
+    let reason = if name.is_empty() {
+        "cannot be empty"
+    } else if name.chars().count() > 256 {
+        "must be at most 256 characters long"
+    } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) {
+        "must contain only characters 'a'-'z', 'A'-'Z', '0'-'9', '_', '-', and '.'"
+    } else {
+        return Ok(());
+    };
+    Err(invalid(format!("{name} Reason: {reason}")))
+}
+
+/// A principal needs its credential; every platform but FCM (GCM), which
+/// authenticates with the credential alone, needs a principal with its
+/// credential (recorded messages).
+fn validate_credentials(platform: &str, attrs: &BTreeMap<String, String>) -> SnsResult<()> {
+    let (principal, credential) = (attrs.contains_key("PlatformPrincipal"), attrs.contains_key("PlatformCredential"));
+    if principal && !credential {
+        return Err(invalid("Attributes Reason: PlatformPrincipal attribute provided without PlatformCredential"));
+    }
+    if credential && !principal && platform != "GCM" {
+        return Err(invalid("Attributes Reason: PlatformCredential attribute provided without PlatformPrincipal"));
+    }
+    Ok(())
+}
+
+/// An endpoint's settable attributes (recorded messages).
+fn validate_endpoint_attributes(attrs: &BTreeMap<String, String>) -> SnsResult<()> {
+    for (name, value) in attrs {
+        if !matches!(name.as_str(), "CustomUserData" | "Enabled" | "Token") {
+            return Err(invalid(format!("Attributes Reason: Invalid attribute name: {name}")));
+        }
+        if name == "CustomUserData" && value.len() > MAX_CUSTOM_USER_DATA {
+            return Err(invalid(
+                "Attributes Reason: Invalid value for attribute: CustomUserData: must be at most 2048 bytes long in UTF-8 encoding",
+            ));
+        }
+    }
+    Ok(())
 }

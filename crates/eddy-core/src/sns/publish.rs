@@ -50,7 +50,9 @@ impl Sns {
                 t.clone()
             }
             (None, Some(target), _) => {
-                let endpoint = self.platform_endpoint(target)?;
+                let endpoint = self
+                    .platform_endpoint(target)
+                    .map_err(|_| invalid("TargetArn Reason: No endpoint found for the target arn specified"))?;
                 if !endpoint.enabled() {
                     return Err(SnsError::EndpointDisabled("Endpoint is disabled".into()));
                 }

@@ -510,3 +510,15 @@ async fn jobs_beyond_the_memory_bound_wait_on_disk_and_are_all_delivered() {
     settle().await;
     assert_eq!(w.sns.sh.jobs.scan_prefix(b"").count(), 0);
 }
+
+#[tokio::test]
+async fn malformed_arns_say_how_many_elements_they_have() {
+    let w = world(Enforcement::Enforce);
+    let e = w.sns.unsubscribe("arn:aws:sns:us-east-1:random").await.unwrap_err();
+    assert_eq!(e.to_string(), "Invalid parameter: SubscriptionArn Reason: An ARN must have at least 6 elements, not 5");
+    let e = w.sns.unsubscribe("arn:aws:sns:us-east-1:000000000000:t").await.unwrap_err();
+    assert_eq!(e.to_string(), "Invalid parameter: SubscriptionId");
+    assert!(w.sns.unsubscribe("arn:aws:sns:us-east-1:000000000000:t:gone").await.is_ok());
+    let e = w.sns.confirm_subscription("arn:aws:sns:us-east-1:000000000000:t", "not-hex", false).await.unwrap_err();
+    assert_eq!(e.to_string(), "Invalid token");
+}

@@ -102,7 +102,7 @@ fn respond(status: StatusCode, content_type: &str, ctx: &RequestCtx, body: Strin
 
 pub(crate) fn xml_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-    respond(status, "text/xml", ctx, e.xml_body(xml::SNS_NAMESPACE, &ctx.request_id))
+    respond(status, "text/xml", ctx, e.xml_body_without_detail(xml::SNS_NAMESPACE, &ctx.request_id))
 }
 
 fn plain(status: StatusCode, content_type: &str, body: String) -> HttpResponse {

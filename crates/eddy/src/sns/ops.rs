@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use eddy_core::sns::{PublishRequest, SnsError, SubscriptionRecord};
+use eddy_core::sns::{arn_elements, PublishRequest, SnsError, SubscriptionRecord};
 use eddy_core::sqs::{AttributeValue, Attributes};
 use eddy_wire::error::WireError;
 
@@ -73,17 +73,39 @@ impl Handler<'_> {
         self.optional(name).ok_or_else(|| missing(&lower_first(name)))
     }
 
-    /// A topic ARN member: malformed ARNs, and topics of another region than
-    /// the request's, are InvalidParameter (recorded AWS behaviour).
+    /// A topic ARN member: ARNs of fewer than six elements say so; other
+    /// malformed ARNs, and topics of another region than the request's, are
+    /// "Invalid parameter: {name}" (recorded AWS behaviour).
     fn topic_arn(&self, name: &str) -> Result<String, WireError> {
         let arn = self.required(name)?;
-        let parts: Vec<&str> = arn.split(':').collect();
-        let ok = matches!(parts.as_slice(), ["arn", _, "sns", region, account, topic]
-            if *region == self.ctx.caller.region && !account.is_empty() && !topic.is_empty());
-        if !ok {
+        core(arn_elements(name, &arn))?;
+        if !self.local_topic(&arn) {
             return Err(errors::invalid_parameter(format!("Invalid parameter: {name}")));
         }
         Ok(arn)
+    }
+
+    /// A well-formed topic ARN of the caller's region.
+    fn local_topic(&self, arn: &str) -> bool {
+        let parts: Vec<&str> = arn.split(':').collect();
+        matches!(parts.as_slice(), ["arn", _, "sns", region, account, topic]
+            if *region == self.ctx.caller.region && !account.is_empty() && !topic.is_empty())
+    }
+
+    /// An ARN member of a mobile push operation: at least six elements.
+    fn push_arn(&self, name: &str) -> Result<String, WireError> {
+        let arn = self.required(name)?;
+        core(arn_elements(name, &arn))?;
+        Ok(arn)
+    }
+
+    /// A map member the model requires: an empty map is sent as no member
+    /// at all, which AWS reports as null.
+    fn required_map(&self, name: &str) -> Result<BTreeMap<String, String>, WireError> {
+        match self.input.get(name) {
+            Some(Value::Object(_)) => Ok(self.string_map(name)),
+            _ => Err(missing(&lower_first(name))),
+        }
     }
 
     fn string_map(&self, name: &str) -> BTreeMap<String, String> {
@@ -134,7 +156,7 @@ impl Handler<'_> {
     }
 
     async fn delete_topic(&self) -> Output {
-        core(self.state.sns.delete_topic(&self.required("TopicArn")?).await)?;
+        core(self.state.sns.delete_topic(&self.topic_arn("TopicArn")?).await)?;
         Ok(None)
     }
 
@@ -172,6 +194,10 @@ impl Handler<'_> {
 
     async fn confirm_subscription(&self) -> Output {
         let topic = self.required("TopicArn")?;
+        // A malformed topic ARN, or one of another region (recorded).
+        if !self.local_topic(&topic) {
+            return Err(errors::invalid_parameter("Invalid parameter: Topic"));
+        }
         let token = self.required("Token")?;
         let auth = self.optional("AuthenticateOnUnsubscribe").is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let arn = core(self.state.sns.confirm_subscription(&topic, &token, auth).await)?;
@@ -179,7 +205,8 @@ impl Handler<'_> {
     }
 
     async fn unsubscribe(&self) -> Output {
-        core(self.state.sns.unsubscribe(&self.required("SubscriptionArn")?).await)?;
+        // AWS reports a missing ARN as InvalidParameter, not as null (recorded).
+        core(self.state.sns.unsubscribe(&self.optional("SubscriptionArn").unwrap_or_default()).await)?;
         Ok(None)
     }
 
@@ -212,7 +239,7 @@ impl Handler<'_> {
             topic_arn,
             target_arn: self.optional("TargetArn"),
             phone_number: self.optional("PhoneNumber"),
-            ..publish_request(self.input)?
+            ..publish_request(self.input, "messageAttributes")?
         };
         if req.message.is_none() {
             return Err(missing("message"));
@@ -225,9 +252,10 @@ impl Handler<'_> {
         let topic = self.topic_arn("TopicArn")?;
         let mut entries = Vec::new();
         if let Some(Value::Array(items)) = self.input.get("PublishBatchRequestEntries") {
-            for item in items {
+            for (i, item) in items.iter().enumerate() {
                 let id = item.get("Id").and_then(Value::as_str).unwrap_or_default().to_string();
-                entries.push((id, publish_request(item)?));
+                let path = format!("publishBatchRequestEntries.{}.member.messageAttributes", i + 1);
+                entries.push((id, publish_request(item, &path)?));
             }
         }
         let results = core(self.state.sns.publish_batch(&topic, entries).await)?;
@@ -291,19 +319,20 @@ impl Handler<'_> {
 impl Handler<'_> {
     async fn create_platform_application(&self) -> Output {
         let (name, platform) = (self.required("Name")?, self.required("Platform")?);
-        let attrs = self.string_map("Attributes");
+        let attrs = self.required_map("Attributes")?;
         let arn = core(self.state.sns.create_platform_application(&self.ctx.caller, &name, &platform, attrs).await)?;
         Ok(Some(json!({"PlatformApplicationArn": arn})))
     }
 
     fn get_platform_application_attributes(&self) -> Output {
-        let app = core(self.state.sns.platform_application(&self.required("PlatformApplicationArn")?))?;
+        let app = core(self.state.sns.platform_application(&self.push_arn("PlatformApplicationArn")?))?;
         Ok(Some(json!({"Attributes": app.visible_attributes()})))
     }
 
     async fn set_platform_application_attributes(&self) -> Output {
-        let arn = self.required("PlatformApplicationArn")?;
-        core(self.state.sns.set_platform_application_attributes(&arn, self.string_map("Attributes")).await)?;
+        let arn = self.push_arn("PlatformApplicationArn")?;
+        let attrs = self.required_map("Attributes")?;
+        core(self.state.sns.set_platform_application_attributes(&arn, attrs).await)?;
         Ok(None)
     }
 
@@ -339,7 +368,8 @@ impl Handler<'_> {
 
     async fn set_endpoint_attributes(&self) -> Output {
         let arn = self.required("EndpointArn")?;
-        core(self.state.sns.set_endpoint_attributes(&arn, self.string_map("Attributes")).await)?;
+        let attrs = self.required_map("Attributes")?;
+        core(self.state.sns.set_endpoint_attributes(&arn, attrs).await)?;
         Ok(None)
     }
 
@@ -362,34 +392,34 @@ fn subscription_summary(r: &SubscriptionRecord) -> Value {
     json!({"SubscriptionArn": arn, "Owner": r.owner, "Protocol": r.protocol, "Endpoint": r.endpoint, "TopicArn": r.topic_arn})
 }
 
-/// The members Publish and a PublishBatch entry share.
-fn publish_request(v: &Value) -> Result<PublishRequest, WireError> {
+/// The members Publish and a PublishBatch entry share; `attributes_path`
+/// names the entry's MessageAttributes in validation messages.
+fn publish_request(v: &Value, attributes_path: &str) -> Result<PublishRequest, WireError> {
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
     Ok(PublishRequest {
         message: s("Message"),
         subject: s("Subject"),
         message_structure: s("MessageStructure"),
-        attributes: message_attributes(v.get("MessageAttributes"))?,
+        attributes: message_attributes(v.get("MessageAttributes"), attributes_path)?,
         dedup_id: s("MessageDeduplicationId"),
         group_id: s("MessageGroupId"),
         ..PublishRequest::default()
     })
 }
 
-fn message_attributes(v: Option<&Value>) -> Result<Attributes, WireError> {
+fn message_attributes(v: Option<&Value>, path: &str) -> Result<Attributes, WireError> {
     let mut out = Attributes::new();
     let Some(Value::Object(m)) = v else { return Ok(out) };
     for (name, a) in m {
-        out.insert(name.clone(), attribute_value(name, a)?);
+        out.insert(name.clone(), attribute_value(name, a, path)?);
     }
     Ok(out)
 }
 
-fn attribute_value(name: &str, a: &Value) -> Result<AttributeValue, WireError> {
+fn attribute_value(name: &str, a: &Value, path: &str) -> Result<AttributeValue, WireError> {
     let field = |k: &str| a.get(k).and_then(Value::as_str).map(String::from);
-    let data_type = field("DataType").ok_or_else(|| {
-        errors::invalid_parameter(format!("The message attribute '{name}' must contain a message attribute type."))
-    })?;
+    // DataType is a required member of the model: a null (recorded).
+    let data_type = field("DataType").ok_or_else(|| missing(&format!("{path}.{name}.member.dataType")))?;
     let binary = match field("BinaryValue") {
         Some(b) => Some(base64::engine::general_purpose::STANDARD.decode(b.trim()).map_err(|_| {
             errors::invalid_parameter(format!("The message attribute '{name}' has an invalid base64 binary value."))
