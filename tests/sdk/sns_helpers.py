@@ -302,6 +302,9 @@ def assert_notification(
 
 
 def assert_unsubscribe_url(url: str, endpoint: str, subscription_arn: str | None) -> None:
+    # AWS-recorded: the ARN is not percent-encoded ("/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:…")
+    if subscription_arn is not None:
+        assert url == f"{endpoint}/?Action=Unsubscribe&SubscriptionArn={subscription_arn}", url
     parts = urllib.parse.urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}" == endpoint, url
     q = dict(urllib.parse.parse_qsl(parts.query))

@@ -819,13 +819,20 @@ def test_fifo_notification_fields(sns, sqs, endpoint, create_topic, fifo_queue):
     assert_unsubscribe_url(env["UnsubscribeURL"], endpoint, sub)
 
 
-def test_fifo_topic_to_standard_queue(sns, sqs, create_topic, queue):
+def test_fifo_topic_to_standard_queue(sns, sqs, endpoint, create_topic, queue):
+    # AWS-recorded (test_fifo_topic_to_regular_sqs): the message carries no MessageGroupId (nor
+    # deduplication id) into a standard queue; the envelope keeps its SequenceNumber
     arn = create_topic(fifo=True, attributes={"ContentBasedDeduplication": "true"})
-    subscribe_queue(sns, sqs, arn, queue)
-    resp = sns.publish(TopicArn=arn, Message="Test", MessageGroupId="g")
-    env = envelope(wait_one(sqs, queue))
+    sub = subscribe_queue(sns, sqs, arn, queue)
+    resp = sns.publish(TopicArn=arn, Message="Test", MessageGroupId="message-group-id-1")
+    m = wait_one(sqs, queue, **sys_attr_kwargs(sqs, ["All"]))
+    assert "MessageGroupId" not in m["Attributes"]
+    assert "MessageDeduplicationId" not in m["Attributes"]
+    env = envelope(m)
     assert env["Message"] == "Test"
     assert env["SequenceNumber"] == resp["SequenceNumber"]
+    assert list(env) == [k for k in FIFO_NOTIFICATION_FIELDS if k not in ("Subject", "MessageAttributes")]
+    assert_unsubscribe_url(env["UnsubscribeURL"], endpoint, sub)
 
 
 def test_fifo_raw_delivery_passes_attributes(sns, sqs, create_topic, fifo_queue):

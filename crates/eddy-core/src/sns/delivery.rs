@@ -306,7 +306,9 @@ async fn send_to_queue(
     let req = SendRequest {
         body,
         attributes,
-        group_id: notice.group_id.clone(),
+        // A FIFO topic's group does not reach a standard queue (recorded);
+        // a standard topic's does (fair queues).
+        group_id: notice.group_id.clone().filter(|_| queue.is_fifo() || !topic.fifo),
         dedup_id: if queue.is_fifo() { notice.dedup_id.clone() } else { None },
         ..SendRequest::default()
     };

@@ -154,6 +154,19 @@ async fn drain(sqs: &Sqs, q: &Arc<Queue>, n: usize) -> Vec<Received> {
     got
 }
 
+/// Receives with every system attribute, waiting up to two seconds for a message.
+async fn receive_all(sqs: &Sqs, q: &Arc<Queue>) -> Vec<Received> {
+    for _ in 0..400 {
+        let req = ReceiveRequest { system_attribute_names: vec!["All".into()], ..Default::default() };
+        let got = sqs.receive(q, req).await.unwrap();
+        if !got.is_empty() {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    Vec::new()
+}
+
 /// Lets the delivery tasks run, for tests that expect nothing to arrive.
 async fn settle() {
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -509,6 +522,23 @@ async fn jobs_beyond_the_memory_bound_wait_on_disk_and_are_all_delivered() {
     assert_eq!((total, got.len()), (n, n), "every job delivered exactly once");
     settle().await;
     assert_eq!(w.sns.sh.jobs.scan_prefix(b"").count(), 0);
+}
+
+#[tokio::test]
+async fn fifo_topic_group_reaches_fifo_queues_only() {
+    let w = world(Enforcement::Enforce);
+    let topic = w.topic("t.fifo").await;
+    let (standard, fifo) = (w.queue("std", Some(&topic)).await, w.queue("q.fifo", Some(&topic)).await);
+    let sub = w.subscribe(&topic, "sqs", &standard.arn, &[]).await;
+    w.subscribe(&topic, "sqs", &fifo.arn, &[]).await;
+    w.sns.publish(fifo_request(&topic, "d1")).await.unwrap();
+    let (got_std, got_fifo) = (receive_all(&w.sqs, &standard).await, receive_all(&w.sqs, &fifo).await);
+    assert!(got_std[0].system_attributes.contains_key("SentTimestamp"));
+    assert!(!got_std[0].system_attributes.contains_key("MessageGroupId"));
+    assert_eq!(got_fifo[0].system_attributes["MessageGroupId"], "g");
+    // The UnsubscribeURL carries the ARN raw, as AWS writes it.
+    let env: Value = serde_json::from_str(&got_std[0].body).unwrap();
+    assert_eq!(env["UnsubscribeURL"], format!("http://eddy.test/?Action=Unsubscribe&SubscriptionArn={sub}"));
 }
 
 #[tokio::test]
