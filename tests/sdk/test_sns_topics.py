@@ -91,10 +91,6 @@ def _attrs(sns, arn):
     return sns.get_topic_attributes(TopicArn=arn)["Attributes"]
 
 
-def _as_list(v):
-    return v if isinstance(v, list) else [v]
-
-
 def _all_topics(client):
     arns, token = [], None
     while True:
@@ -587,20 +583,25 @@ def test_add_and_remove_permission(sns, create_topic):
     stmts = _policy(sns, arn)["Statement"]
     assert [s["Sid"] for s in stmts] == ["__default_statement_ID", "test"]
     added = stmts[1]
-    assert added["Effect"] == "Allow"
-    assert _as_list(added["Principal"]["AWS"]) == [f"arn:aws:iam::{OTHER_ACCOUNT}:root"]
-    assert _as_list(added["Action"]) == ["SNS:Publish"]
-    assert added["Resource"] == arn
+    # AWS-recorded (test_topic_add_permission): one account and one action are plain strings
+    assert added == {
+        "Sid": "test",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:root"},
+        "Action": "SNS:Publish",
+        "Resource": arn,
+    }
 
     sns.add_permission(
         TopicArn=arn, Label="multi", AWSAccountId=[OTHER_ACCOUNT, "222233334444"], ActionName=["Publish", "Subscribe"]
     )
     multi = _policy(sns, arn)["Statement"][2]
-    assert sorted(_as_list(multi["Principal"]["AWS"])) == [
+    # several values are arrays (AWS-recorded test_topic_add_multiple_permissions: the actions)
+    assert sorted(multi["Principal"]["AWS"]) == [
         f"arn:aws:iam::{OTHER_ACCOUNT}:root",
         "arn:aws:iam::222233334444:root",
     ]
-    assert sorted(_as_list(multi["Action"])) == ["SNS:Publish", "SNS:Subscribe"]
+    assert multi["Action"] == ["SNS:Publish", "SNS:Subscribe"]
 
     sns.remove_permission(TopicArn=arn, Label="test")
     sns.remove_permission(TopicArn=arn, Label="multi")

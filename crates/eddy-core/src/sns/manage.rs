@@ -168,8 +168,8 @@ impl Sns {
         if actions.iter().any(|a| !SNS_ACTIONS.contains(&a.as_str())) {
             return Err(invalid("Policy statement action out of service scope!"));
         }
-        let principals: Vec<String> = accounts.iter().map(|a| format!("arn:aws:iam::{a}:root")).collect();
-        let actions: Vec<String> = actions.iter().map(|a| format!("SNS:{a}")).collect();
+        let principals = one_or_many(accounts.iter().map(|a| format!("arn:aws:iam::{a}:root")));
+        let actions = one_or_many(actions.iter().map(|a| format!("SNS:{a}")));
         statements.push(json!({
             "Sid": label, "Effect": "Allow", "Principal": {"AWS": principals}, "Action": actions, "Resource": arn
         }));
@@ -455,6 +455,16 @@ fn validate_tags(tags: &BTreeMap<String, String>) -> SnsResult<()> {
         }
     }
     Ok(())
+}
+
+/// A policy value as AWS writes AddPermission's: a plain string when there
+/// is one, an array when there are several (recorded).
+fn one_or_many(items: impl Iterator<Item = String>) -> Value {
+    let mut items: Vec<Value> = items.map(Value::String).collect();
+    match items.len() {
+        1 => items.pop().expect("one item"),
+        _ => Value::Array(items),
+    }
 }
 
 fn statements_mut(policy: &mut Value) -> &mut Vec<Value> {

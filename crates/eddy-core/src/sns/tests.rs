@@ -542,6 +542,21 @@ async fn fifo_topic_group_reaches_fifo_queues_only() {
 }
 
 #[tokio::test]
+async fn add_permission_writes_single_values_as_strings() {
+    let w = world(Enforcement::Enforce);
+    let topic = w.topic("t").await;
+    let one = |s: &str| vec![s.to_string()];
+    w.sns.add_permission(&topic, "one", &one("111111111111"), &one("Publish")).await.unwrap();
+    let two = ["111111111111".to_string(), "222222222222".to_string()];
+    w.sns.add_permission(&topic, "two", &two, &one("Subscribe")).await.unwrap();
+    let policy: Value = serde_json::from_str(&w.sns.topic_attributes(&topic).unwrap()["Policy"]).unwrap();
+    let st = &policy["Statement"];
+    assert_eq!(st[1]["Principal"]["AWS"], "arn:aws:iam::111111111111:root");
+    assert_eq!(st[1]["Action"], "SNS:Publish");
+    assert_eq!(st[2]["Principal"]["AWS"], json!(["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]));
+}
+
+#[tokio::test]
 async fn malformed_arns_say_how_many_elements_they_have() {
     let w = world(Enforcement::Enforce);
     let e = w.sns.unsubscribe("arn:aws:sns:us-east-1:random").await.unwrap_err();
