@@ -6,8 +6,11 @@ specs since no JVM is available here:
   byte strings; timestamps are sent both as tag 1 (epoch seconds) and as plain integer epoch
   milliseconds (what SDK v1 sends); Jackson's CBOR generator (SDK v1) writes indefinite-length maps
   and arrays, so those are used as well;
-* responses: Data as a CBOR byte string, timestamps as integer epoch milliseconds, errors as HTTP 400
-  with a CBOR map holding `__type` and `message`;
+* responses: Data as a CBOR byte string, timestamps as tag 1 around an *integer* of epoch
+  milliseconds (against RFC 8949, which says seconds: what AWS sends and the Java SDKs read, see
+  aws-sdk-java-v2 #4661 and #979; LocalStack's AWS-validated test_get_records and
+  test_subscribe_to_shard_with_at_timestamp_cbor decode tag 1 as milliseconds and check the bytes
+  are not a tagged float), errors as HTTP 400 with a CBOR map holding `__type` and `message`;
 * SubscribeToShard: an `application/vnd.amazon.eventstream` body of binary frames (prelude total
   length u32, headers length u32, prelude CRC32; headers; payload; message CRC32), first the
   `initial-response` event, then `SubscribeToShardEvent`s with CBOR payloads."""
@@ -83,6 +86,25 @@ def test_encoder_self_check():
     assert enc(v)[0] == 0xBF
 
 
+class EpochMillis(int):
+    """A tag 1 timestamp as Kinesis sends it: integer epoch milliseconds."""
+
+
+def _tag1(value, *_):
+    # cbor2's stock tag 1 decoder reads seconds and fails on AWS's milliseconds
+    assert isinstance(value, int) and not isinstance(value, bool), f"tag 1 around {value!r}, not an integer"
+    return EpochMillis(value)
+
+
+def loads(data: bytes):
+    return cbor2.loads(data, semantic_decoders={1: _tag1})
+
+
+def test_tag1_decoder_self_check():
+    assert loads(b"\xa1\x61t\xc1\x1b" + (1700000000123).to_bytes(8, "big")) == {"t": 1700000000123}
+    assert isinstance(loads(b"\xc1\x01"), EpochMillis)
+
+
 # --------------------------------------------------------------------------- client
 
 
@@ -116,7 +138,7 @@ class CborKinesis:
         r = self.raw(op, body)
         assert r.status_code == 400, f"{op}: expected HTTP 400, got {r.status_code}"
         assert r.headers.get("content-type", "").startswith(CBOR), r.headers.get("content-type")
-        err = cbor2.loads(r.content)
+        err = loads(r.content)
         assert isinstance(err, dict), err
         assert isinstance(err.get("__type"), str) and isinstance(err.get("message"), str), err
         return err
@@ -126,7 +148,7 @@ class CborKinesis:
         if not r.content:
             return {}
         assert r.headers.get("content-type", "").startswith(CBOR), r.headers.get("content-type")
-        return cbor2.loads(r.content)
+        return loads(r.content)
 
     def close(self):
         self.client.close()
@@ -159,8 +181,9 @@ def _type(err: dict) -> str:
 
 
 def _is_epoch_millis(v) -> bool:
+    """A tag 1 integer of epoch milliseconds, within 10 minutes of now."""
     now_ms = time.time() * 1000
-    return isinstance(v, int) and not isinstance(v, bool) and abs(v - now_ms) < 10 * 60 * 1000
+    return isinstance(v, EpochMillis) and abs(v - now_ms) < 10 * 60 * 1000
 
 
 # --------------------------------------------------------------------------- tests
@@ -213,7 +236,7 @@ def test_cbor_indefinite_lengths_put_records(cb, cbor_stream):
     assert [r["SequenceNumber"] for r in recs] == [r["SequenceNumber"] for r in resp["Records"]]
 
 
-@pytest.mark.parametrize("encoding", ["tag1-seconds", "tag1-float-seconds", "int-millis"])
+@pytest.mark.parametrize("encoding", ["tag1-seconds", "tag1-float-seconds", "tag1-millis", "int-millis"])
 def test_cbor_at_timestamp(cb, cbor_stream, encoding):
     cb.call("PutRecord", {"StreamName": cbor_stream, "Data": b"old", "PartitionKey": "k"})
     time.sleep(1.1 if encoding == "tag1-seconds" else 0.3)
@@ -224,6 +247,8 @@ def test_cbor_at_timestamp(cb, cbor_stream, encoding):
         ts = cbor2.CBORTag(1, int(t))  # whole seconds, rounded down: still after "old" (1.1 s earlier)
     elif encoding == "tag1-float-seconds":
         ts = cbor2.CBORTag(1, t)
+    elif encoding == "tag1-millis":
+        ts = cbor2.CBORTag(1, int(t * 1000))  # what the Java SDKs send
     else:
         ts = int(t * 1000)
     it = cb.call(
@@ -232,6 +257,49 @@ def test_cbor_at_timestamp(cb, cbor_stream, encoding):
     )["ShardIterator"]
     recs = cb.call("GetRecords", {"ShardIterator": it})["Records"]
     assert [r["Data"] for r in recs] == [b"new"]
+
+
+def test_cbor_timestamps_are_tagged_integers_on_the_wire(cb, cbor_stream):
+    # tag 1 (0xc1) then an 8-byte unsigned integer (0x1b); never a tagged double (0xfb), which
+    # LocalStack's AWS-validated test rules out because the AWS SDKs cannot read it
+    raw = cb.raw("DescribeStream", {"StreamName": cbor_stream}).content
+    assert b"StreamCreationTimestamp\xc1\x1b" in raw
+    assert b"\xc1\xfb" not in raw
+    cb.call("PutRecord", {"StreamName": cbor_stream, "Data": b"x", "PartitionKey": "k"})
+    it = cb.call("GetShardIterator", {"StreamName": cbor_stream, "ShardId": S0, "ShardIteratorType": "TRIM_HORIZON"})[
+        "ShardIterator"
+    ]
+    assert b"ApproximateArrivalTimestamp\xc1\x1b" in cb.raw("GetRecords", {"ShardIterator": it}).content
+
+
+def test_cbor_and_json_arrival_timestamps_agree(cb, kinesis, cbor_stream):
+    # LocalStack's AWS-validated test_get_records: the same record read over JSON and over CBOR
+    # carries the same ApproximateArrivalTimestamp
+    kinesis.put_records(StreamName=cbor_stream, Records=[{"Data": b"Hello world", "PartitionKey": "1"}])
+    it = kinesis.get_shard_iterator(StreamName=cbor_stream, ShardId=S0, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    over_json = kinesis.get_records(ShardIterator=it)["Records"][0]
+    over_cbor = cb.call("GetRecords", {"ShardIterator": it})["Records"][0]
+    for k in ("Data", "PartitionKey", "SequenceNumber"):
+        assert over_json[k] == over_cbor[k]
+    assert round(over_json["ApproximateArrivalTimestamp"].timestamp() * 1000) == over_cbor["ApproximateArrivalTimestamp"]
+
+
+def test_cbor_quoted_iterator_and_empty_read(cb, cbor_stream):
+    it = cb.call("GetShardIterator", {"StreamName": cbor_stream, "ShardId": S0, "ShardIteratorType": "TRIM_HORIZON"})[
+        "ShardIterator"
+    ]
+    assert cb.call("GetRecords", {"ShardIterator": f'"{it}"'})["Records"] == []
+
+
+def test_cbor_error_for_unknown_stream_arn(cb, cbor_stream):
+    # recorded from AWS (LocalStack test_cbor_exceptions): the name and account, not the ARN
+    arn = cb.call("DescribeStreamSummary", {"StreamName": cbor_stream})["StreamDescriptionSummary"]["StreamARN"]
+    missing = arn.rsplit("/", 1)[0] + "/wrong-stream-name"
+    err = cb.error("DescribeStream", {"StreamARN": missing})
+    assert err == {
+        "__type": "ResourceNotFoundException",
+        "message": f"Stream wrong-stream-name under account {arn.split(':')[4]} not found.",
+    }
 
 
 def test_cbor_list_shards_and_streams(cb, cbor_stream):
@@ -389,7 +457,7 @@ def test_subscribe_to_shard_over_h2c(endpoint, kinesis, cbor_stream):
                 for headers, payload in parse_frames(buf):
                     events.append((headers, payload))
                     if headers.get(":event-type") == "SubscribeToShardEvent":
-                        records += cbor2.loads(payload)["Records"]
+                        records += loads(payload)["Records"]
                     if writer is None and len(events) >= 1:
                         # write more records once the subscription is established
                         writer = threading.Thread(
@@ -412,7 +480,7 @@ def test_subscribe_to_shard_over_h2c(endpoint, kinesis, cbor_stream):
     for h, p in sub_events:
         assert h.get(":message-type") == "event"
         assert h.get(":content-type", "").startswith(CBOR), h
-        ev = cbor2.loads(p)
+        ev = loads(p)
         assert isinstance(ev["ContinuationSequenceNumber"], str) and ev["ContinuationSequenceNumber"].isdigit()
         assert isinstance(ev["MillisBehindLatest"], int)
     assert [r["Data"] for r in records] == before + after
@@ -498,7 +566,7 @@ def test_subscribe_to_closed_shard_over_h2c_child_shards(endpoint, kinesis, cbor
                 buf += chunk
                 for headers, payload in parse_frames(buf):
                     if headers.get(":event-type") == "SubscribeToShardEvent":
-                        ev = cbor2.loads(payload)
+                        ev = loads(payload)
                         records += ev["Records"]
                         if ev.get("ChildShards"):
                             child_shards = ev["ChildShards"]

@@ -3,8 +3,10 @@
 //! send, so one set of handlers serves both.
 //!
 //! The two differ only where JSON has no native type: blobs travel as CBOR byte
-//! strings instead of base64 text, and timestamps as epoch milliseconds instead
-//! of epoch seconds.
+//! strings instead of base64 text, and timestamps as tag 1 around integer epoch
+//! *milliseconds* instead of epoch seconds. RFC 8949 says tag 1 holds seconds,
+//! but AWS Kinesis and the Java SDKs use milliseconds (aws-sdk-java-v2 #4661,
+//! #979; LocalStack patches cbor2 the same way and checks it against AWS).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -159,7 +161,9 @@ impl<'a> Reader<'a> {
             (3, arg) => Ok(Json::String(utf8(self.string(3, arg)?)?)),
             (4, arg) => self.nested(|r| r.array(arg, kind)),
             (5, arg) => self.nested(|r| r.map(arg)),
-            // Tag 1 is RFC 8949's epoch time; other tags carry nothing Kinesis needs.
+            // Tag 1 (epoch time) marks a timestamp whatever the member; other
+            // tags carry nothing Kinesis needs.
+            (6, Arg::Value(EPOCH_DATE_TIME)) => self.nested(|r| r.item(Kind::Timestamp)),
             (6, Arg::Value(_)) => self.nested(|r| r.item(kind)),
             (7, _) => self.simple(info, arg, kind),
             _ => Err(malformed("indefinite length on an integer or tag")),
@@ -325,7 +329,8 @@ fn float(f: f64) -> Json {
 }
 
 /// Response JSON → CBOR bytes: blob members become byte strings, timestamp
-/// members epoch milliseconds (what the Java SDK's CBOR unmarshaller reads).
+/// members tag 1 around integer epoch milliseconds, as AWS sends them (the
+/// Java SDK reads that form; a float, or a bare integer, is not what AWS sends).
 pub fn encode_response(value: &Json, shapes: &CborShapes) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     encode(value, Kind::Plain, shapes, &mut out);
@@ -350,6 +355,10 @@ const BYTES: u8 = 2 << 5;
 const TEXT: u8 = 3 << 5;
 const ARRAY: u8 = 4 << 5;
 const MAP: u8 = 5 << 5;
+const TAG: u8 = 6 << 5;
+
+/// RFC 8949 tag 1, epoch-based date/time.
+const EPOCH_DATE_TIME: u64 = 1;
 
 /// Writes heads by hand rather than building a `ciborium::Value` first: a
 /// GetRecords response can hold 10,000 records, and copying them twice buys nothing.
@@ -369,6 +378,7 @@ fn encode(value: &Json, kind: Kind, shapes: &CborShapes, out: &mut Vec<u8>) {
                 // `as` saturates out-of-range floats.
                 _ => (n.as_f64().unwrap_or(0.0) * 1000.0).round() as i64,
             };
+            head(out, TAG, EPOCH_DATE_TIME);
             int(out, millis);
         }
         Json::Number(n) => {
@@ -543,13 +553,42 @@ mod tests {
         let record = records.1.as_array().unwrap()[0].as_map().unwrap();
         let field = |name: &str| record.iter().find(|(k, _)| k.as_text() == Some(name)).unwrap().1.clone();
         assert_eq!(field("Data"), Cbor::Bytes(b"hello".to_vec()));
-        assert_eq!(field("ApproximateArrivalTimestamp"), Cbor::Integer(1_700_000_000_123i64.into()));
+        assert_eq!(
+            field("ApproximateArrivalTimestamp"),
+            Cbor::Tag(1, Box::new(Cbor::Integer(1_700_000_000_123i64.into())))
+        );
         // The Data byte string has major type 2: 0x45 = (2 << 5) | 5 bytes.
         assert!(bytes.windows(6).any(|w| w == b"\x45hello"));
+        // Tag 1 (0xc1) then an 8-byte unsigned integer (0x1b), never a float (0xfb).
+        assert!(bytes.windows(29).any(|w| w == b"ApproximateArrivalTimestamp\xc1\x1b"));
         // And back: the request side turns it into the same JSON (timestamp to ms precision).
         let mut back = decode(&bytes);
         back["Records"][0]["ApproximateArrivalTimestamp"] = json!(1_700_000_000.123_4);
         assert_eq!(back, response);
+    }
+
+    #[test]
+    fn every_timestamp_member_is_tagged_millis_at_any_depth() {
+        let response = json!({"StreamDescriptionSummary": {"StreamCreationTimestamp": 1_700_000_000},
+            "Consumers": [{"ConsumerCreationTimestamp": 1.5}]});
+        let parsed: Cbor = ciborium::from_reader(&encode_response(&response, &KINESIS)[..]).unwrap();
+        let get =
+            |v: &Cbor, key: &str| v.as_map().unwrap().iter().find(|(k, _)| k.as_text() == Some(key)).unwrap().1.clone();
+        let expected = |ms: i64| Cbor::Tag(1, Box::new(Cbor::Integer(ms.into())));
+        let summary = get(&parsed, "StreamDescriptionSummary");
+        assert_eq!(get(&summary, "StreamCreationTimestamp"), expected(1_700_000_000_000));
+        let consumer = get(&parsed, "Consumers").as_array().unwrap()[0].clone();
+        assert_eq!(get(&consumer, "ConsumerCreationTimestamp"), expected(1_500));
+    }
+
+    #[test]
+    fn tag_1_marks_a_timestamp_on_any_member() {
+        // A member this table does not list still reads as a timestamp when tagged.
+        let body = cbor(&Cbor::Map(vec![(
+            text_key("SomeFutureTime"),
+            Cbor::Tag(1, Box::new(Cbor::Integer(1_700_000_000_500i64.into()))),
+        )]));
+        assert_eq!(decode(&body), json!({"SomeFutureTime": 1_700_000_000.5}));
     }
 
     #[test]
