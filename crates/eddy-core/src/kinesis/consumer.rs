@@ -72,7 +72,7 @@ impl Kinesis {
                     m.name, m.account
                 )));
             }
-            m.consumers.push(ConsumerMeta { name: name.to_string(), created_ms: self.now_ms(), tags });
+            m.consumers.push(ConsumerMeta { name: name.to_string(), created_ms: self.now_ms(), tags, policy: None });
             m.clone()
         };
         self.save(&meta).await?;

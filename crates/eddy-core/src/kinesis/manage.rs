@@ -442,6 +442,7 @@ impl Kinesis {
             Resource::Consumer(which, name) => {
                 self.update_consumer(caller, &which, &name, |c| {
                     c.tags.extend(tags);
+                    Ok(())
                 })
                 .await
             }
@@ -454,6 +455,7 @@ impl Kinesis {
             Resource::Consumer(which, name) => {
                 self.update_consumer(caller, &which, &name, |c| {
                     c.tags.retain(|k, _| !keys.contains(k));
+                    Ok(())
                 })
                 .await
             }
@@ -470,44 +472,49 @@ impl Kinesis {
                     .iter()
                     .find(|c| c.name == name)
                     .map(|c| c.tags.clone())
-                    .ok_or_else(|| KinesisError::ResourceNotFound(format!("Consumer {arn} not found.")))?
+                    .ok_or_else(|| consumer_not_found(arn))?
             }
         };
         Ok(tags.into_iter().collect())
     }
 
-    /// Put/Get/DeleteResourcePolicy on a stream or consumer ARN. The policy
-    /// is stored and returned; eddy does not evaluate it for API calls.
+    /// Put/DeleteResourcePolicy on a stream or consumer ARN: each holds its
+    /// own policy. The policy is stored and returned; eddy does not evaluate
+    /// it for API calls.
     pub async fn set_policy(&self, caller: &Caller, arn: &str, policy: Option<String>) -> KinesisResult<()> {
         if let Some(p) = &policy {
             crate::policy::PolicyDocument::parse(p)
                 .map_err(|e| KinesisError::InvalidArgument(format!("Invalid policy document: {e}")))?;
         }
-        let which = match resource(arn)? {
-            Resource::Stream(which) | Resource::Consumer(which, _) => which,
-        };
-        let deleting = policy.is_none();
-        self.update(caller, &which, |m| {
-            if deleting && m.policy.is_none() {
+        let replace = |held: &mut Option<String>| {
+            if policy.is_none() && held.is_none() {
                 return Err(KinesisError::ResourceNotFound(format!(
                     "No resource policy found for resource ARN {arn}."
                 )));
             }
-            m.policy = policy;
+            *held = policy.clone();
             Ok(())
-        })
-        .await
-        .map(|_| ())
+        };
+        match resource(arn)? {
+            Resource::Stream(which) => self.update(caller, &which, |m| replace(&mut m.policy)).await.map(|_| ()),
+            Resource::Consumer(which, name) => {
+                self.update_consumer(caller, &which, &name, |c| replace(&mut c.policy)).await
+            }
+        }
     }
 
+    /// GetResourcePolicy: a stream or consumer without one answers `{}`, as
+    /// AWS does, rather than an error.
     pub fn policy(&self, caller: &Caller, arn: &str) -> KinesisResult<String> {
-        let which = match resource(arn)? {
-            Resource::Stream(which) | Resource::Consumer(which, _) => which,
+        let held = match resource(arn)? {
+            Resource::Stream(which) => self.stream(caller, &which)?.meta.read().policy.clone(),
+            Resource::Consumer(which, name) => {
+                let stream = self.stream(caller, &which)?;
+                let m = stream.meta.read();
+                m.consumers.iter().find(|c| c.name == name).ok_or_else(|| consumer_not_found(arn))?.policy.clone()
+            }
         };
-        let stream = self.stream(caller, &which)?;
-        let policy = stream.meta.read().policy.clone();
-        policy
-            .ok_or_else(|| KinesisError::ResourceNotFound(format!("No resource policy found for resource ARN {arn}.")))
+        Ok(held.unwrap_or_else(|| "{}".to_string()))
     }
 
     pub fn limits(&self, caller: &Caller) -> Limits {
@@ -581,16 +588,11 @@ impl Kinesis {
         caller: &Caller,
         which: &StreamRef,
         name: &str,
-        change: impl FnOnce(&mut super::records::ConsumerMeta),
+        change: impl FnOnce(&mut super::records::ConsumerMeta) -> KinesisResult<()>,
     ) -> KinesisResult<()> {
         self.update(caller, which, |m| {
-            let c = m
-                .consumers
-                .iter_mut()
-                .find(|c| c.name == name)
-                .ok_or_else(|| KinesisError::ResourceNotFound(format!("Consumer {name} not found.")))?;
-            change(c);
-            Ok(())
+            let c = m.consumers.iter_mut().find(|c| c.name == name).ok_or_else(|| consumer_not_found(name))?;
+            change(c)
         })
         .await
         .map(|_| ())
@@ -627,6 +629,10 @@ fn closed_ms(s: &ShardMeta) -> Option<u64> {
 /// Was the shard open at `ts`?
 fn open_at(s: &ShardMeta, ts: u64) -> bool {
     s.created_ms <= ts && closed_ms(s).is_none_or(|c| c >= ts)
+}
+
+fn consumer_not_found(which: &str) -> KinesisError {
+    KinesisError::ResourceNotFound(format!("Consumer {which} not found."))
 }
 
 enum Resource {

@@ -150,6 +150,9 @@ pub struct ConsumerMeta {
     pub created_ms: u64,
     #[serde(default)]
     pub tags: std::collections::BTreeMap<String, String>,
+    /// Its own resource policy, apart from the stream's.
+    #[serde(default)]
+    pub policy: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
