@@ -2,6 +2,8 @@
 //! when they were issued. They expire 5 minutes after issue, as AWS's do.
 
 use base64::engine::general_purpose::STANDARD;
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use base64::Engine;
 use md5::{Digest, Md5};
 
@@ -9,8 +11,16 @@ use super::error::{KinesisError, KinesisResult};
 use super::sequence::SeqNo;
 
 pub const LIFETIME_MS: u64 = 5 * 60 * 1000;
-const VERSION: u8 = 1;
-const LEN: usize = 1 + 8 + 4 + 16 + 8 + 4;
+/// Version 2 adds a serial, so two iterators for the same position issued in
+/// the same millisecond still differ, as AWS's always do (a LATEST iterator
+/// and the NextShardIterator of an empty read of it, for one). Version 1
+/// iterators, from before an upgrade, are still read.
+const VERSION: u8 = 2;
+const LEN_V1: usize = 1 + 8 + 4 + 16 + 8 + 4;
+const LEN: usize = LEN_V1 + 4;
+
+/// Numbers each iterator this process issues.
+static SERIAL: AtomicU32 = AtomicU32::new(0);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IteratorType {
@@ -52,6 +62,7 @@ impl Position {
         b.extend_from_slice(&self.shard.to_be_bytes());
         b.extend_from_slice(&self.from.to_be_bytes());
         b.extend_from_slice(&self.issued_ms.to_be_bytes());
+        b.extend_from_slice(&SERIAL.fetch_add(1, Ordering::Relaxed).to_be_bytes());
         let check = checksum(&b);
         b.extend_from_slice(&check);
         STANDARD.encode(b)
@@ -59,8 +70,16 @@ impl Position {
 
     pub fn decode(token: &str) -> KinesisResult<Position> {
         let invalid = || KinesisError::InvalidArgument("Invalid ShardIterator.".into());
+        // AWS reads an iterator wrapped in one pair of double quotes (a
+        // JSON-encoded string pasted into a request) as the iterator itself.
+        let token = token.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(token);
         let b = STANDARD.decode(token).map_err(|_| invalid())?;
-        if b.len() != LEN || b[0] != VERSION || checksum(&b[..LEN - 4]) != b[LEN - 4..] {
+        let len = match b.first() {
+            Some(1) => LEN_V1,
+            Some(&VERSION) => LEN,
+            _ => return Err(invalid()),
+        };
+        if b.len() != len || checksum(&b[..len - 4]) != b[len - 4..] {
             return Err(invalid());
         }
         Ok(Position {
@@ -103,6 +122,30 @@ mod tests {
         bytes[5] ^= 1;
         assert!(Position::decode(&STANDARD.encode(bytes)).is_err());
         assert!(Position::decode("garbage").is_err());
+        assert_eq!(Position::decode(&format!("\"{t}\"")).unwrap(), p);
+        assert!(Position::decode(&format!("\"{t}")).is_err());
+        assert!(Position::decode(&format!("\"\"{t}\"\"")).is_err());
+    }
+
+    #[test]
+    fn same_position_twice_gives_two_iterators() {
+        let p = Position { uid: 1, shard: 0, from: SeqNo(7), issued_ms: 9 };
+        let (a, b) = (p.encode(), p.encode());
+        assert_ne!(a, b);
+        assert_eq!(Position::decode(&a).unwrap(), Position::decode(&b).unwrap());
+    }
+
+    #[test]
+    fn version_1_iterators_still_decode() {
+        let p = Position { uid: 3, shard: 9, from: SeqNo::new(1000, 2, 9), issued_ms: 55 };
+        let mut b = vec![1];
+        b.extend_from_slice(&p.uid.to_be_bytes());
+        b.extend_from_slice(&p.shard.to_be_bytes());
+        b.extend_from_slice(&p.from.to_be_bytes());
+        b.extend_from_slice(&p.issued_ms.to_be_bytes());
+        let check = checksum(&b);
+        b.extend_from_slice(&check);
+        assert_eq!(Position::decode(&STANDARD.encode(&b)).unwrap(), p);
         assert!(p.check_fresh(55 + LIFETIME_MS).is_ok());
         assert!(matches!(p.check_fresh(56 + LIFETIME_MS), Err(KinesisError::ExpiredIterator(_))));
     }
