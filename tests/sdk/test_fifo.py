@@ -264,6 +264,16 @@ def test_dedup_holds_after_delete(sqs, fifo_queue):
     assert counts(sqs, fifo_queue) == (0, 0, 0)
 
 
+def test_purge_forgets_deduplication_ids(sqs, fifo_queue):
+    # AWS-recorded: after PurgeQueue the same deduplication id enqueues again.
+    first = _send(sqs, fifo_queue, "before", group="g", dedup="d1")
+    sqs.purge_queue(QueueUrl=fifo_queue)
+    again = _send(sqs, fifo_queue, "after", group="g", dedup="d1")
+    assert again["MessageId"] != first["MessageId"]
+    msgs = receive(sqs, fifo_queue, MaxNumberOfMessages=10, WaitTimeSeconds=2)
+    assert [m["Body"] for m in msgs] == ["after"]
+
+
 def test_dedup_scope_queue_spans_groups(sqs, fifo_queue):
     _send(sqs, fifo_queue, "Test", group="g1", dedup="same")
     _send(sqs, fifo_queue, "Test", group="g2", dedup="same")

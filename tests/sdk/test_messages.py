@@ -241,6 +241,7 @@ FILTER_ATTRS = {
     "names,expected",
     [
         (["All"], {"Help.Me", "Hello", "General"}),
+        (["*"], {"Help.Me", "Hello", "General"}),  # AWS-recorded: "*" means all too
         ([".*"], {"Help.Me", "Hello", "General"}),
         (["Foo", "Help"], set()),
         (["Hello", "General"], {"Hello", "General"}),
@@ -284,7 +285,19 @@ def test_reserved_attribute_name_prefix_rejected(sqs, queue, name):
     )
 
 
-@pytest.mark.parametrize("name", [".leading", "trailing.", "dou..ble", "bad!char", "sp ace", "L" * 257])
+def test_attribute_names_may_use_letters_of_any_script(sqs, create_queue):
+    # AWS-recorded: `attr.1øßä` is a valid name (letters need not be ASCII).
+    url = create_queue(attributes={"VisibilityTimeout": "0"})
+    attrs = {"attr.1øßä": {"StringValue": "Valida", "DataType": "String"}}
+    sent = sqs.send_message(QueueUrl=url, MessageBody="test", MessageAttributes=attrs)
+    assert sent["MD5OfMessageAttributes"] == md5_of_attributes(attrs)
+    assert receive(sqs, url, WaitTimeSeconds=2, MessageAttributeNames=["All"])[0]["MessageAttributes"] == attrs
+
+
+@pytest.mark.parametrize(
+    "name",
+    [".leading", "trailing.", "dou..ble", "bad!char", "sp ace", "L" * 257, "Invalid-§-attr", 'Invalid-"-attr', "a(b", "a?b"],
+)
 def test_invalid_attribute_names_rejected(sqs, queue, name):
     expect_error(
         sqs.send_message,
@@ -405,6 +418,33 @@ def test_aws_trace_header_only_when_asked(sqs, create_queue):
     m = receive(sqs, url, WaitTimeSeconds=2, **sys_attr_kwargs(sqs, ["All"]))[0]
     assert m["Attributes"]["AWSTraceHeader"] == TRACE
     assert set(m["Attributes"]) == STANDARD_SYSTEM_ATTRS | {"AWSTraceHeader"}
+
+
+def test_x_amzn_trace_id_header_becomes_aws_trace_header(sqs_factory, create_queue):
+    # AWS-recorded: the X-Ray header of SendMessage is kept as the AWSTraceHeader system attribute.
+    client = sqs_factory()
+
+    def add_header(request, **_):
+        request.headers["X-Amzn-Trace-Id"] = TRACE
+
+    client.meta.events.register("before-send.sqs.SendMessage", add_header)
+    url = create_queue(attributes={"VisibilityTimeout": "0"})
+    client.send_message(QueueUrl=url, MessageBody="test")
+    m = receive(client, url, WaitTimeSeconds=2, **sys_attr_kwargs(client, ["SentTimestamp", "AWSTraceHeader"]))[0]
+    assert m["Attributes"]["AWSTraceHeader"] == TRACE
+    # An explicit system attribute wins over the header.
+    own = "Root=1-00000000-000000000000000000000000"
+    client.send_message(
+        QueueUrl=url, MessageBody="own", MessageSystemAttributes={"AWSTraceHeader": {"DataType": "String", "StringValue": own}}
+    )
+    got = {}
+    wait_until(
+        lambda: got.update({x["Body"]: x for x in receive(client, url, **sys_attr_kwargs(client, ["AWSTraceHeader"]))})
+        or "own" in got,
+        timeout=5,
+        what="the second message",
+    )
+    assert got["own"]["Attributes"]["AWSTraceHeader"] == own
 
 
 def test_receive_count_increments(sqs, create_queue):

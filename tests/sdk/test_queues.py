@@ -14,6 +14,7 @@ from sqs_helpers import (
     PURGE_IN_PROGRESS,
     QUEUE_ALREADY_EXISTS,
     QUEUE_DELETED_RECENTLY,
+    REGION,
     counts,
     expect_error,
     get_attrs,
@@ -44,8 +45,8 @@ STANDARD_ALL_KEYS = {
 def test_create_queue_returns_url_with_client_host(sqs, endpoint, create_queue):
     name = unique_name()
     url = create_queue(name=name)
-    # Queue URL is minted from the Host header the client sent.
-    assert url == f"{endpoint}/{ACCOUNT}/{name}"
+    # Queue URL is minted from the Host header the client sent; like AWS's, it names the region.
+    assert url == f"{endpoint}/queue/{REGION}/{ACCOUNT}/{name}"
 
 
 def test_get_queue_url(sqs, endpoint, create_queue):
@@ -367,14 +368,14 @@ def test_twelve_digit_access_key_is_the_account(sqs, sqs_factory, endpoint, crea
     other = sqs_factory(account_key="111122223333")
     name = unique_name("acct")
     url = create_queue(name=name, client=other)
-    assert url == f"{endpoint}/111122223333/{name}"
+    assert url == f"{endpoint}/queue/{REGION}/111122223333/{name}"
     assert get_attrs(other, url, "QueueArn")["QueueArn"] == queue_arn(name, account="111122223333")
     # not visible to the default account
     assert url not in sqs.list_queues(QueueNamePrefix=name).get("QueueUrls", [])
     expect_error(sqs.get_queue_url, NON_EXISTENT_QUEUE, 400, QueueName=name)
     # the same name can exist in both accounts, independently
     mine = create_queue(name=name)
-    assert mine == f"{endpoint}/{ACCOUNT}/{name}"
+    assert mine == f"{endpoint}/queue/{REGION}/{ACCOUNT}/{name}"
     other.send_message(QueueUrl=url, MessageBody="other account")
     assert receive(sqs, mine, WaitTimeSeconds=1) == []
     assert [m["Body"] for m in receive(other, url, WaitTimeSeconds=2)] == ["other account"]
@@ -384,7 +385,41 @@ def test_non_numeric_access_key_maps_to_default_account(sqs_factory, endpoint, c
     client = sqs_factory(account_key="AKIAIOSFODNN7EXAMPLE")
     name = unique_name()
     url = create_queue(name=name, client=client)
-    assert url == f"{endpoint}/{ACCOUNT}/{name}"
+    assert url == f"{endpoint}/queue/{REGION}/{ACCOUNT}/{name}"
+
+
+def test_same_name_in_two_regions_has_two_urls(sqs, sqs_factory, create_queue):
+    # AWS's queue URLs name the region; a URL taken from one region keeps
+    # naming that region's queue whichever client uses it.
+    west = sqs_factory(region="us-west-2")
+    name = unique_name("twin")
+    east_url = create_queue(name=name)
+    west_url = create_queue(name=name, client=west)
+    assert east_url != west_url
+    assert "/us-west-2/" in west_url
+    assert west.get_queue_url(QueueName=name)["QueueUrl"] == west_url
+    assert sqs.get_queue_url(QueueName=name)["QueueUrl"] == east_url
+    west.send_message(QueueUrl=west_url, MessageBody="west")
+    assert receive(sqs, east_url, WaitTimeSeconds=1) == []
+    assert [m["Body"] for m in receive(sqs, west_url, WaitTimeSeconds=2)] == ["west"]
+
+
+def test_queue_url_built_from_the_endpoint_is_accepted(sqs, endpoint, create_queue):
+    # Clients that build `{endpoint}/{account}/{name}` themselves keep working (caller's region).
+    name = unique_name()
+    create_queue(name=name)
+    built = f"{endpoint}/{ACCOUNT}/{name}"
+    sqs.send_message(QueueUrl=built, MessageBody="built")
+    assert get_attrs(sqs, built, "QueueArn")["QueueArn"] == queue_arn(name)
+
+
+def test_bare_queue_name_as_queue_url(sqs, create_queue):
+    # AWS accepts a queue's name where its URL is expected.
+    name = unique_name()
+    url = create_queue(name=name)
+    r = sqs.send_message(QueueUrl=name, MessageBody="Using name instead of URL")
+    assert r["MD5OfMessageBody"] == "86a83f96652a1bfad3891e7d523750cb"
+    assert [m["Body"] for m in receive(sqs, url, WaitTimeSeconds=2)] == ["Using name instead of URL"]
 
 
 def test_region_from_credential_scope(sqs, sqs_factory, create_queue):

@@ -128,6 +128,8 @@ def test_json_error_shape_for_missing_queue(endpoint):
     assert _media(r) == JSON_CT
     assert r.headers.get("x-amzn-query-error") == "AWS.SimpleQueueService.NonExistentQueue;Sender"
     assert r.headers.get("x-amzn-RequestId")
+    # AWS's documented SQS JSON error carries no x-amzn-ErrorType header.
+    assert "x-amzn-errortype" not in r.headers
     body = r.json()
     assert body["__type"] == "com.amazonaws.sqs#QueueDoesNotExist"
     assert body.get("message") or body.get("Message")
@@ -179,7 +181,7 @@ def test_json_queue_url_reflects_host_header(endpoint):
     name = unique_name("host")
     r = json_call(endpoint, "CreateQueue", {"QueueName": name}, headers={"Host": "localhost:4566"})
     assert r.status_code == 200, r.text
-    assert r.json()["QueueUrl"] == f"http://localhost:4566/{ACCOUNT}/{name}"
+    assert r.json()["QueueUrl"] == f"http://localhost:4566/queue/us-east-1/{ACCOUNT}/{name}"
     json_call(endpoint, "DeleteQueue", {"QueueUrl": r.json()["QueueUrl"]})
 
 
@@ -189,7 +191,7 @@ def test_json_account_from_credential_scope(endpoint):
     r = json_call(endpoint, "CreateQueue", {"QueueName": name}, headers=h)
     assert r.status_code == 200, r.text
     url = r.json()["QueueUrl"]
-    assert url == f"{endpoint}/111122223333/{name}"
+    assert url == f"{endpoint}/queue/us-east-1/111122223333/{name}"
     json_call(endpoint, "DeleteQueue", {"QueueUrl": url}, headers=h)
 
 
@@ -234,7 +236,7 @@ def test_query_create_queue_with_attributes(endpoint):
     )
     assert r.status_code == 200, r.text
     url = _xml(r).find(f"{N}CreateQueueResult/{N}QueueUrl").text
-    assert url == f"{endpoint}/{ACCOUNT}/{name}"
+    assert url == f"{endpoint}/queue/us-east-1/{ACCOUNT}/{name}"
     r = query_call(endpoint, {"Action": "GetQueueAttributes", "QueueUrl": url, "AttributeName.1": "VisibilityTimeout"})
     attrs = {a.find(N + "Name").text: a.find(N + "Value").text for a in _xml(r).iter(N + "Attribute")}
     assert attrs == {"VisibilityTimeout": "42"}

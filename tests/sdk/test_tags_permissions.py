@@ -62,13 +62,16 @@ def test_add_and_remove_permission(sqs, queue):
     )
     policy = _policy(sqs, queue)
     assert policy is not None
+    # Recorded from AWS: AddPermission writes the 2008 policy language, single values as strings.
+    assert policy["Version"] == "2008-10-17"
+    assert policy["Id"] == f"{arn}/SQSDefaultPolicy"
     stmts = policy["Statement"]
     assert len(stmts) == 1
     s = stmts[0]
     assert s["Sid"] == "crossaccountpermission"
     assert s["Effect"] == "Allow"
-    assert _as_list(s["Principal"]["AWS"]) == ["arn:aws:iam::111122223333:root"]
-    assert [a.lower() for a in _as_list(s["Action"])] == ["sqs:receivemessage"]
+    assert s["Principal"]["AWS"] == "arn:aws:iam::111122223333:root"
+    assert s["Action"] == "SQS:ReceiveMessage"
     assert s["Resource"] == arn
 
     sqs.add_permission(
@@ -107,7 +110,9 @@ def test_add_permission_duplicate_label(sqs, queue):
 
 
 def test_remove_unknown_label(sqs, queue):
-    expect_error(sqs.remove_permission, INVALID_PARAMETER_VALUE, 400, QueueUrl=queue, Label="nope")
+    err = expect_error(sqs.remove_permission, INVALID_PARAMETER_VALUE, 400, QueueUrl=queue, Label="nope")
+    # AWS's recorded text for a queue without a policy.
+    assert err.response["Error"]["Message"] == "Value nope for parameter Label is invalid. Reason: can't find label."
 
 
 def test_permission_keeps_existing_policy_statements(sqs, queue):

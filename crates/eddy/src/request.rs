@@ -17,6 +17,8 @@ pub struct RequestCtx {
     pub caller: Caller,
     /// The request path, for awsQuery calls posted to `/{account}/{queue}`.
     pub path: String,
+    /// `X-Amzn-Trace-Id` (X-Ray): SQS keeps it on the messages sent.
+    pub trace_header: Option<String>,
 }
 
 impl RequestCtx {
@@ -41,6 +43,7 @@ impl RequestCtx {
             base_url: format!("http://{host}"),
             caller: Caller { account, region, access_key },
             path: parts.uri.path().to_string(),
+            trace_header: parts.headers.get("x-amzn-trace-id").and_then(|h| h.to_str().ok()).map(String::from),
         }
     }
 }

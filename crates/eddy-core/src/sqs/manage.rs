@@ -83,7 +83,7 @@ impl Sqs {
     /// and its name is blocked for 60 s; a tombstone record makes that
     /// durable in O(1), and its messages are deleted in the background.
     pub async fn delete_queue(&self, q: &Queue) -> SqsResult<()> {
-        let key = QueueName { account: q.account.clone(), region: q.region.clone(), name: q.name.clone() };
+        let key = q.queue_name();
         let now = self.now_ms();
         let mut batch = self.sh.store.batch();
         let (messages, dedup, ticket) = {
@@ -289,9 +289,9 @@ impl Sqs {
         let before = statements.len();
         statements.retain(|s| s["Sid"] != label);
         if statements.len() == before {
-            return Err(invalid_param(format!(
-                "Value {label} for parameter Label is invalid. Reason: can't find label on existing policy."
-            )));
+            // AWS's recorded text when the queue has no policy at all.
+            let reason = if before == 0 { "can't find label." } else { "can't find label on existing policy." };
+            return Err(invalid_param(format!("Value {label} for parameter Label is invalid. Reason: {reason}")));
         }
         let empty = statements.is_empty();
         self.set_policy(q, (!empty).then_some(policy)).await
@@ -301,8 +301,9 @@ impl Sqs {
         let st = q.state.lock();
         st.check_live()?;
         let existing = st.record.attributes.get("Policy").and_then(|p| serde_json::from_str::<Value>(p).ok());
+        // AddPermission's policies carry the 2008 policy language version (recorded from AWS).
         let mut doc =
-            existing.unwrap_or_else(|| json!({"Version": "2012-10-17", "Id": format!("{}/SQSDefaultPolicy", q.arn)}));
+            existing.unwrap_or_else(|| json!({"Version": "2008-10-17", "Id": format!("{}/SQSDefaultPolicy", q.arn)}));
         if !doc["Statement"].is_array() {
             let one = doc.get("Statement").cloned().filter(|s| s.is_object());
             doc["Statement"] = Value::Array(one.into_iter().collect());

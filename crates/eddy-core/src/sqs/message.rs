@@ -46,13 +46,14 @@ pub fn validate_body(body: &str) -> SqsResult<()> {
     Ok(())
 }
 
-/// Rules for user message attribute names: ≤256 chars of `[A-Za-z0-9_.-]`,
-/// no `AWS.`/`Amazon.` prefix, no leading, trailing or doubled periods.
+/// Rules for user message attribute names: ≤256 letters, digits (any
+/// script's: AWS accepts `attr.1øßä`) and `_.-`, no `AWS.`/`Amazon.`
+/// prefix, no leading, trailing or doubled periods.
 pub fn validate_attribute_name(name: &str) -> SqsResult<()> {
     let lower = name.to_ascii_lowercase();
     let ok = !name.is_empty()
-        && name.len() <= 256
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && name.chars().count() <= 256
+        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
         && !name.starts_with('.')
         && !name.ends_with('.')
         && !name.contains("..")
@@ -172,14 +173,14 @@ fn push_prefixed(buf: &mut Vec<u8>, bytes: &[u8]) {
     buf.extend_from_slice(bytes);
 }
 
-/// Which user attributes a receive asked for: `All`, `.*`, `prefix.*` or names.
+/// Which user attributes a receive asked for: `All`, `*` or `.*` (AWS
+/// answers all three with every attribute), `prefix.*` or names.
 pub fn select_attributes(attrs: &Attributes, wanted: &[String]) -> Attributes {
     attrs
         .iter()
         .filter(|(name, _)| {
             wanted.iter().any(|w| {
-                w == "All"
-                    || w == ".*"
+                matches!(w.as_str(), "All" | "*" | ".*")
                     || w == *name
                     || w.strip_suffix(".*").is_some_and(|p| name.starts_with(p) && name.len() > p.len())
             })
@@ -242,10 +243,10 @@ mod tests {
 
     #[test]
     fn attribute_names() {
-        for ok in ["a", "a.b", "A-b_c.9"] {
+        for ok in ["a", "a.b", "A-b_c.9", "attr.1øßä", &"ü".repeat(256)] {
             assert!(validate_attribute_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["", ".a", "a.", "a..b", "AWS.x", "amazon.y", "sp ace", &"x".repeat(257)] {
+        for bad in ["", ".a", "a.", "a..b", "AWS.x", "amazon.y", "sp ace", "a§b", "a!b", "a?b", &"x".repeat(257)] {
             assert!(validate_attribute_name(bad).is_err(), "{bad}");
         }
     }
@@ -271,6 +272,8 @@ mod tests {
             select_attributes(&a, &w.iter().map(|s| s.to_string()).collect::<Vec<_>>()).into_keys().collect::<Vec<_>>()
         };
         assert_eq!(pick(&["All"]).len(), 3);
+        assert_eq!(pick(&["*"]).len(), 3);
+        assert_eq!(pick(&[".*"]).len(), 3);
         assert_eq!(pick(&["al.*"]), vec!["alpha", "alpine"]);
         assert_eq!(pick(&["beta", "nope"]), vec!["beta"]);
         assert!(pick(&[]).is_empty());

@@ -16,7 +16,7 @@ use super::index::{Index, Meta};
 use super::message::{self, Attributes};
 use super::receipt::Receipt;
 use super::records::{self, DedupRecord, MessageRecord, MessageState, QueueRecord};
-use super::Shared;
+use super::{QueueName, Shared};
 use crate::clock::Millis;
 use eddy_store::WriteBatch;
 
@@ -58,6 +58,9 @@ pub struct SendRequest {
     pub system_attributes: Attributes,
     pub dedup_id: Option<String>,
     pub group_id: Option<String>,
+    /// The request's `X-Amzn-Trace-Id` header: AWS stores it as the
+    /// `AWSTraceHeader` system attribute unless the sender set one.
+    pub trace_header: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +73,11 @@ pub struct Sent {
 }
 
 impl Queue {
+    /// The key this queue is found by.
+    pub fn queue_name(&self) -> QueueName {
+        QueueName { account: self.account.clone(), region: self.region.clone(), name: self.name.clone() }
+    }
+
     pub(crate) fn new(record: QueueRecord, arn: String) -> Queue {
         let config = QueueConfig::from_attributes(&record.attributes);
         Queue {
@@ -154,11 +162,18 @@ impl QueueState {
             sent.sequence_number = Some(sequence_number(seq));
         }
         let group = req.group_id.clone();
+        let mut system_attributes = req.system_attributes;
+        if let Some(trace) = req.trace_header.filter(|_| !system_attributes.contains_key("AWSTraceHeader")) {
+            system_attributes.insert(
+                "AWSTraceHeader".into(),
+                message::AttributeValue { data_type: "String".into(), string: Some(trace), binary: None },
+            );
+        }
         let record = MessageRecord {
             message_id: sent.message_id.clone(),
             body: req.body,
             attributes: req.attributes,
-            system_attributes: req.system_attributes,
+            system_attributes,
             sender_id: sender.to_string(),
             sent_ms: now,
             group_id: req.group_id,
@@ -298,9 +313,9 @@ impl QueueState {
         let r = self.receipt(handle)?;
         match self.index.get(r.seq) {
             None => Ok(()), // Already gone: deleting twice succeeds, as on AWS.
-            Some(m) if m.receive_count != r.receive_count => {
+            Some(m) if !self.handle_current(m.receive_count, &r) => {
                 tracing::info!(queue = %self.record.name,
-                    "DeleteMessage with an outdated receipt handle: the message was received again since, so it is not deleted (AWS requires the most recent handle)");
+                    "DeleteMessage with an outdated receipt handle: the FIFO message was received again since, so it is not deleted (AWS requires the most recent handle)");
                 Ok(())
             }
             Some(m) if self.config.fifo && m.visible_at <= sh.clock.now_ms() => Err(invalid_param(format!(
@@ -353,7 +368,7 @@ impl QueueState {
         ))
         };
         let meta = self.index.get(r.seq).ok_or_else(gone)?;
-        if meta.receive_count != r.receive_count {
+        if !self.handle_current(meta.receive_count, &r) {
             return Err(gone());
         }
         if meta.visible_at <= now {
@@ -366,6 +381,19 @@ impl QueueState {
         self.index.update(r.seq, |m| m.visible_at = now + timeout as u64 * 1000);
         self.stage_state(sh, batch, r.seq);
         Ok(timeout == 0)
+    }
+
+    /// Whether a receipt handle still acts on its message, received
+    /// `receive_count` times so far. A standard queue honours any handle the
+    /// message was given (recorded from AWS: an older handle of a message
+    /// received again still deletes it or changes its visibility); a FIFO
+    /// queue only the latest.
+    fn handle_current(&self, receive_count: u32, r: &Receipt) -> bool {
+        if self.config.fifo {
+            r.receive_count == receive_count
+        } else {
+            r.receive_count <= receive_count
+        }
     }
 
     fn receipt(&self, handle: &str) -> SqsResult<Receipt> {
@@ -390,6 +418,12 @@ impl QueueState {
         self.record.purged_below = sh.next_seq();
         self.stage_record(sh, batch);
         self.attempts.clear();
+        // AWS forgets a FIFO queue's deduplication ids on purge: a message
+        // resent after a purge is enqueued, not deduplicated against a
+        // message the purge removed.
+        for key in std::mem::take(&mut self.dedup).into_keys() {
+            batch.delete(&sh.dedup, records::dedup_key(self.record.id, &key));
+        }
         Ok(self.index.take())
     }
 

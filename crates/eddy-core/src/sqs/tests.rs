@@ -54,11 +54,37 @@ async fn visibility_timeout_hides_then_returns_message() {
     let again = receive(&sqs, &q, 10).await;
     assert_eq!(again[0].message_id, sent.message_id);
     assert_ne!(again[0].receipt_handle, first[0].receipt_handle);
-    // The first handle is outdated: deleting with it leaves the message.
+    // A standard queue honours the older handle too (recorded from AWS).
     sqs.delete_message(&q, &first[0].receipt_handle).await.unwrap();
-    sqs.delete_message(&q, &again[0].receipt_handle).await.unwrap();
     clock.advance_secs(60);
     assert!(receive(&sqs, &q, 10).await.is_empty());
+    sqs.delete_message(&q, &again[0].receipt_handle).await.unwrap();
+}
+
+#[tokio::test]
+async fn older_handles_act_on_standard_queues_only() {
+    let (sqs, clock) = setup();
+    let std_q = sqs.create_queue(&caller(), "q", attrs(&[("VisibilityTimeout", "10")]), BTreeMap::new()).await.unwrap();
+    sqs.send(&std_q, &caller(), msg("a")).await.unwrap();
+    let first = receive(&sqs, &std_q, 1).await;
+    clock.advance_secs(10);
+    assert_eq!(bodies(&receive(&sqs, &std_q, 1).await), ["a"]);
+    // In flight under the second receive; the first handle makes it visible.
+    sqs.change_visibility(&std_q, &first[0].receipt_handle, 0).await.unwrap();
+    assert_eq!(bodies(&receive(&sqs, &std_q, 1).await), ["a"]);
+
+    let fifo_attrs =
+        attrs(&[("FifoQueue", "true"), ("ContentBasedDeduplication", "true"), ("VisibilityTimeout", "10")]);
+    let fifo = sqs.create_queue(&caller(), "f.fifo", fifo_attrs, BTreeMap::new()).await.unwrap();
+    sqs.send(&fifo, &caller(), fifo_msg("b", "g")).await.unwrap();
+    let first = receive(&sqs, &fifo, 1).await;
+    clock.advance_secs(10);
+    assert_eq!(bodies(&receive(&sqs, &fifo, 1).await), ["b"]);
+    // A FIFO queue only honours the latest handle.
+    assert!(sqs.change_visibility(&fifo, &first[0].receipt_handle, 0).await.is_err());
+    sqs.delete_message(&fifo, &first[0].receipt_handle).await.unwrap();
+    clock.advance_secs(10);
+    assert_eq!(bodies(&receive(&sqs, &fifo, 1).await), ["b"], "the older handle deleted nothing");
 }
 
 #[tokio::test]

@@ -3,25 +3,40 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use eddy_core::sqs::{AttributeValue, Attributes, QueueName, Received, SendRequest, Sent, SqsError, SqsResult};
+use eddy_core::sqs::{AttributeValue, Attributes, Caller, QueueName, Received, SendRequest, Sent, SqsError, SqsResult};
 use eddy_wire::sqs::{self as shapes, MessageAttributeMap, MessageAttributeValue};
 
-/// `{account}/{name}` are the last two path segments of any queue URL form
-/// (ours, `sqs.{region}.amazonaws.com`, `queue.amazonaws.com`, …).
-pub fn queue_name_from_url(url: &str, region: &str) -> SqsResult<QueueName> {
+/// Reads a queue's identity from any form of `QueueUrl`:
+/// - ours, `{base}/queue/{region}/{account}/{name}`: the URL names the region,
+///   as AWS's URLs do, so same-named queues in two regions have two URLs;
+/// - any other host's (`sqs.{region}.amazonaws.com/{account}/{name}`, a URL a
+///   client built from the endpoint as `{endpoint}/{account}/{name}`, …): the
+///   last two path segments, in the caller's region;
+/// - a bare queue name, which AWS accepts too: the caller's own queue.
+pub fn queue_name_from_url(url: &str, caller: &Caller) -> SqsResult<QueueName> {
+    let named = |account: &str, region: &str, name: &str| QueueName {
+        account: account.to_string(),
+        region: region.to_string(),
+        name: name.to_string(),
+    };
+    if !url.contains('/') {
+        return match url {
+            "" => Err(SqsError::QueueDoesNotExist),
+            name => Ok(named(&caller.account, &caller.region, name)),
+        };
+    }
     let path = url.split("://").nth(1).map(|rest| rest.split_once('/').map_or("", |(_, p)| p)).unwrap_or(url);
     let path = path.split(['?', '#']).next().unwrap_or("");
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match segments.as_slice() {
-        [.., account, name] => {
-            Ok(QueueName { account: account.to_string(), region: region.to_string(), name: name.to_string() })
-        }
+        [.., "queue", region, account, name] => Ok(named(account, region, name)),
+        [.., account, name] => Ok(named(account, &caller.region, name)),
         _ => Err(SqsError::QueueDoesNotExist),
     }
 }
 
-pub fn queue_url(base_url: &str, account: &str, name: &str) -> String {
-    format!("{base_url}/{account}/{name}")
+pub fn queue_url(base_url: &str, q: &QueueName) -> String {
+    format!("{base_url}/queue/{}/{}/{}", q.region, q.account, q.name)
 }
 
 pub fn attributes_in(map: MessageAttributeMap) -> SqsResult<Attributes> {
@@ -68,6 +83,7 @@ pub fn send_request(m: shapes::MessageToSend) -> SqsResult<SendRequest> {
         system_attributes: attributes_in(m.message_system_attributes)?,
         dedup_id: m.message_deduplication_id,
         group_id: m.message_group_id,
+        trace_header: None,
     })
 }
 
@@ -99,16 +115,30 @@ mod tests {
 
     #[test]
     fn queue_urls_from_any_host() {
+        let caller = Caller { account: "000000000000".into(), region: "eu-west-1".into(), access_key: "test".into() };
+        let read = |url: &str| queue_name_from_url(url, &caller).map(|n| (n.account, n.region, n.name));
+        let ours = ("000000000000".to_string(), "eu-west-1".to_string(), "q".to_string());
         for url in [
             "http://localhost:4566/000000000000/q",
             "https://sqs.us-east-1.amazonaws.com/000000000000/q",
             "https://queue.amazonaws.com/000000000000/q",
             "http://127.0.0.1:4566/000000000000/q/",
+            "q",
         ] {
-            let n = queue_name_from_url(url, "us-east-1").unwrap();
-            assert_eq!((n.account.as_str(), n.name.as_str()), ("000000000000", "q"), "{url}");
+            assert_eq!(read(url).unwrap(), ours, "{url}");
         }
-        assert!(queue_name_from_url("q", "us-east-1").is_err());
-        assert!(queue_name_from_url("http://host/", "us-east-1").is_err());
+        let west = ("111122223333".to_string(), "us-west-2".to_string(), "q".to_string());
+        assert_eq!(read("http://127.0.0.1:4566/queue/us-west-2/111122223333/q").unwrap(), west);
+        assert!(read("").is_err());
+        assert!(read("http://host/").is_err());
+    }
+
+    #[test]
+    fn our_urls_read_back() {
+        let caller = Caller { account: "1".into(), region: "us-east-1".into(), access_key: "k".into() };
+        let q = QueueName { account: "111122223333".into(), region: "ap-south-1".into(), name: "jobs.fifo".into() };
+        let url = queue_url("http://h:1", &q);
+        assert_eq!(url, "http://h:1/queue/ap-south-1/111122223333/jobs.fifo");
+        assert_eq!(queue_name_from_url(&url, &caller).unwrap(), q);
     }
 }

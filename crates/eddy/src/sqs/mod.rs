@@ -74,10 +74,10 @@ fn respond(status: StatusCode, content_type: &str, ctx: &RequestCtx, body: Strin
 }
 
 pub(crate) fn json_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {
+    // AWS's SQS sends no x-amzn-ErrorType: the namespaced `__type` in the body
+    // names the shape and x-amzn-query-error carries the awsQuery code.
     let mut r = respond(status_of(e), "application/x-amz-json-1.0", ctx, e.json_body(shapes::JSON_NAMESPACE));
-    let h = r.headers_mut();
-    h.insert("x-amzn-query-error", e.query_error_header().parse().expect("ascii header"));
-    h.insert("x-amzn-errortype", e.shape.parse().expect("ascii header"));
+    r.headers_mut().insert("x-amzn-query-error", e.query_error_header().parse().expect("ascii header"));
     r
 }
 

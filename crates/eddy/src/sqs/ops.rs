@@ -9,7 +9,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use eddy_core::sqs::{validate_batch_ids, Queue, QueueName, ReceiveRequest, SqsError, SqsResult, MAX_MESSAGE_BYTES};
+use eddy_core::sqs::{
+    validate_batch_ids, Queue, QueueName, ReceiveRequest, SendRequest, SqsError, SqsResult, MAX_MESSAGE_BYTES,
+};
 use eddy_wire::error::WireError;
 use eddy_wire::sqs as s;
 
@@ -90,11 +92,11 @@ impl Handler<'_> {
         if url.is_empty() {
             return Err(SqsError::MissingParameter("QueueUrl".into()));
         }
-        self.sqs().lookup(&queue_name_from_url(url, &self.ctx.caller.region)?)
+        self.sqs().lookup(&queue_name_from_url(url, &self.ctx.caller)?)
     }
 
     fn url_of(&self, q: &Queue) -> String {
-        queue_url(&self.ctx.base_url, &q.account, &q.name)
+        queue_url(&self.ctx.base_url, &q.queue_name())
     }
 
     async fn create_queue(&self, i: s::CreateQueueInput) -> SqsResult<Option<s::QueueUrlOutput>> {
@@ -142,7 +144,7 @@ impl Handler<'_> {
 
     async fn send_message(&self, i: s::SendMessageInput) -> SqsResult<Option<s::SendMessageOutput>> {
         let q = self.queue(&i.queue_url)?;
-        let req = convert::send_request(i.message)?;
+        let req = SendRequest { trace_header: self.ctx.trace_header.clone(), ..convert::send_request(i.message)? };
         Ok(Some(convert::sent_out(self.sqs().send(&q, &self.ctx.caller, req).await?)))
     }
 
@@ -158,6 +160,7 @@ impl Handler<'_> {
         for e in i.entries {
             match convert::send_request(e.message) {
                 Ok(req) => {
+                    let req = SendRequest { trace_header: self.ctx.trace_header.clone(), ..req };
                     total += eddy_core::sqs::message_size(&req.body, &req.attributes);
                     valid.push((e.id, req));
                 }
