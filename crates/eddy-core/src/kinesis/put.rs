@@ -9,7 +9,7 @@ use super::records;
 use super::sequence::SeqNo;
 use super::shard::ShardLog;
 use super::validate::Checks;
-use super::{shard_id, Kinesis, StreamRef};
+use super::{shard_id, Kinesis, Stream, StreamRef};
 use crate::sqs::Caller;
 
 /// The model's ceiling for one record's data; streams allow less
@@ -83,40 +83,22 @@ impl Kinesis {
         entries: Vec<PutEntry>,
     ) -> KinesisResult<(Vec<PutOutcome>, bool)> {
         let stream = self.stream(caller, stream_ref)?;
-        let (name, account, max_size, encrypted, throttled) = {
-            let m = stream.meta.read();
-            let max = m.max_record_size_kib as usize * 1024;
-            let throttled = self.config.enforce_limits && !m.on_demand;
-            (m.name.clone(), m.account.clone(), max, m.encryption_key.is_some(), throttled)
-        };
+        let w = WriteSettings::of(&stream, self.config.enforce_limits);
+        w.check_sizes(&entries)?;
         let mut hashes = Vec::with_capacity(entries.len());
-        let mut total = 0usize;
         for e in &entries {
-            let size = e.data.len() + e.partition_key.len();
-            total += size;
-            if size > max_size {
-                return Err(KinesisError::InvalidArgument(format!(
-                    "Record size of {size} bytes exceeds the maximum record size of {max_size} bytes for stream {name} \
-                     under account {account}."
-                )));
-            }
             hashes.push(match &e.explicit_hash_key {
                 Some(h) => hashkey::parse(h, "ExplicitHashKey")?,
                 None => hashkey::of_partition_key(&e.partition_key),
             });
         }
-        if entries.len() > 1 && total > MAX_REQUEST_BYTES {
-            return Err(KinesisError::InvalidArgument(format!(
-                "Records size exceeds {} MB limit",
-                MAX_REQUEST_BYTES / (1024 * 1024)
-            )));
-        }
+        let (name, account, throttled, encrypted) = (&w.name, &w.account, w.throttled, w.encrypted);
         // A reshard between routing and locking closes a shard; route again.
         for _ in 0..100 {
             let Some(routed) = stream.route(&hashes) else {
                 return Err(KinesisError::Internal(format!("no open shard of {name} covers a hash key")));
             };
-            if let Some(result) = self.append(&routed, &entries, throttled, encrypted, &name, &account).await? {
+            if let Some(result) = self.append(&routed, &entries, throttled, encrypted, name, account).await? {
                 return Ok((result, encrypted));
             }
             tokio::task::yield_now().await;
@@ -126,7 +108,7 @@ impl Kinesis {
 
     /// Appends each entry to its routed shard, one chunk per shard in one
     /// batch; `None` when a routed shard was closed meanwhile.
-    async fn append(
+    pub(crate) async fn append(
         &self,
         routed: &[Arc<ShardLog>],
         entries: &[PutEntry],
@@ -186,8 +168,56 @@ impl Kinesis {
     }
 }
 
+/// What a write to a stream needs from its metadata, read once.
+pub(crate) struct WriteSettings {
+    pub name: String,
+    pub account: String,
+    /// MaxRecordSizeInKiB in bytes.
+    pub max_size: usize,
+    pub encrypted: bool,
+    /// Provisioned-shard limits apply (`--kinesis-enforce-limits`).
+    pub throttled: bool,
+}
+
+impl WriteSettings {
+    pub fn of(stream: &Stream, enforce_limits: bool) -> WriteSettings {
+        let m = stream.meta.read();
+        WriteSettings {
+            name: m.name.clone(),
+            account: m.account.clone(),
+            max_size: m.max_record_size_kib as usize * 1024,
+            encrypted: m.encryption_key.is_some(),
+            throttled: enforce_limits && !m.on_demand,
+        }
+    }
+
+    /// Each record within the stream's record size, and a request of
+    /// several within the request limit.
+    pub fn check_sizes(&self, entries: &[PutEntry]) -> KinesisResult<()> {
+        let mut total = 0usize;
+        for e in entries {
+            let size = e.data.len() + e.partition_key.len();
+            total += size;
+            if size > self.max_size {
+                return Err(KinesisError::InvalidArgument(format!(
+                    "Record size of {size} bytes exceeds the maximum record size of {} bytes for stream {} under \
+                     account {}.",
+                    self.max_size, self.name, self.account
+                )));
+            }
+        }
+        if entries.len() > 1 && total > MAX_REQUEST_BYTES {
+            return Err(KinesisError::InvalidArgument(format!(
+                "Records size exceeds {} MB limit",
+                MAX_REQUEST_BYTES / (1024 * 1024)
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// The model's checks on each entry: key length, data size.
-fn check_entries(entries: &[PutEntry], prefix: &str) -> KinesisResult<()> {
+pub(crate) fn check_entries(entries: &[PutEntry], prefix: &str) -> KinesisResult<()> {
     let mut c = Checks::default();
     for (i, e) in entries.iter().enumerate() {
         let at = |field: &str| {

@@ -30,7 +30,8 @@ pub struct GetRecordsOutput {
 }
 
 /// What one read of a shard found.
-pub(crate) struct Batch {
+#[derive(Debug)]
+pub struct ReadBatch {
     pub records: Vec<Record>,
     /// Where the next read starts.
     pub next_from: SeqNo,
@@ -186,7 +187,7 @@ impl Kinesis {
         from: SeqNo,
         limit: usize,
         max_bytes: usize,
-    ) -> KinesisResult<Batch> {
+    ) -> KinesisResult<ReadBatch> {
         let now = self.now_ms();
         let retention_ms = u64::from(stream.meta.read().retention_hours) * 3_600_000;
         let start = from.max(SeqNo::at_ms(now.saturating_sub(retention_ms)));
@@ -228,7 +229,7 @@ impl Kinesis {
         };
         let caught_up = next_from > visible;
         let millis_behind = if caught_up { 0 } else { now.saturating_sub(next_from.ms().min(now)) };
-        Ok(Batch {
+        Ok(ReadBatch {
             records,
             next_from,
             at_end: closed && (next_from > last_written || last_written == SeqNo(0)),

@@ -277,3 +277,52 @@ async fn enforced_limits_throttle_provisioned_shards_only() {
     let (again, _) = k.put_records(&caller(), &StreamRef::name("od"), batch(500)).await.unwrap();
     assert!(outcomes.iter().chain(&more).chain(&again).all(|o| matches!(o, PutOutcome::Stored { .. })));
 }
+
+#[tokio::test]
+async fn shard_handles_append_read_and_wake_on_one_shard() {
+    let clock = ManualClock::new(T0);
+    let k = open(&clock, eddy_store::Store::in_memory());
+    let s = create(&k, "kafkaish", 2).await;
+    let shard = k.shard_handle(&caller(), &s, 1).unwrap();
+    assert!(k.shard_handle(&caller(), &s, 2).is_err());
+    assert_eq!(shard.latest(), SeqNo(0));
+    // The same partition key would hash to either shard: the handle's shard wins.
+    let seqs = shard.append(&[entry("pk", "a"), entry("pk", "b"), entry("other", "c")]).await.unwrap();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]) && seqs.iter().all(|q| q.shard() == 1));
+    assert_eq!(shard.latest(), seqs[2]);
+    let read = shard.read(SeqNo(0), 2, usize::MAX).unwrap();
+    assert_eq!(read.records.iter().map(|r| r.data.as_slice()).collect::<Vec<_>>(), [b"a", b"b"]);
+    let rest = shard.read(read.next_from, 10, usize::MAX).unwrap();
+    assert_eq!(rest.records.iter().map(|r| r.seq).collect::<Vec<_>>(), [seqs[2]]);
+    assert!(!rest.at_end && !shard.is_closed());
+    // Kinesis readers see the same log.
+    assert_eq!(read_all(&k, &s, "shardId-000000000001", IteratorType::TrimHorizon, None).len(), 3);
+    // A waiter past the newest record wakes when the next one is durable.
+    let latest = shard.latest();
+    let waiter = tokio::spawn({
+        let shard = shard.clone();
+        async move { shard.wait_past(latest).await }
+    });
+    tokio::task::yield_now().await;
+    assert!(!waiter.is_finished());
+    shard.append(&[entry("pk", "d")]).await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), waiter).await.unwrap().unwrap();
+    // Stream limits still apply.
+    let big = PutEntry { partition_key: "pk".into(), explicit_hash_key: None, data: vec![0; 1024 * 1024] };
+    assert!(matches!(shard.append(&[big]).await, Err(KinesisError::InvalidArgument(_))));
+}
+
+#[tokio::test]
+async fn shard_handles_refuse_appends_to_closed_shards() {
+    let clock = ManualClock::new(T0);
+    let k = open(&clock, eddy_store::Store::in_memory());
+    let s = create(&k, "closing", 1).await;
+    let shard = k.shard_handle(&caller(), &s, 0).unwrap();
+    shard.append(&[entry("pk", "before")]).await.unwrap();
+    k.split_shard(&caller(), &s, "shardId-000000000000", &(1u128 << 127).to_string()).await.unwrap();
+    assert!(shard.is_closed());
+    assert!(matches!(shard.append(&[entry("pk", "after")]).await, Err(KinesisError::InvalidArgument(_))));
+    let read = shard.read(SeqNo(0), 10, usize::MAX).unwrap();
+    assert_eq!(read.records.len(), 1);
+    assert!(shard.read(read.next_from, 10, usize::MAX).unwrap().at_end);
+}
