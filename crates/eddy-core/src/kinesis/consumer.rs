@@ -111,6 +111,32 @@ impl Kinesis {
         let arn = stream_arn_of(&m);
         Ok(m.consumers.iter().map(|c| consumer(&arn, c)).collect())
     }
+
+    /// ListStreamConsumers: up to `max` consumers from `token` on, and the
+    /// token of the next page. A token is an offset into registration
+    /// order; one past the end is crafted (or the list shrank) and is
+    /// refused, never wrapped around.
+    pub fn list_consumers_page(
+        &self,
+        caller: &Caller,
+        stream_arn: &str,
+        token: Option<&str>,
+        max: usize,
+    ) -> KinesisResult<(Vec<Consumer>, Option<String>)> {
+        let mut all = self.list_consumers(caller, stream_arn)?;
+        let start = match token {
+            Some(t) => t
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= all.len())
+                .ok_or_else(|| KinesisError::InvalidArgument(format!("Invalid NextToken {t}.")))?,
+            None => 0,
+        };
+        let end = start.saturating_add(max).min(all.len());
+        let next = (end < all.len()).then(|| end.to_string());
+        all.truncate(end);
+        Ok((all.split_off(start), next))
+    }
 }
 
 fn stream_arn_of(m: &super::StreamMeta) -> String {

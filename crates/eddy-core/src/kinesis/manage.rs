@@ -12,7 +12,7 @@ use super::hashkey;
 use super::records::{AccountSettings, ShardMeta, StreamMeta};
 use super::sequence::SeqNo;
 use super::shard::ShardLog;
-use super::{consumer, parse_shard_id, parse_stream_arn, stream_arn, Kinesis, StreamKey, StreamRef};
+use super::{consumer, parse_shard_id, parse_stream_arn, shard_id, stream_arn, Kinesis, StreamKey, StreamRef};
 use crate::sqs::Caller;
 
 /// AWS's default shard quota per account and region.
@@ -185,6 +185,30 @@ impl Kinesis {
         Ok(StreamSummary { meta, open_shards })
     }
 
+    /// DescribeStream's shards, in index order: up to `limit` after
+    /// `exclusive_start` ("if you specify a value greater than 100, at most
+    /// 100 shards are returned"), and whether more follow.
+    pub fn describe_shards(
+        &self,
+        caller: &Caller,
+        which: &StreamRef,
+        exclusive_start: Option<&str>,
+        limit: Option<usize>,
+    ) -> KinesisResult<(StreamSummary, Vec<ShardMeta>, bool)> {
+        let summary = self.describe(caller, which)?;
+        let limit = limit.unwrap_or(100).min(100);
+        let mut after: Vec<ShardMeta> = summary
+            .meta
+            .shards
+            .iter()
+            .filter(|sh| exclusive_start.is_none_or(|a| shard_id(sh.index).as_str() > a))
+            .cloned()
+            .collect();
+        let more = after.len() > limit;
+        after.truncate(limit);
+        Ok((summary, after, more))
+    }
+
     /// ListStreams: names in order, 100 at most per page.
     pub fn list_streams(
         &self,
@@ -232,6 +256,11 @@ impl Kinesis {
         max_results: Option<usize>,
         filter: Option<ShardFilter>,
     ) -> KinesisResult<(Vec<ShardMeta>, Option<String>)> {
+        if next_token.is_some() && exclusive_start.is_some() {
+            return Err(KinesisError::InvalidArgument(
+                "NextToken and ExclusiveStartShardId cannot be provided together.".into(),
+            ));
+        }
         let (which, after) = match next_token {
             Some(token) => {
                 if which.name.is_some() || which.arn.is_some() {

@@ -1,12 +1,15 @@
 //! Every Kinesis operation except SubscribeToShard (see `subscribe`):
-//! model checks, one core call, the output shape.
+//! `dispatch` names the function of each; each reads its input with the
+//! model's checks, makes one core call and shapes the output. Paging and
+//! the service's own rules live in core.
 
 use serde_json::{json, Map, Value};
 
 use eddy_core::kinesis::{
-    self as core, Checks, ConsumerRef, CreateStream, IteratorType, PutEntry, PutOutcome, ShardFilter, ShardMeta,
-    StreamMeta,
+    self as core, Checks, ConsumerRef, CreateStream, IteratorType, Kinesis, PutEntry, PutOutcome, ShardFilter,
+    ShardMeta, StreamMeta, StreamRef,
 };
+use eddy_core::sqs::Caller;
 
 use super::errors::{serialization, KinesisWireError};
 use super::input::{self, epoch_seconds, stream_ref, In};
@@ -15,288 +18,325 @@ use crate::server::AppState;
 
 const STREAM_MODES: [&str; 2] = ["PROVISIONED", "ON_DEMAND"];
 
+/// One request: the service, who calls, the decoded input and the stream
+/// it names (if any).
+struct Req<'a> {
+    k: &'a Kinesis,
+    caller: &'a Caller,
+    input: &'a Value,
+    stream: StreamRef,
+}
+
 pub async fn dispatch(state: &AppState, ctx: &RequestCtx, op: &str, input: Value) -> In<Value> {
-    let k = &state.kinesis;
-    let caller = &ctx.caller;
     let stream = stream_ref(&input)?;
     check_common(&input)?;
-    Ok(match op {
-        "CreateStream" => {
-            let name = required(&input, "StreamName")?;
-            let mut c = Checks::default();
-            let shards = input::int(&input, "ShardCount")?;
-            c.range(shards, "shardCount", 1, 100_000);
-            let mode = mode(&input)?;
-            let max_kib = input::int(&input, "MaxRecordSizeInKiB")?;
-            c.range(max_kib, "maxRecordSizeInKiB", 1024, 10240);
-            let warm = warm_throughput(&input, &mut c)?;
-            let tags = input::tags(&input, "Tags")?.unwrap_or_default();
-            c.done()?;
-            k.create_stream(
-                caller,
-                CreateStream {
-                    name: name.to_string(),
-                    shard_count: shards.map(|n| n as u32),
-                    on_demand: mode,
-                    tags,
-                    max_record_size_kib: max_kib.map(|n| n as u32),
-                    warm_throughput_mibps: warm,
-                },
-            )
-            .await?;
-            json!({})
+    let r = Req { k: &state.kinesis, caller: &ctx.caller, input: &input, stream };
+    match op {
+        "CreateStream" => create_stream(&r).await,
+        "DeleteStream" => delete_stream(&r).await,
+        "DescribeStream" => describe_stream(&r),
+        "DescribeStreamSummary" => describe_stream_summary(&r),
+        "ListStreams" => list_streams(&r),
+        "ListShards" => list_shards(&r),
+        "UpdateShardCount" => update_shard_count(&r).await,
+        "SplitShard" => split_shard(&r).await,
+        "MergeShards" => merge_shards(&r).await,
+        "UpdateStreamMode" => update_stream_mode(&r).await,
+        "IncreaseStreamRetentionPeriod" => change_retention(&r, true).await,
+        "DecreaseStreamRetentionPeriod" => change_retention(&r, false).await,
+        "StartStreamEncryption" => set_encryption(&r, true).await,
+        "StopStreamEncryption" => set_encryption(&r, false).await,
+        "EnableEnhancedMonitoring" => set_monitoring(&r, true).await,
+        "DisableEnhancedMonitoring" => set_monitoring(&r, false).await,
+        "AddTagsToStream" => add_tags_to_stream(&r).await,
+        "RemoveTagsFromStream" => remove_tags_from_stream(&r).await,
+        "ListTagsForStream" => list_tags_for_stream(&r),
+        "TagResource" => tag_resource(&r).await,
+        "UntagResource" => untag_resource(&r).await,
+        "ListTagsForResource" => {
+            Ok(json!({"Tags": tag_list(r.k.resource_tags(r.caller, required(r.input, "ResourceARN")?)?)}))
         }
-        "DeleteStream" => {
-            let enforce = input::boolean(&input, "EnforceConsumerDeletion")?.unwrap_or(false);
-            k.delete_stream(caller, &stream, enforce).await?;
-            json!({})
-        }
-        "DescribeStream" => describe_stream(state, ctx, &input)?,
-        "DescribeStreamSummary" => {
-            let s = k.describe(caller, &stream)?;
-            let mut d = stream_fields(&s.meta);
-            d.insert("OpenShardCount".into(), json!(s.open_shards));
-            d.insert("ConsumerCount".into(), json!(s.meta.consumers.len()));
-            d.insert("MaxRecordSizeInKiB".into(), json!(s.meta.max_record_size_kib));
-            if let Some(w) = s.meta.warm_throughput_mibps {
-                d.insert("WarmThroughput".into(), json!({"TargetMiBps": w, "CurrentMiBps": w}));
-            }
-            json!({ "StreamDescriptionSummary": d })
-        }
-        "ListStreams" => {
-            let mut c = Checks::default();
-            let limit = input::int(&input, "Limit")?;
-            c.range(limit, "limit", 1, 10_000);
-            c.done()?;
-            let page = k.list_streams(
-                caller,
-                limit.map(|n| n as usize),
-                input::string(&input, "ExclusiveStartStreamName")?,
-                input::string(&input, "NextToken")?,
-            )?;
-            let summaries: Vec<Value> = page
-                .streams
-                .iter()
-                .map(|m| {
-                    json!({"StreamName": m.name, "StreamARN": core::stream_arn(&m.region, &m.account, &m.name),
-                        "StreamStatus": "ACTIVE", "StreamModeDetails": {"StreamMode": mode_name(m)},
-                        "StreamCreationTimestamp": epoch_seconds(m.created_ms)})
-                })
-                .collect();
-            let mut out = json!({
-                "StreamNames": page.streams.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
-                "HasMoreStreams": page.has_more,
-                "StreamSummaries": summaries,
-            });
-            if let Some(t) = page.next_token {
-                out["NextToken"] = json!(t);
-            }
-            out
-        }
-        "ListShards" => list_shards(state, ctx, &input)?,
-        "UpdateShardCount" => {
-            let mut c = Checks::default();
-            let target = input::int(&input, "TargetShardCount")?;
-            let scaling = input::string(&input, "ScalingType")?;
-            c.range(target, "targetShardCount", 1, 100_000);
-            c.one_of(scaling, "scalingType", &["UNIFORM_SCALING"]);
-            c.done()?;
-            let target = target.ok_or_else(|| missing("TargetShardCount"))? as u32;
-            scaling.ok_or_else(|| missing("ScalingType"))?;
-            let current = k.update_shard_count(caller, &stream, target).await?;
-            let s = k.describe(caller, &stream)?;
-            json!({"StreamName": s.meta.name, "StreamARN": arn(&s.meta), "CurrentShardCount": current, "TargetShardCount": target})
-        }
-        "SplitShard" => {
-            let shard = required(&input, "ShardToSplit")?;
-            let at = required(&input, "NewStartingHashKey")?;
-            k.split_shard(caller, &stream, shard, at).await?;
-            json!({})
-        }
-        "MergeShards" => {
-            let a = required(&input, "ShardToMerge")?;
-            let b = required(&input, "AdjacentShardToMerge")?;
-            k.merge_shards(caller, &stream, a, b).await?;
-            json!({})
-        }
-        "UpdateStreamMode" => {
-            required(&input, "StreamARN")?;
-            let mut c = Checks::default();
-            warm_throughput(&input, &mut c)?;
-            c.done()?;
-            let on_demand = mode(&input)?.ok_or_else(|| missing("StreamModeDetails"))?;
-            k.set_mode(caller, &stream, on_demand).await?;
-            json!({})
-        }
-        "IncreaseStreamRetentionPeriod" | "DecreaseStreamRetentionPeriod" => {
-            let hours = input::int(&input, "RetentionPeriodHours")?.ok_or_else(|| missing("RetentionPeriodHours"))?;
-            k.change_retention(caller, &stream, hours, op.starts_with("Increase")).await?;
-            json!({})
-        }
-        "StartStreamEncryption" | "StopStreamEncryption" => {
-            let kind = required(&input, "EncryptionType")?;
-            let key = required(&input, "KeyId")?;
-            let mut c = Checks::default();
-            c.one_of(Some(kind), "encryptionType", &["NONE", "KMS"]);
-            c.length(Some(key), "keyId", 1, 2048);
-            c.done()?;
-            let start = op.starts_with("Start");
-            if start && kind != "KMS" {
-                return Err(
-                    core::KinesisError::InvalidArgument(format!("Encryption type {kind} is not supported.")).into()
-                );
-            }
-            k.set_encryption(caller, &stream, start.then(|| key.to_string())).await?;
-            json!({})
-        }
-        "EnableEnhancedMonitoring" | "DisableEnhancedMonitoring" => {
-            let metrics = input::strings(&input, "ShardLevelMetrics")?.ok_or_else(|| missing("ShardLevelMetrics"))?;
-            let mut c = Checks::default();
-            let mut allowed = core::ALL_METRICS.to_vec();
-            allowed.push("ALL");
-            for m in &metrics {
-                c.one_of(Some(m), "shardLevelMetrics.member", &allowed);
-            }
-            if metrics.is_empty() || metrics.len() > 7 {
-                c.custom("[...]", "shardLevelMetrics", "have length between 1 and 7");
-            }
-            c.done()?;
-            let (meta, before) = k.set_monitoring(caller, &stream, &metrics, op.starts_with("Enable")).await?;
-            json!({"StreamName": meta.name, "StreamARN": arn(&meta), "CurrentShardLevelMetrics": before,
-                "DesiredShardLevelMetrics": meta.shard_level_metrics})
-        }
-        "AddTagsToStream" => {
-            let tags = input::tags(&input, "Tags")?.ok_or_else(|| missing("Tags"))?;
-            check_tags(&tags)?;
-            k.add_tags(caller, &stream, tags).await?;
-            json!({})
-        }
-        "RemoveTagsFromStream" => {
-            let keys = input::strings(&input, "TagKeys")?.ok_or_else(|| missing("TagKeys"))?;
-            k.remove_tags(caller, &stream, &keys).await?;
-            json!({})
-        }
-        "ListTagsForStream" => {
-            let mut c = Checks::default();
-            let limit = input::int(&input, "Limit")?;
-            c.range(limit, "limit", 1, 50);
-            c.done()?;
-            let (tags, more) = k.list_tags(
-                caller,
-                &stream,
-                input::string(&input, "ExclusiveStartTagKey")?,
-                limit.map(|n| n as usize),
-            )?;
-            json!({"Tags": tag_list(tags), "HasMoreTags": more})
-        }
-        "TagResource" => {
-            let tags = input::tags(&input, "Tags")?.ok_or_else(|| missing("Tags"))?;
-            check_tags(&tags)?;
-            k.tag_resource(caller, required(&input, "ResourceARN")?, tags).await?;
-            json!({})
-        }
-        "UntagResource" => {
-            let keys = input::strings(&input, "TagKeys")?.ok_or_else(|| missing("TagKeys"))?;
-            k.untag_resource(caller, required(&input, "ResourceARN")?, &keys).await?;
-            json!({})
-        }
-        "ListTagsForResource" => json!({"Tags": tag_list(k.resource_tags(caller, required(&input, "ResourceARN")?)?)}),
-        "PutRecord" => put_record(state, ctx, &input).await?,
-        "PutRecords" => put_records(state, ctx, &input).await?,
-        "GetShardIterator" => {
-            let shard = required(&input, "ShardId")?;
-            let kind = iterator_type(required(&input, "ShardIteratorType")?, "shardIteratorType")?;
-            let it = k.get_shard_iterator(
-                caller,
-                &stream,
-                shard,
-                kind,
-                input::string(&input, "StartingSequenceNumber")?,
-                input::timestamp_ms(&input, "Timestamp")?,
-            )?;
-            json!({ "ShardIterator": it })
-        }
-        "GetRecords" => get_records(state, ctx, &input)?,
-        "RegisterStreamConsumer" => {
-            let stream_arn = required(&input, "StreamARN")?;
-            let name = required(&input, "ConsumerName")?;
-            let tags = input::tags(&input, "Tags")?.unwrap_or_default();
-            let c = k.register_consumer(caller, stream_arn, name, tags).await?;
-            json!({"Consumer": consumer_json(&c, false)})
-        }
+        "PutRecord" => put_record(&r).await,
+        "PutRecords" => put_records(&r).await,
+        "GetShardIterator" => get_shard_iterator(&r),
+        "GetRecords" => get_records(&r),
+        "RegisterStreamConsumer" => register_stream_consumer(&r).await,
         "DeregisterStreamConsumer" => {
-            k.deregister_consumer(caller, &consumer_ref(&input)?).await?;
-            json!({})
+            r.k.deregister_consumer(r.caller, &consumer_ref(r.input)?).await?;
+            Ok(json!({}))
         }
         "DescribeStreamConsumer" => {
-            let c = k.describe_consumer(caller, &consumer_ref(&input)?)?;
-            json!({"ConsumerDescription": consumer_json(&c, true)})
+            let c = r.k.describe_consumer(r.caller, &consumer_ref(r.input)?)?;
+            Ok(json!({"ConsumerDescription": consumer_json(&c, true)}))
         }
-        "ListStreamConsumers" => {
-            let stream_arn = required(&input, "StreamARN")?;
-            let mut c = Checks::default();
-            let max = input::int(&input, "MaxResults")?;
-            c.range(max, "maxResults", 1, 10_000);
-            c.done()?;
-            let all = k.list_consumers(caller, stream_arn)?;
-            let start = match input::string(&input, "NextToken")? {
-                // A token is an offset into the list; one past its end is
-                // crafted (or the list shrank): refused, never wrapped around.
-                Some(t) => t
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| *n <= all.len())
-                    .ok_or_else(|| core::KinesisError::InvalidArgument(format!("Invalid NextToken {t}.")))?,
-                None => 0,
-            };
-            let max = max.unwrap_or(100) as usize;
-            let page: Vec<Value> = all.iter().skip(start).take(max).map(|c| consumer_json(c, false)).collect();
-            let mut out = json!({ "Consumers": page });
-            if start + max < all.len() {
-                out["NextToken"] = json!((start + max).to_string());
-            }
-            out
-        }
-        "DescribeLimits" => {
-            let l = k.limits(caller);
-            json!({"ShardLimit": l.shard_limit, "OpenShardCount": l.open_shards,
-                "OnDemandStreamCount": l.on_demand_streams, "OnDemandStreamCountLimit": l.on_demand_stream_limit})
-        }
+        "ListStreamConsumers" => list_stream_consumers(&r),
+        "DescribeLimits" => Ok(describe_limits(&r)),
         "DescribeAccountSettings" => {
-            json!({"MinimumThroughputBillingCommitment": commitment(&k.account_settings(caller)?)})
+            Ok(json!({"MinimumThroughputBillingCommitment": commitment(&r.k.account_settings(r.caller)?)}))
         }
-        "UpdateAccountSettings" => {
-            let status = input::object(&input, "MinimumThroughputBillingCommitment")?
-                .and_then(|c| c.get("Status"))
-                .and_then(Value::as_str)
-                .ok_or_else(|| missing("MinimumThroughputBillingCommitment"))?;
-            let mut c = Checks::default();
-            c.one_of(Some(status), "minimumThroughputBillingCommitment.status", &["ENABLED", "DISABLED"]);
-            c.done()?;
-            let s = k.update_account_settings(caller, status == "ENABLED").await?;
-            json!({"MinimumThroughputBillingCommitment": commitment(&s)})
-        }
-        "UpdateMaxRecordSize" => {
-            required(&input, "StreamARN")?;
-            let kib = input::int(&input, "MaxRecordSizeInKiB")?.ok_or_else(|| missing("MaxRecordSizeInKiB"))?;
-            let mut c = Checks::default();
-            c.range(Some(kib), "maxRecordSizeInKiB", 1024, 10240);
-            c.done()?;
-            k.set_max_record_size(caller, &stream, kib as u32).await?;
-            json!({})
-        }
+        "UpdateAccountSettings" => update_account_settings(&r).await,
+        "UpdateMaxRecordSize" => update_max_record_size(&r).await,
         "PutResourcePolicy" => {
-            let policy = required(&input, "Policy")?;
-            k.set_policy(caller, required(&input, "ResourceARN")?, Some(policy.to_string())).await?;
-            json!({})
+            let policy = required(r.input, "Policy")?;
+            r.k.set_policy(r.caller, required(r.input, "ResourceARN")?, Some(policy.to_string())).await?;
+            Ok(json!({}))
         }
-        "GetResourcePolicy" => json!({"Policy": k.policy(caller, required(&input, "ResourceARN")?)?}),
+        "GetResourcePolicy" => Ok(json!({"Policy": r.k.policy(r.caller, required(r.input, "ResourceARN")?)?})),
         "DeleteResourcePolicy" => {
-            k.set_policy(caller, required(&input, "ResourceARN")?, None).await?;
-            json!({})
+            r.k.set_policy(r.caller, required(r.input, "ResourceARN")?, None).await?;
+            Ok(json!({}))
         }
-        other => return Err(super::errors::unknown_operation(other)),
-    })
+        other => Err(super::errors::unknown_operation(other)),
+    }
+}
+
+async fn create_stream(r: &Req<'_>) -> In<Value> {
+    let name = required(r.input, "StreamName")?;
+    let mut c = Checks::default();
+    let shards = input::int(r.input, "ShardCount")?;
+    c.range(shards, "shardCount", 1, 100_000);
+    let mode = mode(r.input)?;
+    let max_kib = input::int(r.input, "MaxRecordSizeInKiB")?;
+    c.range(max_kib, "maxRecordSizeInKiB", 1024, 10240);
+    let warm = warm_throughput(r.input, &mut c)?;
+    let tags = input::tags(r.input, "Tags")?.unwrap_or_default();
+    c.done()?;
+    let create = CreateStream {
+        name: name.to_string(),
+        shard_count: shards.map(|n| n as u32),
+        on_demand: mode,
+        tags,
+        max_record_size_kib: max_kib.map(|n| n as u32),
+        warm_throughput_mibps: warm,
+    };
+    r.k.create_stream(r.caller, create).await?;
+    Ok(json!({}))
+}
+
+async fn delete_stream(r: &Req<'_>) -> In<Value> {
+    let enforce = input::boolean(r.input, "EnforceConsumerDeletion")?.unwrap_or(false);
+    r.k.delete_stream(r.caller, &r.stream, enforce).await?;
+    Ok(json!({}))
+}
+
+fn describe_stream_summary(r: &Req<'_>) -> In<Value> {
+    let s = r.k.describe(r.caller, &r.stream)?;
+    let mut d = stream_fields(&s.meta);
+    d.insert("OpenShardCount".into(), json!(s.open_shards));
+    d.insert("ConsumerCount".into(), json!(s.meta.consumers.len()));
+    d.insert("MaxRecordSizeInKiB".into(), json!(s.meta.max_record_size_kib));
+    if let Some(w) = s.meta.warm_throughput_mibps {
+        d.insert("WarmThroughput".into(), json!({"TargetMiBps": w, "CurrentMiBps": w}));
+    }
+    Ok(json!({ "StreamDescriptionSummary": d }))
+}
+
+fn list_streams(r: &Req<'_>) -> In<Value> {
+    let mut c = Checks::default();
+    let limit = input::int(r.input, "Limit")?;
+    c.range(limit, "limit", 1, 10_000);
+    c.done()?;
+    let page = r.k.list_streams(
+        r.caller,
+        limit.map(|n| n as usize),
+        input::string(r.input, "ExclusiveStartStreamName")?,
+        input::string(r.input, "NextToken")?,
+    )?;
+    let summaries: Vec<Value> = page
+        .streams
+        .iter()
+        .map(|m| {
+            json!({"StreamName": m.name, "StreamARN": arn(m), "StreamStatus": "ACTIVE",
+                "StreamModeDetails": {"StreamMode": mode_name(m)},
+                "StreamCreationTimestamp": epoch_seconds(m.created_ms)})
+        })
+        .collect();
+    let mut out = json!({
+        "StreamNames": page.streams.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
+        "HasMoreStreams": page.has_more,
+        "StreamSummaries": summaries,
+    });
+    if let Some(t) = page.next_token {
+        out["NextToken"] = json!(t);
+    }
+    Ok(out)
+}
+
+async fn update_shard_count(r: &Req<'_>) -> In<Value> {
+    let mut c = Checks::default();
+    let target = input::int(r.input, "TargetShardCount")?;
+    let scaling = input::string(r.input, "ScalingType")?;
+    c.range(target, "targetShardCount", 1, 100_000);
+    c.one_of(scaling, "scalingType", &["UNIFORM_SCALING"]);
+    c.done()?;
+    let target = target.ok_or_else(|| missing("TargetShardCount"))? as u32;
+    scaling.ok_or_else(|| missing("ScalingType"))?;
+    let current = r.k.update_shard_count(r.caller, &r.stream, target).await?;
+    let s = r.k.describe(r.caller, &r.stream)?;
+    Ok(json!({"StreamName": s.meta.name, "StreamARN": arn(&s.meta), "CurrentShardCount": current,
+        "TargetShardCount": target}))
+}
+
+async fn split_shard(r: &Req<'_>) -> In<Value> {
+    let shard = required(r.input, "ShardToSplit")?;
+    let at = required(r.input, "NewStartingHashKey")?;
+    r.k.split_shard(r.caller, &r.stream, shard, at).await?;
+    Ok(json!({}))
+}
+
+async fn merge_shards(r: &Req<'_>) -> In<Value> {
+    let a = required(r.input, "ShardToMerge")?;
+    let b = required(r.input, "AdjacentShardToMerge")?;
+    r.k.merge_shards(r.caller, &r.stream, a, b).await?;
+    Ok(json!({}))
+}
+
+async fn update_stream_mode(r: &Req<'_>) -> In<Value> {
+    required(r.input, "StreamARN")?;
+    let mut c = Checks::default();
+    warm_throughput(r.input, &mut c)?;
+    c.done()?;
+    let on_demand = mode(r.input)?.ok_or_else(|| missing("StreamModeDetails"))?;
+    r.k.set_mode(r.caller, &r.stream, on_demand).await?;
+    Ok(json!({}))
+}
+
+async fn change_retention(r: &Req<'_>, increase: bool) -> In<Value> {
+    let hours = input::int(r.input, "RetentionPeriodHours")?.ok_or_else(|| missing("RetentionPeriodHours"))?;
+    r.k.change_retention(r.caller, &r.stream, hours, increase).await?;
+    Ok(json!({}))
+}
+
+async fn set_encryption(r: &Req<'_>, start: bool) -> In<Value> {
+    let kind = required(r.input, "EncryptionType")?;
+    let key = required(r.input, "KeyId")?;
+    let mut c = Checks::default();
+    c.one_of(Some(kind), "encryptionType", &["NONE", "KMS"]);
+    c.length(Some(key), "keyId", 1, 2048);
+    c.done()?;
+    if start && kind != "KMS" {
+        return Err(core::KinesisError::InvalidArgument(format!("Encryption type {kind} is not supported.")).into());
+    }
+    r.k.set_encryption(r.caller, &r.stream, start.then(|| key.to_string())).await?;
+    Ok(json!({}))
+}
+
+async fn set_monitoring(r: &Req<'_>, enable: bool) -> In<Value> {
+    let metrics = input::strings(r.input, "ShardLevelMetrics")?.ok_or_else(|| missing("ShardLevelMetrics"))?;
+    let mut c = Checks::default();
+    let mut allowed = core::ALL_METRICS.to_vec();
+    allowed.push("ALL");
+    for m in &metrics {
+        c.one_of(Some(m), "shardLevelMetrics.member", &allowed);
+    }
+    if metrics.is_empty() || metrics.len() > 7 {
+        c.custom("[...]", "shardLevelMetrics", "have length between 1 and 7");
+    }
+    c.done()?;
+    let (meta, before) = r.k.set_monitoring(r.caller, &r.stream, &metrics, enable).await?;
+    Ok(json!({"StreamName": meta.name, "StreamARN": arn(&meta), "CurrentShardLevelMetrics": before,
+        "DesiredShardLevelMetrics": meta.shard_level_metrics}))
+}
+
+async fn add_tags_to_stream(r: &Req<'_>) -> In<Value> {
+    let tags = input::tags(r.input, "Tags")?.ok_or_else(|| missing("Tags"))?;
+    check_tags(&tags)?;
+    r.k.add_tags(r.caller, &r.stream, tags).await?;
+    Ok(json!({}))
+}
+
+async fn remove_tags_from_stream(r: &Req<'_>) -> In<Value> {
+    let keys = input::strings(r.input, "TagKeys")?.ok_or_else(|| missing("TagKeys"))?;
+    r.k.remove_tags(r.caller, &r.stream, &keys).await?;
+    Ok(json!({}))
+}
+
+fn list_tags_for_stream(r: &Req<'_>) -> In<Value> {
+    let mut c = Checks::default();
+    let limit = input::int(r.input, "Limit")?;
+    c.range(limit, "limit", 1, 50);
+    c.done()?;
+    let start = input::string(r.input, "ExclusiveStartTagKey")?;
+    let (tags, more) = r.k.list_tags(r.caller, &r.stream, start, limit.map(|n| n as usize))?;
+    Ok(json!({"Tags": tag_list(tags), "HasMoreTags": more}))
+}
+
+async fn tag_resource(r: &Req<'_>) -> In<Value> {
+    let tags = input::tags(r.input, "Tags")?.ok_or_else(|| missing("Tags"))?;
+    check_tags(&tags)?;
+    r.k.tag_resource(r.caller, required(r.input, "ResourceARN")?, tags).await?;
+    Ok(json!({}))
+}
+
+async fn untag_resource(r: &Req<'_>) -> In<Value> {
+    let keys = input::strings(r.input, "TagKeys")?.ok_or_else(|| missing("TagKeys"))?;
+    r.k.untag_resource(r.caller, required(r.input, "ResourceARN")?, &keys).await?;
+    Ok(json!({}))
+}
+
+fn get_shard_iterator(r: &Req<'_>) -> In<Value> {
+    let shard = required(r.input, "ShardId")?;
+    let kind = iterator_type(required(r.input, "ShardIteratorType")?, "shardIteratorType")?;
+    let it = r.k.get_shard_iterator(
+        r.caller,
+        &r.stream,
+        shard,
+        kind,
+        input::string(r.input, "StartingSequenceNumber")?,
+        input::timestamp_ms(r.input, "Timestamp")?,
+    )?;
+    Ok(json!({ "ShardIterator": it }))
+}
+
+async fn register_stream_consumer(r: &Req<'_>) -> In<Value> {
+    let stream_arn = required(r.input, "StreamARN")?;
+    let name = required(r.input, "ConsumerName")?;
+    let tags = input::tags(r.input, "Tags")?.unwrap_or_default();
+    let c = r.k.register_consumer(r.caller, stream_arn, name, tags).await?;
+    Ok(json!({"Consumer": consumer_json(&c, false)}))
+}
+
+fn list_stream_consumers(r: &Req<'_>) -> In<Value> {
+    let stream_arn = required(r.input, "StreamARN")?;
+    let mut c = Checks::default();
+    let max = input::int(r.input, "MaxResults")?;
+    c.range(max, "maxResults", 1, 10_000);
+    c.done()?;
+    let token = input::string(r.input, "NextToken")?;
+    let (page, next) = r.k.list_consumers_page(r.caller, stream_arn, token, max.unwrap_or(100) as usize)?;
+    let mut out = json!({ "Consumers": page.iter().map(|c| consumer_json(c, false)).collect::<Vec<_>>() });
+    if let Some(t) = next {
+        out["NextToken"] = json!(t);
+    }
+    Ok(out)
+}
+
+fn describe_limits(r: &Req<'_>) -> Value {
+    let l = r.k.limits(r.caller);
+    json!({"ShardLimit": l.shard_limit, "OpenShardCount": l.open_shards,
+        "OnDemandStreamCount": l.on_demand_streams, "OnDemandStreamCountLimit": l.on_demand_stream_limit})
+}
+
+async fn update_account_settings(r: &Req<'_>) -> In<Value> {
+    let status = input::object(r.input, "MinimumThroughputBillingCommitment")?
+        .and_then(|c| c.get("Status"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| missing("MinimumThroughputBillingCommitment"))?;
+    let mut c = Checks::default();
+    c.one_of(Some(status), "minimumThroughputBillingCommitment.status", &["ENABLED", "DISABLED"]);
+    c.done()?;
+    let s = r.k.update_account_settings(r.caller, status == "ENABLED").await?;
+    Ok(json!({"MinimumThroughputBillingCommitment": commitment(&s)}))
+}
+
+async fn update_max_record_size(r: &Req<'_>) -> In<Value> {
+    required(r.input, "StreamARN")?;
+    let kib = input::int(r.input, "MaxRecordSizeInKiB")?.ok_or_else(|| missing("MaxRecordSizeInKiB"))?;
+    let mut c = Checks::default();
+    c.range(Some(kib), "maxRecordSizeInKiB", 1024, 10240);
+    c.done()?;
+    r.k.set_max_record_size(r.caller, &r.stream, kib as u32).await?;
+    Ok(json!({}))
 }
 
 /// Checks members many operations share: names, ARNs, shard ids.
@@ -423,43 +463,33 @@ fn shard_json(s: &ShardMeta) -> Value {
     out
 }
 
-fn describe_stream(state: &AppState, ctx: &RequestCtx, input: &Value) -> In<Value> {
+fn describe_stream(r: &Req<'_>) -> In<Value> {
     let mut c = Checks::default();
-    let limit = input::int(input, "Limit")?;
+    let limit = input::int(r.input, "Limit")?;
     c.range(limit, "limit", 1, 10_000);
     c.done()?;
-    let s = state.kinesis.describe(&ctx.caller, &stream_ref(input)?)?;
-    let after = input::string(input, "ExclusiveStartShardId")?.map(String::from);
-    // "If you specify a value greater than 100, at most 100 shards are returned."
-    let limit = limit.unwrap_or(100).min(100) as usize;
-    let shards: Vec<&ShardMeta> =
-        s.meta.shards.iter().filter(|sh| after.as_ref().is_none_or(|a| core::shard_id(sh.index) > *a)).collect();
+    let after = input::string(r.input, "ExclusiveStartShardId")?;
+    let (s, shards, more) = r.k.describe_shards(r.caller, &r.stream, after, limit.map(|n| n as usize))?;
     let mut d = stream_fields(&s.meta);
-    d.insert("Shards".into(), Value::Array(shards.iter().take(limit).map(|sh| shard_json(sh)).collect()));
-    d.insert("HasMoreShards".into(), json!(shards.len() > limit));
+    d.insert("Shards".into(), Value::Array(shards.iter().map(shard_json).collect()));
+    d.insert("HasMoreShards".into(), json!(more));
     Ok(json!({ "StreamDescription": d }))
 }
 
-fn list_shards(state: &AppState, ctx: &RequestCtx, input: &Value) -> In<Value> {
+fn list_shards(r: &Req<'_>) -> In<Value> {
     let mut c = Checks::default();
-    let max = input::int(input, "MaxResults")?;
+    let max = input::int(r.input, "MaxResults")?;
     c.range(max, "maxResults", 1, 10_000);
     c.done()?;
-    let filter = match input::object(input, "ShardFilter")? {
+    let filter = match input::object(r.input, "ShardFilter")? {
         None => None,
         Some(f) => Some(shard_filter(f)?),
     };
-    if input::string(input, "NextToken")?.is_some() && input::string(input, "ExclusiveStartShardId")?.is_some() {
-        return Err(core::KinesisError::InvalidArgument(
-            "NextToken and ExclusiveStartShardId cannot be provided together.".into(),
-        )
-        .into());
-    }
-    let (shards, token) = state.kinesis.list_shards(
-        &ctx.caller,
-        &stream_ref(input)?,
-        input::string(input, "NextToken")?,
-        input::string(input, "ExclusiveStartShardId")?,
+    let (shards, token) = r.k.list_shards(
+        r.caller,
+        &r.stream,
+        input::string(r.input, "NextToken")?,
+        input::string(r.input, "ExclusiveStartShardId")?,
         max.map(|n| n as usize),
         filter,
     )?;
@@ -523,21 +553,21 @@ fn encryption(encrypted: bool) -> &'static str {
     }
 }
 
-async fn put_record(state: &AppState, ctx: &RequestCtx, input: &Value) -> In<Value> {
-    let entry = put_entry(input)?;
-    let ordering = input::string(input, "SequenceNumberForOrdering")?;
-    let (shard, seq, encrypted) = state.kinesis.put_record(&ctx.caller, &stream_ref(input)?, entry, ordering).await?;
+async fn put_record(r: &Req<'_>) -> In<Value> {
+    let entry = put_entry(r.input)?;
+    let ordering = input::string(r.input, "SequenceNumberForOrdering")?;
+    let (shard, seq, encrypted) = r.k.put_record(r.caller, &r.stream, entry, ordering).await?;
     Ok(json!({"ShardId": shard, "SequenceNumber": seq.to_string(), "EncryptionType": encryption(encrypted)}))
 }
 
-async fn put_records(state: &AppState, ctx: &RequestCtx, input: &Value) -> In<Value> {
-    let records = match input.get("Records") {
+async fn put_records(r: &Req<'_>) -> In<Value> {
+    let records = match r.input.get("Records") {
         Some(Value::Array(items)) => items,
         None | Some(Value::Null) => return Err(missing("Records")),
         Some(_) => return Err(serialization("Member Records must be a list.")),
     };
     let entries = records.iter().map(put_entry).collect::<In<Vec<_>>>()?;
-    let (outcomes, encrypted) = state.kinesis.put_records(&ctx.caller, &stream_ref(input)?, entries).await?;
+    let (outcomes, encrypted) = r.k.put_records(r.caller, &r.stream, entries).await?;
     let failed = outcomes.iter().filter(|o| matches!(o, PutOutcome::Failed { .. })).count();
     let results: Vec<Value> = outcomes
         .into_iter()
@@ -549,13 +579,13 @@ async fn put_records(state: &AppState, ctx: &RequestCtx, input: &Value) -> In<Va
     Ok(json!({"FailedRecordCount": failed, "Records": results, "EncryptionType": encryption(encrypted)}))
 }
 
-fn get_records(state: &AppState, ctx: &RequestCtx, input: &Value) -> In<Value> {
-    let iterator = required(input, "ShardIterator")?;
+fn get_records(r: &Req<'_>) -> In<Value> {
+    let iterator = required(r.input, "ShardIterator")?;
     let mut c = Checks::default();
-    let limit = input::int(input, "Limit")?;
+    let limit = input::int(r.input, "Limit")?;
     c.range(limit, "limit", 1, 10_000);
     c.done()?;
-    let out = state.kinesis.get_records(&stream_ref(input)?, &ctx.caller, iterator, limit.map(|n| n as usize))?;
+    let out = r.k.get_records(&r.stream, r.caller, iterator, limit.map(|n| n as usize))?;
     let mut v = json!({"Records": records_json(&out.records), "MillisBehindLatest": out.millis_behind});
     if let Some(next) = out.next_iterator {
         v["NextShardIterator"] = json!(next);
