@@ -71,6 +71,8 @@ def test_message_moves_to_dlq_after_max_receives(sqs, dlq_pair):
     assert m["MessageAttributes"] == user_attrs
     assert m["Attributes"]["AWSTraceHeader"] == TRACE
     assert m["Attributes"]["DeadLetterQueueSourceArn"] == get_arn(sqs, src)
+    # AWS-recorded: the DLQ copy keeps its receive count (2 in the source, 3 on its first DLQ receive).
+    assert m["Attributes"]["ApproximateReceiveCount"] == "3"
     assert receive(sqs, src, WaitTimeSeconds=1) == []
 
 

@@ -269,6 +269,36 @@ def test_query_unknown_action(endpoint):
     assert root.find(f"{N}Error/{N}Code").text == "InvalidAction"
 
 
+def test_query_missing_queue_says_wsdl_version(endpoint):
+    # Recorded from AWS: awsQuery words it the old way; awsJson says "The specified queue does not exist.".
+    r = query_call(endpoint, {"Action": "GetQueueUrl", "QueueName": unique_name("missing")})
+    assert _xml(r).find(f"{N}Error/{N}Message").text == "The specified queue does not exist for this wsdl version."
+    r = json_call(endpoint, "GetQueueUrl", {"QueueName": unique_name("missing")})
+    assert r.json()["message"] == "The specified queue does not exist."
+
+
+@pytest.mark.parametrize("action", ["CreateQueue", "ListQueues"])
+def test_query_service_actions_refused_on_a_queue_url(endpoint, raw_queue, action):
+    # Recorded from AWS: a queue's URL answers these with InvalidAction; GetQueueUrl works there.
+    name, url = raw_queue
+    r = requests.get(url, params={"Action": action, "QueueName": unique_name("q2")}, headers=_auth(), timeout=10)
+    assert r.status_code == 400
+    err = _xml(r).find(N + "Error")
+    assert err.find(N + "Code").text == "InvalidAction"
+    assert err.find(N + "Message").text == f"The action {action} is not valid for this endpoint."
+    r = requests.get(url, params={"Action": "GetQueueUrl", "QueueName": name}, headers=_auth(), timeout=10)
+    assert r.status_code == 200
+    assert f"<QueueUrl>{url}</QueueUrl>" in r.text
+
+
+def test_get_without_action_is_unknown_operation(endpoint, raw_queue):
+    # Recorded from AWS: 404 with <UnknownOperationException/>, also when the client asks for JSON.
+    for headers in ({}, {"Accept": "application/json"}):
+        r = requests.get(raw_queue[1], headers={**_auth(), **headers}, timeout=10)
+        assert r.status_code == 404
+        assert "<UnknownOperationException" in r.text
+
+
 def test_query_missing_action(endpoint):
     r = query_call(endpoint, {"QueueName": "x"})
     _not_5xx(r)

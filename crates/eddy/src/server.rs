@@ -143,9 +143,7 @@ async fn handle(
         Classified::SnsQuery { pairs } => ("sns", boxed(crate::sns::handle_query(&state, &ctx, &pairs).await)),
         Classified::EddySns => ("eddy", boxed(crate::sns::handle_eddy(&state, &parts.method, &parts.uri).await)),
         Classified::UnknownTarget { target } => ("unknown", boxed(crate::sqs::unknown_target(&ctx, &target))),
-        Classified::NotFound => {
-            ("unknown", boxed(plain(StatusCode::NOT_FOUND, "eddy: no service handles this request")))
-        }
+        Classified::NotFound => ("unknown", boxed(crate::sqs::unknown_operation(&ctx))),
     };
     drop(reservation);
     tracing::debug!(service = label, method = %parts.method, path = %parts.uri.path(), status = response.status().as_u16(),

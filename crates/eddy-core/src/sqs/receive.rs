@@ -222,7 +222,16 @@ impl QueueState {
         // Standard DLQs keep the original enqueue time for retention; FIFO
         // DLQs restart it (SQS developer guide, dead-letter queues).
         let expires_at = if dlq.fifo { now + dlq.retention_ms } else { record.sent_ms + dlq.retention_ms };
-        let meta = Meta { visible_at: now, receive_count: 0, first_receive: 0, expires_at, group: old.group };
+        // The copy keeps its receive history (recorded from AWS: a message
+        // received once, then moved, is received from the DLQ with
+        // ApproximateReceiveCount 2).
+        let meta = Meta {
+            visible_at: now,
+            receive_count: old.receive_count,
+            first_receive: old.first_receive,
+            expires_at,
+            group: old.group.clone(),
+        };
         tracing::info!(queue = %self.record.name, dlq = %dlq.queue.name, message_id = %record.message_id,
             receive_count = old.receive_count, max_receive_count = dlq.max_receive_count,
             "message moved to dead-letter queue: received maxReceiveCount times without being deleted");

@@ -46,8 +46,13 @@ pub async fn handle_query(state: &AppState, ctx: &RequestCtx, pairs: &[(String, 
         Err(e) => return xml_error(ctx, &errors::invalid_parameter(e.to_string())),
     };
     let mut input = request.input;
+    let to_queue_path = ctx.path.trim_matches('/').contains('/');
+    // Recorded from AWS: a queue's URL does not serve the service-wide actions.
+    if to_queue_path && matches!(request.action.as_str(), "CreateQueue" | "ListQueues") {
+        return xml_error(ctx, &errors::invalid_action(&request.action));
+    }
     // Old clients may post to the queue's own path instead of naming QueueUrl.
-    if input.get("QueueUrl").is_none() && ctx.path.trim_matches('/').contains('/') {
+    if input.get("QueueUrl").is_none() && to_queue_path {
         input["QueueUrl"] = Value::String(format!("{}{}", ctx.base_url, ctx.path));
     }
     match ops::dispatch(state, ctx, Protocol::Query, &request.action, input).await {
@@ -55,7 +60,7 @@ pub async fn handle_query(state: &AppState, ctx: &RequestCtx, pairs: &[(String, 
             let body = xml::sqs_response(&request.action, output.as_ref(), &ctx.request_id);
             respond(StatusCode::OK, "text/xml", ctx, body)
         }
-        Err(e) => xml_error(ctx, &e),
+        Err(e) => xml_error(ctx, &query_wording(e)),
     }
 }
 
@@ -83,6 +88,23 @@ pub(crate) fn json_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {
 
 pub(crate) fn xml_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {
     respond(status_of(e), "text/xml", ctx, e.xml_body(xml::SQS_NAMESPACE, &ctx.request_id))
+}
+
+/// awsQuery words a missing queue the old way (recorded from AWS; awsJson
+/// says "The specified queue does not exist.").
+fn query_wording(e: WireError) -> WireError {
+    match e.code {
+        "AWS.SimpleQueueService.NonExistentQueue" => {
+            WireError { message: "The specified queue does not exist for this wsdl version.".into(), ..e }
+        }
+        _ => e,
+    }
+}
+
+/// What SQS answers a request that names no operation at all (a bare GET of
+/// a queue URL, say): 404 with an empty `<UnknownOperationException/>`.
+pub fn unknown_operation(ctx: &RequestCtx) -> HttpResponse {
+    respond(StatusCode::NOT_FOUND, "text/xml", ctx, "<UnknownOperationException/>".into())
 }
 
 fn status_of(e: &WireError) -> StatusCode {
