@@ -404,3 +404,41 @@ def test_query_garbage_form_is_a_client_error(endpoint, raw):
         endpoint + "/", data=raw, headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=10
     )
     _not_5xx(r)
+
+
+# ----------------------------------------------------------------- every protocol's response headers
+
+
+def _signed(service):
+    return {
+        "Authorization": f"AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/{service}/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature=" + "0" * 64,
+        "X-Amz-Date": "20240101T000000Z",
+    }
+
+
+@pytest.mark.parametrize(
+    "service,headers,body,ok",
+    [
+        ("sqs", {"Content-Type": JSON_CT, "X-Amz-Target": "AmazonSQS.ListQueues"}, b"{}", True),
+        ("sqs", {"Content-Type": JSON_CT, "X-Amz-Target": "AmazonSQS.GetQueueUrl"}, b'{"QueueName":"nope-x"}', False),
+        ("sqs", {"Content-Type": "application/x-www-form-urlencoded"}, b"Action=ListQueues&Version=2012-11-05", True),
+        ("sns", {"Content-Type": "application/x-www-form-urlencoded"}, b"Action=ListTopics&Version=2010-03-31", True),
+        ("sns", {"Content-Type": "application/x-www-form-urlencoded"}, b"Action=GetTopicAttributes&Version=2010-03-31&TopicArn=x", False),
+        ("kinesis", {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Kinesis_20131202.ListStreams"}, b"{}", True),
+        ("kinesis", {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "Kinesis_20131202.DescribeStream"}, b'{"StreamName":"nope-x"}', False),
+    ],
+    ids=["sqs-json", "sqs-json-error", "sqs-query", "sns", "sns-error", "kinesis", "kinesis-error"],
+)
+def test_every_protocol_sends_request_id_and_date(endpoint, service, headers, body, ok):
+    # SDKs read x-amzn-RequestId and correct clock skew from Date, on successes and errors alike.
+    r = requests.post(endpoint + "/", data=body, headers={**_signed(service), **headers}, timeout=10)
+    assert (r.status_code == 200) == ok, r.text
+    assert r.headers.get("x-amzn-RequestId")
+    date = r.headers.get("Date")
+    assert date and date.endswith(" GMT"), date
+    from email.utils import parsedate_to_datetime
+    import datetime
+
+    skew = abs((parsedate_to_datetime(date) - datetime.datetime.now(datetime.timezone.utc)).total_seconds())
+    assert skew < 60

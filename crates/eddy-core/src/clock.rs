@@ -45,24 +45,12 @@ impl Clock for ManualClock {
 
 /// `2024-01-01T00:00:00.000Z`: the timestamp form SNS notifications carry.
 pub fn iso8601_ms(ms: Millis) -> String {
-    let secs = ms / 1000;
-    let (y, mo, d) = civil_from_days((secs / 86_400) as i64);
-    let (h, mi, s) = ((secs % 86_400) / 3600, (secs % 3600) / 60, secs % 60);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:03}Z", ms % 1000)
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
-/// (Howard Hinnant's algorithm).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(FORMAT).ok())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -71,6 +59,6 @@ mod tests {
     fn timestamps() {
         assert_eq!(super::iso8601_ms(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(super::iso8601_ms(1_704_067_200_123), "2024-01-01T00:00:00.123Z");
-        assert_eq!(super::civil_from_days(19_723), (2024, 1, 1));
+        assert_eq!(super::iso8601_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
     }
 }

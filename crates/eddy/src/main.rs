@@ -15,6 +15,7 @@ mod front_error;
 mod health;
 mod kinesis;
 mod request;
+mod respond;
 mod server;
 mod sns;
 mod sqs;

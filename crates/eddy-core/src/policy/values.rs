@@ -49,10 +49,13 @@ fn civil_days(date: &str) -> Option<i64> {
     let year = fixed_digits(parts.next()?, 4)?;
     let month = parts.next().map_or(Some(1), |m| fixed_digits(m, 2))?;
     let day = parts.next().map_or(Some(1), |d| fixed_digits(d, 2))?;
-    if parts.next().is_some() || !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+    if parts.next().is_some() {
         return None;
     }
-    Some(days_from_civil(year, month, day))
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    // Refuses a day the month does not have (2023-02-29).
+    let date = time::Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp().div_euclid(86_400))
 }
 
 /// `hh:mm[:ss[.fff…]]` then `Z`, `±hh:mm` or nothing; milliseconds from the
@@ -90,27 +93,6 @@ fn split_zone(time: &str) -> Option<(&str, i64)> {
 
 fn fixed_digits(s: &str, n: usize) -> Option<i64> {
     (s.len() == n && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's
-/// algorithm, the inverse of `clock::civil_from_days`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// An address range: family, first address as a number, prefix length.

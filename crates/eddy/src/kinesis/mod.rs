@@ -9,8 +9,7 @@ mod ops;
 mod subscribe;
 
 use bytes::Bytes;
-use http::{Response, StatusCode};
-use http_body_util::BodyExt;
+use http::StatusCode;
 use serde_json::Value;
 
 use eddy_wire::{cbor, json};
@@ -79,13 +78,7 @@ fn decode(format: Format, body: &Bytes) -> Result<Value, KinesisWireError> {
 }
 
 fn respond(status: StatusCode, content_type: &str, ctx: &RequestCtx, body: Vec<u8>) -> BoxedResponse {
-    Response::builder()
-        .status(status)
-        .header("content-type", content_type)
-        .header("x-amzn-requestid", &ctx.request_id)
-        .header("date", crate::sqs::httpdate_now())
-        .body(http_body_util::Full::new(Bytes::from(body)).map_err(|never| match never {}).boxed_unsync())
-        .expect("valid response")
+    crate::server::boxed(crate::respond::full(status, content_type, ctx, body))
 }
 
 pub(crate) fn error(ctx: &RequestCtx, format: Format, e: &KinesisWireError) -> BoxedResponse {

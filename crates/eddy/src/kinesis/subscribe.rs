@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::Response;
+
 use http_body::{Body, Frame};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -39,10 +39,7 @@ pub fn open(
     let (tx, rx) = mpsc::channel::<Bytes>(4);
     tracing::debug!(consumer, shard, "kinesis: subscription opened");
     tokio::spawn(pump(subscription, format, tx));
-    Ok(Response::builder()
-        .status(200)
-        .header("content-type", "application/vnd.amazon.eventstream")
-        .header("x-amzn-requestid", &ctx.request_id)
+    Ok(crate::respond::builder(http::StatusCode::OK, "application/vnd.amazon.eventstream", ctx)
         .body(ChannelBody(rx).boxed_unsync())
         .expect("valid response"))
 }

@@ -92,12 +92,7 @@ fn outbox(sns: &eddy_core::sns::Sns, query: &str) -> HttpResponse {
 }
 
 fn respond(status: StatusCode, content_type: &str, ctx: &RequestCtx, body: String) -> HttpResponse {
-    Response::builder()
-        .status(status)
-        .header("content-type", content_type)
-        .header("x-amzn-requestid", &ctx.request_id)
-        .body(Full::new(Bytes::from(body)))
-        .expect("valid response")
+    crate::respond::full(status, content_type, ctx, body)
 }
 
 pub(crate) fn xml_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {

@@ -7,8 +7,7 @@ mod errors;
 mod ops;
 
 use bytes::Bytes;
-use http::{Response, StatusCode};
-use http_body_util::Full;
+use http::StatusCode;
 use serde_json::Value;
 
 use eddy_wire::error::WireError;
@@ -69,13 +68,7 @@ pub fn unknown_target(ctx: &RequestCtx, target: &str) -> HttpResponse {
 }
 
 fn respond(status: StatusCode, content_type: &str, ctx: &RequestCtx, body: String) -> HttpResponse {
-    Response::builder()
-        .status(status)
-        .header("content-type", content_type)
-        .header("x-amzn-requestid", &ctx.request_id)
-        .header("date", httpdate_now())
-        .body(Full::new(Bytes::from(body)))
-        .expect("valid response")
+    crate::respond::full(status, content_type, ctx, body)
 }
 
 pub(crate) fn json_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {
@@ -109,15 +102,4 @@ pub fn unknown_operation(ctx: &RequestCtx) -> HttpResponse {
 
 fn status_of(e: &WireError) -> StatusCode {
     StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST)
-}
-
-/// RFC 7231 date: SDKs correct clock skew from it.
-pub(crate) fn httpdate_now() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let days = secs / 86_400;
-    let (h, m, s) = ((secs % 86_400) / 3600, (secs % 3600) / 60, secs % 60);
-    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
-    let (y, mo, d) = eddy_core::clock::civil_from_days(days as i64);
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][mo as usize - 1];
-    format!("{weekday}, {d:02} {month} {y} {h:02}:{m:02}:{s:02} GMT")
 }
