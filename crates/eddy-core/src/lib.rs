@@ -12,6 +12,7 @@
 
 pub mod clock;
 pub mod doctor;
+pub mod identity;
 pub mod kinesis;
 pub mod maps;
 pub mod pattern;

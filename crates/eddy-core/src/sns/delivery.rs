@@ -599,7 +599,7 @@ pub(crate) async fn send_confirmation(
 
 /// Tells an HTTP/S endpoint it was unsubscribed (one attempt; nothing waits on it).
 pub(crate) fn send_unsubscribe_confirmation(sh: Arc<Shared>, topic: Arc<Topic>, sub: Arc<Subscription>) {
-    let token = sub.record().token.unwrap_or_else(super::manage::new_token);
+    let token = sub.record().token.unwrap_or_else(super::subscription::new_token);
     let message_id = uuid::Uuid::new_v4().to_string();
     let message = envelope::ConfirmationMessage {
         kind: envelope::Confirmation::Unsubscribe(&sub.arn),

@@ -278,7 +278,7 @@ impl Sns {
             endpoint: req.endpoint.clone(),
             attributes: attrs,
             pending,
-            token: pending.then(new_token),
+            token: pending.then(subscription::new_token),
             authenticated_unsubscribe: false,
             created_ms: self.now_ms(),
             created_seq: self.sh.next_seq(),
@@ -398,13 +398,6 @@ fn needs_confirmation(protocol: &str, endpoint: &str, caller: &Caller) -> bool {
         "sqs" => endpoint.split(':').nth(4).is_some_and(|account| account != caller.account),
         _ => false,
     }
-}
-
-pub(crate) fn new_token() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 64];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
 }
 
 fn same_topic(existing: &Topic, attrs: &BTreeMap<String, String>, tags: &BTreeMap<String, String>) -> SnsResult<()> {

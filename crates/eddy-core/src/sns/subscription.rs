@@ -364,6 +364,15 @@ impl RetrySchedule {
     }
 }
 
+/// A fresh confirmation token (the `Token` of SubscribeURL and of
+/// ConfirmSubscription): 64 random bytes in hex.
+pub(crate) fn new_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 64];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

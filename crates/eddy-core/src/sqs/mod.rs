@@ -38,13 +38,9 @@ pub use receive::{ReceiveRequest, Received};
 use crate::clock::{Clock, Millis};
 use receive::{DlqTarget, Moved};
 
-/// Who is calling: the account and region resources live in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub account: String,
-    pub region: String,
-    pub access_key: String,
-}
+/// Re-exported for the services built on SQS's vocabulary; it lives in
+/// [`crate::identity`].
+pub use crate::identity::Caller;
 
 /// A queue's identity inside eddy.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
