@@ -118,7 +118,8 @@ impl Store {
         let keyspace = config(dir).max_open_files(options.max_open_files).manual_journal_persist(true).open()?;
         let guard = guard::Guard::new(options.min_free_bytes);
         guard.watch_space(dir);
-        let sync = sync::GroupCommit::start(Some(keyspace.clone()), options.durability, guard.clone());
+        let journals = dir.join("journals");
+        let sync = sync::GroupCommit::start(Some((keyspace.clone(), journals)), options.durability, guard.clone());
         let gc = Some(gc::Collector::start());
         Ok(Store { engine: Engine::Disk(keyspace), dir: dir.into(), sync, guard, gc })
     }
