@@ -2,6 +2,28 @@
 //! of a dead-letter queue back to their source queues, or to a destination.
 //! Moved messages are new messages: new id, new enqueue time, receive count 0
 //! (SQS developer guide, "configure dead-letter queue redrive").
+//!
+//! Lock order, for all of SQS (every lock here is a `parking_lot` lock:
+//! neither reentrant nor ordered by itself, and none is held across an
+//! `.await`):
+//!
+//! 1. `Sqs::tasks` (the task list) before a task's `record`; neither is
+//!    held while a queue lock is taken.
+//! 2. `Sqs::queues` (the registry) is held only to clone a queue's `Arc`.
+//! 3. At most one queue `state` lock at a time, on every path. A move (a
+//!    move task, or a redrive to a dead-letter queue on receive) reads and
+//!    stages under the source's lock, releases it, resolves destinations
+//!    with no lock held, and only then takes each destination's lock to
+//!    index the moved messages (`Sqs::place_moved`). So two queues that
+//!    are each other's dead-letter queue, with move tasks and redrives
+//!    running both ways at once, cannot deadlock (tests
+//!    `move_tasks_both_ways_between_mutual_dlqs_finish`,
+//!    `redrives_and_move_tasks_both_ways_at_once_finish`).
+//! 4. Last, the store's journal lock, inside `WriteBatch::commit` under a
+//!    queue lock (so the store sees changes in the index's order). It is
+//!    held only to append to the journal buffer, never through an fsync
+//!    (eddy-store's `sync.rs`); the wait for durability comes after the
+//!    queue lock is released.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -41,31 +41,37 @@ pub(crate) fn spawn(sh: Arc<Shared>, job: ReapJob) {
     };
     rt.spawn(async move {
         let name = job.queue_name.clone();
-        if let Err(e) = reap(&sh, job).await {
+        if let Err(e) = reap(sh, job).await {
             tracing::warn!(queue = %name, error = %e,
                 "background deletion failed; recovery finishes it on the next start");
         }
     });
 }
 
-async fn reap(sh: &Shared, job: ReapJob) -> SqsResult<()> {
+/// Every step is a store commit of thousands of deletes, and walking and
+/// freeing a big index is CPU work: all of it runs on blocking threads, so
+/// no async worker (serving other requests) waits on it.
+async fn reap(sh: Arc<Shared>, job: ReapJob) -> SqsResult<()> {
     let started = Instant::now();
-    // Walking and freeing a big index is CPU work: off the async workers.
     let messages = job.messages;
-    let seqs = tokio::task::spawn_blocking(move || messages.into_seqs())
-        .await
-        .map_err(|e| SqsError::Internal(format!("background deletion: {e}")))?;
-    for chunk in seqs.chunks(STEP) {
-        delete_messages(sh, job.queue_id, chunk)?;
+    let seqs = Arc::new(off_workers(move || Ok(messages.into_seqs())).await?);
+    for at in (0..seqs.len()).step_by(STEP) {
+        let (sh, seqs, queue_id) = (sh.clone(), seqs.clone(), job.queue_id);
+        off_workers(move || delete_messages(&sh, queue_id, &seqs[at..(at + STEP).min(seqs.len())])).await?;
         // Paced, so other requests' commits and fsyncs never queue behind a
         // run of deletions: 200,000 messages take about a second, far
         // inside the 60 s AWS allows a purge.
         tokio::time::sleep(PAUSE).await;
     }
-    finish(sh, &job.dedup, job.queue_id, job.drop_record)?;
+    let (sh2, dedup) = (sh.clone(), job.dedup);
+    off_workers(move || finish(&sh2, &dedup, job.queue_id, job.drop_record)).await?;
     tracing::info!(queue = %job.queue_name, messages = seqs.len(), elapsed_ms = started.elapsed().as_millis() as u64,
         "background deletion of purged or deleted messages finished");
     Ok(())
+}
+
+async fn off_workers<T: Send + 'static>(work: impl FnOnce() -> SqsResult<T> + Send + 'static) -> SqsResult<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| SqsError::Internal(format!("background deletion: {e}")))?
 }
 
 /// Without a runtime (offline tools): the same steps, one after another.

@@ -303,6 +303,47 @@ async fn move_tasks_both_ways_between_mutual_dlqs_finish() {
     assert_eq!(total(&a) + total(&b), 400, "nothing lost, nothing duplicated");
 }
 
+/// The lock order of move_task.rs: receives that redrive messages both ways
+/// between mutual dead-letter queues, while move tasks run both ways, never
+/// hold two queue locks at once, so all of it finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redrives_and_move_tasks_both_ways_at_once_finish() {
+    let (sqs, _clock) = setup();
+    let (a, b) = mutual_dlqs(&sqs).await;
+    for i in 0..200 {
+        sqs.send(&a, &caller(), msg(&format!("a{i}"))).await.unwrap();
+        sqs.send(&b, &caller(), msg(&format!("b{i}"))).await.unwrap();
+    }
+    sqs.start_move_task(&a.arn, Some(b.arn.clone()), None).await.unwrap();
+    sqs.start_move_task(&b.arn, Some(a.arn.clone()), None).await.unwrap();
+    let receivers: Vec<_> = [a.clone(), b.clone()]
+        .into_iter()
+        .map(|q| {
+            let sqs = sqs.clone();
+            tokio::spawn(async move {
+                // Visibility 0: each message is received again at once and,
+                // past maxReceiveCount 1, moved to the other queue.
+                let req = ReceiveRequest {
+                    max_messages: Some(10),
+                    visibility_secs: Some(0),
+                    wait_secs: Some(0),
+                    ..Default::default()
+                };
+                for _ in 0..100 {
+                    sqs.receive(&q, req.clone()).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for r in receivers {
+        tokio::time::timeout(std::time::Duration::from_secs(10), r).await.expect("receives finished").unwrap();
+    }
+    let (ta, tb) = (wait_task_done(&sqs, &a.arn).await, wait_task_done(&sqs, &b.arn).await);
+    assert_eq!((ta.status.as_str(), tb.status.as_str()), ("COMPLETED", "COMPLETED"));
+    let total = |q: &Queue| q.state.lock().index.len();
+    assert_eq!(total(&a) + total(&b), 400, "nothing lost, nothing duplicated");
+}
+
 #[tokio::test]
 async fn recovered_task_into_itself_is_failed_not_resumed() {
     let clock = ManualClock::new(T0);
@@ -340,10 +381,17 @@ async fn recovered_task_into_itself_is_failed_not_resumed() {
 }
 
 /// Message records in the store for queue `id`.
+/// Background deletion runs on a blocking thread, so a step may land
+/// between two scans: counted again until none did (counts only fall).
 fn stored_messages(sqs: &Sqs, id: u64) -> usize {
-    let n = sqs.sh.msg_state.scan_prefix(&id.to_be_bytes()).count();
-    assert_eq!(n, sqs.sh.messages.scan_prefix(&id.to_be_bytes()).count(), "bodies and states go together");
-    n
+    let states = || sqs.sh.msg_state.scan_prefix(&id.to_be_bytes()).count();
+    loop {
+        let (n, bodies) = (states(), sqs.sh.messages.scan_prefix(&id.to_be_bytes()).count());
+        if states() == n {
+            assert_eq!(n, bodies, "bodies and states go together");
+            return n;
+        }
+    }
 }
 
 async fn send_n(sqs: &Sqs, q: &Queue, n: usize) {
