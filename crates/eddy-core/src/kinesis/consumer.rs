@@ -59,7 +59,7 @@ impl Kinesis {
         let stream = self.stream(caller, &StreamRef { name: None, arn: Some(stream_arn.to_string()) })?;
         let _changing = stream.changing.lock().await;
         let meta = {
-            let mut m = stream.meta.write();
+            let mut m = stream.meta.read().clone();
             if m.consumers.iter().any(|c| c.name == name) {
                 return Err(KinesisError::ResourceInUse(format!(
                     "Consumer {name} under stream {} already exists for account {}.",
@@ -73,9 +73,10 @@ impl Kinesis {
                 )));
             }
             m.consumers.push(ConsumerMeta { name: name.to_string(), created_ms: self.now_ms(), tags, policy: None });
-            m.clone()
+            m
         };
         self.save(&meta).await?;
+        *stream.meta.write() = meta.clone();
         let arn = stream_arn_of(&meta);
         let created = meta.consumers.last().expect("just added");
         tracing::info!(consumer = %name, stream = %meta.name, "kinesis: consumer registered");
@@ -86,13 +87,13 @@ impl Kinesis {
         let (stream_ref, name) = resolve(which)?;
         let stream = self.stream(caller, &stream_ref)?;
         let _changing = stream.changing.lock().await;
-        let meta = {
-            let mut m = stream.meta.write();
-            let at = find(&m.consumers, &name, which, &stream_arn_of(&m))?;
-            m.consumers.remove(at);
-            m.clone()
-        };
-        self.save(&meta).await
+        let mut meta = stream.meta.read().clone();
+        let at = find(&meta.consumers, &name, which, &stream_arn_of(&meta))?;
+        meta.consumers.remove(at);
+        self.save(&meta).await?;
+        // Swapped in once saved, as every metadata change (see reshard.rs).
+        *stream.meta.write() = meta;
+        Ok(())
     }
 
     pub fn describe_consumer(&self, caller: &Caller, which: &ConsumerRef) -> KinesisResult<Consumer> {

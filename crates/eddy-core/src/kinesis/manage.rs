@@ -591,8 +591,9 @@ impl Kinesis {
         (open, on_demand)
     }
 
-    /// Applies `change` to a stream's metadata and persists it; the new
-    /// metadata once durable. Nothing changes when `change` fails.
+    /// Applies `change` to a copy of a stream's metadata, saves it, and only
+    /// then swaps it in: nothing changes when `change` or the save fails,
+    /// and no reader sees metadata a crash could take back.
     pub(crate) async fn update(
         &self,
         caller: &Caller,
@@ -601,14 +602,10 @@ impl Kinesis {
     ) -> KinesisResult<StreamMeta> {
         let stream = self.stream(caller, which)?;
         let _changing = stream.changing.lock().await;
-        let meta = {
-            let mut m = stream.meta.write();
-            let mut next = m.clone();
-            change(&mut next)?;
-            *m = next.clone();
-            next
-        };
+        let mut meta = stream.meta.read().clone();
+        change(&mut meta)?;
         self.save(&meta).await?;
+        *stream.meta.write() = meta.clone();
         Ok(meta)
     }
 

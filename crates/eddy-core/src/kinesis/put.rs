@@ -94,14 +94,20 @@ impl Kinesis {
         }
         let (name, account, throttled, encrypted) = (&w.name, &w.account, w.throttled, w.encrypted);
         // A reshard between routing and locking closes a shard; route again.
-        for _ in 0..100 {
+        // The children are routed to once the reshard's metadata is saved
+        // (an fsync), so after a few yields wait a millisecond per try.
+        for attempt in 0..100 {
             let Some(routed) = stream.route(&hashes) else {
                 return Err(KinesisError::Internal(format!("no open shard of {name} covers a hash key")));
             };
             if let Some(result) = self.append(&routed, &entries, throttled, encrypted, name, account).await? {
                 return Ok((result, encrypted));
             }
-            tokio::task::yield_now().await;
+            if attempt < 10 {
+                tokio::task::yield_now().await;
+            } else {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
         }
         Err(KinesisError::ResourceInUse(format!("Stream {name} under account {account} is being resharded.")))
     }

@@ -4,6 +4,17 @@
 //! reader that finishes the parent and moves to the children never goes
 //! back in sequence. UpdateShardCount is carried out as AWS does it: as
 //! splits and merges, so every new shard has a true lineage.
+//!
+//! Like every metadata change, a reshard is built on a copy of the stream's
+//! metadata ([`Draft`]) and swapped in only once that copy is saved: until
+//! then readers and writers see the old shards and no child accepts a
+//! record, so an acknowledged record is never in a shard whose metadata a
+//! crash could lose. The parents are closed (writes refused, their ending
+//! number fixed) before the save, as the saved metadata records that
+//! ending; if the save fails they are opened again.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use eddy_store::Partition;
 
@@ -25,7 +36,8 @@ impl Kinesis {
         new_start: &str,
     ) -> KinesisResult<()> {
         let at = hashkey::parse(new_start, "NewStartingHashKey")?;
-        self.reshard(caller, which, |stream, meta, now| {
+        self.reshard(caller, which, |draft, now| {
+            let meta = &draft.meta;
             provisioned_only(meta, "SplitShard")?;
             let index = open_shard(meta, shard)?;
             let (start, end) = meta.shards.iter().find(|s| s.index == index).map(|s| s.hash_range()).expect("found");
@@ -37,7 +49,7 @@ impl Kinesis {
                     meta.name, meta.account
                 )));
             }
-            split(stream, meta, index, at, now)
+            split(draft, index, at, now)
         })
         .await
     }
@@ -49,7 +61,8 @@ impl Kinesis {
         shard: &str,
         adjacent: &str,
     ) -> KinesisResult<()> {
-        self.reshard(caller, which, |stream, meta, now| {
+        self.reshard(caller, which, |draft, now| {
+            let meta = &draft.meta;
             provisioned_only(meta, "MergeShards")?;
             let a = open_shard(meta, shard)?;
             let b = open_shard(meta, adjacent)?;
@@ -62,7 +75,7 @@ impl Kinesis {
                     meta.name, meta.account
                 )));
             }
-            merge(stream, meta, a, b, now)
+            merge(draft, a, b, now)
         })
         .await
     }
@@ -70,7 +83,8 @@ impl Kinesis {
     /// UNIFORM_SCALING to `target` open shards; the open count before.
     pub async fn update_shard_count(&self, caller: &Caller, which: &StreamRef, target: u32) -> KinesisResult<u32> {
         let mut current = 0;
-        self.reshard(caller, which, |stream, meta, now| {
+        self.reshard(caller, which, |draft, now| {
+            let meta = &draft.meta;
             current = meta.shards.iter().filter(|s| s.is_open()).count() as u32;
             provisioned_only(meta, "UpdateShardCount")?;
             if target > current * 2 || target < current.div_ceil(2) {
@@ -85,31 +99,66 @@ impl Kinesis {
                     "UpdateShardCount to {target} shards would exceed the shard limit of {SHARD_LIMIT}."
                 )));
             }
-            scale(stream, meta, target, now)
+            scale(draft, target, now)
         })
         .await?;
         Ok(current)
     }
 
-    /// Runs one resharding change under the stream's change lock and saves it.
+    /// Runs one resharding change under the stream's change lock: on a
+    /// draft, saved, then swapped in (see the module comment).
     async fn reshard(
         &self,
         caller: &Caller,
         which: &StreamRef,
-        change: impl FnOnce(&Stream, &mut StreamMeta, u64) -> KinesisResult<()>,
+        change: impl FnOnce(&mut Draft, u64) -> KinesisResult<()>,
     ) -> KinesisResult<()> {
         let stream = self.stream(caller, which)?;
         let _changing = stream.changing.lock().await;
         let now = self.now_ms();
-        let meta = {
-            let mut m = stream.meta.write();
-            change(&stream, &mut m, now)?;
-            m.clone()
+        let mut draft =
+            Draft { stream: &stream, meta: stream.meta.read().clone(), logs: HashMap::new(), closed: Vec::new() };
+        let changed = change(&mut draft, now);
+        let saved = match changed {
+            Ok(()) => self.save(&draft.meta).await,
+            Err(e) => Err(e),
         };
+        if let Err(e) = saved {
+            draft.reopen();
+            return Err(e);
+        }
+        let Draft { meta, logs, .. } = draft;
+        *stream.meta.write() = meta.clone();
+        stream.logs.write().extend(logs);
         stream.refresh_open();
-        self.save(&meta).await?;
         tracing::info!(stream = %meta.name, open = meta.shards.iter().filter(|s| s.is_open()).count(), "kinesis: resharded");
         Ok(())
+    }
+}
+
+/// A reshard in the making: the new metadata and the children's logs, not
+/// yet visible to anyone.
+struct Draft<'a> {
+    stream: &'a Stream,
+    meta: StreamMeta,
+    logs: HashMap<u32, Arc<ShardLog>>,
+    /// Parents closed so far, with the clock each had before.
+    closed: Vec<(Arc<ShardLog>, SeqNo)>,
+}
+
+impl Draft<'_> {
+    /// A shard's log: a child made in this draft or an existing one.
+    fn log(&self, index: u32) -> Arc<ShardLog> {
+        self.logs.get(&index).cloned().or_else(|| self.stream.log(index)).expect("every shard has a log")
+    }
+
+    /// Undoes the closes of a reshard that was not saved.
+    fn reopen(&self) {
+        for (log, last) in &self.closed {
+            let mut w = log.write.lock();
+            w.closed = false;
+            w.clock.last = *last;
+        }
     }
 }
 
@@ -144,16 +193,17 @@ fn open_shard(meta: &StreamMeta, shard: &str) -> KinesisResult<u32> {
 
 /// Closes a shard: no more writes, and its ending number is fixed. Returns
 /// the millisecond its children start numbering at.
-fn close(stream: &Stream, meta: &mut StreamMeta, index: u32, now: u64) -> u64 {
-    let log = stream.log(index).expect("every shard has a log");
+fn close(d: &mut Draft, index: u32, now: u64) -> u64 {
+    let log = d.log(index);
     let ending = {
         let mut w = log.write.lock();
         let ending = SeqNo::end_of_ms(now.max(w.clock.last.ms()), index);
+        d.closed.push((log.clone(), w.clock.last));
         w.closed = true;
         w.clock.last = ending;
         ending
     };
-    if let Some(s) = meta.shards.iter_mut().find(|s| s.index == index) {
+    if let Some(s) = d.meta.shards.iter_mut().find(|s| s.index == index) {
         s.ending_seq = Some(ending.0.to_string());
     }
     ending.ms() + 1
@@ -161,63 +211,65 @@ fn close(stream: &Stream, meta: &mut StreamMeta, index: u32, now: u64) -> u64 {
 
 /// Adds a new open shard on a log partition opened beforehand; its index.
 fn add_child(
-    stream: &Stream,
-    meta: &mut StreamMeta,
+    d: &mut Draft,
     partition: Partition,
     range: (u128, u128),
     start_ms: u64,
     parents: (Option<u32>, Option<u32>),
 ) -> u32 {
-    let index = meta.next_shard;
-    meta.next_shard += 1;
+    let index = d.meta.next_shard;
+    d.meta.next_shard += 1;
     let shard = new_shard(index, range, start_ms, parents.0, parents.1);
-    stream.logs.write().insert(index, new_log(partition, &shard));
-    meta.shards.push(shard);
+    d.logs.insert(index, new_log(partition, &shard));
+    d.meta.shards.push(shard);
     index
 }
 
 /// Opens the partitions of the next `n` shards first: if the store fails,
 /// nothing has been closed yet.
-fn child_partitions(stream: &Stream, meta: &StreamMeta, n: u32) -> KinesisResult<Vec<Partition>> {
-    (0..n).map(|i| ShardLog::open_partition(&stream.store, meta.uid, meta.next_shard + i)).collect()
+fn child_partitions(d: &Draft, n: u32) -> KinesisResult<Vec<Partition>> {
+    (0..n).map(|i| ShardLog::open_partition(&d.stream.store, d.meta.uid, d.meta.next_shard + i)).collect()
 }
 
-fn split(stream: &Stream, meta: &mut StreamMeta, index: u32, at: u128, now: u64) -> KinesisResult<()> {
-    let (start, end) = meta.shards.iter().find(|s| s.index == index).map(|s| s.hash_range()).expect("exists");
-    let mut logs = child_partitions(stream, meta, 2)?.into_iter();
-    let start_ms = close(stream, meta, index, now);
-    add_child(stream, meta, logs.next().expect("two"), (start, at - 1), start_ms, (Some(index), None));
-    add_child(stream, meta, logs.next().expect("two"), (at, end), start_ms, (Some(index), None));
+fn hash_range(meta: &StreamMeta, index: u32) -> (u128, u128) {
+    meta.shards.iter().find(|s| s.index == index).map(|s| s.hash_range()).expect("exists")
+}
+
+fn split(d: &mut Draft, index: u32, at: u128, now: u64) -> KinesisResult<()> {
+    let (start, end) = hash_range(&d.meta, index);
+    let mut logs = child_partitions(d, 2)?.into_iter();
+    let start_ms = close(d, index, now);
+    add_child(d, logs.next().expect("two"), (start, at - 1), start_ms, (Some(index), None));
+    add_child(d, logs.next().expect("two"), (at, end), start_ms, (Some(index), None));
     tracing::debug!(shard = %shard_id(index), "kinesis: shard split");
     Ok(())
 }
 
-fn merge(stream: &Stream, meta: &mut StreamMeta, a: u32, b: u32, now: u64) -> KinesisResult<()> {
-    let range =
-        |m: &StreamMeta, i: u32| m.shards.iter().find(|s| s.index == i).map(|s| s.hash_range()).expect("exists");
-    let ((a_start, a_end), (b_start, b_end)) = (range(meta, a), range(meta, b));
-    let log = child_partitions(stream, meta, 1)?.pop().expect("one");
-    let start_ms = close(stream, meta, a, now).max(close(stream, meta, b, now));
-    add_child(stream, meta, log, (a_start.min(b_start), a_end.max(b_end)), start_ms, (Some(a), Some(b)));
+fn merge(d: &mut Draft, a: u32, b: u32, now: u64) -> KinesisResult<()> {
+    let ((a_start, a_end), (b_start, b_end)) = (hash_range(&d.meta, a), hash_range(&d.meta, b));
+    let log = child_partitions(d, 1)?.pop().expect("one");
+    let start_ms = close(d, a, now).max(close(d, b, now));
+    add_child(d, log, (a_start.min(b_start), a_end.max(b_end)), start_ms, (Some(a), Some(b)));
     Ok(())
 }
 
 /// Splits open shards at every boundary of the even `target` division,
 /// then merges the pieces inside each target range.
-fn scale(stream: &Stream, meta: &mut StreamMeta, target: u32, now: u64) -> KinesisResult<()> {
+fn scale(d: &mut Draft, target: u32, now: u64) -> KinesisResult<()> {
     let ranges = hashkey::even_ranges(target);
     for &(boundary, _) in ranges.iter().skip(1) {
-        let inside = meta.shards.iter().find(|s| {
+        let inside = d.meta.shards.iter().find(|s| {
             let (start, end) = s.hash_range();
             s.is_open() && start < boundary && boundary <= end
         });
         if let Some(index) = inside.map(|s| s.index) {
-            split(stream, meta, index, boundary, now)?;
+            split(d, index, boundary, now)?;
         }
     }
     for &(start, end) in &ranges {
         loop {
-            let mut pieces: Vec<(u128, u32)> = meta
+            let mut pieces: Vec<(u128, u32)> = d
+                .meta
                 .shards
                 .iter()
                 .filter(|s| s.is_open() && s.hash_range().0 >= start && s.hash_range().1 <= end)
@@ -227,7 +279,7 @@ fn scale(stream: &Stream, meta: &mut StreamMeta, target: u32, now: u64) -> Kines
                 break;
             }
             pieces.sort();
-            merge(stream, meta, pieces[0].1, pieces[1].1, now)?;
+            merge(d, pieces[0].1, pieces[1].1, now)?;
         }
     }
     Ok(())

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::error::KinesisResult;
+use super::error::{KinesisError, KinesisResult};
 use super::records;
 use super::sequence::SeqNo;
 use super::shard::ShardLog;
@@ -27,11 +27,13 @@ impl Kinesis {
         loop {
             tokio::time::sleep(TICK).await;
             tick = tick.wrapping_add(1);
-            if let Err(e) = self.flush_idle_shards() {
+            let k = self.clone();
+            if let Err(e) = off_workers(move || k.flush_idle_shards()).await {
                 tracing::warn!(error = %e, "kinesis: flushing idle shards failed");
             }
             if tick.is_multiple_of(PURGE_EVERY_TICKS) {
-                if let Err(e) = self.purge_deleted() {
+                let k = self.clone();
+                if let Err(e) = off_workers(move || k.purge_deleted()).await {
                     tracing::warn!(error = %e, "kinesis: purging deleted streams failed");
                 }
             }
@@ -73,10 +75,23 @@ impl Kinesis {
     }
 
     /// Deletes expired chunks, and closed shards whose every record expired.
-    pub async fn trim_expired(&self) -> KinesisResult<()> {
+    pub async fn trim_expired(self: &Arc<Self>) -> KinesisResult<()> {
         let now = self.now_ms();
         let streams: Vec<Arc<Stream>> = self.by_uid.read().values().cloned().collect();
         for stream in streams {
+            let (k, s) = (self.clone(), stream.clone());
+            let gone = off_workers(move || k.trim_stream(&s, now)).await?;
+            if !gone.is_empty() {
+                self.forget_shards(&stream, &gone).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes a stream's expired chunks (a scan of every shard: blocking
+    /// work); the closed shards left empty.
+    fn trim_stream(&self, stream: &Stream, now: u64) -> KinesisResult<Vec<u32>> {
+        {
             let (cutoff, shards) = {
                 let m = stream.meta.read();
                 (now.saturating_sub(u64::from(m.retention_hours) * 3_600_000), m.shards.clone())
@@ -95,25 +110,24 @@ impl Kinesis {
                     gone.push(shard.index);
                 }
             }
-            if !gone.is_empty() {
-                self.forget_shards(&stream, &gone).await?;
-            }
+            Ok(gone)
         }
-        Ok(())
     }
 
-    async fn forget_shards(&self, stream: &Stream, gone: &[u32]) -> KinesisResult<()> {
+    /// Removes shards from the stream: the new metadata is built on a copy
+    /// and swapped in once saved, then their logs are dropped off the
+    /// async workers.
+    async fn forget_shards(self: &Arc<Self>, stream: &Stream, gone: &[u32]) -> KinesisResult<()> {
         let _changing = stream.changing.lock().await;
-        let meta = {
-            let mut m = stream.meta.write();
-            m.shards.retain(|s| !gone.contains(&s.index));
-            m.clone()
-        };
-        stream.logs.write().retain(|i, _| !gone.contains(i));
+        let mut meta = stream.meta.read().clone();
+        meta.shards.retain(|s| !gone.contains(&s.index));
         self.save(&meta).await?;
-        for index in gone {
-            self.store.drop_partition(&records::log_name(meta.uid, *index))?;
-            tracing::info!(stream = %meta.name, shard = %shard_id(*index), "kinesis: closed shard passed its retention period and was removed");
+        *stream.meta.write() = meta.clone();
+        stream.logs.write().retain(|i, _| !gone.contains(i));
+        for &index in gone {
+            let (store, name) = (self.store.clone(), records::log_name(meta.uid, index));
+            off_workers(move || Ok(store.drop_partition(&name)?)).await?;
+            tracing::info!(stream = %meta.name, shard = %shard_id(index), "kinesis: closed shard passed its retention period and was removed");
         }
         Ok(())
     }
@@ -138,4 +152,10 @@ impl Kinesis {
         }
         Ok(())
     }
+}
+
+/// Runs store work that scans, deletes or drops many files on a blocking
+/// thread: on an async worker it would hold up other clients' requests.
+async fn off_workers<T: Send + 'static>(work: impl FnOnce() -> KinesisResult<T> + Send + 'static) -> KinesisResult<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| KinesisError::Internal(format!("maintenance: {e}")))?
 }

@@ -52,6 +52,16 @@ pub async fn handle(
     format: Format,
     body: &Bytes,
 ) -> BoxedResponse {
+    if operation != "SubscribeToShard" && is_heavy(operation, body) && on_multi_thread_runtime() {
+        // The worker hands its other tasks to another thread first.
+        return tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(run(state, ctx, operation, format, body))
+        });
+    }
+    run(state, ctx, operation, format, body).await
+}
+
+async fn run(state: &AppState, ctx: &RequestCtx, operation: &str, format: Format, body: &Bytes) -> BoxedResponse {
     let input = match decode(format, body) {
         Ok(v) => v,
         Err(e) => return error(ctx, format, &e),
@@ -66,6 +76,22 @@ pub async fn handle(
         Ok(output) => respond(StatusCode::OK, format.content_type(), ctx, format.encode(&output)),
         Err(e) => error(ctx, format, &e),
     }
+}
+
+/// Requests whose handling is long synchronous work, which must not hold
+/// up an async worker (other clients' requests wait behind it): a
+/// GetRecords reads and encodes up to 10 MB (tens of milliseconds), a big
+/// PutRecords decodes and copies up to 5 MB.
+fn is_heavy(operation: &str, body: &Bytes) -> bool {
+    const BIG_BODY: usize = 256 * 1024;
+    operation == "GetRecords" || body.len() > BIG_BODY
+}
+
+/// `block_in_place` needs a multi-threaded runtime (the server's); tests
+/// on a single-threaded one run everything inline.
+fn on_multi_thread_runtime() -> bool {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread)
 }
 
 /// Both decoders bound what a body may expand to (`eddy_wire::json::KINESIS`);
