@@ -175,11 +175,11 @@ impl Delivery<'_> {
     }
 
     /// What the endpoint receives: the message itself when raw, else the envelope.
-    fn body(&self) -> String {
+    async fn body(&self) -> String {
         if self.sub.raw() {
             self.notice.message_for(&self.sub.protocol).to_string()
         } else {
-            self.envelope()
+            self.envelope().await
         }
     }
 
@@ -192,18 +192,23 @@ impl Delivery<'_> {
         }
     }
 
-    /// The envelope this subscription receives (signed unless the topic is FIFO).
-    fn envelope(&self) -> String {
+    /// The envelope this subscription receives (signed unless the topic is
+    /// FIFO). The job's deliveries share one signature: the first to need
+    /// it makes it, the others await it without holding a lock.
+    async fn envelope(&self) -> String {
         let (notice, urls) = (self.notice, &self.sns.sh.config.urls);
         let message = notice.message_for(&self.sub.protocol);
         if self.topic.fifo {
             return envelope::unsigned_notification(notice, message, &self.sub.arn, urls);
         }
         let version = self.topic.signature_version();
-        let sign = || envelope::sign_notification(notice, message, self.sns.sh.signer.key(), version);
+        let sign = || sign_off_workers(&self.sns.sh, notice, message, version);
         let signature = match self.cache {
-            Some(c) => c.0.lock().entry((message.to_string(), version)).or_insert_with(sign).clone(),
-            None => sign(),
+            Some(c) => {
+                let cell = c.0.lock().entry((message.to_string(), version)).or_default().clone();
+                cell.get_or_init(sign).await.clone()
+            }
+            None => sign().await,
         };
         envelope::notification(notice, message, &signature, &self.sub.arn, urls)
     }
@@ -216,7 +221,7 @@ impl Delivery<'_> {
             .lookup_arn(&self.sub.endpoint)
             .ok_or_else(|| Failure::permanent(format!("queue {} does not exist", self.sub.endpoint)))?;
         check_queue_policy(self.sns, &queue, self.topic, "subscription")?;
-        send_to_queue(self.sns, &queue, self.topic, self.notice, self.body(), self.attributes()).await
+        send_to_queue(self.sns, &queue, self.topic, self.notice, self.body().await, self.attributes()).await
     }
 
     async fn to_http(&self) -> Result<(), Failure> {
@@ -232,14 +237,14 @@ impl Delivery<'_> {
         if sub.raw() {
             headers.push(("x-amz-sns-rawdelivery", "true".to_string()));
         }
-        post(self.sns, &sub.endpoint, headers, self.body()).await
+        post(self.sns, &sub.endpoint, headers, self.body().await).await
     }
 
     /// Protocols eddy does not send (email, SMS, mobile push, Lambda): recorded.
     async fn to_outbox(&self) -> Result<(), Failure> {
         let (sub, notice) = (self.sub, self.notice);
         let message = match sub.protocol.as_str() {
-            "email-json" => self.envelope(),
+            "email-json" => self.envelope().await,
             _ => notice.message_for(&sub.protocol).to_string(),
         };
         let entry = OutboxEntry {
@@ -372,7 +377,52 @@ fn check_queue_policy(sns: &Sns, queue: &Queue, topic: &Topic, role: &str) -> Re
 
 /// Signatures made for one job, shared by its deliveries (see [`envelope::Signed`]).
 #[derive(Default)]
-pub(super) struct Signatures(parking_lot::Mutex<HashMap<(String, &'static str), envelope::Signed>>);
+pub(super) struct Signatures(parking_lot::Mutex<HashMap<(String, &'static str), SignatureCell>>);
+
+type SignatureCell = Arc<tokio::sync::OnceCell<envelope::Signed>>;
+
+/// Signs a notification on a blocking thread: an RSA signature costs
+/// milliseconds (the first one may also generate the key: far longer), and
+/// an async worker busy signing holds up every request queued on it.
+async fn sign_off_workers(sh: &Shared, notice: &Notice, message: &str, version: &str) -> envelope::Signed {
+    let (v, text) = envelope::notification_to_sign(notice, message, version);
+    let signer = sh.signer.clone();
+    off_workers(move || envelope::sign_text(signer.key(), v, &text)).await
+}
+
+/// Runs CPU-heavy work (RSA) on a blocking thread.
+async fn off_workers<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(work).await.expect("signing does not panic")
+}
+
+/// A signed SubscriptionConfirmation or UnsubscribeConfirmation (for the
+/// subscription `unsubscribed`), made off the async workers.
+async fn confirmation_body(
+    sh: &Arc<Shared>,
+    topic: &Topic,
+    unsubscribed: Option<String>,
+    message_id: &str,
+    token: String,
+) -> String {
+    let (sh, topic_arn, message_id) = (sh.clone(), topic.arn.clone(), message_id.to_string());
+    let version = topic.signature_version();
+    off_workers(move || {
+        let kind = match &unsubscribed {
+            Some(arn) => envelope::Confirmation::Unsubscribe(arn),
+            None => envelope::Confirmation::Subscribe,
+        };
+        let now_ms = sh.clock.now_ms();
+        let message = envelope::ConfirmationMessage {
+            kind,
+            message_id: &message_id,
+            topic_arn: &topic_arn,
+            token: &token,
+            now_ms,
+        };
+        envelope::confirmation(&message, sh.signer.key(), version, &sh.config.urls)
+    })
+    .await
+}
 
 async fn post(sns: &Sns, url: &str, headers: Vec<(&'static str, String)>, body: String) -> Result<(), Failure> {
     match sns.sh.http.post(url.to_string(), headers, body).await {
@@ -510,7 +560,7 @@ pub(super) async fn dead_letter(d: &Delivery<'_>, failure: Failure) {
     }
     // AWS-recorded: the DLQ copy is what the endpoint would have received,
     // with the message's own attributes when raw; the reason is only logged.
-    match send_to_queue(sns, &dlq, topic, notice, d.body(), d.attributes()).await {
+    match send_to_queue(sns, &dlq, topic, notice, d.body().await, d.attributes()).await {
         Ok(()) => {
             DeliveryStats::bump(&stats.dead_lettered);
             tracing::info!(subscription = %sub.arn, message_id = %notice.message_id, dlq = %dlq.arn, reason = %failure.reason,
@@ -533,14 +583,7 @@ pub(crate) async fn send_confirmation(
 ) {
     let Some(token) = sub.record().token else { return };
     let message_id = uuid::Uuid::new_v4().to_string();
-    let message = envelope::ConfirmationMessage {
-        kind: envelope::Confirmation::Subscribe,
-        message_id: &message_id,
-        topic_arn: &topic.arn,
-        token: &token,
-        now_ms: sh.clock.now_ms(),
-    };
-    let body = envelope::confirmation(&message, sh.signer.key(), topic.signature_version(), &sh.config.urls);
+    let body = confirmation_body(&sh, &topic, None, &message_id, token.clone()).await;
     match sub.protocol.as_str() {
         "http" | "https" => {
             let headers = vec![
@@ -601,23 +644,16 @@ pub(crate) async fn send_confirmation(
 pub(crate) fn send_unsubscribe_confirmation(sh: Arc<Shared>, topic: Arc<Topic>, sub: Arc<Subscription>) {
     let token = sub.record().token.unwrap_or_else(super::subscription::new_token);
     let message_id = uuid::Uuid::new_v4().to_string();
-    let message = envelope::ConfirmationMessage {
-        kind: envelope::Confirmation::Unsubscribe(&sub.arn),
-        message_id: &message_id,
-        topic_arn: &topic.arn,
-        token: &token,
-        now_ms: sh.clock.now_ms(),
-    };
-    let body = envelope::confirmation(&message, sh.signer.key(), topic.signature_version(), &sh.config.urls);
-    let headers = vec![
-        ("content-type", "text/plain; charset=UTF-8".to_string()),
-        ("x-amz-sns-message-type", "UnsubscribeConfirmation".to_string()),
-        ("x-amz-sns-message-id", message_id),
-        ("x-amz-sns-topic-arn", topic.arn.clone()),
-        ("x-amz-sns-subscription-arn", sub.arn.clone()),
-        ("user-agent", "Amazon Simple Notification Service Agent".to_string()),
-    ];
     tokio::spawn(async move {
+        let body = confirmation_body(&sh, &topic, Some(sub.arn.clone()), &message_id, token).await;
+        let headers = vec![
+            ("content-type", "text/plain; charset=UTF-8".to_string()),
+            ("x-amz-sns-message-type", "UnsubscribeConfirmation".to_string()),
+            ("x-amz-sns-message-id", message_id),
+            ("x-amz-sns-topic-arn", topic.arn.clone()),
+            ("x-amz-sns-subscription-arn", sub.arn.clone()),
+            ("user-agent", "Amazon Simple Notification Service Agent".to_string()),
+        ];
         let _slot = sh.gates.get(&sub.endpoint).enter().await;
         if let Err(e) = sh.http.post(sub.endpoint.clone(), headers, body).await {
             tracing::info!(endpoint = %sub.endpoint, error = %e, "UnsubscribeConfirmation not delivered");

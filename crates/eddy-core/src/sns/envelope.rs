@@ -87,15 +87,21 @@ pub struct Signed {
     signature: String,
 }
 
-/// Signs the `Notification` carrying `message` for `notice`.
-pub fn sign_notification(notice: &Notice, message: &str, key: &SigningKey, version: &str) -> Signed {
+/// The text a `Notification`'s signature covers (cheap), so that the
+/// signing itself (milliseconds of RSA) can run elsewhere.
+pub fn notification_to_sign(notice: &Notice, message: &str, version: &str) -> (SignatureVersion, String) {
     let v = if version == "2" { SignatureVersion::V2 } else { SignatureVersion::V1 };
     let e = notification_fields(notice, message);
     let fields = match serde_json::to_value(&e) {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
     };
-    Signed { version: v.as_str(), signature: key.sign(v, &string_to_sign(&fields)) }
+    (v, string_to_sign(&fields))
+}
+
+/// Signs text from [`notification_to_sign`].
+pub fn sign_text(key: &SigningKey, v: SignatureVersion, text: &str) -> Signed {
+    Signed { version: v.as_str(), signature: key.sign(v, text) }
 }
 
 /// The `Notification` a non-raw subscriber receives, with its signature.
