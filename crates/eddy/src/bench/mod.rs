@@ -1,4 +1,5 @@
-//! `eddy bench sqs`, `eddy bench sns` and `eddy bench kinesis`: load
+//! `eddy bench sqs`, `eddy bench sns`, `eddy bench kinesis`, `eddy bench
+//! soak` and `eddy bench stall`: load
 //! generators for any SQS (awsJson1_0), SNS (awsQuery) or Kinesis
 //! (awsJson1_1) endpoint, printing throughput, latency, start-up and memory
 //! figures against eddy's targets.
@@ -16,6 +17,7 @@ mod roundtrip;
 mod server;
 mod sns;
 mod soak;
+mod stall;
 mod stats;
 
 use std::future::Future;
@@ -46,6 +48,9 @@ pub enum BenchTarget {
     /// Soak: steady mixed load (SQS, SNS, Kinesis, idle and slow clients)
     /// for an hour or so, checking the server's memory stays flat.
     Soak(soak::SoakBenchArgs),
+    /// Stalls: p99 of a small request (SQS ListQueues) while big reads,
+    /// a big purge and a big stream deletion run.
+    Stall(stall::StallBenchArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -96,6 +101,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchTarget::Sns(args) => sns::run(args).await,
         BenchTarget::Kinesis(args) => kinesis::run(args).await,
         BenchTarget::Soak(args) => soak::run(args).await,
+        BenchTarget::Stall(args) => stall::run(args).await,
     }
 }
 
