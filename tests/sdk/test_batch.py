@@ -90,6 +90,8 @@ def test_send_batch_partial_failure_too_big_for_queue(sqs, create_queue):
     assert len(resp["Failed"]) == 1
     f = resp["Failed"][0]
     assert f["Id"] == "big" and f["Code"] == INVALID_PARAMETER_VALUE and f["SenderFault"] is True
+    # AWS-recorded wording for a batch entry (SendMessage says "are invalid").
+    assert f["Message"] == "One or more parameters cannot be validated. Reason: Message must be shorter than 1024 bytes."
 
 
 def test_send_batch_empty(sqs, queue):

@@ -46,24 +46,30 @@ def test_fifo_suffix_without_fifo_attribute_is_invalid_name(sqs):
 
 
 @pytest.mark.parametrize(
-    "attrs",
+    "attrs,message",
     [
-        {"FifoQueue": "false"},
-        {"ContentBasedDeduplication": "false"},
-        {"DeduplicationScope": "queue"},
-        {"FifoThroughputLimit": "perQueue"},
+        ({"FifoQueue": "false"}, "Unknown Attribute FifoQueue."),
+        ({"ContentBasedDeduplication": "false"}, "Unknown Attribute ContentBasedDeduplication."),
+        ({"DeduplicationScope": "queue"}, "You can specify the DeduplicationScope only when FifoQueue is set to true."),
+        ({"FifoThroughputLimit": "perQueue"}, "You can specify the FifoThroughputLimit only when FifoQueue is set to true."),
     ],
 )
-def test_fifo_attributes_on_standard_queue_rejected(sqs, attrs):
-    # AWS-recorded: InvalidAttributeName ("Unknown Attribute FifoQueue." etc.)
-    expect_error(sqs.create_queue, INVALID_ATTRIBUTE_NAME, 400, QueueName=unique_name(), Attributes=attrs)
+def test_fifo_attributes_on_standard_queue_rejected(sqs, attrs, message):
+    # AWS-recorded codes and wording.
+    err = expect_error(sqs.create_queue, INVALID_ATTRIBUTE_NAME, 400, QueueName=unique_name(), Attributes=attrs)
+    assert err.response["Error"]["Message"] == message
 
 
 def test_fifo_queue_type_cannot_change(sqs, fifo_queue, queue):
     # AWS-recorded: FifoQueue=true on a FIFO queue is a no-op; =false is InvalidAttributeValue
     # ("Modifying queue type is not supported."); on a standard queue it is an unknown attribute.
     sqs.set_queue_attributes(QueueUrl=fifo_queue, Attributes={"FifoQueue": "true"})
-    expect_error(sqs.set_queue_attributes, INVALID_ATTRIBUTE_VALUE, 400, QueueUrl=fifo_queue, Attributes={"FifoQueue": "false"})
+    err = expect_error(
+        sqs.set_queue_attributes, INVALID_ATTRIBUTE_VALUE, 400, QueueUrl=fifo_queue, Attributes={"FifoQueue": "false"}
+    )
+    assert err.response["Error"]["Message"] == (
+        "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported."
+    )
     expect_error(sqs.set_queue_attributes, INVALID_ATTRIBUTE_NAME, 400, QueueUrl=queue, Attributes={"FifoQueue": "true"})
 
 
@@ -511,3 +517,33 @@ def test_fair_queue_quiet_group_not_starved(sqs, queue):
     got = receive(sqs, queue, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=60)
     bodies = {m["Body"] for m in got}
     assert quiet <= bodies, f"quiet tenant's messages not prioritised: {sorted(bodies)}"
+
+
+# ----------------------------------------------------------------- group order
+
+
+def _bodies(msgs):
+    return [m["Body"] for m in msgs]
+
+
+def test_groups_received_from_go_to_the_back(sqs, create_queue):
+    # AWS-recorded: after a receive with VisibilityTimeout=0 the groups that waited are served first.
+    url = create_queue(fifo=True, attributes={"ContentBasedDeduplication": "true"})
+    for body, group in [("g1-m1", "group-1"), ("g2-m1", "group-2"), ("g2-m2", "group-2"), ("g3-m1", "group-3"), ("g1-m2", "group-1")]:
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group)
+    got = receive(sqs, url, MaxNumberOfMessages=3, VisibilityTimeout=0)
+    assert _bodies(got) == ["g1-m1", "g1-m2", "g2-m1"]
+    got = receive(sqs, url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    assert _bodies(got) == ["g3-m1", "g1-m1", "g1-m2", "g2-m1", "g2-m2"]
+
+
+def test_group_visible_again_after_terminated_visibility_waits_its_turn(sqs, create_queue):
+    # AWS-recorded: a group becomes receivable once one message is visible again, behind the waiting groups.
+    url = create_queue(fifo=True, attributes={"ContentBasedDeduplication": "true", "VisibilityTimeout": "30"})
+    for body, group in [("g1-m1", "group-1"), ("g1-m2", "group-1"), ("g2-m1", "group-2")]:
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group)
+    got = receive(sqs, url, MaxNumberOfMessages=2)
+    assert _bodies(got) == ["g1-m1", "g1-m2"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"], VisibilityTimeout=0)
+    got = receive(sqs, url, MaxNumberOfMessages=3, WaitTimeSeconds=2)
+    assert _bodies(got) == ["g2-m1", "g1-m1"]

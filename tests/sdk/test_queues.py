@@ -117,7 +117,11 @@ def test_recreate_queue_within_60s_of_delete_fails(sqs, create_queue):
     name = unique_name()
     url = create_queue(name=name)
     sqs.delete_queue(QueueUrl=url)
-    expect_error(sqs.create_queue, QUEUE_DELETED_RECENTLY, 400, QueueName=name)
+    err = expect_error(sqs.create_queue, QUEUE_DELETED_RECENTLY, 400, QueueName=name)
+    # AWS-recorded wording.
+    assert err.response["Error"]["Message"] == (
+        "You must wait 60 seconds after deleting a queue before you can create another with the same name."
+    )
 
 
 # ----------------------------------------------------------------- list

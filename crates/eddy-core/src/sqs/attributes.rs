@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::error::{SqsError, SqsResult};
+use super::error::{unknown_attribute, SqsError, SqsResult};
 
 /// Attributes a caller may set (FifoQueue only at creation).
 const SETTABLE: &[&str] = &[
@@ -80,7 +80,7 @@ pub fn apply(
     let mut next = current.clone();
     for (name, value) in given {
         if !SETTABLE.contains(&name.as_str()) || (!fifo && FIFO_ONLY.contains(&name.as_str())) {
-            return Err(SqsError::InvalidAttributeName(name.clone()));
+            return Err(not_settable(name));
         }
         let normalized = validate(name, value, fifo)?;
         next.insert(name.clone(), normalized);
@@ -136,6 +136,9 @@ fn validate(name: &str, value: &str, fifo: bool) -> SqsResult<String> {
         },
         "FifoQueue" => match (value.to_ascii_lowercase().as_str(), fifo) {
             ("true", true) => Ok("true".into()),
+            ("false", true) => Err(SqsError::InvalidAttributeValue(
+                "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.".into(),
+            )),
             _ => Err(bad()),
         },
         "DeduplicationScope" => one_of(value, &["messageGroup", "queue"]).ok_or_else(bad),
@@ -154,7 +157,19 @@ fn validate(name: &str, value: &str, fifo: bool) -> SqsResult<String> {
             }
             RedriveAllowPolicy::parse(value).map(|_| value.to_string())
         }
-        _ => Err(SqsError::InvalidAttributeName(name.to_string())),
+        _ => Err(unknown_attribute(name)),
+    }
+}
+
+/// Why `name` cannot be set here (AWS's recorded wording): the two FIFO
+/// throughput settings explain themselves on a standard queue; other
+/// names are unknown.
+fn not_settable(name: &str) -> SqsError {
+    match name {
+        "DeduplicationScope" | "FifoThroughputLimit" => {
+            SqsError::InvalidAttributeName(format!("You can specify the {name} only when FifoQueue is set to true."))
+        }
+        _ => unknown_attribute(name),
     }
 }
 

@@ -7,7 +7,7 @@ pub enum SqsError {
     QueueDoesNotExist,
     #[error("A queue already exists with the same name and a different value for attribute {0}")]
     QueueNameExists(String),
-    #[error("You must wait 60 seconds after deleting a queue before you can create another queue with the same name.")]
+    #[error("You must wait 60 seconds after deleting a queue before you can create another with the same name.")]
     QueueDeletedRecently,
     #[error("Only one PurgeQueue operation on {0} is allowed every 60 seconds.")]
     PurgeQueueInProgress(String),
@@ -25,7 +25,8 @@ pub enum SqsError {
     BatchRequestTooLong(usize),
     #[error("A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.")]
     InvalidBatchEntryId(String),
-    #[error("Unknown Attribute {0}.")]
+    /// The whole message: "Unknown Attribute X." mostly (see [`unknown_attribute`]).
+    #[error("{0}")]
     InvalidAttributeName(String),
     #[error("{0}")]
     InvalidAttributeValue(String),
@@ -43,6 +44,11 @@ pub enum SqsError {
     OverLimit(String),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// AWS's InvalidAttributeName for a name it does not know.
+pub fn unknown_attribute(name: &str) -> SqsError {
+    SqsError::InvalidAttributeName(format!("Unknown Attribute {name}."))
 }
 
 impl From<eddy_store::StoreError> for SqsError {

@@ -23,13 +23,23 @@ pub struct Index {
     timeline: BTreeSet<(Millis, u64)>,
     /// `(expires_at, seq)`: retention sweeps read from the front.
     expiry: BTreeSet<(Millis, u64)>,
-    /// FIFO only: each group's messages in send order.
-    groups: HashMap<Arc<str>, VecDeque<u64>>,
-    /// FIFO only: `(seq of the group's first message, group)`, oldest first.
+    /// FIFO only: each group's messages in send order, and its place in line.
+    groups: HashMap<Arc<str>, Group>,
+    /// FIFO only: `(rank, group)`, the order groups are served in.
     heads: BTreeSet<(u64, Arc<str>)>,
     /// Standard queues: how many messages carry a group id (fair queues).
     grouped: usize,
     fifo: bool,
+}
+
+/// A FIFO message group. Its rank starts as its first message's sequence
+/// number; a receive that takes from the group sends it to the back of the
+/// line (recorded from AWS: once a group's messages are visible again, the
+/// groups that waited meanwhile are served first).
+#[derive(Debug)]
+struct Group {
+    seqs: VecDeque<u64>,
+    rank: u64,
 }
 
 /// Message counts as GetQueueAttributes reports them.
@@ -58,13 +68,13 @@ impl Index {
         self.expiry.insert((meta.expires_at, seq));
         if self.fifo {
             if let Some(g) = &meta.group {
-                let q = self.groups.entry(g.clone()).or_default();
+                let group = self.groups.entry(g.clone()).or_insert_with(|| {
+                    self.heads.insert((seq, g.clone()));
+                    Group { seqs: VecDeque::new(), rank: seq }
+                });
                 // Seqs only grow, except on restart where messages are
                 // reloaded in key order: either way, appending keeps order.
-                if q.is_empty() {
-                    self.heads.insert((seq, g.clone()));
-                }
-                q.push_back(seq);
+                group.seqs.push_back(seq);
             }
         } else if meta.group.is_some() {
             self.grouped += 1;
@@ -85,19 +95,25 @@ impl Index {
     }
 
     fn remove_from_group(&mut self, g: &Arc<str>, seq: u64) {
-        let Some(q) = self.groups.get_mut(g) else { return };
-        if q.front() == Some(&seq) {
-            q.pop_front();
-            self.heads.remove(&(seq, g.clone()));
-            if let Some(&next) = q.front() {
-                self.heads.insert((next, g.clone()));
-            }
-        } else if let Some(pos) = q.iter().position(|&s| s == seq) {
-            q.remove(pos);
+        let Some(group) = self.groups.get_mut(g) else { return };
+        if group.seqs.front() == Some(&seq) {
+            group.seqs.pop_front();
+        } else if let Some(pos) = group.seqs.iter().position(|&s| s == seq) {
+            group.seqs.remove(pos);
         }
-        if q.is_empty() {
+        if group.seqs.is_empty() {
+            self.heads.remove(&(group.rank, g.clone()));
             self.groups.remove(g);
         }
+    }
+
+    /// FIFO: sends a group just received from to the back of the line,
+    /// `rank` being greater than every rank given so far.
+    pub fn requeue_group(&mut self, g: &Arc<str>, rank: u64) {
+        let Some(group) = self.groups.get_mut(g) else { return };
+        self.heads.remove(&(group.rank, g.clone()));
+        group.rank = rank;
+        self.heads.insert((rank, g.clone()));
     }
 
     /// Applies `f` to a message's state, keeping the orderings in step.
@@ -173,8 +189,8 @@ impl Index {
             if picked.len() == max {
                 break;
             }
-            let Some(q) = self.groups.get(g) else { continue };
-            for seq in q {
+            let Some(group) = self.groups.get(g) else { continue };
+            for seq in &group.seqs {
                 match self.msgs.get(seq) {
                     Some(m) if m.visible_at <= now && picked.len() < max => picked.push(*seq),
                     _ => break,
@@ -241,6 +257,26 @@ mod tests {
         assert_eq!(ix.next_visible_after(10), Some(100));
         ix.remove(1);
         assert_eq!(ix.ready_fifo(10, 10), vec![2, 3]);
+    }
+
+    #[test]
+    fn a_group_received_from_goes_to_the_back() {
+        let mut ix = Index::new(true);
+        ix.insert(1, meta(0, Some("a")));
+        ix.insert(2, meta(0, Some("b")));
+        ix.insert(3, meta(0, Some("a")));
+        ix.insert(4, meta(0, Some("c")));
+        assert_eq!(ix.ready_fifo(10, 10), vec![1, 3, 2, 4]);
+        ix.requeue_group(&Arc::from("a"), 5);
+        assert_eq!(ix.ready_fifo(10, 10), vec![2, 4, 1, 3]);
+        ix.requeue_group(&Arc::from("b"), 6);
+        assert_eq!(ix.ready_fifo(10, 10), vec![4, 1, 3, 2]);
+        // Deleting a group's head keeps the group's place.
+        ix.remove(1);
+        assert_eq!(ix.ready_fifo(10, 10), vec![4, 3, 2]);
+        ix.remove(3);
+        ix.insert(7, meta(0, Some("a")));
+        assert_eq!(ix.ready_fifo(10, 10), vec![4, 2, 7], "an emptied group starts over at the back");
     }
 
     #[test]

@@ -148,7 +148,7 @@ impl Sqs {
     pub fn get_attributes(&self, q: &Queue, names: &[String]) -> SqsResult<BTreeMap<String, String>> {
         for n in names {
             if n != "All" && !attributes::is_known(n) {
-                return Err(SqsError::InvalidAttributeName(n.clone()));
+                return Err(super::error::unknown_attribute(n));
             }
         }
         let now = self.now_ms();

@@ -203,7 +203,16 @@ impl Sqs {
             st.check_fifo_batch(entries.iter().map(|(_, r)| r))?;
             let results: Vec<_> = entries
                 .into_iter()
-                .map(|(id, req)| (id, st.send(&self.sh, &mut batch, req, &caller.account)))
+                .map(|(id, req)| match st.too_large(&req) {
+                    // A batch entry's wording differs from SendMessage's (recorded from AWS).
+                    Some(max) => (
+                        id,
+                        Err(SqsError::InvalidParameterValue(format!(
+                        "One or more parameters cannot be validated. Reason: Message must be shorter than {max} bytes."
+                    ))),
+                    ),
+                    None => (id, st.send(&self.sh, &mut batch, req, &caller.account)),
+                })
                 .collect();
             (results, batch.commit()?)
         };

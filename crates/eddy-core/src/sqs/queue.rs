@@ -130,11 +130,9 @@ impl QueueState {
         message::validate_body(&req.body)?;
         message::validate_attributes(&req.attributes)?;
         message::validate_system_attributes(&req.system_attributes)?;
-        let size = message::message_size(&req.body, &req.attributes);
-        if size > self.config.max_message_size {
+        if let Some(max) = self.too_large(&req) {
             return Err(invalid_param(format!(
-                "One or more parameters are invalid. Reason: Message must be shorter than {} bytes.",
-                self.config.max_message_size
+                "One or more parameters are invalid. Reason: Message must be shorter than {max} bytes."
             )));
         }
         let delay = self.delay_for(&req)?;
@@ -326,6 +324,12 @@ impl QueueState {
                 Ok(())
             }
         }
+    }
+
+    /// The queue's MaximumMessageSize, when `req` is larger than that.
+    pub(crate) fn too_large(&self, req: &SendRequest) -> Option<usize> {
+        let max = self.config.max_message_size;
+        (message::message_size(&req.body, &req.attributes) > max).then_some(max)
     }
 
     /// FIFO batches are refused whole when an entry lacks its group id or a

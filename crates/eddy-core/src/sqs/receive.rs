@@ -183,6 +183,9 @@ impl QueueState {
         else {
             return Ok(None);
         };
+        if let (true, Some(g)) = (self.config.fifo, &meta.group) {
+            self.index.requeue_group(g, sh.next_seq());
+        }
         self.stage_state(sh, batch, seq);
         self.render(sh, seq, &meta, req)
     }
