@@ -161,6 +161,15 @@ def test_json_send_receive_round_trip(endpoint, raw_queue):
     assert msgs[0]["Body"] == body
 
 
+def test_json_batch_without_failures_omits_failed(endpoint, raw_queue):
+    # Recorded from AWS: an awsJson batch result leaves out an empty Failed list.
+    entries = [{"Id": "a", "MessageBody": "one"}, {"Id": "b", "MessageBody": "two"}]
+    r = json_call(endpoint, "SendMessageBatch", {"QueueUrl": raw_queue[1], "Entries": entries})
+    assert r.status_code == 200, r.text
+    assert [e["Id"] for e in r.json()["Successful"]] == ["a", "b"]
+    assert "Failed" not in r.json()
+
+
 def test_json_to_queue_path(endpoint, raw_queue):
     # Some SDKs (PHP) post JSON to the queue URL path instead of "/".
     name, url = raw_queue

@@ -80,6 +80,21 @@ def test_notification_envelope(sns, sqs, endpoint, subscribed):
     )
 
 
+def test_x_ray_trace_header_reaches_the_queue(sns_factory, sqs, subscribed):
+    # AWS-recorded: Publish's X-Amzn-Trace-Id becomes the SQS message's AWSTraceHeader.
+    topic, queue, _ = subscribed
+    trace = "Root=1-3152b799-8954dae64eda91bc9a23a7e8;Parent=7fa8c0f79203be72;Sampled=1"
+    client = sns_factory()
+
+    def add_header(request, **_):
+        request.headers["X-Amzn-Trace-Id"] = trace
+
+    client.meta.events.register("before-send.sns.Publish", add_header)
+    client.publish(TopicArn=topic, Message="X-Ray propagation test msg")
+    m = wait_one(sqs, queue, **sys_attr_kwargs(sqs, ["SentTimestamp", "AWSTraceHeader"]))
+    assert m["Attributes"]["AWSTraceHeader"] == trace
+
+
 def test_envelope_without_subject_or_attributes(sns, sqs, endpoint, subscribed):
     topic, queue, sub = subscribed
     mid = sns.publish(TopicArn=topic, Message="plain")["MessageId"]

@@ -199,6 +199,8 @@ pub struct BatchResultErrorEntry {
 #[serde(rename_all = "PascalCase")]
 pub struct BatchOutput<T> {
     pub successful: Vec<T>,
+    /// Omitted when empty, as AWS's awsJson responses do (recorded).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<BatchResultErrorEntry>,
 }
 

@@ -315,6 +315,7 @@ async fn send_to_queue(
         // a standard topic's does (fair queues).
         group_id: notice.group_id.clone().filter(|_| queue.is_fifo() || !topic.fifo),
         dedup_id: if queue.is_fifo() { notice.dedup_id.clone() } else { None },
+        trace_header: notice.trace_header.clone(),
         ..SendRequest::default()
     };
     let req = SendRequest {

@@ -29,6 +29,8 @@ pub struct PublishRequest {
     pub attributes: Attributes,
     pub dedup_id: Option<String>,
     pub group_id: Option<String>,
+    /// The request's `X-Amzn-Trace-Id` header (X-Ray).
+    pub trace_header: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +119,7 @@ impl Sns {
             dedup_id: None,
             sequence_number: None,
             timestamp_ms: now,
+            trace_header: req.trace_header,
         };
         if !topic.fifo {
             if req.dedup_id.is_some() {

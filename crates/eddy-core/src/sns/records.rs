@@ -100,6 +100,10 @@ pub struct Notice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sequence_number: Option<String>,
     pub timestamp_ms: Millis,
+    /// The Publish request's `X-Amzn-Trace-Id`: SQS subscribers get it as
+    /// the AWSTraceHeader system attribute (recorded from AWS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_header: Option<String>,
 }
 
 impl Notice {
@@ -237,6 +241,7 @@ mod tests {
                 dedup_id: None,
                 sequence_number: None,
                 timestamp_ms: 5,
+                trace_header: Some("Root=1-x".into()),
             },
         };
         let back: Job = serde_json::from_slice(&to_json(&job)).unwrap();

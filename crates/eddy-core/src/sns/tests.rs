@@ -399,6 +399,7 @@ async fn idle_fifo_lanes_are_reaped() {
         dedup_id: Some("d".into()),
         sequence_number: Some("1".into()),
         timestamp_ms: T0,
+        trace_header: None,
     };
     let mut lanes = dispatch::Lanes::default();
     lanes.send(&w.sns, u64::MAX, records::Job { notice });

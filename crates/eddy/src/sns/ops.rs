@@ -239,6 +239,7 @@ impl Handler<'_> {
             topic_arn,
             target_arn: self.optional("TargetArn"),
             phone_number: self.optional("PhoneNumber"),
+            trace_header: self.ctx.trace_header.clone(),
             ..publish_request(self.input, "messageAttributes")?
         };
         if req.message.is_none() {
@@ -255,7 +256,9 @@ impl Handler<'_> {
             for (i, item) in items.iter().enumerate() {
                 let id = item.get("Id").and_then(Value::as_str).unwrap_or_default().to_string();
                 let path = format!("publishBatchRequestEntries.{}.member.messageAttributes", i + 1);
-                entries.push((id, publish_request(item, &path)?));
+                let req =
+                    PublishRequest { trace_header: self.ctx.trace_header.clone(), ..publish_request(item, &path)? };
+                entries.push((id, req));
             }
         }
         let results = core(self.state.sns.publish_batch(&topic, entries).await)?;
