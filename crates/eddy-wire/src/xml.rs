@@ -44,7 +44,8 @@ pub fn sns_response(action: &str, output: Option<&Value>, request_id: &str) -> S
 fn generic_element(s: &mut String, tag: &str, v: &Value) {
     s.push_str(&format!("<{tag}>"));
     match v {
-        Value::Object(m) if tag == "Attributes" => {
+        // Maps: `Attributes` everywhere, `attributes` in GetSMSAttributes.
+        Value::Object(m) if tag == "Attributes" || tag == "attributes" => {
             for (k, v) in m {
                 s.push_str("<entry><key>");
                 escape_into(s, k);

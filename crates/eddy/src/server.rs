@@ -141,7 +141,7 @@ async fn handle(
         }
         Classified::SqsQuery { pairs } => ("sqs", boxed(crate::sqs::handle_query(&state, &ctx, &pairs).await)),
         Classified::SnsQuery { pairs } => ("sns", boxed(crate::sns::handle_query(&state, &ctx, &pairs).await)),
-        Classified::EddySns => ("eddy", boxed(crate::sns::handle_eddy(&state, &parts.method, &parts.uri).await)),
+        Classified::EddySns => ("eddy", boxed(crate::sns::handle_eddy(&state, &ctx, &parts.method, &parts.uri).await)),
         Classified::UnknownTarget { target } => ("unknown", boxed(crate::sqs::unknown_target(&ctx, &target))),
         Classified::NotFound => ("unknown", boxed(crate::sqs::unknown_operation(&ctx))),
     };

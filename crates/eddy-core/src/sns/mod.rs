@@ -19,6 +19,7 @@ mod publish;
 mod queue;
 mod records;
 mod recovery;
+mod sms;
 mod subscription;
 mod topic;
 
@@ -92,6 +93,7 @@ pub(crate) struct Shared {
     pub outbox: Partition,
     pub applications: Partition,
     pub endpoints: Partition,
+    pub sms: Partition,
     pub clock: Arc<dyn Clock>,
     pub sqs: Arc<Sqs>,
     pub signer: Arc<recovery::Signer>,
@@ -123,6 +125,8 @@ pub struct Sns {
     policies: delivery::PolicyCache,
     applications: RwLock<HashMap<String, PlatformApplication>>,
     endpoints: RwLock<HashMap<String, PlatformEndpoint>>,
+    /// Serialises SMS settings changes (read-modify-write of one record).
+    sms_lock: parking_lot::Mutex<()>,
     pub stats: Arc<DeliveryStats>,
 }
 
@@ -149,6 +153,7 @@ impl Sns {
             outbox: part.family(records::OUTBOX),
             applications: part.family(records::APPLICATIONS),
             endpoints: part.family(records::ENDPOINTS),
+            sms: part.family(records::SMS),
             store,
             clock,
             sqs,
@@ -170,6 +175,7 @@ impl Sns {
             policies: delivery::PolicyCache::default(),
             applications: RwLock::new(HashMap::new()),
             endpoints: RwLock::new(HashMap::new()),
+            sms_lock: parking_lot::Mutex::new(()),
             stats: Arc::new(DeliveryStats::default()),
         });
         recovery::recover(&sns)?;

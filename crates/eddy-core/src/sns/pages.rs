@@ -71,7 +71,13 @@ impl Sns {
     }
 
     /// The page of `items` (sorted by `key`) that `token` points at.
-    fn page<T>(&self, items: Vec<T>, key: fn(&T) -> &str, listing: &str, token: Option<&str>) -> SnsResult<Page<T>> {
+    pub(super) fn page<T>(
+        &self,
+        items: Vec<T>,
+        key: fn(&T) -> &str,
+        listing: &str,
+        token: Option<&str>,
+    ) -> SnsResult<Page<T>> {
         let after = self.read_token(listing, token)?;
         let mut rest = items.into_iter().filter(|i| after.as_deref().is_none_or(|a| key(i) > a));
         let items: Vec<T> = rest.by_ref().take(PAGE).collect();

@@ -39,6 +39,8 @@ pub const OUTBOX: u8 = b'O';
 pub const KEYS: u8 = b'K';
 pub const APPLICATIONS: u8 = b'A';
 pub const ENDPOINTS: u8 = b'E';
+/// SMS settings and opt-out list, one record per `{account}/{region}`.
+pub const SMS: u8 = b'M';
 
 pub const SIGNING_KEY: &[u8] = b"signing";
 /// The MAC key of listing tokens (see `pages`).

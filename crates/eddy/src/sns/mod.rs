@@ -39,7 +39,7 @@ pub async fn handle_query(state: &AppState, ctx: &RequestCtx, pairs: &[(String, 
 }
 
 /// `/_eddy/sns/…`: what AWS serves elsewhere or not at all.
-pub async fn handle_eddy(state: &AppState, method: &Method, uri: &http::Uri) -> HttpResponse {
+pub async fn handle_eddy(state: &AppState, ctx: &RequestCtx, method: &Method, uri: &http::Uri) -> HttpResponse {
     let sns = &state.sns;
     let path = uri.path();
     let path = if path == "/_eddy/doctor" { "doctor" } else { path.trim_start_matches("/_eddy/sns/") };
@@ -53,11 +53,26 @@ pub async fn handle_eddy(state: &AppState, method: &Method, uri: &http::Uri) -> 
             Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", e.to_string()),
         },
         (&Method::GET, "stats") => json(StatusCode::OK, &sns.stats.snapshot()),
+        (&Method::POST, "sms-opt-out") => sms_opt_out(sns, ctx, uri.query().unwrap_or_default()).await,
         (&Method::GET, "doctor") => {
             let findings = eddy_core::doctor::inspect(&state.sqs, sns);
             json(StatusCode::OK, &serde_json::to_value(findings).unwrap_or_default())
         }
         _ => plain(StatusCode::NOT_FOUND, "text/plain", "no such eddy SNS endpoint".into()),
+    }
+}
+
+/// `POST /_eddy/sns/sms-opt-out?phoneNumber=+15555550100`: what a
+/// recipient's STOP reply does on AWS, for the caller's account and region
+/// (eddy sends no SMS, so no one can reply).
+async fn sms_opt_out(sns: &eddy_core::sns::Sns, ctx: &RequestCtx, query: &str) -> HttpResponse {
+    let phone = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "phoneNumber").map(|(_, v)| v.into_owned());
+    let Some(phone) = phone else {
+        return plain(StatusCode::BAD_REQUEST, "text/plain", "phoneNumber is required".into());
+    };
+    match sns.opt_out(&ctx.caller, &phone).await {
+        Ok(()) => json(StatusCode::OK, &serde_json::json!({"phoneNumber": phone, "isOptedOut": true})),
+        Err(e) => plain(StatusCode::BAD_REQUEST, "text/plain", e.to_string()),
     }
 }
 

@@ -50,6 +50,11 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, action: &str, input: &
         "SetEndpointAttributes" => h.set_endpoint_attributes().await,
         "DeleteEndpoint" => h.delete_endpoint().await,
         "ListEndpointsByPlatformApplication" => h.list_endpoints_by_platform_application(),
+        "GetSMSAttributes" => h.get_sms_attributes(),
+        "SetSMSAttributes" => h.set_sms_attributes().await,
+        "CheckIfPhoneNumberIsOptedOut" => h.check_if_phone_number_is_opted_out(),
+        "ListPhoneNumbersOptedOut" => h.list_phone_numbers_opted_out(),
+        "OptInPhoneNumber" => h.opt_in_phone_number().await,
         other => Err(errors::invalid_action(other)),
     }
 }
@@ -228,6 +233,34 @@ impl Handler<'_> {
         let value = self.optional("AttributeValue").unwrap_or_default();
         core(self.state.sns.set_subscription_attribute(&arn, &name, &value).await)?;
         Ok(None)
+    }
+
+    fn get_sms_attributes(&self) -> Output {
+        let attrs = core(self.state.sns.sms_attributes(&self.ctx.caller, &self.string_list("attributes")))?;
+        Ok(Some(json!({"attributes": attrs})))
+    }
+
+    async fn set_sms_attributes(&self) -> Output {
+        let attrs = self.required_map("attributes")?;
+        core(self.state.sns.set_sms_attributes(&self.ctx.caller, attrs).await)?;
+        // Its output shape is empty but exists: SDKs expect the Result element.
+        Ok(Some(json!({})))
+    }
+
+    fn check_if_phone_number_is_opted_out(&self) -> Output {
+        let out = core(self.state.sns.is_opted_out(&self.ctx.caller, &self.required("phoneNumber")?))?;
+        Ok(Some(json!({"isOptedOut": out})))
+    }
+
+    fn list_phone_numbers_opted_out(&self) -> Output {
+        let token = self.optional("nextToken");
+        let page = core(self.state.sns.opted_out_numbers(&self.ctx.caller, token.as_deref()))?;
+        Ok(Some(json!({"phoneNumbers": page.items, "nextToken": page.next_token})))
+    }
+
+    async fn opt_in_phone_number(&self) -> Output {
+        core(self.state.sns.opt_in(&self.ctx.caller, &self.required("phoneNumber")?).await)?;
+        Ok(Some(json!({})))
     }
 
     async fn publish(&self) -> Output {
