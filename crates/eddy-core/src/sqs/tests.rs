@@ -287,16 +287,23 @@ async fn move_task_into_its_own_source_is_refused() {
     assert!(sqs.list_move_tasks(&a.arn, Some(10)).unwrap().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn move_tasks_both_ways_between_mutual_dlqs_finish() {
-    let (sqs, _clock) = setup();
-    let (a, b) = mutual_dlqs(&sqs).await;
+/// Two mutual dead-letter queues of 200 messages each, a move task running
+/// each way.
+async fn moving_both_ways(sqs: &Arc<Sqs>) -> (Arc<Queue>, Arc<Queue>) {
+    let (a, b) = mutual_dlqs(sqs).await;
     for i in 0..200 {
         sqs.send(&a, &caller(), msg(&format!("a{i}"))).await.unwrap();
         sqs.send(&b, &caller(), msg(&format!("b{i}"))).await.unwrap();
     }
     sqs.start_move_task(&a.arn, Some(b.arn.clone()), None).await.unwrap();
     sqs.start_move_task(&b.arn, Some(a.arn.clone()), None).await.unwrap();
+    (a, b)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn move_tasks_both_ways_between_mutual_dlqs_finish() {
+    let (sqs, _clock) = setup();
+    let (a, b) = moving_both_ways(&sqs).await;
     let (ta, tb) = (wait_task_done(&sqs, &a.arn).await, wait_task_done(&sqs, &b.arn).await);
     assert_eq!((ta.status.as_str(), tb.status.as_str()), ("COMPLETED", "COMPLETED"));
     let total = |q: &Queue| q.state.lock().index.len();
@@ -309,13 +316,7 @@ async fn move_tasks_both_ways_between_mutual_dlqs_finish() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redrives_and_move_tasks_both_ways_at_once_finish() {
     let (sqs, _clock) = setup();
-    let (a, b) = mutual_dlqs(&sqs).await;
-    for i in 0..200 {
-        sqs.send(&a, &caller(), msg(&format!("a{i}"))).await.unwrap();
-        sqs.send(&b, &caller(), msg(&format!("b{i}"))).await.unwrap();
-    }
-    sqs.start_move_task(&a.arn, Some(b.arn.clone()), None).await.unwrap();
-    sqs.start_move_task(&b.arn, Some(a.arn.clone()), None).await.unwrap();
+    let (a, b) = moving_both_ways(&sqs).await;
     let receivers: Vec<_> = [a.clone(), b.clone()]
         .into_iter()
         .map(|q| {
