@@ -547,3 +547,22 @@ def test_group_visible_again_after_terminated_visibility_waits_its_turn(sqs, cre
     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"], VisibilityTimeout=0)
     got = receive(sqs, url, MaxNumberOfMessages=3, WaitTimeSeconds=2)
     assert _bodies(got) == ["g2-m1", "g1-m1"]
+
+
+def test_deleting_the_head_wakes_a_waiting_receiver(sqs, create_queue):
+    # AWS-recorded: a long poll already waiting gets the group's next message once the
+    # in-flight head is deleted (within the poll, not at its end).
+    url = create_queue(fifo=True, attributes={"ContentBasedDeduplication": "true"})
+    for body in ("message-1", "message-2"):
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId="g")
+    head = receive(sqs, url)[0]
+    assert head["Body"] == "message-1"
+    got = []
+    waiter = threading.Thread(target=lambda: got.extend(receive(sqs, url, WaitTimeSeconds=10)))
+    waiter.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=head["ReceiptHandle"])
+    waiter.join(timeout=12)
+    assert _bodies(got) == ["message-2"]
+    assert time.monotonic() - started < 2

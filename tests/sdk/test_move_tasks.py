@@ -1,7 +1,9 @@
 """StartMessageMoveTask / ListMessageMoveTasks / CancelMessageMoveTask (DLQ redrive)."""
 
+import base64
 import json
 import time
+import uuid
 
 import pytest
 from botocore.exceptions import ClientError
@@ -152,7 +154,35 @@ def test_cancel_finished_task_fails(sqs, create_queue, dlq_pipe):
 
 
 def test_cancel_with_invalid_handle(sqs):
-    expect_error(sqs.cancel_message_move_task, INVALID_PARAMETER_VALUE, 400, TaskHandle="foobared")
+    err = expect_error(sqs.cancel_message_move_task, INVALID_PARAMETER_VALUE, 400, TaskHandle="foobared")
+    # AWS-recorded: the value is not echoed.
+    assert err.response["Error"]["Message"] == "Value for parameter TaskHandle is invalid."
+
+
+def _handle(task_id, source_arn):
+    # AWS's task handles: standard base64 of {"taskId", "sourceArn"}.
+    return base64.b64encode(json.dumps({"taskId": task_id, "sourceArn": source_arn}).encode()).decode()
+
+
+def test_cancel_with_handle_of_unknown_source_or_task(sqs, dlq_pipe):
+    src, dlq, fill = dlq_pipe
+    missing_queue = f"arn:aws:sqs:us-east-1:000000000000:{unique_name('nope')}"
+    err = expect_error(
+        sqs.cancel_message_move_task, RESOURCE_NOT_FOUND, 404, TaskHandle=_handle(str(uuid.uuid4()), missing_queue)
+    )
+    assert err.response["Error"]["Message"] == "The resource that you specified for the SourceArn parameter doesn't exist."
+    err = expect_error(
+        sqs.cancel_message_move_task, RESOURCE_NOT_FOUND, 404, TaskHandle=_handle(str(uuid.uuid4()), get_arn(sqs, dlq))
+    )
+    assert err.response["Error"]["Message"] == "Task does not exist."
+
+
+def test_task_handle_is_standard_base64_json(sqs, dlq_pipe):
+    src, dlq, fill = dlq_pipe
+    fill(3)
+    handle = sqs.start_message_move_task(SourceArn=get_arn(sqs, dlq))["TaskHandle"]
+    doc = json.loads(base64.b64decode(handle))
+    assert doc["sourceArn"] == get_arn(sqs, dlq) and uuid.UUID(doc["taskId"])
 
 
 def test_source_must_be_a_dlq(sqs, create_queue):

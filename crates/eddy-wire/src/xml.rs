@@ -13,13 +13,18 @@ pub fn sqs_response(action: &str, output: Option<&Value>, request_id: &str) -> S
     s.push_str(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
     s.push_str(&format!(r#"<{action}Response xmlns="{SQS_NAMESPACE}">"#));
     if let Some(out) = output {
-        s.push_str(&format!("<{action}Result>"));
+        let mut inner = String::new();
         if let Value::Object(members) = out {
             for (k, v) in members {
-                member(&mut s, action, k, v);
+                member(&mut inner, action, k, v);
             }
         }
-        s.push_str(&format!("</{action}Result>"));
+        // AWS writes an empty result as `<ReceiveMessageResult/>` (recorded).
+        if inner.is_empty() {
+            s.push_str(&format!("<{action}Result/>"));
+        } else {
+            s.push_str(&format!("<{action}Result>{inner}</{action}Result>"));
+        }
     }
     s.push_str(&format!("<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"));
     s

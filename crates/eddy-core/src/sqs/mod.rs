@@ -319,6 +319,11 @@ impl Sqs {
                 .collect();
             (results, batch.commit()?)
         };
+        // In a FIFO queue a deleted message may have been holding its group:
+        // the group's next message can go to a receiver already waiting.
+        if q.is_fifo() {
+            q.notify.notify_waiters();
+        }
         self.durable(ticket).await?;
         Ok(results)
     }

@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use parking_lot::Mutex;
 
@@ -98,7 +98,8 @@ impl Sqs {
                 "Value {r} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between 1 and 500."
             )));
         }
-        let handle = URL_SAFE_NO_PAD.encode(
+        // AWS's form: standard base64 of {"taskId", "sourceArn"}.
+        let handle = STANDARD.encode(
             serde_json::json!({"taskId": uuid::Uuid::new_v4().to_string(), "sourceArn": source_arn}).to_string(),
         );
         let to_move = source.state.lock().index.len() as u64;
@@ -189,13 +190,22 @@ impl Sqs {
 
     /// Returns how many messages had moved when the task stopped.
     pub async fn cancel_move_task(&self, handle: &str) -> SqsResult<u64> {
-        let decodable = URL_SAFE_NO_PAD
+        // Handles made before eddy used AWS's standard base64 are URL-safe.
+        let doc = STANDARD
             .decode(handle)
+            .or_else(|_| URL_SAFE_NO_PAD.decode(handle))
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .is_some_and(|v| v.get("taskId").is_some());
-        if !decodable {
-            return Err(invalid_param(format!("Value {handle} for parameter TaskHandle is invalid.")));
+            .filter(|v| v.get("taskId").is_some());
+        // AWS's recorded wording for each refusal.
+        let Some(doc) = doc else {
+            return Err(invalid_param("Value for parameter TaskHandle is invalid."));
+        };
+        let source = doc.get("sourceArn").and_then(|a| a.as_str()).unwrap_or_default();
+        if self.lookup_arn(source).is_none() {
+            return Err(SqsError::ResourceNotFound(
+                "The resource that you specified for the SourceArn parameter doesn't exist.".into(),
+            ));
         }
         let task = self
             .tasks
