@@ -5,6 +5,7 @@ records instead of sending (GET /_eddy/sns/outbox).
 Expectations: SNS API reference ("Subscribe", "SetSubscriptionAttributes") and AWS-recorded
 responses (attribute sets, "pending confirmation", error codes and messages)."""
 
+import base64
 import json
 import random
 
@@ -568,6 +569,8 @@ def test_list_subscriptions_by_topic_pages_of_100(sns, topic):
     first = sns.list_subscriptions_by_topic(TopicArn=topic)
     assert len(first["Subscriptions"]) == 100
     assert first.get("NextToken")
+    # AWS-recorded: SNS page tokens are standard base64 (clients decode them).
+    assert base64.b64decode(first["NextToken"], validate=True)
     second = sns.list_subscriptions_by_topic(TopicArn=topic, NextToken=first["NextToken"])
     assert len(second["Subscriptions"]) == 1
     assert "NextToken" not in second

@@ -8,6 +8,8 @@
 //! silent restart from the first page. Keyed on the last ARN, a page does
 //! not repeat or skip items when others are created or deleted in between.
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use super::error::{invalid, SnsResult};
@@ -51,8 +53,9 @@ impl Sns {
         hex::encode(&h.finalize()[..MAC_BYTES])
     }
 
+    /// Standard base64, as AWS's SNS tokens are (recorded: clients decode them).
     fn issue_token(&self, listing: &str, last: &str) -> String {
-        format!("{}.{}", hex::encode(last.as_bytes()), self.mac(listing, last))
+        STANDARD.encode(format!("{}.{}", hex::encode(last.as_bytes()), self.mac(listing, last)))
     }
 
     /// The ARN a token continues after; None for the first page.
@@ -62,6 +65,7 @@ impl Sns {
             tracing::info!(listing, token = %token.chars().take(64).collect::<String>(), "NextToken not issued by eddy for this listing: refused");
             invalid("NextToken")
         };
+        let token = STANDARD.decode(token).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
         let (last, mac) = token.split_once('.').ok_or_else(bad)?;
         let last = hex::decode(last).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
         if mac != self.mac(listing, &last) {
