@@ -287,6 +287,21 @@ def test_dedup_scope_queue_spans_groups(sqs, fifo_queue):
     assert len(msgs) == 1
 
 
+def test_dedup_scope_is_fixed_at_creation(sqs, create_queue):
+    # AWS-recorded: switching an existing queue to DeduplicationScope=messageGroup changes the
+    # attribute, not the deduplication: the same id in another group is still a duplicate.
+    url = create_queue(fifo=True, attributes={"DeduplicationScope": "queue"})
+    first = _send(sqs, url, "Test1", group="group1", dedup="same-dedup")
+    sqs.set_queue_attributes(
+        QueueUrl=url, Attributes={"DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}
+    )
+    assert get_attrs(sqs, url, "DeduplicationScope")["DeduplicationScope"] == "messageGroup"
+    again = _send(sqs, url, "Test3", group="group3", dedup="same-dedup")
+    assert again["MessageId"] == first["MessageId"]
+    msgs = receive(sqs, url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+    assert _bodies(msgs) == ["Test1"]
+
+
 def test_dedup_scope_message_group(sqs, create_queue):
     url = create_queue(fifo=True, attributes={"DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"})
     a = _send(sqs, url, "Test", group="g1", dedup="same")

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::attributes::{self, QueueConfig, RedriveAllowPolicy, RedrivePolicy};
+use super::attributes::{self, RedriveAllowPolicy, RedrivePolicy};
 use super::error::{invalid_param, SqsError, SqsResult};
 use super::queue::Queue;
 use super::reaper::{self, ReapJob};
@@ -52,7 +52,9 @@ impl Sqs {
             modified_ms: now,
             purged_below: 0,
             deleted_ms: None,
+            dedup_per_group: None,
         };
+        let record = QueueRecord { dedup_per_group: Some(record.config().dedup_per_group), ..record };
         let queue = Arc::new(Queue::new(record.clone(), key.arn()));
         {
             let mut queues = self.queues.write();
@@ -190,7 +192,7 @@ impl Sqs {
         st.check_live()?;
         f(&mut st.record);
         st.record.modified_ms = self.now_ms();
-        st.config = QueueConfig::from_attributes(&st.record.attributes);
+        st.config = st.record.config();
         st.stage_record(&self.sh, &mut batch);
         Ok(batch.commit()?)
     }

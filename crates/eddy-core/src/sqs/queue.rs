@@ -79,7 +79,7 @@ impl Queue {
     }
 
     pub(crate) fn new(record: QueueRecord, arn: String) -> Queue {
-        let config = QueueConfig::from_attributes(&record.attributes);
+        let config = record.config();
         Queue {
             id: record.id,
             account: record.account.clone(),

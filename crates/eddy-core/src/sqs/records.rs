@@ -44,6 +44,23 @@ pub struct QueueRecord {
     /// tombstone, until its messages are gone from the store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_ms: Option<Millis>,
+    /// FIFO: whether deduplication is per message group, as set at creation.
+    /// Recorded from AWS: changing DeduplicationScope later changes the
+    /// attribute shown, not how messages are deduplicated. (Absent in
+    /// records written before eddy kept it: the attribute decides.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_per_group: Option<bool>,
+}
+
+impl QueueRecord {
+    /// The queue's behaviour, from its attributes and what creation fixed.
+    pub fn config(&self) -> super::attributes::QueueConfig {
+        let mut config = super::attributes::QueueConfig::from_attributes(&self.attributes);
+        if let Some(per_group) = self.dedup_per_group {
+            config.dedup_per_group = per_group;
+        }
+        config
+    }
 }
 
 fn is_zero(v: &u64) -> bool {
