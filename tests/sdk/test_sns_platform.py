@@ -41,6 +41,14 @@ def test_application_lifecycle(sns, application):
     assert attrs["EventEndpointCreated"] == "arn:aws:sns:us-east-1:000000000000:x"
 
 
+def test_custom_user_data_in_attributes_wins(sns, application):
+    # AWS-recorded: given both ways, the CustomUserData in Attributes is kept.
+    arn = sns.create_platform_endpoint(
+        PlatformApplicationArn=application, Token="device-cud", Attributes={"CustomUserData": "foo"}, CustomUserData="bar"
+    )["EndpointArn"]
+    assert sns.get_endpoint_attributes(EndpointArn=arn)["Attributes"]["CustomUserData"] == "foo"
+
+
 def test_endpoint_is_idempotent_per_token(sns, application):
     arn = sns.create_platform_endpoint(PlatformApplicationArn=application, Token="device-1", CustomUserData="u1")[
         "EndpointArn"

@@ -206,6 +206,14 @@ def test_message_structure_json_sqs_key(sns, sqs, endpoint, subscribed):
     )
 
 
+def test_message_structure_json_non_string_protocol_value_is_ignored(sns, sqs, subscribed):
+    # AWS-recorded: an object under "sqs" is not a message; the queue gets the default.
+    topic, queue, _ = subscribed
+    message = json.dumps({"default": "default field", "sqs": {"field": "value"}})
+    sns.publish(TopicArn=topic, Message=message, MessageStructure="json")
+    assert envelope(wait_one(sqs, queue))["Message"] == "default field"
+
+
 def test_message_structure_json_default(sns, sqs, subscribed):
     topic, queue, _ = subscribed
     sns.publish(TopicArn=topic, Message=json.dumps({"default": "default field", "http": "x"}), MessageStructure="json")

@@ -186,6 +186,17 @@ def test_fifo_subscription_needs_fifo_dead_letter_queue(sns, sqs, create_topic, 
     )
 
 
+def test_standard_queue_of_a_fifo_topic_may_have_a_standard_dead_letter_queue(sns, sqs, create_topic, create_queue):
+    # AWS-recorded: the FIFO-DLQ rule is for FIFO queues subscribed to a FIFO topic.
+    arn = create_topic(fifo=True)
+    sub = subscribe_queue(sns, sqs, arn, create_queue())
+    dlq = get_arn(sqs, create_queue())
+    sns.set_subscription_attributes(
+        SubscriptionArn=sub, AttributeName="RedrivePolicy", AttributeValue=json.dumps({"deadLetterTargetArn": dlq})
+    )
+    assert json.loads(_sub_attrs(sns, sub)["RedrivePolicy"]) == {"deadLetterTargetArn": dlq}
+
+
 # ----------------------------------------------------------------- pending protocols
 
 

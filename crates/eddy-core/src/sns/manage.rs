@@ -249,7 +249,7 @@ impl Sns {
         for (k, v) in &req.attributes {
             attrs.insert(k.clone(), subscription::validate_attribute(k, v, &req.protocol, true)?);
         }
-        check_fifo_dlq(&topic, &attrs, true)?;
+        check_fifo_dlq(&topic, &req.endpoint, &attrs, true)?;
         subscription::compile_filter(&attrs, true)?;
         if let Some(existing) = self
             .subscriptions_of(&topic.arn)
@@ -360,7 +360,7 @@ impl Sns {
             attrs.insert(name.to_string(), value);
         }
         if let Ok(topic) = self.lookup_topic(&sub.topic_arn) {
-            check_fifo_dlq(&topic, &attrs, false)?;
+            check_fifo_dlq(&topic, &sub.endpoint, &attrs, false)?;
         }
         let filter = subscription::compile_filter(&attrs, false)?;
         let record = {
@@ -419,12 +419,14 @@ fn same_topic(existing: &Topic, attrs: &BTreeMap<String, String>, tags: &BTreeMa
     Ok(())
 }
 
-/// A FIFO topic's subscriptions need a FIFO dead-letter queue.
-fn check_fifo_dlq(topic: &Topic, attrs: &BTreeMap<String, String>, subscribing: bool) -> SnsResult<()> {
+/// A FIFO topic's subscriptions of FIFO queues need a FIFO dead-letter
+/// queue; a standard queue subscribed to a FIFO topic may have a standard one
+/// (recorded from AWS).
+fn check_fifo_dlq(topic: &Topic, endpoint: &str, attrs: &BTreeMap<String, String>, subscribing: bool) -> SnsResult<()> {
     let Some(policy) = attrs.get("RedrivePolicy").filter(|p| !p.is_empty()) else { return Ok(()) };
     let target =
         serde_json::from_str::<Value>(policy).ok().and_then(|v| v["deadLetterTargetArn"].as_str().map(String::from));
-    if topic.fifo && !target.is_some_and(|t| t.ends_with(".fifo")) {
+    if topic.fifo && endpoint.ends_with(".fifo") && !target.is_some_and(|t| t.ends_with(".fifo")) {
         let prefix = if subscribing { "Attributes Reason: " } else { "" };
         return Err(invalid(format!(
             "{prefix}RedrivePolicy: must use a FIFO queue as DLQ for a FIFO Subscription to a FIFO Topic."

@@ -134,8 +134,9 @@ impl Sns {
         validate_endpoint_attributes(&attributes)?;
         attributes.insert("Token".into(), token.to_string());
         attributes.entry("Enabled".into()).or_insert_with(|| "true".into());
+        // CustomUserData given twice: the one in Attributes wins (recorded from AWS).
         if let Some(data) = custom_user_data {
-            attributes.insert("CustomUserData".into(), data);
+            attributes.entry("CustomUserData".into()).or_insert(data);
         }
         let existing = self
             .endpoints

@@ -418,14 +418,9 @@ fn message_structure(structure: Option<&str>, message: &str) -> SnsResult<Option
             if !obj.get("default").is_some_and(serde_json::Value::is_string) {
                 return Err(invalid("Message Structure - No default entry in JSON message body"));
             }
-            let mut out = BTreeMap::new();
-            for (k, v) in obj {
-                let text = match v {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                out.insert(k.clone(), text);
-            }
+            // A protocol whose value is not a string is ignored: its
+            // subscribers get `default` (recorded from AWS).
+            let out = obj.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect();
             Ok(Some(out))
         }
         Some(_) => Err(invalid("MessageStructure")),
