@@ -85,6 +85,9 @@ def test_subscription_confirmation_request(sns, endpoint, topic, sink):
     assert h["x-amz-sns-topic-arn"] == topic
     assert h["user-agent"] == USER_AGENT
     assert "x-amz-sns-subscription-arn" not in h
+    # AWS-recorded: SNS's agent asks for compressed answers and names its connection.
+    assert h["accept-encoding"] == "gzip,deflate"
+    assert h.get("connection")
 
     assert set(body) == CONFIRMATION_FIELDS
     assert body["Type"] == "SubscriptionConfirmation"
@@ -216,6 +219,20 @@ def test_broken_subscribe_urls(sns, endpoint, topic, sink):
         assert "<Type>Sender</Type><Code>InvalidParameter</Code>" in r.text
         assert f"<Message>{message}</Message></Error>" in r.text
     assert sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["PendingConfirmation"] == "true"
+
+
+def test_valid_token_with_a_nonexistent_topic_of_this_region_confirms(sns, endpoint, topic, sink):
+    # AWS-recorded (test_subscribe_external_http_endpoint): "weirdly, even with a wrong topic, SNS will
+    # confirm": the token names the subscription.
+    path = _path()
+    sub = _subscribe(sns, topic, sink, path)
+    token = sink.wait_type("SubscriptionConfirmation", path=path)[0]["json"]["Token"]
+    nonexistent = topic[:-1] + ("a" if topic[-1] != "a" else "b")
+    r = requests.get(f"{endpoint}/?Action=ConfirmSubscription&TopicArn={nonexistent}&Token={token}", timeout=10)
+    assert r.status_code == 200, r.text
+    assert f"<SubscriptionArn>{sub}</SubscriptionArn>" in r.text
+    assert sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["PendingConfirmation"] == "false"
+    assert sns.get_topic_attributes(TopicArn=topic)["Attributes"]["SubscriptionsPending"] == "0"
 
 
 def test_message_structure_http_key(sns, topic, sink):

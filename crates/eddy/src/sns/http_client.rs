@@ -84,7 +84,10 @@ impl HttpSender for HyperSender {
     ) -> Pin<Box<dyn Future<Output = Result<u16, String>> + Send>> {
         let client = self.client();
         Box::pin(async move {
-            let mut req = http::Request::post(&url);
+            // Every request AWS's SNS agent sends carries these (recorded);
+            // the connection is kept for the endpoint's next delivery.
+            let mut req =
+                http::Request::post(&url).header("accept-encoding", "gzip,deflate").header("connection", "Keep-Alive");
             for (k, v) in headers {
                 req = req.header(k, v);
             }
