@@ -357,6 +357,8 @@ def test_unsubscribe_sends_unsubscribe_confirmation(sns, endpoint, topic, sink):
     assert body["Type"] == "UnsubscribeConfirmation"
     assert body["TopicArn"] == topic
     assert body["Token"]
+    # AWS-recorded: a fresh token, not the one the subscription was confirmed with.
+    assert body["Token"] != sink.wait_type("SubscriptionConfirmation", path=path)[0]["json"]["Token"]
     assert body["Message"] == (
         f"You have chosen to deactivate subscription {sub}.\n"
         "To cancel this operation and restore the subscription, visit the SubscribeURL included in this message."

@@ -643,7 +643,8 @@ pub(crate) async fn send_confirmation(
 
 /// Tells an HTTP/S endpoint it was unsubscribed (one attempt; nothing waits on it).
 pub(crate) fn send_unsubscribe_confirmation(sh: Arc<Shared>, topic: Arc<Topic>, sub: Arc<Subscription>) {
-    let token = sub.record().token.unwrap_or_else(super::subscription::new_token);
+    // A fresh token, not the subscription's (recorded from AWS).
+    let token = super::subscription::new_token();
     let message_id = uuid::Uuid::new_v4().to_string();
     tokio::spawn(async move {
         let body = confirmation_body(&sh, &topic, Some(sub.arn.clone()), &message_id, token).await;
