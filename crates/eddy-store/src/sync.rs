@@ -142,10 +142,10 @@ fn sync_loop(gc: std::sync::Weak<GroupCommit>, mut journal: Journal, guard: Arc<
         gather(&gc.written);
         // Everything applied before this load is in the journal buffer.
         let upto = gc.written.load(Ordering::Acquire);
-        let persisted = match gc.durability {
-            Durability::Fsync => journal.sync(),
-            _ => journal.keyspace.persist(PersistMode::Buffer).map_err(|e| e.to_string()),
-        };
+        let persisted = journal.hand_to_os().and_then(|()| match gc.durability {
+            Durability::Fsync => journal.sync_data(),
+            _ => Ok(()),
+        });
         match persisted {
             Ok(()) => {
                 durable = upto;
@@ -171,11 +171,15 @@ struct Journal {
 }
 
 impl Journal {
-    /// Makes everything committed so far durable.
-    fn sync(&mut self) -> std::result::Result<(), String> {
-        // Under the journal lock, briefly: the buffered batches go to the OS.
-        self.keyspace.persist(PersistMode::Buffer).map_err(|e| e.to_string())?;
-        // They are in the newest file, or in one that rotation fsynced.
+    /// Under the journal lock, briefly: the buffered batches go to the OS
+    /// (all that `--durability flush` asks for).
+    fn hand_to_os(&self) -> std::result::Result<(), String> {
+        self.keyspace.persist(PersistMode::Buffer).map_err(|e| e.to_string())
+    }
+
+    /// Makes what [`Journal::hand_to_os`] handed over durable, without the
+    /// lock: it is in the newest file, or in one that rotation fsynced.
+    fn sync_data(&mut self) -> std::result::Result<(), String> {
         let newest = self.newest().map_err(|e| format!("listing {}: {e}", self.dir.display()))?;
         if self.open.as_ref().is_none_or(|(id, _)| *id != newest) {
             let path = self.dir.join(newest.to_string());

@@ -232,7 +232,6 @@ impl Delivery<'_> {
             ("x-amz-sns-message-id", notice.message_id.clone()),
             ("x-amz-sns-topic-arn", self.topic.arn.clone()),
             ("x-amz-sns-subscription-arn", sub.arn.clone()),
-            ("user-agent", "Amazon Simple Notification Service Agent".to_string()),
         ];
         if sub.raw() {
             headers.push(("x-amz-sns-rawdelivery", "true".to_string()));
@@ -592,7 +591,6 @@ pub(crate) async fn send_confirmation(
                 ("x-amz-sns-message-type", "SubscriptionConfirmation".to_string()),
                 ("x-amz-sns-message-id", message_id),
                 ("x-amz-sns-topic-arn", topic.arn.clone()),
-                ("user-agent", "Amazon Simple Notification Service Agent".to_string()),
             ];
             let (http, url) = (sh.http.clone(), sub.endpoint.clone());
             tokio::spawn(async move {
@@ -654,7 +652,6 @@ pub(crate) fn send_unsubscribe_confirmation(sh: Arc<Shared>, topic: Arc<Topic>, 
             ("x-amz-sns-message-id", message_id),
             ("x-amz-sns-topic-arn", topic.arn.clone()),
             ("x-amz-sns-subscription-arn", sub.arn.clone()),
-            ("user-agent", "Amazon Simple Notification Service Agent".to_string()),
         ];
         let _slot = sh.gates.get(&sub.endpoint).enter().await;
         if let Err(e) = sh.http.post(sub.endpoint.clone(), headers, body).await {

@@ -84,10 +84,12 @@ impl HttpSender for HyperSender {
     ) -> Pin<Box<dyn Future<Output = Result<u16, String>> + Send>> {
         let client = self.client();
         Box::pin(async move {
-            // Every request AWS's SNS agent sends carries these (recorded);
+            // The agent's headers: every request AWS's SNS sends carries them (recorded);
             // the connection is kept for the endpoint's next delivery.
-            let mut req =
-                http::Request::post(&url).header("accept-encoding", "gzip,deflate").header("connection", "Keep-Alive");
+            let mut req = http::Request::post(&url)
+                .header("user-agent", "Amazon Simple Notification Service Agent")
+                .header("accept-encoding", "gzip,deflate")
+                .header("connection", "Keep-Alive");
             for (k, v) in headers {
                 req = req.header(k, v);
             }
