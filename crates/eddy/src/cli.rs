@@ -34,7 +34,7 @@ pub enum Command {
     /// Find the production traps of AWS messaging in your resources (exit 1 if any).
     Doctor(crate::doctor::DoctorArgs),
     /// Load generator that prints throughput and latency figures.
-    Bench(crate::bench::BenchArgs),
+    Bench(eddy_bench::BenchArgs),
 }
 
 #[derive(Debug, Clone, Args, Serialize)]

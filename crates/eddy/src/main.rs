@@ -2,9 +2,9 @@
 //!
 //! Layout: [`cli`] (flags and `EDDY_*` variables), [`server`] (HTTP/1.1 and
 //! h2c on one port), [`request`] (protocol classification and SigV4 scope),
-//! [`sqs`] (SQS handlers: wire shapes ↔ core calls), [`health`], [`bench`].
+//! [`sqs`] (SQS handlers: wire shapes ↔ core calls), [`health`]; `eddy bench`
+//! runs the load generators of the `eddy-bench` crate.
 
-mod bench;
 mod body;
 mod cli;
 mod connections;
@@ -46,7 +46,7 @@ fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&args)?);
             Ok(())
         }
-        Command::Bench(args) => runtime.block_on(bench::run(args)),
+        Command::Bench(args) => runtime.block_on(eddy_bench::run(args)),
         Command::Doctor(args) => {
             let found = runtime.block_on(doctor::run(args))?;
             std::process::exit(i32::from(found));

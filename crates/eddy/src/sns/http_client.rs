@@ -3,8 +3,9 @@
 //! to endpoints with a trusted certificate), a 15-second timeout per attempt
 //! and a 5-second connect timeout. The core allows at most
 //! `HTTP_SLOTS_PER_ENDPOINT` requests in flight per host:port, and the pool
-//! keeps no more idle connections than that, so one endpoint never holds
-//! more sockets than its slots.
+//! keeps no more idle connections than that; the connector opens no more
+//! sockets than that either (see `capped_connector`), so one endpoint never
+//! holds more sockets than its slots.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,6 +18,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 
+use super::capped_connector::CappedConnector;
 use eddy_core::sns::{HttpSender, HTTP_SLOTS_PER_ENDPOINT};
 
 /// An endpoint must answer within 15 seconds, or the attempt failed and is
@@ -36,7 +38,7 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Built on the first delivery: reading the system's root certificates
 /// would otherwise add milliseconds and megabytes to every start-up.
 pub struct HyperSender {
-    client: OnceLock<Client<HttpsConnector<HttpConnector>, Full<Bytes>>>,
+    client: OnceLock<Client<HttpsConnector<CappedConnector>, Full<Bytes>>>,
 }
 
 impl HyperSender {
@@ -44,12 +46,12 @@ impl HyperSender {
         HyperSender { client: OnceLock::new() }
     }
 
-    fn client(&self) -> Client<HttpsConnector<HttpConnector>, Full<Bytes>> {
+    fn client(&self) -> Client<HttpsConnector<CappedConnector>, Full<Bytes>> {
         self.client.get_or_init(build_client).clone()
     }
 }
 
-fn build_client() -> Client<HttpsConnector<HttpConnector>, Full<Bytes>> {
+fn build_client() -> Client<HttpsConnector<CappedConnector>, Full<Bytes>> {
     {
         let builder = match hyper_rustls::HttpsConnectorBuilder::new().with_native_roots() {
             Ok(b) => b,
@@ -67,7 +69,7 @@ fn build_client() -> Client<HttpsConnector<HttpConnector>, Full<Bytes>> {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        let connector = builder.https_or_http().enable_http1().wrap_connector(http);
+        let connector = builder.https_or_http().enable_http1().wrap_connector(CappedConnector::new(http));
         Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(HTTP_SLOTS_PER_ENDPOINT)
             .pool_idle_timeout(IDLE_TIMEOUT)

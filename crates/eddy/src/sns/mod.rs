@@ -3,6 +3,7 @@
 //! recorded SMS/email/push messages, and delivery counters.
 
 mod errors;
+mod capped_connector;
 pub mod http_client;
 mod ops;
 

@@ -8,8 +8,8 @@ use tokio::task::JoinSet;
 
 use super::tally::{self, every, Kind};
 use super::{Ctx, Leftovers};
-use crate::bench::http::Conn;
-use crate::bench::kinesis::api::{self, PutRecordsBody};
+use crate::http::Conn;
+use crate::kinesis::api::{self, PutRecordsBody};
 
 const SHARDS: u32 = 2;
 /// 40 records of 100 bytes 10 times a second: 40 KB/s, about 150 MB an

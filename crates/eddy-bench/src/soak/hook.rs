@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 
 use super::tally::Kind;
 use super::Ctx;
-use crate::bench::http::Conn;
+use crate::http::Conn;
 
 /// Pause after a failed accept (e.g. out of file descriptors).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);

@@ -3,8 +3,8 @@
 
 use super::tally::{Snapshot, KINDS};
 use super::{Run, SoakBenchArgs};
-use crate::bench::report::Report;
-use crate::bench::stats::{count, mib};
+use crate::report::Report;
+use crate::stats::{count, mib};
 
 /// Runs at least this long compare minutes 10–20 with the last 10 minutes;
 /// shorter ones the second sixth with the last sixth.

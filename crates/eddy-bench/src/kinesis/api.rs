@@ -14,7 +14,7 @@ use base64::Engine;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use crate::bench::http::Conn;
+use crate::http::Conn;
 
 pub const CREATE_STREAM: &str = "Kinesis_20131202.CreateStream";
 pub const DELETE_STREAM: &str = "Kinesis_20131202.DeleteStream";

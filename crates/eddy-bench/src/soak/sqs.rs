@@ -11,8 +11,8 @@ use tokio::task::JoinSet;
 
 use super::tally::{every, Kind};
 use super::{Ctx, Leftovers};
-use crate::bench::api;
-use crate::bench::http::Conn;
+use crate::api;
+use crate::http::Conn;
 
 /// Workers per queue, and the gap between each one's rounds: up to 480
 /// requests/s per queue; with SNS and Kinesis, about half a core of eddy.

@@ -9,9 +9,9 @@ use tokio::task::JoinSet;
 
 use super::tally::{every, Kind};
 use super::{hook, sqs, Ctx, Leftovers};
-use crate::bench::api;
-use crate::bench::http::Conn;
-use crate::bench::sns::{publish, subscribe_queue, xml_text};
+use crate::api;
+use crate::http::Conn;
+use crate::sns::{publish, subscribe_queue, xml_text};
 
 const PUBLISH_PACE: Duration = Duration::from_millis(20);
 const FIFO_PUBLISH_PACE: Duration = Duration::from_millis(50);
