@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
+use crate::{Result, StoreError};
+
 /// The store's state as health reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreHealth {
@@ -93,9 +95,20 @@ impl Guard {
         }
     }
 
-    /// True when writes may go to the engine (the commit path's check).
-    pub(crate) fn writable(&self) -> bool {
+    /// True when writes may go to the engine: two atomic loads.
+    fn writable(&self) -> bool {
         !self.has_failed.load(Ordering::Acquire) && !self.low_space.load(Ordering::Acquire)
+    }
+
+    /// Refuses a write before it reaches the engine when the store cannot take it.
+    pub(crate) fn check_writable(&self) -> Result<()> {
+        if self.writable() {
+            return Ok(());
+        }
+        match self.health() {
+            StoreHealth::Ok => Ok(()),
+            StoreHealth::Refusing(reason) | StoreHealth::Failed(reason) => Err(StoreError::Unavailable(reason)),
+        }
     }
 
     pub(crate) fn health(&self) -> StoreHealth {

@@ -1,24 +1,15 @@
-//! Group commit: one thread fsyncs the journal for every batch committed
-//! since its last pass and wakes all of their waiters at once.
-//!
-//! The fsync runs outside fjall's journal lock, which every commit takes:
-//! fjall's own `persist(SyncData)` holds that lock through the fsync, so any
-//! write (and the queue lock its caller holds while committing) waited
-//! 0.4–6 ms behind each one. Here the lock is held only to hand the journal
-//! buffer to the OS; the active journal file is then fdatasynced through a
-//! descriptor of our own (an fsync on any descriptor of a file covers the
-//! file). A journal sealed in between was fully fsynced by fjall when it
-//! rotated, before the next one was created.
+//! Group commit: one thread makes the engine's journal durable for every
+//! batch committed since its last pass and wakes all of their waiters at
+//! once. How the journal gets to the disk is the engine's
+//! ([`Journal`]); the fjall engine's fsync does not hold up commits.
 
-use std::fs::File;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use fjall::{Keyspace, PersistMode};
 use parking_lot::{Condvar, Mutex};
 use tokio::sync::watch;
 
+use crate::engine::Journal;
 use crate::guard::Guard;
 use crate::{Durability, Result, StoreError};
 
@@ -59,12 +50,15 @@ struct Wanted {
 }
 
 impl GroupCommit {
-    /// `keyspace` is the disk engine and the folder of its journals.
+    /// Starts the sync thread for `journal`. Without one a returned commit
+    /// is all the durability there is (see [`crate::engine::Engine::journal`]),
+    /// so tickets resolve at once, as they do under [`Durability::None`].
     pub(crate) fn start(
-        keyspace: Option<(Keyspace, PathBuf)>,
+        journal: Option<Box<dyn Journal>>,
         durability: Durability,
         guard: Arc<Guard>,
     ) -> Arc<GroupCommit> {
+        let durability = if journal.is_some() { durability } else { Durability::None };
         let (durable, _) = watch::channel(Ok(0));
         let gc = Arc::new(GroupCommit {
             durability,
@@ -73,9 +67,8 @@ impl GroupCommit {
             wake: Condvar::new(),
             durable,
         });
-        if let (Some((keyspace, journals)), false) = (keyspace, durability == Durability::None) {
+        if let (Some(journal), false) = (journal, durability == Durability::None) {
             let worker = Arc::downgrade(&gc);
-            let journal = Journal { keyspace, dir: journals, open: None };
             std::thread::Builder::new()
                 .name("eddy-group-commit".into())
                 .spawn(move || sync_loop(worker, journal, guard))
@@ -124,7 +117,7 @@ impl GroupCommit {
     }
 }
 
-fn sync_loop(gc: std::sync::Weak<GroupCommit>, mut journal: Journal, guard: Arc<Guard>) {
+fn sync_loop(gc: std::sync::Weak<GroupCommit>, mut journal: Box<dyn Journal>, guard: Arc<Guard>) {
     let mut durable = 0u64;
     loop {
         let Some(gc) = gc.upgrade() else { return };
@@ -158,46 +151,5 @@ fn sync_loop(gc: std::sync::Weak<GroupCommit>, mut journal: Journal, guard: Arc<
                 return;
             }
         }
-    }
-}
-
-/// The engine's journal, fsynced without its lock (see the module comment).
-struct Journal {
-    keyspace: Keyspace,
-    /// fjall's `journals/` folder: files named by increasing id.
-    dir: PathBuf,
-    /// The newest journal file, opened by us: (id, file).
-    open: Option<(u64, File)>,
-}
-
-impl Journal {
-    /// Under the journal lock, briefly: the buffered batches go to the OS
-    /// (all that `--durability flush` asks for).
-    fn hand_to_os(&self) -> std::result::Result<(), String> {
-        self.keyspace.persist(PersistMode::Buffer).map_err(|e| e.to_string())
-    }
-
-    /// Makes what [`Journal::hand_to_os`] handed over durable, without the
-    /// lock: it is in the newest file, or in one that rotation fsynced.
-    fn sync_data(&mut self) -> std::result::Result<(), String> {
-        let newest = self.newest().map_err(|e| format!("listing {}: {e}", self.dir.display()))?;
-        if self.open.as_ref().is_none_or(|(id, _)| *id != newest) {
-            let path = self.dir.join(newest.to_string());
-            let file = File::open(&path).map_err(|e| format!("opening {}: {e}", path.display()))?;
-            self.open = Some((newest, file));
-        }
-        let (id, file) = self.open.as_ref().expect("opened above");
-        file.sync_data().map_err(|e| format!("fdatasync of journal {id}: {e}"))
-    }
-
-    /// The id of the active journal: the highest-numbered file.
-    fn newest(&self) -> std::io::Result<u64> {
-        let mut newest = None;
-        for entry in std::fs::read_dir(&self.dir)? {
-            if let Some(id) = entry?.file_name().to_str().and_then(|n| n.parse::<u64>().ok()) {
-                newest = newest.max(Some(id));
-            }
-        }
-        newest.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no journal file"))
     }
 }

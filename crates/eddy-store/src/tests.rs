@@ -89,6 +89,31 @@ async fn families_share_a_partition_without_seeing_each_other() {
     assert_eq!(p.get(b"Ak").unwrap().as_deref(), Some(&b"in a"[..]));
 }
 
+/// Key families, log partitions and partition names behave alike on both
+/// engines, seen through the store.
+#[tokio::test]
+async fn families_and_partition_names_on_both_engines() {
+    let dir = std::env::temp_dir().join(format!("eddy-store-both-{}", unique()));
+    for store in [Store::open(&dir, Durability::Fsync).unwrap(), Store::in_memory()] {
+        let (a, b) = (store.partition("fam").unwrap().family(b'A'), store.log_partition("fam-log-1").unwrap());
+        let mut batch = store.batch();
+        batch.put(&a, b"k1".to_vec(), b"a1".to_vec());
+        batch.put(&a, b"k2".to_vec(), b"a2".to_vec());
+        batch.put(&b, b"k1".to_vec(), b"b1".to_vec());
+        store.durable(batch.commit().unwrap()).await.unwrap();
+        let in_a: Vec<_> = a.scan_prefix(b"k").map(|r| r.unwrap().0).collect();
+        assert_eq!(in_a, vec![b"k1".to_vec(), b"k2".to_vec()], "keys come back without the type byte");
+        assert_eq!(a.last_in(b"k", b"k9").unwrap().map(|(k, _)| k), Some(b"k2".to_vec()));
+        assert_eq!(store.partition_names("fam"), vec!["fam".to_string(), "fam-log-1".to_string()]);
+        drop(b);
+        store.drop_partition("fam-log-1").unwrap();
+        assert_eq!(store.partition_names("fam-"), Vec::<String>::new());
+        let empty = store.batch();
+        assert!(store.durable(empty.commit().unwrap()).await.is_ok(), "an empty batch resolves at once");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Range scans and `last_in` agree between the disk and memory engines,
 /// including scans longer than a memory page.
 #[tokio::test]
