@@ -2,8 +2,8 @@
 //! Also eddy's own SNS endpoints: the signing certificate, the outbox of
 //! recorded SMS/email/push messages, and delivery counters.
 
-mod errors;
 mod capped_connector;
+mod errors;
 pub mod http_client;
 mod ops;
 
