@@ -7,16 +7,20 @@
 //! (topics, subscriptions, the delivery path), and the mechanisms services
 //! share: [`pattern`] (SNS filter policies and EventBridge event patterns),
 //! [`policy`] (IAM resource-policy evaluation), [`signing`] (SNS message
-//! signatures) and [`doctor`] (the production traps of gotchas.md). State
+//! signatures), the shared vocabulary ([`identity`], [`arn`], [`tags`],
+//! [`page`] tokens) and [`doctor`] (the production traps of gotchas.md). State
 //! changes go through `eddy-store` and are reported done only once durable.
 
+pub mod arn;
 pub mod clock;
 pub mod doctor;
 pub mod identity;
 pub mod kinesis;
 pub mod maps;
+pub mod page;
 pub mod pattern;
 pub mod policy;
 pub mod signing;
 pub mod sns;
 pub mod sqs;
+pub mod tags;
