@@ -116,6 +116,8 @@ struct Bench {
     report: Report,
     /// Results later phases compare against.
     ceiling: Option<f64>,
+    /// Server CPU per no-op request in the ceiling phase, in µs.
+    ceiling_cpu_us: Option<f64>,
     empty_round_trip: Option<f64>,
 }
 
@@ -142,6 +144,7 @@ async fn sqs(args: SqsBenchArgs) -> Result<()> {
         run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_string(),
         report,
         ceiling: None,
+        ceiling_cpu_us: None,
         empty_round_trip: None,
     };
     bench.run_all().await;

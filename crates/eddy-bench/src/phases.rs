@@ -16,6 +16,9 @@ use super::stats::{count, duration, mib};
 use super::{api, Bench};
 
 const SEND_TARGET: f64 = 0.40;
+/// Server CPU a SendMessage may cost beyond a no-op request (the HTTP
+/// ceiling's health check): what the SQS path itself costs.
+const SEND_CPU_TARGET_US: f64 = 15.0;
 const ROUND_TRIP_TARGET: f64 = 50_000.0;
 const WAKE_P99_TARGET: Duration = Duration::from_millis(2);
 const START_TARGET: Duration = Duration::from_millis(10);
@@ -76,6 +79,7 @@ impl Bench {
             self.report.skipped(&figure, why, "");
             return;
         }
+        let cpu = self.server_cpu();
         let measured =
             rate::timed(&self.ep, self.conns(), self.duration(), |conn| async move { conn.health().await.map(|()| 1) })
                 .await;
@@ -84,6 +88,10 @@ impl Bench {
                 self.ceiling = Some(r.per_sec());
                 let value = with_errors(format!("{} req/s", count(r.per_sec())), &r);
                 self.report.info(&figure, value);
+                self.ceiling_cpu_us = self.cpu_per_unit_us(cpu, &r);
+                if let Some(us) = self.ceiling_cpu_us {
+                    self.report.info("  server CPU per health check", format!("{us:.1} µs"));
+                }
             }
             Err(e) => self.report.skipped(&figure, format!("failed: {e:#}"), ""),
         }
@@ -94,6 +102,7 @@ impl Bench {
         let figure = format!("SendMessage rate (256 B, {} conns)", self.conns());
         let target = "≥ 40% of HTTP ceiling";
         let (ep, conns, dur) = (self.ep.clone(), self.conns(), self.duration());
+        let cpu = self.server_cpu();
         let measured = self
             .with_queue("send", |url| async move {
                 let url: Arc<str> = url.into();
@@ -119,6 +128,31 @@ impl Bench {
             }
             None => self.report.info(&figure, with_errors(value, &r)),
         }
+        self.send_cpu(cpu, &r);
+    }
+
+    /// Server CPU per SendMessage, and beyond a no-op request when the
+    /// ceiling phase ran. The queue's creation and deletion around the
+    /// phase are counted too: two requests against thousands.
+    fn send_cpu(&mut self, before: Option<Duration>, r: &Rate) {
+        let Some(us) = self.cpu_per_unit_us(before, r) else { return };
+        self.report.info("  server CPU per SendMessage", format!("{us:.1} µs"));
+        if let Some(noop) = self.ceiling_cpu_us {
+            let figure = "  server CPU per SendMessage beyond a no-op request";
+            let ok = us - noop <= SEND_CPU_TARGET_US;
+            self.report.check(figure, format!("{:.1} µs", us - noop), "≤ 15 µs", ok);
+        }
+    }
+
+    /// CPU time the spawned server has used so far (None for an endpoint
+    /// that is not our child).
+    fn server_cpu(&self) -> Option<Duration> {
+        self.server.as_ref().and_then(|s| s.cpu_time().ok())
+    }
+
+    fn cpu_per_unit_us(&self, before: Option<Duration>, r: &Rate) -> Option<f64> {
+        let used = self.server_cpu()?.checked_sub(before?)?;
+        (r.units > 0).then(|| used.as_secs_f64() * 1e6 / r.units as f64)
     }
 
     pub(super) async fn round_trip(&mut self) {
