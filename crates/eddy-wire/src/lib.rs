@@ -6,6 +6,8 @@
 //! - [`xml`]: awsQuery XML responses rendered from those JSON shapes.
 //! - [`error`]: error bodies and headers for awsJson and awsQuery.
 //! - [`sqs`]: the SQS request and response shapes (API version 2012-11-05).
+//! - [`sns`]: the SNS request shapes (API version 2010-03-31) and the checks
+//!   AWS makes on them before it looks at a topic.
 //! - [`json`]: awsJson request bodies decoded under size and depth limits.
 //! - [`cbor`]: Kinesis's CBOR protocol (`application/x-amz-cbor-1.1`) converted
 //!   to and from the awsJson shapes.
@@ -17,5 +19,6 @@ pub mod error;
 pub mod eventstream;
 pub mod json;
 pub mod query;
+pub mod sns;
 pub mod sqs;
 pub mod xml;

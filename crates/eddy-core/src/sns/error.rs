@@ -61,3 +61,51 @@ pub fn arn_elements<'a>(member: &str, arn: &'a str) -> SnsResult<Vec<&'a str>> {
     }
     Ok(parts)
 }
+
+/// A topic ARN member (recorded): fewer than six elements say so (see
+/// [`arn_elements`]); other malformed ARNs, and topics of another region
+/// than the caller's, are "Invalid parameter: {member}".
+pub fn check_topic_arn(member: &str, arn: &str, region: &str) -> SnsResult<()> {
+    arn_elements(member, arn)?;
+    if !is_local_topic(arn, region) {
+        return Err(invalid(member));
+    }
+    Ok(())
+}
+
+/// ConfirmSubscription's TopicArn (recorded): a malformed topic ARN, short
+/// or not, or a topic of another region than the caller's, is
+/// "Invalid parameter: Topic".
+pub fn check_confirmation_topic(arn: &str, region: &str) -> SnsResult<()> {
+    if !is_local_topic(arn, region) {
+        return Err(invalid("Topic"));
+    }
+    Ok(())
+}
+
+/// A well-formed topic ARN of `region`.
+fn is_local_topic(arn: &str, region: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    matches!(parts.as_slice(), ["arn", _, "sns", r, account, topic]
+        if *r == region && !account.is_empty() && !topic.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_arns_of_the_callers_region() {
+        assert_eq!(check_topic_arn("TopicArn", "arn:aws:sns:us-east-1:1:t", "us-east-1"), Ok(()));
+        let short = check_topic_arn("TopicArn", "arn:aws:sns", "us-east-1").unwrap_err().to_string();
+        assert_eq!(short, "Invalid parameter: TopicArn Reason: An ARN must have at least 6 elements, not 3");
+        for arn in ["arn:aws:sns:eu-west-1:1:t", "arn:aws:sqs:us-east-1:1:t", "arn:aws:sns:us-east-1::t"] {
+            let e = check_topic_arn("TopicArn", arn, "us-east-1").unwrap_err();
+            assert_eq!(e, SnsError::InvalidParameter("Invalid parameter: TopicArn".into()));
+        }
+        assert_eq!(
+            check_confirmation_topic("arn:aws", "us-east-1").unwrap_err(),
+            SnsError::InvalidParameter("Invalid parameter: Topic".into())
+        );
+    }
+}

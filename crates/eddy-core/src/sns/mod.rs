@@ -36,7 +36,7 @@ use tokio::sync::mpsc;
 pub use delivery::{DeliveryStats, OutboxPage, OUTBOX_KEEP, OUTBOX_MAX_PAGE};
 pub use dispatch::{Backlog, LANE_IDLE_MS, MAX_LOADED_JOBS};
 pub use envelope::Urls;
-pub use error::{arn_elements, SnsError, SnsResult};
+pub use error::{arn_elements, check_confirmation_topic, check_topic_arn, SnsError, SnsResult};
 pub use manage::SubscribeRequest;
 pub use pages::Page;
 pub use platform::{PlatformApplication, PlatformEndpoint};

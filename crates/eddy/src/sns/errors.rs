@@ -3,6 +3,7 @@
 
 use eddy_core::sns::SnsError;
 use eddy_wire::error::WireError;
+pub use eddy_wire::sns::invalid_parameter;
 
 pub fn wire(e: &SnsError) -> WireError {
     use SnsError::*;
@@ -27,16 +28,6 @@ pub fn wire(e: &SnsError) -> WireError {
     WireError::new(shape, code, status, m)
 }
 
-/// A required member is absent: the query protocol's generic validation error.
-pub fn missing(member: &str) -> WireError {
-    WireError::new(
-        "ValidationException",
-        "ValidationError",
-        400,
-        format!("1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"),
-    )
-}
-
 pub fn invalid_action(action: &str) -> WireError {
     WireError::new(
         "InvalidAction",
@@ -44,8 +35,4 @@ pub fn invalid_action(action: &str) -> WireError {
         400,
         format!("The action {action} is not valid for this endpoint."),
     )
-}
-
-pub fn invalid_parameter(message: impl Into<String>) -> WireError {
-    WireError::new("InvalidParameterException", "InvalidParameter", 400, message)
 }
