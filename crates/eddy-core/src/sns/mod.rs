@@ -99,8 +99,8 @@ pub(crate) struct Shared {
     pub signer: Arc<recovery::Signer>,
     pub http: Arc<dyn HttpSender>,
     pub config: SnsConfig,
-    /// MAC key of listing tokens.
-    pub token_key: [u8; 32],
+    /// Issues and reads listing tokens.
+    pub tokens: crate::page::PageTokens,
     /// Job, retry and outbox keys and FIFO sequence numbers: start at the
     /// clock (in 2^20ths of a millisecond), so they keep increasing across restarts.
     seq: AtomicU64,
@@ -141,7 +141,7 @@ impl Sns {
     ) -> SnsResult<(Arc<Sns>, Backlog)> {
         let part = store.partition(records::PARTITION)?;
         let signer = recovery::Signer::open(&store, part.family(records::KEYS))?;
-        let token_key = pages::token_key(&store, &part.family(records::KEYS))?;
+        let tokens = crate::page::PageTokens::open(&store)?;
         let seq = clock.now_ms() << 20;
         let sh = Shared {
             topics: part.family(records::TOPICS),
@@ -160,7 +160,7 @@ impl Sns {
             signer,
             http,
             config,
-            token_key,
+            tokens,
             seq: AtomicU64::new(seq),
             outbox_len: AtomicUsize::new(0),
             gates: queue::Gates::default(),

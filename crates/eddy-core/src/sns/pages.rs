@@ -1,79 +1,19 @@
 //! Paginated listings (ListTopics, ListSubscriptions, ListSubscriptionsByTopic,
-//! ListPlatformApplications, ListEndpointsByPlatformApplication): pages of
-//! 100, as AWS documents for each of them, continued by a token eddy issued.
-//!
-//! A token names its listing and the last ARN it returned, and carries a
-//! MAC under a key kept in the store: a token eddy did not issue (garbage,
-//! a crafted number, another listing's token) is `InvalidParameter`, never a
-//! silent restart from the first page. Keyed on the last ARN, a page does
-//! not repeat or skip items when others are created or deleted in between.
-
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use sha2::{Digest, Sha256};
+//! ListPlatformApplications, ListEndpointsByPlatformApplication, the SMS
+//! opt-out list): pages of 100, as AWS documents for each of them, continued
+//! by a token eddy issued ([`crate::page`]): a token eddy did not issue for
+//! this listing is `InvalidParameter`, never a silent restart.
 
 use super::error::{invalid, SnsResult};
 use super::records;
 use super::{Caller, PlatformApplication, PlatformEndpoint, Sns};
-use eddy_store::{Partition, Store};
+use crate::page::PageRequest;
+pub use crate::page::Page;
 
 /// Page size of every SNS listing.
 pub const PAGE: usize = 100;
-const MAC_BYTES: usize = 16;
-
-/// One page of a listing and the token of the next.
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_token: Option<String>,
-}
-
-/// The MAC key tokens are signed with: made once, then kept in the store,
-/// so tokens stay valid across restarts.
-pub(crate) fn token_key(store: &Store, keys: &Partition) -> SnsResult<[u8; 32]> {
-    if let Some(bytes) = keys.get(records::PAGINATION_KEY)? {
-        if let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice()) {
-            return Ok(key);
-        }
-    }
-    let mut key = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut key);
-    let mut batch = store.batch();
-    batch.put(keys, records::PAGINATION_KEY.to_vec(), key.to_vec());
-    store.make_durable_soon(batch.commit()?)?;
-    Ok(key)
-}
 
 impl Sns {
-    fn mac(&self, listing: &str, last: &str) -> String {
-        let mut h = Sha256::new();
-        h.update(self.sh.token_key);
-        h.update(listing.as_bytes());
-        h.update([0]);
-        h.update(last.as_bytes());
-        hex::encode(&h.finalize()[..MAC_BYTES])
-    }
-
-    /// Standard base64, as AWS's SNS tokens are (recorded: clients decode them).
-    fn issue_token(&self, listing: &str, last: &str) -> String {
-        STANDARD.encode(format!("{}.{}", hex::encode(last.as_bytes()), self.mac(listing, last)))
-    }
-
-    /// The ARN a token continues after; None for the first page.
-    fn read_token(&self, listing: &str, token: Option<&str>) -> SnsResult<Option<String>> {
-        let Some(token) = token.filter(|t| !t.is_empty()) else { return Ok(None) };
-        let bad = || {
-            tracing::info!(listing, token = %token.chars().take(64).collect::<String>(), "NextToken not issued by eddy for this listing: refused");
-            invalid("NextToken")
-        };
-        let token = STANDARD.decode(token).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
-        let (last, mac) = token.split_once('.').ok_or_else(bad)?;
-        let last = hex::decode(last).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad)?;
-        if mac != self.mac(listing, &last) {
-            return Err(bad());
-        }
-        Ok(Some(last))
-    }
-
     /// The page of `items` (sorted by `key`) that `token` points at.
     pub(super) fn page<T>(
         &self,
@@ -82,12 +22,12 @@ impl Sns {
         listing: &str,
         token: Option<&str>,
     ) -> SnsResult<Page<T>> {
-        let after = self.read_token(listing, token)?;
-        let mut rest = items.into_iter().filter(|i| after.as_deref().is_none_or(|a| key(i) > a));
-        let items: Vec<T> = rest.by_ref().take(PAGE).collect();
-        let more = rest.next().is_some();
-        let next_token = items.last().filter(|_| more).map(|last| self.issue_token(listing, key(last)));
-        Ok(Page { items, next_token })
+        let req = PageRequest::new(listing, token, PAGE, self.sh.clock.now_ms());
+        self.sh.tokens.page(items, key, &req).map_err(|_| {
+            let shown: String = token.unwrap_or_default().chars().take(64).collect();
+            tracing::info!(listing, token = %shown, "NextToken not issued by eddy for this listing: refused");
+            invalid("NextToken")
+        })
     }
 
     pub fn list_topics(&self, caller: &Caller, token: Option<&str>) -> SnsResult<Page<String>> {

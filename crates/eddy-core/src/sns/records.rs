@@ -43,8 +43,6 @@ pub const ENDPOINTS: u8 = b'E';
 pub const SMS: u8 = b'M';
 
 pub const SIGNING_KEY: &[u8] = b"signing";
-/// The MAC key of listing tokens (see `pages`).
-pub const PAGINATION_KEY: &[u8] = b"pagination";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TopicRecord {
