@@ -5,6 +5,8 @@
 //!   serves both protocols.
 //! - [`xml`]: awsQuery XML responses rendered from those JSON shapes.
 //! - [`error`]: error bodies and headers for awsJson and awsQuery.
+//! - [`rest_json`]: restJson1 bodies and errors (MQ, MSK, Scheduler, Pipes, Schemas).
+//! - [`rest_xml`]: restXml bodies and errors (S3).
 //! - [`sqs`]: the SQS request and response shapes (API version 2012-11-05).
 //! - [`sns`]: the SNS request shapes (API version 2010-03-31) and the checks
 //!   AWS makes on them before it looks at a topic.
@@ -19,6 +21,8 @@ pub mod error;
 pub mod eventstream;
 pub mod json;
 pub mod query;
+pub mod rest_json;
+pub mod rest_xml;
 pub mod sns;
 pub mod sqs;
 pub mod xml;

@@ -7,36 +7,9 @@ use http::request::Parts;
 use eddy_wire::error::WireError;
 
 use crate::kinesis::errors::KinesisWireError;
-use crate::request::{credential_scope, RequestCtx};
+use crate::request::RequestCtx;
+use crate::routes::Handler;
 use crate::server::BoxedResponse;
-
-/// What a request's headers say it is, before its body is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Announced {
-    Kinesis(crate::kinesis::Format),
-    SqsJson,
-    /// awsQuery form posts: SQS or SNS, told apart by the signing scope.
-    SnsQuery,
-    SqsQuery,
-}
-
-pub fn announced(parts: &Parts) -> Announced {
-    if let Some(target) = parts.headers.get("x-amz-target").and_then(|t| t.to_str().ok()) {
-        if target.starts_with(crate::kinesis::TARGET_PREFIX) {
-            let cbor = parts
-                .headers
-                .get(http::header::CONTENT_TYPE)
-                .and_then(|c| c.to_str().ok())
-                .is_some_and(|c| c.starts_with(crate::kinesis::CBOR));
-            return Announced::Kinesis(if cbor { crate::kinesis::Format::Cbor } else { crate::kinesis::Format::Json });
-        }
-        return Announced::SqsJson;
-    }
-    match credential_scope(parts).map(|s| s.service) {
-        Some(s) if s == "sns" => Announced::SnsQuery,
-        _ => Announced::SqsQuery,
-    }
-}
 
 /// Every request body in memory together reached `--max-body-memory-mb`.
 /// 503 is what every SDK retries with back-off.
@@ -77,14 +50,17 @@ pub fn stalled(parts: &Parts, ctx: &RequestCtx) -> BoxedResponse {
 
 fn render(parts: &Parts, ctx: &RequestCtx, code: &'static str, status: u16, message: &str) -> BoxedResponse {
     let wire = WireError::new(code, code, status, message);
-    let response = match announced(parts) {
-        Announced::Kinesis(format) => {
+    let response = match crate::routes::by_headers(parts) {
+        Handler::Kinesis(format) => {
             let e = KinesisWireError { shape: code, status, message: message.to_string() };
             return crate::kinesis::error(ctx, format, &e);
         }
-        Announced::SqsJson => crate::sqs::json_error(ctx, &wire),
-        Announced::SqsQuery => crate::sqs::xml_error(ctx, &wire),
-        Announced::SnsQuery => crate::sns::xml_error(ctx, &wire),
+        Handler::SqsJson | Handler::UnknownTarget => crate::sqs::json_error(ctx, &wire),
+        Handler::SnsQuery => crate::sns::xml_error(ctx, &wire),
+        // Headers alone only tell targets and the signature's service apart.
+        Handler::SqsQuery | Handler::NotFound | Handler::Health { .. } | Handler::EddySns => {
+            crate::sqs::xml_error(ctx, &wire)
+        }
     };
     crate::server::boxed(response)
 }

@@ -1,7 +1,8 @@
 //! The eddy binary: CLI, HTTP front, dispatch to the services.
 //!
 //! Layout: [`cli`] (flags and `EDDY_*` variables), [`server`] (HTTP/1.1 and
-//! h2c on one port), [`request`] (protocol classification and SigV4 scope),
+//! h2c on one port), [`routes`] (the routing table: protocol, service and
+//! handler of each request), [`request`] (SigV4 scope, account, region),
 //! [`sqs`] (SQS handlers: wire shapes ↔ core calls), [`health`]; `eddy bench`
 //! runs the load generators of the `eddy-bench` crate.
 
@@ -16,6 +17,7 @@ mod health;
 mod kinesis;
 mod request;
 mod respond;
+mod routes;
 mod server;
 mod sns;
 mod sqs;

@@ -1,10 +1,8 @@
-//! Who is asking and in which protocol: SigV4 credential scope → account and
-//! region; X-Amz-Target / Content-Type / form `Action` → service and protocol.
-//! Signatures are parsed, not verified (any credentials work).
+//! Who is asking: SigV4 credential scope → account and region (which
+//! service and protocol is [`crate::routes`]' business). Signatures are
+//! parsed, not verified (any credentials work).
 
-use bytes::Bytes;
 use http::request::Parts;
-use http::Method;
 
 use eddy_core::sqs::Caller;
 
@@ -84,111 +82,6 @@ fn parse_scope(credential: &str) -> Option<Scope> {
     })
 }
 
-pub enum Classified {
-    Health {
-        localstack: bool,
-    },
-    SqsJson {
-        operation: String,
-    },
-    SqsQuery {
-        pairs: Vec<(String, String)>,
-    },
-    SnsQuery {
-        pairs: Vec<(String, String)>,
-    },
-    Kinesis {
-        operation: String,
-        format: crate::kinesis::Format,
-    },
-    /// `/_eddy/sns/…`: signing certificate, outbox, delivery counters.
-    EddySns,
-    UnknownTarget {
-        target: String,
-    },
-    NotFound,
-}
-
-pub fn classify(parts: &Parts, body: &Bytes) -> Classified {
-    let path = parts.uri.path();
-    if path.starts_with("/_eddy/sns/") || path == "/_eddy/doctor" {
-        return Classified::EddySns;
-    }
-    if parts.method == Method::GET || parts.method == Method::HEAD {
-        match path {
-            "/_eddy/health" => return Classified::Health { localstack: false },
-            "/_localstack/health" | "/health" => return Classified::Health { localstack: true },
-            _ => {}
-        }
-    }
-    if let Some(target) = parts.headers.get("x-amz-target").and_then(|t| t.to_str().ok()) {
-        if let Some(op) = target.strip_prefix(crate::kinesis::TARGET_PREFIX) {
-            let cbor = parts
-                .headers
-                .get(http::header::CONTENT_TYPE)
-                .and_then(|c| c.to_str().ok())
-                .is_some_and(|c| c.starts_with(crate::kinesis::CBOR));
-            let format = if cbor { crate::kinesis::Format::Cbor } else { crate::kinesis::Format::Json };
-            return Classified::Kinesis { operation: op.to_string(), format };
-        }
-        return match target.strip_prefix(eddy_wire::sqs::TARGET_PREFIX) {
-            Some(op) => Classified::SqsJson { operation: op.to_string() },
-            None => Classified::UnknownTarget { target: target.to_string() },
-        };
-    }
-    let mut pairs = parts.uri.query().map(|q| form_pairs(q.as_bytes())).unwrap_or_default();
-    if is_form(parts) {
-        pairs.extend(form_pairs(body));
-    }
-    let Some(action) = pairs.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone()) else {
-        return Classified::NotFound;
-    };
-    let version = pairs.iter().find(|(k, _)| k == "Version").map(|(_, v)| v.as_str());
-    let scope = credential_scope(parts).map(|s| s.service);
-    if is_sns(version, scope.as_deref(), &action) {
-        Classified::SnsQuery { pairs }
-    } else {
-        Classified::SqsQuery { pairs }
-    }
-}
-
-/// awsQuery serves SQS and SNS on one endpoint: decide by API version,
-/// else by the signature's service, else by the action's name (the
-/// SubscribeURL and UnsubscribeURL links carry neither).
-fn is_sns(version: Option<&str>, scope_service: Option<&str>, action: &str) -> bool {
-    match (version, scope_service) {
-        (Some("2010-03-31"), _) => true,
-        (Some(_), _) => false,
-        (None, Some("sns")) => true,
-        (None, Some("sqs")) => false,
-        _ => matches!(
-            action,
-            "ConfirmSubscription"
-                | "Unsubscribe"
-                | "Subscribe"
-                | "Publish"
-                | "PublishBatch"
-                | "CreateTopic"
-                | "DeleteTopic"
-                | "ListTopics"
-                | "ListSubscriptions"
-                | "ListSubscriptionsByTopic"
-                | "GetTopicAttributes"
-                | "SetTopicAttributes"
-                | "GetSubscriptionAttributes"
-                | "SetSubscriptionAttributes"
-        ),
-    }
-}
-
-fn is_form(parts: &Parts) -> bool {
-    parts
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|c| c.to_str().ok())
-        .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
-}
-
 fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
     eddy_wire::query::parse_form(bytes)
 }
@@ -196,15 +89,6 @@ fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn query_routing() {
-        assert!(is_sns(Some("2010-03-31"), Some("sqs"), "AddPermission"));
-        assert!(!is_sns(Some("2012-11-05"), None, "AddPermission"));
-        assert!(is_sns(None, Some("sns"), "AddPermission"));
-        assert!(is_sns(None, None, "Unsubscribe"));
-        assert!(!is_sns(None, None, "SendMessage"));
-    }
 
     #[test]
     fn scope_from_authorization() {

@@ -1,6 +1,6 @@
 //! The HTTP front: HTTP/1.1 and cleartext HTTP/2 (prior knowledge, as the
-//! Java SDK sends it) on one port. Each request is read whole, classified by
-//! protocol and handed to its service.
+//! Java SDK sends it) on one port. Each request is read whole, routed by the
+//! table in [`crate::routes`] and handed to its handler.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -19,7 +19,8 @@ use crate::body::{BodyBudget, BodyError};
 use crate::cli::ServeArgs;
 use crate::connections::{Connections, InFlight, RateLimitedLog, Slot, Tracked};
 use crate::front_error;
-use crate::request::{self, Classified, RequestCtx};
+use crate::request::RequestCtx;
+use crate::routes::{self, Handler};
 
 /// Largest request body accepted. SQS messages are ≤ 1 MiB, but awsQuery
 /// percent-encoding can triple a batch's size on the wire; a Kinesis
@@ -130,23 +131,20 @@ async fn handle(
         Ok(b) => b,
         Err(e) => return Ok(with_guard(body_error(&parts, &ctx, e), in_flight)),
     };
-    let classified = request::classify(&parts, &body);
-    let (label, response) = match classified {
-        Classified::Kinesis { operation, format } => {
-            ("kinesis", crate::kinesis::handle(&state, &ctx, &operation, format, &body).await)
-        }
-        Classified::Health { localstack } => ("health", boxed(crate::health::respond(&state, localstack))),
-        Classified::SqsJson { operation } => {
-            ("sqs", boxed(crate::sqs::handle_json(&state, &ctx, &operation, &body).await))
-        }
-        Classified::SqsQuery { pairs } => ("sqs", boxed(crate::sqs::handle_query(&state, &ctx, &pairs).await)),
-        Classified::SnsQuery { pairs } => ("sns", boxed(crate::sns::handle_query(&state, &ctx, &pairs).await)),
-        Classified::EddySns => ("eddy", boxed(crate::sns::handle_eddy(&state, &ctx, &parts.method, &parts.uri).await)),
-        Classified::UnknownTarget { target } => ("unknown", boxed(crate::sqs::unknown_target(&ctx, &target))),
-        Classified::NotFound => ("unknown", boxed(crate::sqs::unknown_operation(&ctx))),
+    let routed = routes::route(&parts, &body);
+    let response = match routed.handler {
+        Handler::Kinesis(format) => crate::kinesis::handle(&state, &ctx, &routed.operation, format, &body).await,
+        Handler::Health { localstack } => boxed(crate::health::respond(&state, localstack)),
+        Handler::SqsJson => boxed(crate::sqs::handle_json(&state, &ctx, &routed.operation, &body).await),
+        Handler::SqsQuery => boxed(crate::sqs::handle_query(&state, &ctx, &routed.pairs).await),
+        Handler::SnsQuery => boxed(crate::sns::handle_query(&state, &ctx, &routed.pairs).await),
+        Handler::EddySns => boxed(crate::sns::handle_eddy(&state, &ctx, &parts.method, &parts.uri).await),
+        Handler::UnknownTarget => boxed(crate::sqs::unknown_target(&ctx, &routed.operation)),
+        Handler::NotFound => boxed(crate::sqs::unknown_operation(&ctx)),
     };
     drop(reservation);
-    tracing::debug!(service = label, method = %parts.method, path = %parts.uri.path(), status = response.status().as_u16(),
+    tracing::debug!(service = routed.service.name(), protocol = routed.protocol.name(), method = %parts.method,
+        path = %parts.uri.path(), status = response.status().as_u16(),
         micros = started.elapsed().as_micros() as u64, request_id = %ctx.request_id, "request");
     Ok(with_guard(response, in_flight))
 }
