@@ -34,7 +34,15 @@ pub struct TagRules {
 impl TagRules {
     pub const AWS: TagRules = TagRules { max_tags: MAX_TAGS, reserve_aws_prefix: true };
 
-    /// Checks each tag, then the count.
+    /// A new resource's tags: the count first, then each tag.
+    pub fn check(&self, tags: &Tags) -> Result<(), TagViolation> {
+        if tags.len() > self.max_tags {
+            return Err(TagViolation::TooMany);
+        }
+        self.check_each(tags)
+    }
+
+    /// Each tag's key and value.
     pub fn check_each(&self, tags: &Tags) -> Result<(), TagViolation> {
         for (k, v) in tags {
             let reserved = self.reserve_aws_prefix && k.starts_with("aws:");
@@ -51,7 +59,7 @@ impl TagRules {
     /// The resource's tags once `new` is added (a key given again replaces
     /// its value), or the violation; `existing` is left untouched either way.
     pub fn merged(&self, existing: &Tags, new: &Tags) -> Result<Tags, TagViolation> {
-        self.check_each(new)?;
+        self.check(new)?;
         let mut all = existing.clone();
         all.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
         if all.len() > self.max_tags {
@@ -84,6 +92,8 @@ mod tests {
         assert_eq!(rules.check_each(&tags(&[("aws:x", "v")])), Err(TagViolation::Key("aws:x".into())));
         let open = TagRules { reserve_aws_prefix: false, ..TagRules::AWS };
         assert_eq!(open.check_each(&tags(&[("aws:x", "v")])), Ok(()));
+        let many: Tags = (0..51).map(|i| (format!("aws:{i}"), String::new())).collect();
+        assert_eq!(rules.check(&many), Err(TagViolation::TooMany));
     }
 
     #[test]

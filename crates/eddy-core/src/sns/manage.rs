@@ -11,6 +11,7 @@ use super::records::{self, SubscriptionRecord, TopicRecord};
 use super::subscription::{self, Subscription};
 use super::topic::{self, SubscriptionCounts, Topic};
 use super::{delivery, Caller, Sns};
+use crate::tags::{self, TagRules, TagViolation};
 
 /// Actions AddPermission may grant: SNS's API actions.
 const SNS_ACTIONS: &[&str] = &[
@@ -38,8 +39,6 @@ const SNS_ACTIONS: &[&str] = &[
     "UntagResource",
 ];
 
-const MAX_TAGS: usize = 50;
-
 pub struct SubscribeRequest {
     pub topic_arn: String,
     pub protocol: String,
@@ -62,7 +61,7 @@ impl Sns {
         for (k, v) in &attributes {
             attrs.insert(k.clone(), topic::validate_attribute(k, v, fifo, true)?);
         }
-        validate_tags(&tags)?;
+        TAG_RULES.check(&tags).map_err(tag_error)?;
         let arn = topic::topic_arn(&caller.region, &caller.account, name);
         if let Ok(existing) = self.lookup_topic(&arn) {
             return same_topic(&existing, &attrs, &tags).map(|_| arn);
@@ -124,18 +123,33 @@ impl Sns {
     pub async fn set_topic_attribute(&self, arn: &str, name: &str, value: &str) -> SnsResult<()> {
         let topic = self.lookup_topic(arn)?;
         let value = topic::validate_attribute(name, value, topic.fifo, false)?;
-        let record = {
-            let mut st = topic.state.lock();
+        self.update_topic(&topic, |record| {
             if name == "DataProtectionPolicy" {
-                st.record.data_protection_policy = Some(value).filter(|v| !v.is_empty());
+                record.data_protection_policy = Some(value).filter(|v| !v.is_empty());
             } else if value.is_empty() && name != "DisplayName" {
-                st.record.attributes.remove(name);
+                record.attributes.remove(name);
             } else {
-                st.record.attributes.insert(name.to_string(), value);
+                record.attributes.insert(name.to_string(), value);
             }
-            st.record.clone()
-        };
-        self.save_topic(&record).await
+            Ok(())
+        })
+        .await
+    }
+
+    /// Applies `change` to a copy of the topic's record, saves it, and
+    /// swaps it in only once durable: a failed save leaves the topic as it
+    /// was, and readers never see a change the store may not keep.
+    async fn update_topic(
+        &self,
+        topic: &Topic,
+        change: impl FnOnce(&mut TopicRecord) -> SnsResult<()>,
+    ) -> SnsResult<()> {
+        let _one_at_a_time = topic.updates.lock().await;
+        let mut record = topic.record();
+        change(&mut record)?;
+        self.save_topic(&record).await?;
+        topic.state.lock().record = record;
+        Ok(())
     }
 
     pub fn data_protection_policy(&self, arn: &str) -> SnsResult<String> {
@@ -200,32 +214,21 @@ impl Sns {
 
     pub async fn tag(&self, arn: &str, tags: BTreeMap<String, String>) -> SnsResult<()> {
         let topic = self.tagged(arn)?;
-        validate_tags(&tags)?;
-        let record = {
-            let mut st = topic.state.lock();
-            let mut merged = st.record.tags.clone();
-            merged.extend(tags);
-            if merged.len() > MAX_TAGS {
-                return Err(SnsError::TagLimitExceeded(
-                    "Could not complete request: tag quota of per resource exceeded".into(),
-                ));
-            }
-            st.record.tags = merged;
-            st.record.clone()
-        };
-        self.save_topic(&record).await
+        TAG_RULES.check(&tags).map_err(tag_error)?;
+        self.update_topic(&topic, |record| {
+            record.tags = TAG_RULES.merged(&record.tags, &tags).map_err(tag_error)?;
+            Ok(())
+        })
+        .await
     }
 
     pub async fn untag(&self, arn: &str, keys: &[String]) -> SnsResult<()> {
         let topic = self.tagged(arn)?;
-        let record = {
-            let mut st = topic.state.lock();
-            for k in keys {
-                st.record.tags.remove(k);
-            }
-            st.record.clone()
-        };
-        self.save_topic(&record).await
+        self.update_topic(&topic, |record| {
+            record.tags = tags::without(&record.tags, keys);
+            Ok(())
+        })
+        .await
     }
 
     fn tagged(&self, arn: &str) -> SnsResult<Arc<Topic>> {
@@ -311,13 +314,12 @@ impl Sns {
             .into_iter()
             .find(|s| s.state.read().record.token.as_deref() == Some(token))
             .ok_or_else(|| invalid("Token"))?;
-        let record = {
-            let mut st = sub.state.write();
-            st.record.pending = false;
-            st.record.authenticated_unsubscribe |= authenticate;
-            st.record.clone()
-        };
-        self.save_subscription(&record).await?;
+        self.update_subscription(&sub, |record| {
+            record.pending = false;
+            record.authenticated_unsubscribe |= authenticate;
+            Ok(())
+        })
+        .await?;
         tracing::info!(subscription = %sub.arn, "subscription confirmed");
         Ok(sub.arn.clone())
     }
@@ -357,23 +359,39 @@ impl Sns {
     pub async fn set_subscription_attribute(&self, arn: &str, name: &str, value: &str) -> SnsResult<()> {
         let sub = self.lookup_subscription(arn)?;
         let value = subscription::validate_attribute(name, value, &sub.protocol, false)?;
-        let mut attrs = sub.record().attributes;
-        if value.is_empty() {
-            attrs.remove(name);
-        } else {
-            attrs.insert(name.to_string(), value);
-        }
-        if let Ok(topic) = self.lookup_topic(&sub.topic_arn) {
-            check_fifo_dlq(&topic, &sub.endpoint, &attrs, false)?;
-        }
-        let filter = subscription::compile_filter(&attrs, false)?;
-        let record = {
-            let mut st = sub.state.write();
-            st.record.attributes = attrs;
-            st.filter = filter;
-            st.record.clone()
-        };
-        self.save_subscription(&record).await
+        let topic = self.lookup_topic(&sub.topic_arn).ok();
+        self.update_subscription(&sub, |record| {
+            let attrs = &mut record.attributes;
+            if value.is_empty() {
+                attrs.remove(name);
+            } else {
+                attrs.insert(name.to_string(), value);
+            }
+            if let Some(topic) = &topic {
+                check_fifo_dlq(topic, &sub.endpoint, attrs, false)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Applies `change` to a copy of the subscription's record, saves it,
+    /// and swaps it in (with its recompiled filter policy) only once
+    /// durable: a failed save or an invalid filter leaves it as it was.
+    async fn update_subscription(
+        &self,
+        sub: &Subscription,
+        change: impl FnOnce(&mut SubscriptionRecord) -> SnsResult<()>,
+    ) -> SnsResult<()> {
+        let _one_at_a_time = sub.updates.lock().await;
+        let mut record = sub.record();
+        change(&mut record)?;
+        let filter = subscription::compile_filter(&record.attributes, false)?;
+        self.save_subscription(&record).await?;
+        let mut st = sub.state.write();
+        st.record = record;
+        st.filter = filter;
+        Ok(())
     }
 
     pub(crate) async fn save_subscription(&self, record: &SubscriptionRecord) -> SnsResult<()> {
@@ -439,21 +457,18 @@ fn check_fifo_dlq(topic: &Topic, endpoint: &str, attrs: &BTreeMap<String, String
     Ok(())
 }
 
-fn validate_tags(tags: &BTreeMap<String, String>) -> SnsResult<()> {
-    if tags.len() > MAX_TAGS {
-        return Err(SnsError::TagLimitExceeded(
-            "Could not complete request: tag quota of per resource exceeded".into(),
-        ));
-    }
-    for (k, v) in tags {
-        if k.is_empty() || k.chars().count() > 128 || k.starts_with("aws:") {
-            return Err(invalid("TagKey"));
+/// SNS's tag rules: AWS's common limits, `aws:` keys reserved.
+const TAG_RULES: TagRules = TagRules::AWS;
+
+/// SNS's wording of a tag violation (recorded).
+fn tag_error(v: TagViolation) -> SnsError {
+    match v {
+        TagViolation::TooMany => {
+            SnsError::TagLimitExceeded("Could not complete request: tag quota of per resource exceeded".into())
         }
-        if v.chars().count() > 256 {
-            return Err(invalid("TagValue"));
-        }
+        TagViolation::Key(_) => invalid("TagKey"),
+        TagViolation::Value(_) => invalid("TagValue"),
     }
-    Ok(())
 }
 
 /// A policy value as AWS writes AddPermission's: a plain string when there

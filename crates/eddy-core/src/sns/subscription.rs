@@ -32,6 +32,8 @@ pub struct Subscription {
     pub protocol: String,
     pub endpoint: String,
     pub(crate) state: RwLock<SubscriptionState>,
+    /// Held across a change's save (see `Sns::update_subscription`).
+    pub(crate) updates: tokio::sync::Mutex<()>,
 }
 
 pub(crate) struct SubscriptionState {
@@ -48,6 +50,7 @@ impl Subscription {
             protocol: record.protocol.clone(),
             endpoint: record.endpoint.clone(),
             state: RwLock::new(SubscriptionState { record, filter }),
+            updates: tokio::sync::Mutex::new(()),
         })
     }
 

@@ -49,6 +49,9 @@ pub struct Topic {
     pub account: String,
     pub fifo: bool,
     pub(crate) state: Mutex<TopicState>,
+    /// Held across a change's save: changes to one topic are saved one at
+    /// a time, each on a copy of the record swapped in once durable.
+    pub(crate) updates: tokio::sync::Mutex<()>,
 }
 
 pub(crate) struct TopicState {
@@ -105,6 +108,7 @@ impl Topic {
             account: record.account.clone(),
             fifo: record.name.ends_with(".fifo"),
             state: Mutex::new(TopicState { record, dedup: HashMap::new(), dedup_expiry: BTreeSet::new() }),
+            updates: tokio::sync::Mutex::new(()),
         }
     }
 
