@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::apply::{Applied, Applier};
 use crate::engine::Batch;
 use crate::guard::Guard;
 use crate::sync::{GroupCommit, Ticket};
@@ -13,12 +14,23 @@ pub struct WriteBatch {
     inner: Box<dyn Batch>,
     sync: Arc<GroupCommit>,
     guard: Arc<Guard>,
+    applier: Arc<Applier>,
     empty: bool,
 }
 
 impl WriteBatch {
-    pub(crate) fn new(inner: Box<dyn Batch>, sync: Arc<GroupCommit>, guard: Arc<Guard>) -> WriteBatch {
-        WriteBatch { inner, sync, guard, empty: true }
+    pub(crate) fn new(
+        inner: Box<dyn Batch>,
+        sync: Arc<GroupCommit>,
+        guard: Arc<Guard>,
+        applier: Arc<Applier>,
+    ) -> WriteBatch {
+        WriteBatch { inner, sync, guard, applier, empty: true }
+    }
+
+    /// True when nothing was put or deleted.
+    pub fn is_empty(&self) -> bool {
+        self.empty
     }
 
     pub fn put(&mut self, partition: &Partition, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
@@ -33,6 +45,9 @@ impl WriteBatch {
 
     /// Applies the batch atomically; readers see it at once. The returned
     /// ticket tells [`Store::durable`](crate::Store::durable) what to wait for.
+    ///
+    /// The engine may block here (a write stall), so under a lock that other
+    /// requests need, use [`WriteBatch::submit`] instead.
     pub fn commit(self) -> Result<Ticket> {
         if self.empty {
             return Ok(self.sync.current());
@@ -40,5 +55,14 @@ impl WriteBatch {
         self.guard.check_writable()?;
         self.inner.commit()?;
         Ok(self.sync.written())
+    }
+
+    /// Hands the batch to the store's apply thread and returns at once:
+    /// batches are applied in the order they are submitted, so submitting
+    /// under a lock orders changes as the lock does, without holding the
+    /// lock through the engine's commit (see `apply.rs`). The returned
+    /// future resolves to the ticket once the batch is applied.
+    pub fn submit(self) -> Applied {
+        self.applier.clone().submit(self)
     }
 }

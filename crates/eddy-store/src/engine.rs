@@ -44,7 +44,8 @@ pub(crate) enum PartitionKind {
 /// - **Read-your-writes.** Once [`Batch::commit`] returns, every read from
 ///   any thread sees the batch. Readers may see part of a batch while its
 ///   commit runs; callers that need more serialize with their own locks (an
-///   SQS queue commits under the queue's lock).
+///   SQS queue submits its batches under the queue's lock, and the store's
+///   apply thread commits them in that order).
 /// - **Durable only through the journal, and then surely.** A committed batch
 ///   may be lost in a crash until the [`Journal`] call that starts after its
 ///   commit returned has returned: [`Journal::hand_to_os`] protects it from a

@@ -95,6 +95,13 @@ impl Guard {
         }
     }
 
+    /// Tests: stands in for a nearly full disk (a store in memory has no
+    /// disk to watch, so nothing resets it).
+    #[cfg(any(test, feature = "test-util"))]
+    pub(crate) fn refuse_for_test(&self, refuse: bool) {
+        self.low_space.store(refuse, Ordering::Release);
+    }
+
     /// True when writes may go to the engine: two atomic loads.
     fn writable(&self) -> bool {
         !self.has_failed.load(Ordering::Acquire) && !self.low_space.load(Ordering::Acquire)

@@ -6,6 +6,10 @@
 //! fsyncs the journal. A caller acknowledges a change to its client only after
 //! [`Store::durable`] resolves for the batch's [`Ticket`]; one fsync covers
 //! every batch committed before it, which is where throughput comes from.
+//! A batch is applied either by [`WriteBatch::commit`], on the caller's
+//! thread, or by [`WriteBatch::submit`], on the store's apply thread in
+//! submission order: for callers under a lock that orders their changes,
+//! which must not be held while the engine stalls (`apply.rs`).
 //!
 //! The storage engine sits behind a narrow boundary (`engine.rs`: open and
 //! drop partitions, point and range reads, atomic batches, a journal to make
@@ -14,6 +18,7 @@
 //! above it. The contract a further engine (PostgreSQL) must meet is on the
 //! `Engine` trait, and `engine_contract.rs` checks it.
 
+mod apply;
 mod batch;
 mod engine;
 mod fjall_engine;
@@ -29,6 +34,9 @@ use engine::{Engine, PartitionKind};
 use fjall_engine::FjallEngine;
 use memory::MemoryEngine;
 
+pub use apply::Applied;
+#[cfg(any(test, feature = "test-util"))]
+pub use apply::ApplyPause;
 pub use batch::WriteBatch;
 pub use guard::StoreHealth;
 pub use partition::Partition;
@@ -89,6 +97,7 @@ pub struct Store {
     engine: Arc<dyn Engine>,
     sync: Arc<sync::GroupCommit>,
     guard: Arc<guard::Guard>,
+    applier: Arc<apply::Applier>,
 }
 
 impl Store {
@@ -113,12 +122,27 @@ impl Store {
     /// The store over `engine`, with group commit driving its journal.
     fn start(engine: Arc<dyn Engine>, durability: Durability, guard: Arc<guard::Guard>) -> Store {
         let sync = sync::GroupCommit::start(engine.journal(), durability, guard.clone());
-        Store { engine, sync, guard }
+        let applier = apply::Applier::start(guard.clone());
+        Store { engine, sync, guard, applier }
     }
 
     /// Whether writes are accepted, and why not.
     pub fn health(&self) -> StoreHealth {
         self.guard.health()
+    }
+
+    /// Tests: refuses writes from now on, as a nearly full disk does, or
+    /// accepts them again, so a test can show what a failed save leaves.
+    #[cfg(any(test, feature = "test-util"))]
+    pub fn refuse_writes(&self, refuse: bool) {
+        self.guard.refuse_for_test(refuse);
+    }
+
+    /// Tests: holds every batch submitted from now on (not those committed
+    /// directly) until the returned pause is dropped, as a write stall would.
+    #[cfg(any(test, feature = "test-util"))]
+    pub fn pause_applies(&self) -> ApplyPause {
+        self.applier.pause()
     }
 
     /// A partition for records that are written, rewritten and deleted
@@ -147,7 +171,7 @@ impl Store {
     }
 
     pub fn batch(&self) -> WriteBatch {
-        WriteBatch::new(self.engine.batch(), self.sync.clone(), self.guard.clone())
+        WriteBatch::new(self.engine.batch(), self.sync.clone(), self.guard.clone(), self.applier.clone())
     }
 
     /// Starts making `ticket` durable without waiting for the fsync: for
