@@ -128,9 +128,9 @@ impl Index {
         self.msgs.get(&seq)
     }
 
-    /// Messages whose retention ran out by `now`.
-    pub fn expired(&self, now: Millis) -> Vec<u64> {
-        self.expiry.iter().take_while(|(at, _)| *at <= now).map(|(_, s)| *s).collect()
+    /// Up to `max` messages whose retention ran out by `now`, oldest first.
+    pub fn expired(&self, now: Millis, max: usize) -> Vec<u64> {
+        self.expiry.iter().take_while(|(at, _)| *at <= now).take(max).map(|(_, s)| *s).collect()
     }
 
     /// Earliest moment anything becomes visible (a delay or a visibility
@@ -302,6 +302,7 @@ mod tests {
             m.receive_count = 1;
         });
         assert_eq!(ix.counts(10), Counts { visible: 1, in_flight: 1, delayed: 1 });
-        assert_eq!(ix.expired(1_000_000), vec![1, 2, 3]);
+        assert_eq!(ix.expired(1_000_000, 10), vec![1, 2, 3]);
+        assert_eq!(ix.expired(1_000_000, 2), vec![1, 2], "at most as many as asked for");
     }
 }

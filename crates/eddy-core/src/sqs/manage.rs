@@ -13,7 +13,7 @@ use super::reaper::{self, ReapJob};
 use super::records::QueueRecord;
 use super::{Caller, QueueName, Sqs};
 use crate::clock::Millis;
-use eddy_store::Ticket;
+use eddy_store::Applied;
 
 /// How long a deleted queue's name cannot be reused (DeleteQueue API reference).
 pub(crate) const DELETED_NAME_BLOCK_MS: Millis = 60_000;
@@ -73,12 +73,12 @@ impl Sqs {
     /// until it is durable.
     async fn save(&self, q: &Queue) -> SqsResult<()> {
         let mut batch = self.sh.store.batch();
-        let ticket = {
+        let applied = {
             let st = q.state.lock();
             st.stage_record(&self.sh, &mut batch);
-            batch.commit()?
+            batch.submit()
         };
-        self.durable(ticket).await
+        self.applied_and_durable(applied).await
     }
 
     /// DeleteQueue: the queue is gone for every caller once this returns,
@@ -88,7 +88,7 @@ impl Sqs {
         let key = q.queue_name();
         let now = self.now_ms();
         let mut batch = self.sh.store.batch();
-        let (messages, dedup, ticket) = {
+        let (messages, dedup, applied) = {
             let mut st = q.state.lock();
             st.check_live()?;
             st.deleted = true;
@@ -96,12 +96,12 @@ impl Sqs {
             st.stage_record(&self.sh, &mut batch);
             st.attempts.clear();
             let dedup: Vec<String> = std::mem::take(&mut st.dedup).into_keys().collect();
-            (st.index.take(), dedup, batch.commit()?)
+            (st.index.take(), dedup, batch.submit())
         };
         self.queues.write().remove(&key);
         self.block_name(key, now);
         q.notify.notify_waiters();
-        self.durable(ticket).await?;
+        self.applied_and_durable(applied).await?;
         tracing::info!(queue = %q.name, messages = messages.len(),
             "queue deleted: its messages are deleted in the background");
         let job = ReapJob { queue_id: q.id, queue_name: q.name.clone(), messages, dedup, drop_record: true };
@@ -177,16 +177,16 @@ impl Sqs {
         let current = q.state.lock().record.attributes.clone();
         let next = attributes::apply(&current, &given, fifo)?;
         self.check_redrive_target(&q.arn, &next)?;
-        let ticket = self.update_record(q, |r| r.attributes = next)?;
-        self.durable(ticket).await?;
+        let applied = self.update_record(q, |r| r.attributes = next)?;
+        self.applied_and_durable(applied).await?;
         // A shorter wait or a new delay may matter to current long polls.
         q.notify.notify_waiters();
         Ok(())
     }
 
-    /// Changes the queue's record and commits it under the queue's lock;
-    /// the caller waits for the returned ticket.
-    fn update_record(&self, q: &Queue, f: impl FnOnce(&mut QueueRecord)) -> SqsResult<Ticket> {
+    /// Changes the queue's record and submits it under the queue's lock;
+    /// the caller waits for it to be applied and durable.
+    fn update_record(&self, q: &Queue, f: impl FnOnce(&mut QueueRecord)) -> SqsResult<Applied> {
         let mut batch = self.sh.store.batch();
         let mut st = q.state.lock();
         st.check_live()?;
@@ -194,7 +194,7 @@ impl Sqs {
         st.record.modified_ms = self.now_ms();
         st.config = st.record.config();
         st.stage_record(&self.sh, &mut batch);
-        Ok(batch.commit()?)
+        Ok(batch.submit())
     }
 
     /// A RedrivePolicy must name an existing queue of the same type whose
@@ -238,16 +238,16 @@ impl Sqs {
         if merged.len() > 50 {
             return Err(invalid_param("Too many tags added for queue. A queue can have at most 50 tags."));
         }
-        let ticket = self.update_record(q, |r| r.tags = merged)?;
-        self.durable(ticket).await
+        let applied = self.update_record(q, |r| r.tags = merged)?;
+        self.applied_and_durable(applied).await
     }
 
     pub async fn untag(&self, q: &Queue, keys: &[String]) -> SqsResult<()> {
         if keys.is_empty() {
             return Err(SqsError::MissingParameter("TagKeys".into()));
         }
-        let ticket = self.update_record(q, |r| r.tags.retain(|k, _| !keys.contains(k)))?;
-        self.durable(ticket).await
+        let applied = self.update_record(q, |r| r.tags.retain(|k, _| !keys.contains(k)))?;
+        self.applied_and_durable(applied).await
     }
 
     /// AddPermission: appends a statement labelled `label` to the queue's Policy.
@@ -314,7 +314,7 @@ impl Sqs {
     }
 
     async fn set_policy(&self, q: &Queue, policy: Option<Value>) -> SqsResult<()> {
-        let ticket = self.update_record(q, |r| match policy {
+        let applied = self.update_record(q, |r| match policy {
             Some(p) => {
                 r.attributes.insert("Policy".into(), p.to_string());
             }
@@ -322,7 +322,7 @@ impl Sqs {
                 r.attributes.remove("Policy");
             }
         })?;
-        self.durable(ticket).await
+        self.applied_and_durable(applied).await
     }
 
     /// Queues whose RedrivePolicy targets `dlq`.

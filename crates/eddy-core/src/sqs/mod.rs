@@ -2,7 +2,10 @@
 //!
 //! [`Sqs`] owns the registry of queues. Each [`Queue`] holds its hot index
 //! behind a lock; the store holds the durable record. A method returns only
-//! after the store says its changes are durable.
+//! after the store says its changes are durable. Changes are submitted to
+//! the store under the queue's lock, which fixes their order, and applied
+//! after it is released: no queue lock is held through a commit (see the
+//! lock order in `move_task.rs`).
 
 mod attributes;
 mod batch;
@@ -23,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use eddy_store::{Partition, Store, Ticket};
+use eddy_store::{Applied, Partition, Store, Ticket};
 use parking_lot::{Mutex, RwLock};
 
 pub use attributes::{RedriveAllowPolicy, RedrivePolicy};
@@ -36,7 +39,7 @@ pub use queue::{Queue, SendRequest, Sent};
 pub use receive::{ReceiveRequest, Received};
 
 use crate::clock::{Clock, Millis};
-use receive::{DlqTarget, Moved};
+use receive::{DlqTarget, ReceiveOutcome};
 
 /// Re-exported for the services built on SQS's vocabulary; it lives in
 /// [`crate::identity`].
@@ -145,18 +148,37 @@ impl Sqs {
         let queues: Vec<Arc<Queue>> = self.queues.read().values().cloned().collect();
         let now = self.now_ms();
         self.recently_deleted.lock().retain(|_, t| now < *t + manage::DELETED_NAME_BLOCK_MS);
-        self.prune_tasks()?;
+        self.prune_tasks().await?;
         for q in queues {
-            let mut batch = self.sh.store.batch();
-            let ticket = {
-                let mut st = q.state.lock();
-                st.expire(&self.sh, &mut batch, now);
-                st.forget_expired_ids(&self.sh, &mut batch, now);
-                batch.commit()?
-            };
-            self.durable(ticket).await?;
+            self.sweep_queue(&q, now).await?;
         }
         Ok(())
+    }
+
+    /// Drops a queue's expired messages and ids in batches of at most
+    /// [`reaper::STEP`] each, pausing between batches: a queue where a
+    /// million messages expire at once never makes one huge commit, holds
+    /// its lock only to update its index, and leaves room for other
+    /// requests' writes.
+    async fn sweep_queue(&self, q: &Queue, now: Millis) -> SqsResult<()> {
+        loop {
+            let mut batch = self.sh.store.batch();
+            let (done, applied) = {
+                let mut st = q.state.lock();
+                let messages = st.expire(&self.sh, &mut batch, now, reaper::STEP);
+                let ids = st.forget_expired_ids(&self.sh, &mut batch, now, reaper::STEP);
+                (messages < reaper::STEP && ids < reaper::STEP, (!batch.is_empty()).then(|| batch.submit()))
+            };
+            if let Some(applied) = applied {
+                // Not waited for: a deletion a crash loses is made again, as
+                // recovery reloads the message and the next sweep expires it.
+                self.sh.store.make_durable_soon(applied.await?)?;
+            }
+            if done {
+                return Ok(());
+            }
+            tokio::time::sleep(reaper::PAUSE).await;
+        }
     }
 
     /// Makes every change so far durable, including receive state that is
@@ -169,6 +191,12 @@ impl Sqs {
         Ok(self.sh.store.durable(ticket).await?)
     }
 
+    /// Waits until a batch submitted under a queue's lock is applied, then
+    /// until it is durable: what a write waits for before it answers.
+    pub(crate) async fn applied_and_durable(&self, applied: Applied) -> SqsResult<()> {
+        self.durable(applied.await?).await
+    }
+
     pub fn lookup(&self, name: &QueueName) -> SqsResult<Arc<Queue>> {
         self.queues.read().get(name).cloned().ok_or(SqsError::QueueDoesNotExist)
     }
@@ -179,13 +207,15 @@ impl Sqs {
 
     pub async fn send(&self, q: &Queue, caller: &Caller, req: SendRequest) -> SqsResult<Sent> {
         let mut batch = self.sh.store.batch();
-        let (sent, ticket) = {
+        let (sent, applied) = {
             let mut st = q.state.lock();
             let sent = st.send(&self.sh, &mut batch, req, &caller.account)?;
-            (sent, batch.commit()?)
+            (sent, batch.submit())
         };
+        // A receiver woken now reads the message's record only after its
+        // own batch is applied, which is after this one.
         q.notify.notify_waiters();
-        self.durable(ticket).await?;
+        self.applied_and_durable(applied).await?;
         Ok(sent)
     }
 
@@ -197,7 +227,7 @@ impl Sqs {
         entries: Vec<(String, SendRequest)>,
     ) -> SqsResult<Vec<(String, SqsResult<Sent>)>> {
         let mut batch = self.sh.store.batch();
-        let (results, ticket) = {
+        let (results, applied) = {
             let mut st = q.state.lock();
             st.check_live()?;
             st.check_fifo_batch(entries.iter().map(|(_, r)| r))?;
@@ -214,10 +244,10 @@ impl Sqs {
                     None => (id, st.send(&self.sh, &mut batch, req, &caller.account)),
                 })
                 .collect();
-            (results, batch.commit()?)
+            (results, batch.submit())
         };
         q.notify.notify_waiters();
-        self.durable(ticket).await?;
+        self.applied_and_durable(applied).await?;
         Ok(results)
     }
 
@@ -237,17 +267,10 @@ impl Sqs {
                 let outcome = st.receive(&self.sh, &q.arn, &req, dlq.as_ref())?;
                 (outcome, st.index.next_visible_after(self.now_ms()))
             };
-            self.place_moved(outcome.moved);
-            // A receive's own state change (receive count, visibility) is
-            // handed to the OS now and fsynced by the next group commit, but
-            // does not wait for that fsync: if a machine crash loses it, the
-            // message is merely delivered again, which at-least-once delivery
-            // allows. Waiting would add a disk flush to every receive and to
-            // every long-poll wake-up.
-            self.sh.store.make_durable_soon(outcome.ticket)?;
+            let messages = self.finish_receive(q, outcome, &req).await?;
             let now = tokio::time::Instant::now();
-            if !outcome.messages.is_empty() || now >= deadline {
-                return Ok(outcome.messages);
+            if !messages.is_empty() || now >= deadline {
+                return Ok(messages);
             }
             let wake = next_visible
                 .map(|at| now + Duration::from_millis(at.saturating_sub(self.now_ms())))
@@ -257,6 +280,46 @@ impl Sqs {
                 _ = tokio::time::sleep_until(wake) => {}
             }
         }
+    }
+
+    /// After a receive pass, with the queue's lock released: waits until its
+    /// changes are applied (and so every change submitted before them, such
+    /// as the sends of the messages it picked), places the messages it moved,
+    /// and reads the records of the messages it delivered.
+    async fn finish_receive(
+        &self,
+        q: &Queue,
+        outcome: ReceiveOutcome,
+        req: &ReceiveRequest,
+    ) -> SqsResult<Vec<Received>> {
+        let ReceiveOutcome { delivered, moved, applied } = outcome;
+        let Some(applied) = applied else { return Ok(Vec::new()) };
+        let ticket = if moved.is_empty() {
+            applied.await?
+        } else {
+            // Moved messages are out of this queue's index already: a task
+            // of their own places them, even if this request is dropped
+            // meanwhile (its client gone).
+            let sh = self.sh.clone();
+            let placing = tokio::spawn(async move {
+                let ticket = applied.await?;
+                receive::place_moved(&sh, moved);
+                Ok::<_, SqsError>(ticket)
+            });
+            placing.await.map_err(|e| SqsError::Internal(format!("placing moved messages: {e}")))??
+        };
+        // A receive's own state change (receive count, visibility) is handed
+        // to the OS now and fsynced by the next group commit, but does not
+        // wait for that fsync: if a machine crash loses it, the message is
+        // merely delivered again, which at-least-once delivery allows.
+        // Waiting would add a disk flush to every receive and to every
+        // long-poll wake-up.
+        self.sh.store.make_durable_soon(ticket)?;
+        let mut messages = Vec::with_capacity(delivered.len());
+        for (seq, meta) in &delivered {
+            messages.extend(receive::render(&self.sh, q, *seq, meta, req)?);
+        }
+        Ok(messages)
     }
 
     fn dlq_target(&self, q: &Queue) -> Option<DlqTarget> {
@@ -271,32 +334,6 @@ impl Sqs {
         })
     }
 
-    /// Puts moved messages, already in the store, into their new queue's
-    /// index, one queue lock at a time. A message whose queue was deleted or
-    /// purged since it was staged is dropped (its records deleted): the
-    /// purge or deletion came after it was sent there.
-    fn place_moved(&self, moved: Vec<Moved>) {
-        for m in moved {
-            let placed = {
-                let mut st = m.to.state.lock();
-                let refused = st.refuses(m.seq);
-                if !refused {
-                    st.index.insert(m.seq, m.meta);
-                }
-                !refused
-            };
-            if placed {
-                m.to.notify.notify_waiters();
-                continue;
-            }
-            tracing::info!(queue = %m.to.name,
-                "moved message dropped: its destination was purged or deleted while it moved");
-            if let Err(e) = reaper::delete_messages(&self.sh, m.to.id, &[m.seq]) {
-                tracing::warn!(queue = %m.to.name, error = %e, "deleting a dropped moved message failed");
-            }
-        }
-    }
-
     pub async fn delete_message(&self, q: &Queue, handle: &str) -> SqsResult<()> {
         self.delete_batch(q, vec![(String::new(), handle.to_string())]).await?.remove(0).1
     }
@@ -307,7 +344,7 @@ impl Sqs {
         entries: Vec<(String, String)>,
     ) -> SqsResult<Vec<(String, SqsResult<()>)>> {
         let mut batch = self.sh.store.batch();
-        let (results, ticket) = {
+        let (results, applied) = {
             let mut st = q.state.lock();
             st.check_live()?;
             let results: Vec<_> = entries
@@ -317,14 +354,14 @@ impl Sqs {
                     (id, r)
                 })
                 .collect();
-            (results, batch.commit()?)
+            (results, batch.submit())
         };
         // In a FIFO queue a deleted message may have been holding its group:
         // the group's next message can go to a receiver already waiting.
         if q.is_fifo() {
             q.notify.notify_waiters();
         }
-        self.durable(ticket).await?;
+        self.applied_and_durable(applied).await?;
         Ok(results)
     }
 
@@ -339,7 +376,7 @@ impl Sqs {
     ) -> SqsResult<Vec<(String, SqsResult<()>)>> {
         let mut batch = self.sh.store.batch();
         let mut wake = false;
-        let (results, ticket) = {
+        let (results, applied) = {
             let mut st = q.state.lock();
             st.check_live()?;
             let results: Vec<_> = entries
@@ -349,12 +386,12 @@ impl Sqs {
                     (id, r)
                 })
                 .collect();
-            (results, batch.commit()?)
+            (results, batch.submit())
         };
         if wake {
             q.notify.notify_waiters();
         }
-        self.durable(ticket).await?;
+        self.applied_and_durable(applied).await?;
         Ok(results)
     }
 
@@ -363,12 +400,12 @@ impl Sqs {
     /// seconds"), so a big queue's purge never holds its lock or the store.
     pub async fn purge(&self, q: &Queue) -> SqsResult<()> {
         let mut batch = self.sh.store.batch();
-        let (old, ticket) = {
+        let (old, applied) = {
             let mut st = q.state.lock();
             let old = st.purge(&self.sh, &mut batch)?;
-            (old, batch.commit()?)
+            (old, batch.submit())
         };
-        self.durable(ticket).await?;
+        self.applied_and_durable(applied).await?;
         tracing::info!(queue = %q.name, messages = old.len(),
             "queue purged: its messages are gone now, their records are deleted in the background");
         let job = reaper::ReapJob {

@@ -14,16 +14,21 @@
 //!    move task, or a redrive to a dead-letter queue on receive) reads and
 //!    stages under the source's lock, releases it, resolves destinations
 //!    with no lock held, and only then takes each destination's lock to
-//!    index the moved messages (`Sqs::place_moved`). So two queues that
+//!    index the moved messages (`receive::place_moved`). So two queues that
 //!    are each other's dead-letter queue, with move tasks and redrives
 //!    running both ways at once, cannot deadlock (tests
 //!    `move_tasks_both_ways_between_mutual_dlqs_finish`,
 //!    `redrives_and_move_tasks_both_ways_at_once_finish`).
-//! 4. Last, the store's journal lock, inside `WriteBatch::commit` under a
-//!    queue lock (so the store sees changes in the index's order). It is
-//!    held only to append to the journal buffer, never through an fsync
-//!    (eddy-store's `sync.rs`); the wait for durability comes after the
-//!    queue lock is released.
+//! 4. No store lock, and no commit, under a queue lock. A queue's changes
+//!    are staged in a batch and *submitted* under its lock
+//!    (`WriteBatch::submit`: a channel push, which fixes the order the
+//!    store's apply thread applies them in, so the store sees changes in
+//!    the index's order). The commit (where the engine can stall for
+//!    hundreds of milliseconds), the wait for it, the wait for durability
+//!    and the reading of received messages' records all come after the
+//!    queue lock is released. The one store call left under a queue lock is
+//!    the read of a message's record when a receive moves it to its
+//!    dead-letter queue (the copy must join the delete's batch).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,7 +42,7 @@ use parking_lot::Mutex;
 use super::error::{invalid_param, SqsError, SqsResult};
 use super::index::Meta;
 use super::queue::{json, load_record};
-use super::receive::Moved;
+use super::receive::{place_moved, Moved};
 use super::records::{MessageRecord, MoveTaskRecord};
 use super::{Queue, Sqs};
 use crate::clock::Millis;
@@ -121,7 +126,7 @@ impl Sqs {
         }
         tracing::info!(source = %source_arn, to_move, "message move task started");
         MoveTask::spawn(self.clone(), task);
-        self.prune_tasks()?;
+        self.prune_tasks().await?;
         Ok(handle)
     }
 
@@ -129,7 +134,7 @@ impl Sqs {
     /// recent of each existing source queue ("the most recent message
     /// movement tasks (up to 10)", API reference). Active tasks always stay.
     /// Forgotten tasks leave the store too.
-    pub(crate) fn prune_tasks(&self) -> SqsResult<()> {
+    pub(crate) async fn prune_tasks(&self) -> SqsResult<()> {
         let mut records: Vec<(MoveTaskRecord, Arc<MoveTask>)> =
             self.tasks.lock().iter().map(|t| (t.snapshot(), t.clone())).collect();
         records.sort_by_key(|(r, _)| std::cmp::Reverse(r.started_ms));
@@ -151,7 +156,7 @@ impl Sqs {
         for (handle, _) in &forget {
             batch.delete(&self.sh.tasks, handle.as_bytes().to_vec());
         }
-        self.sh.store.make_durable_soon(batch.commit()?)?;
+        self.sh.store.make_durable_soon(batch.submit().await?)?;
         tracing::debug!(
             count = forget.len(),
             "finished message move tasks forgotten: beyond the 10 most recent of their source, or their source is gone"
@@ -254,7 +259,7 @@ impl Sqs {
         let r = task.snapshot();
         let mut batch = self.sh.store.batch();
         batch.put(&self.sh.tasks, r.handle.as_bytes().to_vec(), json(&r));
-        self.durable(batch.commit()?).await
+        self.applied_and_durable(batch.submit()).await
     }
 
     async fn run_move_task(self: &Arc<Self>, task: &MoveTask) -> SqsResult<()> {
@@ -298,7 +303,7 @@ impl Sqs {
         let dests = self.resolve_destinations(&candidates, dest_arn)?;
         let mut batch = self.sh.store.batch();
         let mut placed = Vec::new();
-        let ticket = {
+        let applied = {
             let mut st = source.state.lock();
             st.check_live()?;
             for (seq, count, mut record) in candidates {
@@ -322,10 +327,12 @@ impl Sqs {
                 };
                 placed.push(Moved::stage(&self.sh, &mut batch, dest.queue.clone(), &record, meta));
             }
-            batch.commit()?
+            batch.submit()
         };
         let moved = placed.len() as u64;
-        self.place_moved(placed);
+        // Placed once applied: their new queues read their records.
+        let ticket = applied.await?;
+        place_moved(&self.sh, placed);
         self.durable(ticket).await?;
         Ok(moved)
     }

@@ -1,7 +1,9 @@
 //! One queue: its configuration, hot index and the message operations that
-//! run under its lock. Every change is written to the store inside the lock
-//! (so the store sees changes in the order the index does); callers wait for
-//! durability after releasing it.
+//! run under its lock. Every change is staged in a batch that is submitted
+//! inside the lock (so the store applies changes in the order the index
+//! makes them) and applied by the store's apply thread; callers wait for
+//! the apply and for durability after releasing the lock, which is never
+//! held through a commit.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -276,9 +278,10 @@ impl QueueState {
         }
     }
 
-    /// Drops messages whose retention period has passed.
-    pub(crate) fn expire(&mut self, sh: &Shared, batch: &mut WriteBatch, now: Millis) -> usize {
-        let expired = self.index.expired(now);
+    /// Drops up to `max` messages whose retention period has passed: a
+    /// caller takes the rest in later batches, so none grows unbounded.
+    pub(crate) fn expire(&mut self, sh: &Shared, batch: &mut WriteBatch, now: Millis, max: usize) -> usize {
+        let expired = self.index.expired(now, max);
         for seq in &expired {
             self.stage_delete(sh, batch, *seq);
         }
@@ -289,21 +292,21 @@ impl QueueState {
         expired.len()
     }
 
-    /// Forgets deduplication ids and receive attempt ids past their 5-minute
-    /// window, in memory and in the store. Lookups already ignore expired
-    /// entries, so this is upkeep for the sweeper, not for every receive.
-    pub(crate) fn forget_expired_ids(&mut self, sh: &Shared, batch: &mut WriteBatch, now: Millis) {
-        let queue = self.record.id;
-        self.dedup.retain(|key, d| {
-            let live = d.expires_ms > now;
-            if !live {
-                batch.delete(&sh.dedup, records::dedup_key(queue, key));
-            }
-            live
-        });
+    /// Forgets up to `max` deduplication ids past their 5-minute window, in
+    /// memory and in the store, and every expired receive attempt id; how
+    /// many ids it forgot. Lookups already ignore expired entries, so this
+    /// is upkeep for the sweeper, not for every receive.
+    pub(crate) fn forget_expired_ids(&mut self, sh: &Shared, batch: &mut WriteBatch, now: Millis, max: usize) -> usize {
+        let expired: Vec<String> =
+            self.dedup.iter().filter(|(_, d)| d.expires_ms <= now).take(max).map(|(k, _)| k.clone()).collect();
+        for key in &expired {
+            self.dedup.remove(key);
+            batch.delete(&sh.dedup, records::dedup_key(self.record.id, key));
+        }
         self.attempts.retain(|_, a| a.expires_ms > now);
         crate::maps::shrink_if_sparse(&mut self.dedup);
         crate::maps::shrink_if_sparse(&mut self.attempts);
+        expired.len()
     }
 
     pub(crate) fn delete(&mut self, sh: &Shared, batch: &mut WriteBatch, handle: &str) -> SqsResult<()> {

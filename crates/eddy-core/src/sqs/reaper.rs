@@ -17,8 +17,8 @@ use super::Shared;
 /// Messages deleted per commit.
 pub(crate) const STEP: usize = 1000;
 
-/// Pause between two steps.
-const PAUSE: Duration = Duration::from_millis(5);
+/// Pause between two steps (of this job and of the retention sweep).
+pub(crate) const PAUSE: Duration = Duration::from_millis(5);
 
 /// What one purge or deletion left to delete.
 pub(crate) struct ReapJob {

@@ -1,19 +1,21 @@
 //! ReceiveMessage under a queue's lock: picking deliverable messages,
 //! marking them in flight, FIFO receive-attempt retries, and moving messages
-//! past `maxReceiveCount` to the dead-letter queue.
+//! past `maxReceiveCount` to the dead-letter queue. The picked messages'
+//! records are read after the lock is released, once the receive's changes
+//! (and every change submitted before them) are applied.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use eddy_store::{Ticket, WriteBatch};
+use eddy_store::{Applied, WriteBatch};
 
-use super::error::{SqsError, SqsResult};
+use super::error::SqsResult;
 use super::index::Meta;
 use super::message::{self, Attributes};
 use super::queue::{json, load_record, sequence_number, state_of, Attempt, Queue, QueueState, DEDUP_WINDOW_MS};
 use super::receipt::Receipt;
 use super::records::{self, MessageRecord};
-use super::Shared;
+use super::{reaper, Shared};
 use crate::clock::Millis;
 
 #[derive(Debug, Clone, Default)]
@@ -41,8 +43,8 @@ pub struct Received {
 }
 
 /// A message moving to another queue (a DLQ, or a move task's destination),
-/// already written to the store; the target's index takes it after the
-/// source lock is released.
+/// staged in the source's batch; the target's index takes it once that batch
+/// is applied ([`place_moved`]), after the source lock is released.
 pub(crate) struct Moved {
     pub to: Arc<Queue>,
     pub seq: u64,
@@ -67,10 +69,19 @@ impl Moved {
 }
 
 pub(crate) struct ReceiveOutcome {
-    pub messages: Vec<Received>,
+    /// The messages handed out, with their state after this receive; built
+    /// from their records once `applied` resolves.
+    pub delivered: Vec<(u64, Meta)>,
     pub moved: Vec<Moved>,
-    pub ticket: Ticket,
+    /// The receive's changes, submitted under the lock; `None` when there
+    /// were none and nothing is to be read.
+    pub applied: Option<Applied>,
 }
+
+/// Most messages one receive expires or moves to the dead-letter queue: the
+/// rest are left to later receives and the sweeper, so no receive makes a
+/// huge commit.
+const FREE_PER_RECEIVE: usize = reaper::STEP;
 
 /// The DLQ of a queue being received from, resolved before taking its lock.
 pub(crate) struct DlqTarget {
@@ -93,84 +104,92 @@ impl QueueState {
         self.check_live()?;
         let now = sh.clock.now_ms();
         let mut batch = sh.store.batch();
-        self.expire(sh, &mut batch, now);
+        let mut freed = self.expire(sh, &mut batch, now, FREE_PER_RECEIVE);
         let max = req.max_messages.unwrap_or(1) as usize;
         let visibility = req.visibility_secs.map(|v| v as u64).unwrap_or(self.config.visibility_secs);
-        if let Some(again) = self.retry_attempt(sh, req, now)? {
-            return Ok(ReceiveOutcome { messages: again, moved: Vec::new(), ticket: batch.commit()? });
+        if let Some(again) = self.retry_attempt(req, now) {
+            return Ok(ReceiveOutcome { delivered: again, moved: Vec::new(), applied: Some(batch.submit()) });
         }
-        let mut messages = Vec::new();
+        let mut delivered = Vec::new();
         let mut moved = Vec::new();
-        // Messages moved to the DLQ free their slot; look again until full.
+        // Messages moved to the DLQ or expired free their slot; look again
+        // until full, or until this receive has freed all it may.
         loop {
-            let want = max - messages.len();
+            let want = max - delivered.len();
             let ready =
                 if self.config.fifo { self.index.ready_fifo(now, want) } else { self.index.ready_standard(now, want) };
             if ready.is_empty() {
                 break;
             }
-            let mut moved_any = false;
+            let freed_before = freed;
             for seq in ready {
-                let count = self.index.get(seq).map_or(0, |m| m.receive_count);
+                let Some(m) = self.index.get(seq) else { continue };
+                let count = m.receive_count;
+                if m.expires_at <= now {
+                    // Past retention, beyond what the expiry above took:
+                    // never delivered, dropped while the budget lasts.
+                    if freed < FREE_PER_RECEIVE {
+                        self.stage_delete(sh, &mut batch, seq);
+                        freed += 1;
+                    }
+                    continue;
+                }
                 match dlq {
                     Some(d) if count >= d.max_receive_count => {
-                        if let Some(m) = self.move_to_dlq(sh, &mut batch, seq, queue_arn, d, now)? {
-                            moved.push(m);
-                            moved_any = true;
+                        if freed < FREE_PER_RECEIVE {
+                            if let Some(m) = self.move_to_dlq(sh, &mut batch, seq, queue_arn, d, now)? {
+                                moved.push(m);
+                                freed += 1;
+                            }
                         }
                     }
-                    _ => {
-                        if let Some(r) = self.deliver(sh, &mut batch, seq, visibility, req, now)? {
-                            messages.push(r);
-                        }
-                    }
+                    _ => delivered.extend(self.deliver(sh, &mut batch, seq, visibility, now)),
                 }
             }
-            if !moved_any || messages.len() >= max {
+            if freed == freed_before || delivered.len() >= max {
                 break;
             }
         }
-        if let (Some(id), true, false) = (&req.attempt_id, self.config.fifo, messages.is_empty()) {
-            let receipts = messages.iter().filter_map(|m| Receipt::decode(&m.receipt_handle)).collect();
+        if let (Some(id), true, false) = (&req.attempt_id, self.config.fifo, delivered.is_empty()) {
+            let queue = self.record.id;
+            let receipts =
+                delivered.iter().map(|(seq, m)| Receipt { queue, seq: *seq, receive_count: m.receive_count }).collect();
             self.attempts.insert(id.clone(), Attempt { expires_ms: now + DEDUP_WINDOW_MS, receipts });
         }
-        Ok(ReceiveOutcome { messages, moved, ticket: batch.commit()? })
+        // Even an empty batch is submitted when there are records to read:
+        // its apply comes after every batch submitted before it, such as
+        // the sends of the messages picked.
+        let applied = (!batch.is_empty() || !delivered.is_empty()).then(|| batch.submit());
+        Ok(ReceiveOutcome { delivered, moved, applied })
     }
 
     /// A FIFO receive retried with the same ReceiveRequestAttemptId gets the
     /// same messages and handles, as long as none was deleted or changed.
-    fn retry_attempt(&mut self, sh: &Shared, req: &ReceiveRequest, now: Millis) -> SqsResult<Option<Vec<Received>>> {
-        let Some(attempt) = req.attempt_id.as_ref().and_then(|id| self.attempts.get(id)) else {
-            return Ok(None);
-        };
+    fn retry_attempt(&self, req: &ReceiveRequest, now: Millis) -> Option<Vec<(u64, Meta)>> {
+        let attempt = req.attempt_id.as_ref().and_then(|id| self.attempts.get(id))?;
         if attempt.expires_ms <= now {
-            return Ok(None);
+            return None;
         }
         let unchanged = attempt
             .receipts
             .iter()
             .all(|r| self.index.get(r.seq).is_some_and(|m| m.receive_count == r.receive_count && m.visible_at > now));
         if !unchanged {
-            return Ok(None);
+            return None;
         }
-        let mut out = Vec::new();
-        for r in attempt.receipts.clone() {
-            let meta = self.index.get(r.seq).cloned().ok_or_else(|| SqsError::Internal("attempt".into()))?;
-            out.extend(self.render(sh, r.seq, &meta, req)?);
-        }
-        Ok(Some(out))
+        Some(attempt.receipts.iter().filter_map(|r| self.index.get(r.seq).map(|m| (r.seq, m.clone()))).collect())
     }
 
+    /// Marks a message in flight; its state after, for rendering.
     fn deliver(
         &mut self,
         sh: &Shared,
         batch: &mut WriteBatch,
         seq: u64,
         visibility: u64,
-        req: &ReceiveRequest,
         now: Millis,
-    ) -> SqsResult<Option<Received>> {
-        let Some(meta) = self
+    ) -> Option<(u64, Meta)> {
+        let meta = self
             .index
             .update(seq, |m| {
                 m.receive_count += 1;
@@ -179,35 +198,19 @@ impl QueueState {
                 }
                 m.visible_at = now + visibility * 1000;
             })
-            .cloned()
-        else {
-            return Ok(None);
-        };
+            .cloned()?;
         if let (true, Some(g)) = (self.config.fifo, &meta.group) {
             self.index.requeue_group(g, sh.next_seq());
         }
         self.stage_state(sh, batch, seq);
-        self.render(sh, seq, &meta, req)
+        Some((seq, meta))
     }
 
-    /// Builds the received message from its stored record.
-    fn render(&self, sh: &Shared, seq: u64, meta: &Meta, req: &ReceiveRequest) -> SqsResult<Option<Received>> {
-        let Some(record) = load_record(sh, self.record.id, seq)? else {
-            return Ok(None);
-        };
-        let receipt = Receipt { queue: self.record.id, seq, receive_count: meta.receive_count };
-        let attributes = message::select_attributes(&record.attributes, &req.attribute_names);
-        Ok(Some(Received {
-            message_id: record.message_id.clone(),
-            receipt_handle: receipt.encode(),
-            md5_body: message::md5_hex(record.body.as_bytes()),
-            md5_attributes: message::md5_of_attributes(&attributes),
-            attributes,
-            system_attributes: system_attributes(&record, meta, seq, self.config.fifo, &req.system_attribute_names),
-            body: record.body,
-        }))
-    }
-
+    /// Stages a message's move to the dead-letter queue. Its record is read
+    /// here, under the lock, as the copy must go in the same batch as the
+    /// delete; a message whose send is not applied yet (possible only while
+    /// the store is stalled) has none to read and stays where it is, to be
+    /// moved by a later receive.
     fn move_to_dlq(
         &mut self,
         sh: &Shared,
@@ -239,6 +242,58 @@ impl QueueState {
             receive_count = old.receive_count, max_receive_count = dlq.max_receive_count,
             "message moved to dead-letter queue: received maxReceiveCount times without being deleted");
         Ok(Some(Moved::stage(sh, batch, dlq.queue.clone(), &record, meta)))
+    }
+}
+
+/// Builds a received message from its stored record, read outside the queue
+/// lock; `None` when the record is gone (the message was deleted since).
+pub(crate) fn render(
+    sh: &Shared,
+    q: &Queue,
+    seq: u64,
+    meta: &Meta,
+    req: &ReceiveRequest,
+) -> SqsResult<Option<Received>> {
+    let Some(record) = load_record(sh, q.id, seq)? else {
+        return Ok(None);
+    };
+    let receipt = Receipt { queue: q.id, seq, receive_count: meta.receive_count };
+    let attributes = message::select_attributes(&record.attributes, &req.attribute_names);
+    Ok(Some(Received {
+        message_id: record.message_id.clone(),
+        receipt_handle: receipt.encode(),
+        md5_body: message::md5_hex(record.body.as_bytes()),
+        md5_attributes: message::md5_of_attributes(&attributes),
+        attributes,
+        system_attributes: system_attributes(&record, meta, seq, q.is_fifo(), &req.system_attribute_names),
+        body: record.body,
+    }))
+}
+
+/// Puts moved messages into their new queue's index, one queue lock at a
+/// time, once the batch that wrote them is applied (their new queue reads
+/// their records). A message whose queue was deleted or purged since it was
+/// staged is dropped (its records deleted): the purge or deletion came after
+/// it was sent there.
+pub(crate) fn place_moved(sh: &Shared, moved: Vec<Moved>) {
+    for m in moved {
+        let placed = {
+            let mut st = m.to.state.lock();
+            let refused = st.refuses(m.seq);
+            if !refused {
+                st.index.insert(m.seq, m.meta);
+            }
+            !refused
+        };
+        if placed {
+            m.to.notify.notify_waiters();
+            continue;
+        }
+        tracing::info!(queue = %m.to.name,
+            "moved message dropped: its destination was purged or deleted while it moved");
+        if let Err(e) = reaper::delete_messages(sh, m.to.id, &[m.seq]) {
+            tracing::warn!(queue = %m.to.name, error = %e, "deleting a dropped moved message failed");
+        }
     }
 }
 

@@ -382,17 +382,21 @@ async fn recovered_task_into_itself_is_failed_not_resumed() {
 }
 
 /// Message records in the store for queue `id`.
-/// Background deletion runs on a blocking thread, so a step may land
-/// between two scans: counted again until none did (counts only fall).
+/// Background deletion runs on a blocking thread, and the memory engine
+/// applies a batch one key at a time, so a step may land between (or
+/// inside) the scans: counted again until none did (counts only fall).
 fn stored_messages(sqs: &Sqs, id: u64) -> usize {
     let states = || sqs.sh.msg_state.scan_prefix(&id.to_be_bytes()).count();
-    loop {
-        let (n, bodies) = (states(), sqs.sh.messages.scan_prefix(&id.to_be_bytes()).count());
-        if states() == n {
-            assert_eq!(n, bodies, "bodies and states go together");
+    let bodies = || sqs.sh.messages.scan_prefix(&id.to_be_bytes()).count();
+    for _ in 0..10_000 {
+        let (n, b) = (states(), bodies());
+        if states() == n && b == n {
             return n;
         }
     }
+    let n = states();
+    assert_eq!(n, bodies(), "bodies and states go together");
+    n
 }
 
 async fn send_n(sqs: &Sqs, q: &Queue, n: usize) {
@@ -533,4 +537,67 @@ async fn deleted_names_and_old_move_tasks_are_forgotten() {
     sqs.sweep_once().await.unwrap();
     assert!(sqs.tasks.lock().is_empty());
     assert_eq!(sqs.sh.tasks.scan_prefix(b"").count(), 0);
+}
+
+/// Yields until `ready` holds: for spawned requests on this test's runtime.
+async fn until(ready: impl Fn() -> bool) {
+    for _ in 0..1_000 {
+        if ready() {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("the spawned request did not get there");
+}
+
+/// A stalled commit (here: the store's apply thread held still) does not
+/// hold the queue's lock: other requests go on, and the writes waiting for
+/// it finish, in order, once it moves.
+#[tokio::test]
+async fn a_stalled_commit_does_not_hold_the_queue_lock() {
+    let (sqs, _clock) = setup();
+    let q = sqs.create_queue(&caller(), "q", BTreeMap::new(), BTreeMap::new()).await.unwrap();
+    let stall = sqs.sh.store.pause_applies();
+    let send = tokio::spawn({
+        let (sqs, q) = (sqs.clone(), q.clone());
+        async move { sqs.send(&q, &caller(), msg("during the stall")).await }
+    });
+    until(|| q.state.lock().index.len() == 1).await;
+    // The receive picks the message at once (the lock is free) and reads its
+    // record only once the send's batch, submitted before its own, is applied.
+    let received = tokio::spawn({
+        let (sqs, q) = (sqs.clone(), q.clone());
+        async move { receive(&sqs, &q, 1).await }
+    });
+    until(|| q.state.lock().index.counts(sqs.now_ms()).in_flight == 1).await;
+    let counts = sqs.get_attributes(&q, &["All".into()]).unwrap();
+    assert_eq!(counts["ApproximateNumberOfMessagesNotVisible"], "1");
+    assert_eq!(sqs.list_queues(&caller(), "").len(), 1);
+    assert!(!send.is_finished(), "the send is not acknowledged before its commit");
+    drop(stall);
+    send.await.unwrap().unwrap();
+    assert_eq!(bodies(&received.await.unwrap()), ["during the stall"]);
+}
+
+/// Retention drops expired messages in bounded batches: many expiring at
+/// once all go, from the index and the store, and no receive ever hands
+/// out an expired one, even past what one receive may drop.
+#[tokio::test]
+async fn mass_expiry_goes_in_batches_and_is_never_delivered() {
+    let (sqs, clock) = setup();
+    let q =
+        sqs.create_queue(&caller(), "q", attrs(&[("MessageRetentionPeriod", "60")]), BTreeMap::new()).await.unwrap();
+    let expiring = 2 * reaper::STEP + 500;
+    send_n(&sqs, &q, expiring).await;
+    clock.advance_secs(30);
+    sqs.send(&q, &caller(), msg("live")).await.unwrap();
+    clock.advance_secs(31);
+    let first = receive(&sqs, &q, 10).await;
+    assert!(first.iter().all(|m| m.body == "live"), "only the live message may come back: {:?}", bodies(&first));
+    sqs.sweep_once().await.unwrap();
+    assert_eq!(q.state.lock().index.len(), 1 - first.len());
+    assert_eq!(stored_messages(&sqs, q.id), 1 - first.len());
+    if first.is_empty() {
+        assert_eq!(bodies(&receive(&sqs, &q, 10).await), ["live"]);
+    }
 }
