@@ -9,10 +9,12 @@ use base64::Engine;
 
 use super::error::{self, KinesisError, KinesisResult};
 use super::hashkey;
-use super::records::{AccountSettings, ShardMeta, StreamMeta};
+use super::records::{self, AccountSettings, ShardMeta, StreamMeta};
 use super::sequence::SeqNo;
 use super::shard::ShardLog;
-use super::{consumer, parse_shard_id, parse_stream_arn, shard_id, stream_arn, Kinesis, StreamKey, StreamRef};
+use super::{
+    consumer, off_workers, parse_shard_id, parse_stream_arn, shard_id, stream_arn, Kinesis, StreamKey, StreamRef,
+};
 use crate::sqs::Caller;
 
 /// AWS's default shard quota per account and region.
@@ -87,11 +89,11 @@ impl Kinesis {
             }
         };
         let key = StreamKey { account: caller.account.clone(), region: caller.region.clone(), name: req.name.clone() };
+        let in_use = || {
+            KinesisError::ResourceInUse(format!("Stream {} under account {} already exists.", key.name, key.account))
+        };
         if self.streams.read().contains_key(&key) {
-            return Err(KinesisError::ResourceInUse(format!(
-                "Stream {} under account {} already exists.",
-                key.name, key.account
-            )));
+            return Err(in_use());
         }
         let (open, _) = self.account_counts(caller);
         if open + shards as usize > SHARD_LIMIT {
@@ -128,22 +130,43 @@ impl Kinesis {
             next_shard: shards,
             warm_throughput_mibps: req.warm_throughput_mibps,
         };
-        let stream = self.build_stream(meta.clone())?;
-        {
-            // Re-check under the write lock: two creates may race.
-            let mut streams = self.streams.write();
-            if streams.contains_key(&key) {
-                return Err(KinesisError::ResourceInUse(format!(
-                    "Stream {} under account {} already exists.",
-                    key.name, key.account
-                )));
+        // The name is reserved until the stream is saved: two creates of
+        // one name may race, and no one sees the stream before it is saved.
+        let _reserved = Reservation::take(self, &key).ok_or_else(in_use)?;
+        let built = {
+            let (store, meta) = (self.store.clone(), meta.clone());
+            off_workers(move || Kinesis::build_stream(&store, meta)).await
+        };
+        let saved = match built {
+            Ok(stream) => self.save(&meta).await.map(|()| stream),
+            Err(e) => Err(e),
+        };
+        let stream = match saved {
+            Ok(stream) => stream,
+            Err(e) => {
+                self.drop_unsaved_logs(uid).await;
+                return Err(e);
             }
-            streams.insert(key, stream.clone());
-        }
-        self.by_uid.write().insert(uid, stream);
-        self.save(&meta).await?;
+        };
+        self.register(stream);
         tracing::info!(stream = %meta.name, shards, on_demand, "kinesis: stream created");
         Ok(())
+    }
+
+    /// Drops the shard logs made for a stream whose creation failed (best
+    /// effort: they are empty, and no stream will ever use their uid).
+    async fn drop_unsaved_logs(&self, uid: u64) {
+        let store = self.store.clone();
+        let dropped = off_workers(move || {
+            for name in store.partition_names(&records::log_prefix(uid)) {
+                store.drop_partition(&name)?;
+            }
+            Ok(())
+        })
+        .await;
+        if let Err(e) = dropped {
+            tracing::warn!(uid, error = %e, "kinesis: dropping the logs of a stream that was not created failed");
+        }
     }
 
     pub async fn delete_stream(
@@ -168,12 +191,15 @@ impl Kinesis {
         if !self.streams.read().get(&key).is_some_and(|s| Arc::ptr_eq(s, &stream)) {
             return Err(error::stream_not_found(&name, &account));
         }
-        self.streams.write().remove(&key);
-        self.by_uid.write().remove(&stream.uid);
+        // Saved first: if the save fails, the stream is still there, in
+        // memory as in the store. Meanwhile a create of its name is refused
+        // (it exists) and a second delete waits on `changing`.
         let mut batch = self.store.batch();
         batch.delete(&self.streams_family, stream.uid.to_be_bytes());
         batch.put(&self.purges, stream.uid.to_be_bytes(), Vec::new());
         self.commit(batch).await?;
+        self.streams.write().remove(&key);
+        self.by_uid.write().remove(&stream.uid);
         tracing::info!(stream = %name, "kinesis: stream deleted; its records are purged in the background");
         Ok(())
     }
@@ -622,6 +648,33 @@ impl Kinesis {
         })
         .await
         .map(|_| ())
+    }
+}
+
+/// A stream name taken by a create until its stream is saved and
+/// registered, or the create fails; released when dropped, so also when the
+/// create's request goes away mid-way.
+struct Reservation<'a> {
+    kinesis: &'a Kinesis,
+    key: StreamKey,
+}
+
+impl<'a> Reservation<'a> {
+    /// `None` when the name is taken: by a stream, or by another create.
+    fn take(kinesis: &'a Kinesis, key: &StreamKey) -> Option<Reservation<'a>> {
+        // Lock order: `streams` before `creating`.
+        let streams = kinesis.streams.read();
+        let mut creating = kinesis.creating.lock();
+        if streams.contains_key(key) || !creating.insert(key.clone()) {
+            return None;
+        }
+        Some(Reservation { kinesis, key: key.clone() })
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        self.kinesis.creating.lock().remove(&self.key);
     }
 }
 

@@ -25,7 +25,7 @@ mod subscribe;
 mod throttle;
 mod validate;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -98,6 +98,8 @@ pub struct Kinesis {
     pub(crate) config: KinesisConfig,
     pub(crate) streams: RwLock<HashMap<StreamKey, Arc<Stream>>>,
     pub(crate) by_uid: RwLock<HashMap<u64, Arc<Stream>>>,
+    /// Names of streams being created, not yet saved (taken after `streams`).
+    pub(crate) creating: Mutex<HashSet<StreamKey>>,
     pub(crate) next_uid: AtomicU64,
     /// Last SubscribeToShard per (consumer ARN, shard): AWS allows one per 5 s.
     pub(crate) subscribed: Mutex<HashMap<(String, u32), u64>>,
@@ -117,6 +119,7 @@ impl Kinesis {
             config,
             streams: RwLock::default(),
             by_uid: RwLock::default(),
+            creating: Mutex::default(),
             next_uid: AtomicU64::new(1),
             subscribed: Mutex::default(),
         });
@@ -131,7 +134,7 @@ impl Kinesis {
             let meta: StreamMeta = serde_json::from_slice(&value)
                 .map_err(|e| KinesisError::Internal(format!("corrupt stream record: {e}")))?;
             max_uid = max_uid.max(meta.uid);
-            let stream = self.build_stream(meta)?;
+            let stream = Kinesis::build_stream(&self.store, meta)?;
             self.register(stream);
         }
         for kv in self.purges.scan_prefix(b"") {
@@ -144,16 +147,17 @@ impl Kinesis {
         Ok(())
     }
 
-    /// Builds the runtime form of a stream, reading each shard's newest chunk
-    /// so its clock continues past every number it issued before.
-    fn build_stream(&self, meta: StreamMeta) -> KinesisResult<Arc<Stream>> {
+    /// Builds the runtime form of a stream, opening (or creating) each
+    /// shard's log and reading its newest chunk so its clock continues past
+    /// every number it issued before: store work, for a blocking thread.
+    fn build_stream(store: &Store, meta: StreamMeta) -> KinesisResult<Arc<Stream>> {
         let mut logs = HashMap::new();
         for shard in &meta.shards {
-            let log = ShardLog::recover(&self.store, meta.uid, shard)?;
+            let log = ShardLog::recover(store, meta.uid, shard)?;
             logs.insert(shard.index, Arc::new(log));
         }
         let stream = Arc::new(Stream {
-            store: self.store.clone(),
+            store: store.clone(),
             uid: meta.uid,
             meta: RwLock::new(meta),
             logs: RwLock::new(logs),
@@ -203,9 +207,10 @@ impl Kinesis {
         self.streams.read().len()
     }
 
-    /// Commits `batch` and waits until it is durable.
+    /// Commits `batch` on the store's apply thread (an engine commit can
+    /// stall; an async worker must not) and waits until it is durable.
     pub(crate) async fn commit(&self, batch: eddy_store::WriteBatch) -> KinesisResult<()> {
-        let ticket = batch.commit()?;
+        let ticket = batch.submit().await?;
         self.store.durable(ticket).await?;
         Ok(())
     }
@@ -259,6 +264,15 @@ impl Stream {
 
 pub fn stream_arn(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:kinesis:{region}:{account}:stream/{name}")
+}
+
+/// Runs store work that scans, deletes, creates or drops many files
+/// (partition creation fsyncs directories) on a blocking thread: on an
+/// async worker it would hold up other clients' requests.
+pub(crate) async fn off_workers<T: Send + 'static>(
+    work: impl FnOnce() -> KinesisResult<T> + Send + 'static,
+) -> KinesisResult<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| KinesisError::Internal(format!("store work: {e}")))?
 }
 
 /// `arn:aws:kinesis:{region}:{account}:stream/{name}` → its stream key.

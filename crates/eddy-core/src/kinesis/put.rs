@@ -130,7 +130,7 @@ impl Kinesis {
         let now = self.now_ms();
         let mut outcomes: Vec<Option<PutOutcome>> = vec![None; entries.len()];
         let mut newest: Vec<(Arc<ShardLog>, SeqNo)> = Vec::with_capacity(by_shard.len());
-        let ticket = {
+        let applied = {
             // Shards are locked in index order, so concurrent writers never deadlock.
             let mut guards: Vec<_> = by_shard.values().map(|(log, _)| log.write.lock()).collect();
             if guards.iter().any(|g| g.closed) {
@@ -163,9 +163,12 @@ impl Kinesis {
                     newest.push((log.clone(), last));
                 }
             }
-            batch.commit()?
+            // Submitted under the locks, so chunks are applied in sequence
+            // order; applied after they are released, so a stalled commit
+            // never holds a shard's lock (readers take it too).
+            batch.submit()
         };
-        self.store.durable(ticket).await?;
+        self.store.durable(applied.await?).await?;
         for (log, seq) in newest {
             log.mark_visible(seq);
             log.note_write(now);

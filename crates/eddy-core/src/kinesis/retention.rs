@@ -6,11 +6,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::error::{KinesisError, KinesisResult};
+use super::error::KinesisResult;
 use super::records;
 use super::sequence::SeqNo;
 use super::shard::ShardLog;
-use super::{shard_id, Kinesis, Stream};
+use super::{off_workers, shard_id, Kinesis, Stream};
 
 const TICK: Duration = Duration::from_secs(1);
 const PURGE_EVERY_TICKS: u32 = 5;
@@ -64,6 +64,11 @@ impl Kinesis {
         let uids: Vec<Vec<u8>> = self.purges.scan_prefix(b"").map(|kv| kv.map(|(k, _)| k)).collect::<Result<_, _>>()?;
         for key in uids {
             let Ok(uid) = key.as_slice().try_into().map(u64::from_be_bytes) else { continue };
+            if self.by_uid.read().contains_key(&uid) {
+                // Its deletion is saved but not yet durable (DeleteStream
+                // forgets the stream only then): if that fails, it stays.
+                continue;
+            }
             for name in self.store.partition_names(&records::log_prefix(uid)) {
                 self.store.drop_partition(&name)?;
             }
@@ -152,10 +157,4 @@ impl Kinesis {
         }
         Ok(())
     }
-}
-
-/// Runs store work that scans, deletes or drops many files on a blocking
-/// thread: on an async worker it would hold up other clients' requests.
-async fn off_workers<T: Send + 'static>(work: impl FnOnce() -> KinesisResult<T> + Send + 'static) -> KinesisResult<T> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| KinesisError::Internal(format!("maintenance: {e}")))?
 }

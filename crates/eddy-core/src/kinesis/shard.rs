@@ -16,8 +16,8 @@ pub(crate) struct ShardLog {
     pub index: u32,
     /// The shard's own partition: its chunks, keyed by first sequence number.
     pub partition: Partition,
-    /// Held while numbering records and committing their chunk, so chunks
-    /// enter the store in sequence order.
+    /// Held while numbering records and submitting their chunk, so chunks
+    /// are applied in sequence order (never through the commit itself).
     pub write: Mutex<WriteState>,
     /// The newest durable sequence number (`SeqNo(0)`: none yet).
     pub visible: watch::Sender<SeqNo>,

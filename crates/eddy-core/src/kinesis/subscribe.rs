@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use super::consumer::parse_consumer_arn;
 use super::error::{KinesisError, KinesisResult};
 use super::iterator::IteratorType;
-use super::read::{child_shards, shard_log, ChildShard};
+use super::read::{child_shards, shard_log, ChildShard, ReadBatch};
 use super::records::Record;
 use super::sequence::SeqNo;
 use super::shard::ShardLog;
@@ -106,7 +106,7 @@ impl Subscription {
         let deadline = tokio::time::Instant::now() + HEARTBEAT;
         loop {
             self.visible.borrow_and_update();
-            let batch = self.kinesis.read_batch(&self.stream, &self.log, self.from, EVENT_RECORDS, EVENT_BYTES)?;
+            let batch = self.read().await?;
             self.from = batch.next_from;
             if let Some(last) = batch.records.last() {
                 self.continuation = last.seq;
@@ -134,5 +134,17 @@ impl Subscription {
                 _ = tokio::time::sleep_until(deadline) => {}
             }
         }
+    }
+
+    /// Reads the records after `from` on a blocking thread, as GetRecords
+    /// does: up to 10,000 records and 4 MiB from the store would hold up an
+    /// async worker, and every request queued on it, for milliseconds. If
+    /// `next` is dropped meanwhile the read finishes unused; `from` moves
+    /// only once a read's result is taken.
+    async fn read(&self) -> KinesisResult<ReadBatch> {
+        let (kinesis, stream, log, from) = (self.kinesis.clone(), self.stream.clone(), self.log.clone(), self.from);
+        tokio::task::spawn_blocking(move || kinesis.read_batch(&stream, &log, from, EVENT_RECORDS, EVENT_BYTES))
+            .await
+            .map_err(|e| KinesisError::Internal(format!("reading shard {}: {e}", shard_id(self.log.index))))?
     }
 }

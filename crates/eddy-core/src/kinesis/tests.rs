@@ -326,3 +326,94 @@ async fn shard_handles_refuse_appends_to_closed_shards() {
     assert_eq!(read.records.len(), 1);
     assert!(shard.read(read.next_from, 10, usize::MAX).unwrap().at_end);
 }
+
+fn refused(e: &KinesisError) -> bool {
+    matches!(e, KinesisError::Internal(m) if m.contains("store unavailable"))
+}
+
+/// Every metadata change is saved before anyone sees it: when the store
+/// refuses the save, the client gets the error and memory is as before.
+#[tokio::test]
+async fn changes_the_store_refuses_leave_memory_unchanged() {
+    let clock = ManualClock::new(T0);
+    let store = eddy_store::Store::in_memory();
+    let k = open(&clock, store.clone());
+    let s = create(&k, "kept", 1).await;
+    k.put_record(&caller(), &s, entry("a", "before"), None).await.unwrap();
+    let shard = "shardId-000000000000";
+    let before = k.describe(&caller(), &s).unwrap().meta;
+    store.refuse_writes(true);
+
+    let new = CreateStream { name: "new".into(), shard_count: Some(2), on_demand: Some(false), ..Default::default() };
+    assert!(refused(&k.create_stream(&caller(), new.clone()).await.unwrap_err()));
+    assert!(matches!(k.describe(&caller(), &StreamRef::name("new")), Err(KinesisError::ResourceNotFound(_))));
+    assert_eq!(k.stream_count(), 1);
+    assert_eq!(store.partition_names(&records::log_prefix(before.uid + 1)), Vec::<String>::new(), "its logs went");
+
+    assert!(refused(&k.delete_stream(&caller(), &s, false).await.unwrap_err()));
+    assert!(refused(&k.split_shard(&caller(), &s, shard, &(1u128 << 127).to_string()).await.unwrap_err()));
+    assert!(refused(&k.update_shard_count(&caller(), &s, 2).await.unwrap_err()));
+    assert!(refused(&k.change_retention(&caller(), &s, 48, true).await.unwrap_err()));
+    assert!(refused(&k.set_mode(&caller(), &s, true).await.unwrap_err()));
+    assert!(refused(&k.set_encryption(&caller(), &s, Some("key".into())).await.unwrap_err()));
+    let arn = stream_arn("us-east-1", "000000000000", "kept");
+    assert!(refused(&k.register_consumer(&caller(), &arn, "c", Default::default()).await.unwrap_err()));
+    let after = k.describe(&caller(), &s).unwrap();
+    assert_eq!(serde_json::to_value(&after.meta).unwrap(), serde_json::to_value(&before).unwrap());
+    assert_eq!(after.open_shards, 1);
+    assert_eq!(read_all(&k, &s, shard, IteratorType::TrimHorizon, None)[0].data, b"before");
+
+    store.refuse_writes(false);
+    k.put_record(&caller(), &s, entry("a", "after"), None).await.unwrap();
+    assert_eq!(read_all(&k, &s, shard, IteratorType::TrimHorizon, None).len(), 2, "the shard was never closed");
+    k.create_stream(&caller(), new).await.unwrap();
+    k.delete_stream(&caller(), &s, false).await.unwrap();
+    assert!(matches!(k.describe(&caller(), &s), Err(KinesisError::ResourceNotFound(_))));
+}
+
+#[tokio::test]
+async fn two_creates_of_one_name_make_one_stream() {
+    let clock = ManualClock::new(T0);
+    let k = open(&clock, eddy_store::Store::in_memory());
+    let req =
+        || CreateStream { name: "twice".into(), shard_count: Some(1), on_demand: Some(false), ..Default::default() };
+    let who = caller();
+    let (a, b) = tokio::join!(k.create_stream(&who, req()), k.create_stream(&who, req()));
+    assert!(a.is_ok() != b.is_ok(), "one create wins: {a:?} {b:?}");
+    let loser = if a.is_ok() { b } else { a };
+    assert!(matches!(loser, Err(KinesisError::ResourceInUse(_))), "{loser:?}");
+    assert_eq!(k.stream_count(), 1);
+}
+
+/// A stalled commit does not hold the shard's write lock: iterators,
+/// reads and describes go on while a put waits for it; the put's record
+/// becomes readable once the commit is done.
+#[tokio::test]
+async fn a_stalled_commit_does_not_hold_the_shard_lock() {
+    let clock = ManualClock::new(T0);
+    let store = eddy_store::Store::in_memory();
+    let k = open(&clock, store.clone());
+    let s = create(&k, "s", 1).await;
+    let shard = "shardId-000000000000";
+    let stall = store.pause_applies();
+    let put = tokio::spawn({
+        let (k, s) = (k.clone(), s.clone());
+        async move { k.put_record(&caller(), &s, entry("a", "stalled"), None).await }
+    });
+    let stream = k.stream(&caller(), &s).unwrap();
+    for _ in 0..1_000 {
+        if stream.log(0).unwrap().write.lock().last_written > SeqNo(0) {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(stream.log(0).unwrap().write.lock().last_written > SeqNo(0), "the put took its number");
+    let latest = k.get_shard_iterator(&caller(), &s, shard, IteratorType::Latest, None, None).unwrap();
+    assert!(read_all(&k, &s, shard, IteratorType::TrimHorizon, None).is_empty(), "not readable before it is durable");
+    assert!(!put.is_finished());
+    drop(stall);
+    put.await.unwrap().unwrap();
+    assert_eq!(read_all(&k, &s, shard, IteratorType::TrimHorizon, None)[0].data, b"stalled");
+    let page = k.get_records(&StreamRef::default(), &caller(), &latest, None).unwrap();
+    assert!(page.records.is_empty(), "LATEST taken during the stall starts after the stalled record");
+}

@@ -63,9 +63,10 @@ async fn pump(mut subscription: Subscription, format: Format, tx: mpsc::Sender<B
             _ = tx.closed() => break,
         };
         let frame = match next {
-            Ok(Some(event)) => {
-                eventstream::event("SubscribeToShardEvent", content_type, &format.encode(&event_json(&event)))
-            }
+            Ok(Some(event)) => match encode_event(event, format, content_type).await {
+                Some(frame) => frame,
+                None => break,
+            },
             Ok(None) => break,
             Err(e) => {
                 let e = errors::wire(&e);
@@ -79,6 +80,18 @@ async fn pump(mut subscription: Subscription, format: Format, tx: mpsc::Sender<B
         }
     }
     tracing::debug!("kinesis: subscription ended");
+}
+
+/// One SubscribeToShardEvent frame. With records, encoding (base64, then
+/// JSON or CBOR, of up to 4 MiB) runs on a blocking thread: it would hold up
+/// an async worker, and every request queued on it, for milliseconds.
+async fn encode_event(event: ShardEvent, format: Format, content_type: &'static str) -> Option<Vec<u8>> {
+    let heartbeat = event.records.is_empty();
+    let encode = move || eventstream::event("SubscribeToShardEvent", content_type, &format.encode(&event_json(&event)));
+    if heartbeat {
+        return Some(encode());
+    }
+    tokio::task::spawn_blocking(encode).await.ok()
 }
 
 fn event_json(e: &ShardEvent) -> Value {
