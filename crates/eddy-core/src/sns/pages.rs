@@ -7,8 +7,8 @@
 use super::error::{invalid, SnsResult};
 use super::records;
 use super::{Caller, PlatformApplication, PlatformEndpoint, Sns};
-use crate::page::PageRequest;
 pub use crate::page::Page;
+use crate::page::PageRequest;
 
 /// Page size of every SNS listing.
 pub const PAGE: usize = 100;

@@ -460,7 +460,7 @@ async fn list_tokens_continue_and_crafted_ones_are_refused() {
     let near_max = (u64::MAX - 5).to_string();
     let forged = format!("{}.{}", hex::encode("arn:aws:sns:us-east-1:000000000000:t100"), "0".repeat(32));
     for bad in [near_max.as_str(), "garbage", "100", forged.as_str(), &issued[..issued.len() - 1]] {
-        let e = w.sns.list_topics(&caller(), Some(bad)).err().expect("refused");
+        let e = w.sns.list_topics(&caller(), Some(bad)).expect_err("refused");
         assert_eq!(e, SnsError::InvalidParameter("Invalid parameter: NextToken".into()), "{bad}");
     }
     // A token of one listing is not accepted by another.
