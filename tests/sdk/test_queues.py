@@ -10,6 +10,7 @@ from conftest import unique_name
 from sqs_helpers import (
     ACCOUNT,
     INVALID_ATTRIBUTE_NAME,
+    INVALID_PARAMETER_VALUE,
     NON_EXISTENT_QUEUE,
     PURGE_IN_PROGRESS,
     QUEUE_ALREADY_EXISTS,
@@ -165,6 +166,19 @@ def test_list_queues_pagination(sqs, create_queue):
     assert len(seen) == len(set(seen)), f"duplicates across pages: {seen}"
     assert set(seen) == urls
     assert pages == 3
+
+
+def test_list_queues_refuses_a_token_it_did_not_issue(sqs, create_queue):
+    # NextToken is opaque: a crafted, truncated or foreign token is refused
+    # rather than silently restarting the listing from the first page.
+    prefix = unique_name("tok")
+    for i in range(3):
+        create_queue(name=f"{prefix}-{i}")
+    token = sqs.list_queues(QueueNamePrefix=prefix, MaxResults=1)["NextToken"]
+    for bad in ["garbage", "18446744073709551615", token[:-2], token + "AA"]:
+        expect_error(sqs.list_queues, INVALID_PARAMETER_VALUE, 400, QueueNamePrefix=prefix, MaxResults=1, NextToken=bad)
+    # The genuine token still continues the listing.
+    assert len(sqs.list_queues(QueueNamePrefix=prefix, MaxResults=1, NextToken=token)["QueueUrls"]) == 1
 
 
 def test_list_queues_paginator(sqs, create_queue):

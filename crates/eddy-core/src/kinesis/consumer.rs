@@ -114,9 +114,9 @@ impl Kinesis {
     }
 
     /// ListStreamConsumers: up to `max` consumers from `token` on, and the
-    /// token of the next page. A token is an offset into registration
-    /// order; one past the end is crafted (or the list shrank) and is
-    /// refused, never wrapped around.
+    /// token of the next page. A token holds an offset into registration
+    /// order; one past the end (the list shrank) is refused, never wrapped
+    /// around.
     pub fn list_consumers_page(
         &self,
         caller: &Caller,
@@ -125,16 +125,18 @@ impl Kinesis {
         max: usize,
     ) -> KinesisResult<(Vec<Consumer>, Option<String>)> {
         let mut all = self.list_consumers(caller, stream_arn)?;
+        let listing = format!("consumers of {stream_arn}");
         let start = match token {
-            Some(t) => t
+            Some(t) => self
+                .open_token(&listing, t)?
                 .parse::<usize>()
                 .ok()
                 .filter(|n| *n <= all.len())
-                .ok_or_else(|| KinesisError::InvalidArgument(format!("Invalid NextToken {t}.")))?,
+                .ok_or_else(|| super::manage::invalid_token(t))?,
             None => 0,
         };
         let end = start.saturating_add(max).min(all.len());
-        let next = (end < all.len()).then(|| end.to_string());
+        let next = (end < all.len()).then(|| self.tokens.issue(&listing, &end.to_string(), self.now_ms()));
         all.truncate(end);
         Ok((all.split_off(start), next))
     }

@@ -4,9 +4,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-
 use super::error::{self, KinesisError, KinesisResult};
 use super::hashkey;
 use super::records::{self, AccountSettings, ShardMeta, StreamMeta};
@@ -15,6 +12,7 @@ use super::shard::ShardLog;
 use super::{
     consumer, off_workers, parse_shard_id, parse_stream_arn, shard_id, stream_arn, Kinesis, StreamKey, StreamRef,
 };
+use crate::page::TokenError;
 use crate::sqs::Caller;
 
 /// AWS's default shard quota per account and region.
@@ -246,7 +244,7 @@ impl Kinesis {
         let after = match next_token {
             // The token carries the last name listed; an empty one would restart the listing.
             Some(t) => {
-                let last = open_token(t, self.now_ms())?;
+                let last = self.open_token(&streams_listing(caller), t)?;
                 if last.is_empty() {
                     return Err(invalid_token(t));
                 }
@@ -266,8 +264,10 @@ impl Kinesis {
         all.sort_by(|a, b| a.name.cmp(&b.name));
         let has_more = all.len() > limit;
         all.truncate(limit);
-        let next_token =
-            has_more.then(|| encode_token(self.now_ms(), all.last().map(|m| m.name.as_str()).unwrap_or("")));
+        let next_token = has_more.then(|| {
+            let last = all.last().map(|m| m.name.as_str()).unwrap_or("");
+            self.tokens.issue(&streams_listing(caller), last, self.now_ms())
+        });
         Ok(StreamPage { streams: all, has_more, next_token })
     }
 
@@ -294,7 +294,7 @@ impl Kinesis {
                         "NextToken and StreamName cannot be provided together.".into(),
                     ));
                 }
-                let rest = open_token(token, self.now_ms())?;
+                let rest = self.open_token(SHARDS_LISTING, token)?;
                 let (arn, last) = rest.rsplit_once('|').ok_or_else(|| invalid_token(token))?;
                 // Garbage after the bar would otherwise restart the listing.
                 let last = last.parse::<u32>().map_err(|_| invalid_token(token))?;
@@ -324,7 +324,8 @@ impl Kinesis {
         let page: Vec<ShardMeta> = selected.into_iter().take(max).cloned().collect();
         let token = has_more.then(|| {
             let last = page.last().map(|s| s.index).unwrap_or(0);
-            encode_token(now, &format!("{}|{last}", stream_arn(&meta.region, &meta.account, &meta.name)))
+            let arn = stream_arn(&meta.region, &meta.account, &meta.name);
+            self.tokens.issue(SHARDS_LISTING, &format!("{arn}|{last}"), now)
         });
         Ok((page, token))
     }
@@ -728,31 +729,25 @@ fn resource(arn: &str) -> KinesisResult<Resource> {
     Ok(Resource::Stream(StreamRef { name: None, arn: Some(arn.to_string()) }))
 }
 
-fn encode_token(now: u64, rest: &str) -> String {
-    STANDARD.encode(format!("{now}|{rest}"))
+/// ListShards tokens carry their stream's ARN: a NextToken is given
+/// without the stream's name.
+const SHARDS_LISTING: &str = "shards";
+
+fn streams_listing(caller: &Caller) -> String {
+    format!("streams {}/{}", caller.account, caller.region)
 }
 
-fn decode_token(token: &str) -> KinesisResult<(u64, String)> {
-    let text =
-        STANDARD.decode(token).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| invalid_token(token))?;
-    let (issued, rest) = text.split_once('|').ok_or_else(|| invalid_token(token))?;
-    Ok((issued.parse().map_err(|_| invalid_token(token))?, rest.to_string()))
-}
-
-/// A NextToken's payload, if the token is current. A token is only ever
-/// issued in the past: one from the future (e.g. a timestamp near 2^64) is
-/// crafted and would never expire, so it is refused as invalid.
-fn open_token(token: &str, now: u64) -> KinesisResult<String> {
-    let (issued, rest) = decode_token(token)?;
-    if issued > now {
-        return Err(invalid_token(token));
+impl Kinesis {
+    /// A NextToken's payload, if eddy issued it for this listing within the
+    /// last five minutes (Kinesis tokens expire, unlike SQS's and SNS's).
+    pub(crate) fn open_token(&self, listing: &str, token: &str) -> KinesisResult<String> {
+        self.tokens.read(listing, token, self.now_ms(), Some(TOKEN_LIFETIME_MS)).map_err(|e| match e {
+            TokenError::Invalid => invalid_token(token),
+            TokenError::Expired => KinesisError::ExpiredNextToken(format!("The timestamp of {token} is expired.")),
+        })
     }
-    if now - issued > TOKEN_LIFETIME_MS {
-        return Err(KinesisError::ExpiredNextToken(format!("The timestamp of {token} is expired.")));
-    }
-    Ok(rest)
 }
 
-fn invalid_token(token: &str) -> KinesisError {
+pub(crate) fn invalid_token(token: &str) -> KinesisError {
     KinesisError::InvalidArgument(format!("Invalid NextToken {token}."))
 }

@@ -96,6 +96,8 @@ pub struct Kinesis {
     pub(crate) accounts: Partition,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: KinesisConfig,
+    /// Issues and reads the NextTokens of every Kinesis listing.
+    pub(crate) tokens: crate::page::PageTokens,
     pub(crate) streams: RwLock<HashMap<StreamKey, Arc<Stream>>>,
     pub(crate) by_uid: RwLock<HashMap<u64, Arc<Stream>>>,
     /// Names of streams being created, not yet saved (taken after `streams`).
@@ -114,6 +116,7 @@ impl Kinesis {
             streams_family: partition.family(records::STREAMS),
             purges: partition.family(records::PURGES),
             accounts: partition.family(records::ACCOUNTS),
+            tokens: crate::page::PageTokens::open(&store)?,
             store,
             clock,
             config,

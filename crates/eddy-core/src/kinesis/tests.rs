@@ -86,6 +86,23 @@ async fn iterators_expire_after_five_minutes() {
 }
 
 #[tokio::test]
+async fn list_tokens_expire_after_five_minutes_and_stay_in_their_listing() {
+    let clock = ManualClock::new(T0);
+    let k = open(&clock, eddy_store::Store::in_memory());
+    let s = create(&k, "s", 3).await;
+    let (_, token) = k.list_shards(&caller(), &s, None, None, Some(1), None).unwrap();
+    let token = token.expect("more shards follow");
+    let none = StreamRef::default();
+    let (next, _) = k.list_shards(&caller(), &none, Some(&token), None, Some(1), None).unwrap();
+    assert_eq!(next[0].index, 1);
+    // Not a ListStreams token, whatever it holds.
+    assert!(matches!(k.list_streams(&caller(), None, None, Some(&token)), Err(KinesisError::InvalidArgument(_))));
+    clock.advance_secs(301);
+    let err = k.list_shards(&caller(), &none, Some(&token), None, Some(1), None).unwrap_err();
+    assert!(matches!(err, KinesisError::ExpiredNextToken(_)), "{err:?}");
+}
+
+#[tokio::test]
 async fn partition_keys_route_by_md5() {
     let clock = ManualClock::new(T0);
     let k = open(&clock, eddy_store::Store::in_memory());

@@ -13,6 +13,7 @@ use super::reaper::{self, ReapJob};
 use super::records::QueueRecord;
 use super::{Caller, QueueName, Sqs};
 use crate::clock::Millis;
+use crate::page::{Page, PageRequest};
 use eddy_store::Applied;
 
 /// How long a deleted queue's name cannot be reused (DeleteQueue API reference).
@@ -326,6 +327,64 @@ impl Sqs {
     }
 
     /// Queues whose RedrivePolicy targets `dlq`.
+    /// ListQueues: one page of the caller's queues whose names start with
+    /// `prefix`, in name order.
+    pub fn list_queues_page(
+        &self,
+        caller: &Caller,
+        prefix: &str,
+        max: Option<i64>,
+        token: Option<&str>,
+    ) -> SqsResult<Page<Arc<Queue>>> {
+        let listing = format!("queues {}/{}", caller.account, caller.region);
+        self.page(self.list_queues(caller, prefix), |q| q.name.as_str(), &listing, max, token)
+    }
+
+    /// ListDeadLetterSourceQueues: one page of the queues whose redrive
+    /// policy names `dlq`, in ARN order.
+    pub fn dead_letter_sources_page(
+        &self,
+        dlq: &Queue,
+        max: Option<i64>,
+        token: Option<&str>,
+    ) -> SqsResult<Page<Arc<Queue>>> {
+        let mut sources = self.dead_letter_sources(dlq);
+        sources.sort_by(|a, b| a.arn.cmp(&b.arn));
+        self.page(sources, |q| q.arn.as_str(), &format!("sources of {}", dlq.arn), max, token)
+    }
+
+    /// SQS's paging: everything (up to 1,000, and no token) when MaxResults
+    /// is absent; otherwise pages of MaxResults (1–1000) continued by a
+    /// token eddy issued for this listing.
+    fn page(
+        &self,
+        items: Vec<Arc<Queue>>,
+        key: fn(&Arc<Queue>) -> &str,
+        listing: &str,
+        max: Option<i64>,
+        token: Option<&str>,
+    ) -> SqsResult<Page<Arc<Queue>>> {
+        let limit = match max {
+            None => 1000,
+            Some(m) if (1..=1000).contains(&m) => m as usize,
+            Some(m) => {
+                return Err(invalid_param(format!(
+                    "Value {m} for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000."
+                )))
+            }
+        };
+        let req = PageRequest::new(listing, token, limit, self.sh.clock.now_ms());
+        let mut page = self
+            .sh
+            .tokens
+            .page(items, key, &req)
+            .map_err(|_| SqsError::InvalidParameterValue("Invalid NextToken value.".into()))?;
+        if max.is_none() {
+            page.next_token = None;
+        }
+        Ok(page)
+    }
+
     pub fn dead_letter_sources(&self, dlq: &Queue) -> Vec<Arc<Queue>> {
         let all: Vec<Arc<Queue>> = self.queues.read().values().cloned().collect();
         let mut v: Vec<Arc<Queue>> = all

@@ -78,6 +78,8 @@ pub(crate) struct Shared {
     pub dedup: Partition,
     pub tasks: Partition,
     pub clock: Arc<dyn Clock>,
+    /// Issues and reads ListQueues / ListDeadLetterSourceQueues tokens.
+    pub tokens: crate::page::PageTokens,
     /// Message sequence numbers, unique across queues and increasing over
     /// restarts, so a message can move between queues without their locks.
     seq: AtomicU64,
@@ -108,6 +110,7 @@ impl Sqs {
             msg_state: sqs.family(records::MSG_STATE),
             dedup: sqs.family(records::DEDUP),
             tasks: sqs.family(records::TASKS),
+            tokens: crate::page::PageTokens::open(&store)?,
             store,
             seq: AtomicU64::new(0),
             next_queue_id: AtomicU64::new(1),

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -122,9 +120,10 @@ impl Handler<'_> {
     }
 
     async fn list_queues(&self, i: s::ListQueuesInput) -> SqsResult<Option<s::ListQueuesOutput>> {
-        let all = self.sqs().list_queues(&self.ctx.caller, i.queue_name_prefix.as_deref().unwrap_or(""));
-        let (page, next_token) = paginate(all, i.max_results, i.next_token.as_deref(), |q| q.name.clone())?;
-        Ok(Some(s::ListQueuesOutput { queue_urls: page.iter().map(|q| self.url_of(q)).collect(), next_token }))
+        let prefix = i.queue_name_prefix.as_deref().unwrap_or("");
+        let page = self.sqs().list_queues_page(&self.ctx.caller, prefix, i.max_results, i.next_token.as_deref())?;
+        let queue_urls = page.items.iter().map(|q| self.url_of(q)).collect();
+        Ok(Some(s::ListQueuesOutput { queue_urls, next_token: page.next_token }))
     }
 
     async fn get_queue_attributes(&self, i: s::GetQueueAttributesInput) -> SqsResult<Option<s::AttributesOutput>> {
@@ -260,11 +259,10 @@ impl Handler<'_> {
         i: s::ListDeadLetterSourceQueuesInput,
     ) -> SqsResult<Option<s::ListDeadLetterSourceQueuesOutput>> {
         let q = self.queue(&i.queue_url)?;
-        let sources = self.sqs().dead_letter_sources(&q);
-        let (page, next_token) = paginate(sources, i.max_results, i.next_token.as_deref(), |q| q.arn.clone())?;
+        let page = self.sqs().dead_letter_sources_page(&q, i.max_results, i.next_token.as_deref())?;
         Ok(Some(s::ListDeadLetterSourceQueuesOutput {
-            queue_urls: page.iter().map(|q| self.url_of(q)).collect(),
-            next_token,
+            queue_urls: page.items.iter().map(|q| self.url_of(q)).collect(),
+            next_token: page.next_token,
         }))
     }
 
@@ -325,38 +323,4 @@ fn batch_output(results: Vec<(String, SqsResult<()>)>) -> s::BatchOutput<s::IdEn
         }
     }
     out
-}
-
-/// ListQueues-style paging: everything when MaxResults is absent; otherwise
-/// pages of MaxResults (1–1000) continuing after the token's key.
-fn paginate<T>(
-    items: Vec<T>,
-    max: Option<i64>,
-    token: Option<&str>,
-    key: impl Fn(&T) -> String,
-) -> SqsResult<(Vec<T>, Option<String>)> {
-    let after = match token.filter(|t| !t.is_empty()) {
-        Some(t) => Some(
-            URL_SAFE_NO_PAD
-                .decode(t)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| SqsError::InvalidParameterValue("Invalid NextToken value.".into()))?,
-        ),
-        None => None,
-    };
-    let limit = match max {
-        None => 1000,
-        Some(m) if (1..=1000).contains(&m) => m as usize,
-        Some(m) => {
-            return Err(SqsError::InvalidParameterValue(format!(
-            "Value {m} for parameter MaxResults is invalid. Reason: MaxResults must be an integer between 1 and 1000."
-        )))
-        }
-    };
-    let mut rest: Vec<T> = items.into_iter().filter(|i| after.as_ref().is_none_or(|a| key(i) > *a)).collect();
-    let more = rest.len() > limit;
-    rest.truncate(limit);
-    let next = (more && max.is_some()).then(|| rest.last().map(|l| URL_SAFE_NO_PAD.encode(key(l)))).flatten();
-    Ok((rest, next))
 }
