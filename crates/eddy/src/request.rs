@@ -30,11 +30,8 @@ impl RequestCtx {
             .unwrap_or_else(|| config.listen.to_string());
         let scope = credential_scope(parts);
         let access_key = scope.as_ref().map(|s| s.access_key.clone()).unwrap_or_default();
-        let account = if access_key.len() == 12 && access_key.bytes().all(|b| b.is_ascii_digit()) {
-            access_key.clone()
-        } else {
-            config.account.clone()
-        };
+        let account =
+            if eddy_core::arn::is_account_id(&access_key) { access_key.clone() } else { config.account.clone() };
         let region = scope.map(|s| s.region).filter(|r| !r.is_empty()).unwrap_or_else(|| config.region.clone());
         RequestCtx {
             request_id: uuid::Uuid::new_v4().to_string(),

@@ -281,12 +281,10 @@ pub(crate) async fn off_workers<T: Send + 'static>(
 /// `arn:aws:kinesis:{region}:{account}:stream/{name}` → its stream key.
 pub(crate) fn parse_stream_arn(arn: &str) -> KinesisResult<StreamKey> {
     let invalid = || KinesisError::InvalidArgument(format!("Invalid StreamARN {arn}."));
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    if parts.len() != 6 || parts[0] != "arn" || parts[2] != "kinesis" {
-        return Err(invalid());
-    }
-    let name = parts[5].strip_prefix("stream/").filter(|n| !n.is_empty() && !n.contains('/')).ok_or_else(invalid)?;
-    Ok(StreamKey { account: parts[4].to_string(), region: parts[3].to_string(), name: name.to_string() })
+    let parsed = crate::arn::Arn::parse(arn).ok().filter(|a| a.service == "kinesis").ok_or_else(invalid)?;
+    let name =
+        parsed.resource.strip_prefix("stream/").filter(|n| !n.is_empty() && !n.contains('/')).ok_or_else(invalid)?;
+    Ok(StreamKey { account: parsed.account.to_string(), region: parsed.region.to_string(), name: name.to_string() })
 }
 
 /// `shardId-000000000007` ↔ 7.

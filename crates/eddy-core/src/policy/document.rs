@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use super::condition::Condition;
 use super::pattern::{wild, Template, Tok};
 use super::{malformed, PolicyError};
+use crate::arn::is_account_id;
 
 /// The policy language version (`Version`). Policy variables exist only in
 /// 2012-10-17; an absent `Version` means 2008-10-17.
@@ -253,10 +254,6 @@ fn principal_entry(kind: &str, id: String) -> Result<PrincipalEntry, PolicyError
         "Federated" | "CanonicalUser" if !id.is_empty() => Ok(PrincipalEntry::Other { kind: kind.to_string(), id }),
         _ => Err(invalid(&id)),
     }
-}
-
-fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `arn:<partition>:iam::<account>:root` names the whole account.

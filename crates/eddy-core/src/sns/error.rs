@@ -85,9 +85,14 @@ pub fn check_confirmation_topic(arn: &str, region: &str) -> SnsResult<()> {
 
 /// A well-formed topic ARN of `region`.
 fn is_local_topic(arn: &str, region: &str) -> bool {
-    let parts: Vec<&str> = arn.split(':').collect();
-    matches!(parts.as_slice(), ["arn", _, "sns", r, account, topic]
-        if *r == region && !account.is_empty() && !topic.is_empty())
+    // Exactly six elements: a topic name holds no colon.
+    crate::arn::Arn::parse(arn).is_ok_and(|a| {
+        a.service == "sns"
+            && a.region == region
+            && !a.account.is_empty()
+            && !a.resource.is_empty()
+            && !a.resource.contains(':')
+    })
 }
 
 #[cfg(test)]
