@@ -14,13 +14,13 @@ use super::{
 };
 use crate::page::TokenError;
 use crate::sqs::Caller;
+use crate::tags::MAX_TAGS;
 
 /// AWS's default shard quota per account and region.
 pub const SHARD_LIMIT: usize = 500;
 pub const ON_DEMAND_STREAM_LIMIT: usize = 50;
 /// Shards an on-demand stream starts with.
 const ON_DEMAND_SHARDS: u32 = 4;
-const MAX_TAGS: usize = 50;
 const TOKEN_LIFETIME_MS: u64 = 300_000;
 pub const ALL_METRICS: [&str; 7] = [
     "IncomingBytes",

@@ -14,6 +14,7 @@ use super::records::QueueRecord;
 use super::{Caller, QueueName, Sqs};
 use crate::clock::Millis;
 use crate::page::{Page, PageRequest};
+use crate::tags::{self, TagRules, TagViolation};
 use eddy_store::Applied;
 
 /// How long a deleted queue's name cannot be reused (DeleteQueue API reference).
@@ -234,11 +235,7 @@ impl Sqs {
 
     pub async fn tag(&self, q: &Queue, tags: BTreeMap<String, String>) -> SqsResult<()> {
         validate_tags(&tags)?;
-        let mut merged = self.tags(q)?;
-        merged.extend(tags);
-        if merged.len() > 50 {
-            return Err(invalid_param("Too many tags added for queue. A queue can have at most 50 tags."));
-        }
+        let merged = TAG_RULES.merged(&self.tags(q)?, &tags).map_err(tag_error)?;
         let applied = self.update_record(q, |r| r.tags = merged)?;
         self.applied_and_durable(applied).await
     }
@@ -429,16 +426,25 @@ fn validate_queue_name(name: &str, fifo_attr: Option<&str>) -> SqsResult<()> {
     }
 }
 
+/// SQS's tag rules: AWS's common limits; `aws:` keys are not refused.
+const TAG_RULES: TagRules = TagRules { max_tags: tags::MAX_TAGS, reserve_aws_prefix: false };
+
+/// Each tag first, then the count, as SQS reports them.
 fn validate_tags(tags: &BTreeMap<String, String>) -> SqsResult<()> {
-    for (k, v) in tags {
-        if k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256 {
-            return Err(invalid_param(format!("Tag {k} is invalid: keys are 1-128 and values 0-256 characters.")));
-        }
-    }
-    if tags.len() > 50 {
-        return Err(invalid_param("Too many tags added for queue. A queue can have at most 50 tags."));
+    TAG_RULES.check_each(tags).map_err(tag_error)?;
+    if tags.len() > TAG_RULES.max_tags {
+        return Err(tag_error(TagViolation::TooMany));
     }
     Ok(())
+}
+
+fn tag_error(v: TagViolation) -> SqsError {
+    match v {
+        TagViolation::TooMany => invalid_param("Too many tags added for queue. A queue can have at most 50 tags."),
+        TagViolation::Key(k) | TagViolation::Value(k) => {
+            invalid_param(format!("Tag {k} is invalid: keys are 1-128 and values 0-256 characters."))
+        }
+    }
 }
 
 fn validate_label(label: &str) -> SqsResult<()> {
