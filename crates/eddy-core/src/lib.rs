@@ -14,6 +14,7 @@
 pub mod arn;
 pub mod clock;
 pub mod doctor;
+pub mod iam;
 pub mod identity;
 pub mod kinesis;
 pub mod maps;

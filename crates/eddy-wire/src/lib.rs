@@ -10,6 +10,7 @@
 //! - [`sqs`]: the SQS request and response shapes (API version 2012-11-05).
 //! - [`sns`]: the SNS request shapes (API version 2010-03-31) and the checks
 //!   AWS makes on them before it looks at a topic.
+//! - [`iam`], [`sts`]: the IAM (2010-05-08) and STS (2011-06-15) request shapes.
 //! - [`json`]: awsJson request bodies decoded under size and depth limits.
 //! - [`cbor`]: Kinesis's CBOR protocol (`application/x-amz-cbor-1.1`) converted
 //!   to and from the awsJson shapes.
@@ -19,10 +20,12 @@
 pub mod cbor;
 pub mod error;
 pub mod eventstream;
+pub mod iam;
 pub mod json;
 pub mod query;
 pub mod rest_json;
 pub mod rest_xml;
 pub mod sns;
 pub mod sqs;
+pub mod sts;
 pub mod xml;

@@ -82,7 +82,7 @@ pub trait Member: Sized {
     fn read(v: Value) -> Self;
 }
 
-fn member<'de, D: Deserializer<'de>, T: Member>(d: D) -> Result<T, D::Error> {
+pub(crate) fn member<'de, D: Deserializer<'de>, T: Member>(d: D) -> Result<T, D::Error> {
     Value::deserialize(d).map(T::read)
 }
 
@@ -94,7 +94,7 @@ fn structure<T: DeserializeOwned + Default>(v: Value) -> T {
     }
 }
 
-fn structures<T: DeserializeOwned + Default>(v: Value) -> Vec<T> {
+pub(crate) fn structures<T: DeserializeOwned + Default>(v: Value) -> Vec<T> {
     match v {
         Value::Array(items) => items.into_iter().map(structure).collect(),
         _ => Vec::new(),
@@ -173,6 +173,8 @@ macro_rules! shape {
         }
     };
 }
+/// IAM and STS shapes are read the same way.
+pub(crate) use shape;
 
 shape!(Tag { key: Option<String>, value: Option<String> });
 

@@ -37,8 +37,17 @@ pub const SNS_NAMESPACE: &str = "http://sns.amazonaws.com/doc/2010-03-31/";
 /// `<entry><key/><value/></entry>`. An empty object still yields the
 /// `<{action}Result/>` element.
 pub fn sns_response(action: &str, output: Option<&Value>, request_id: &str) -> String {
+    query_response(SNS_NAMESPACE, action, output, request_id)
+}
+
+pub const IAM_NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+pub const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+/// An awsQuery response in the generic conventions (SNS, IAM, STS) in the
+/// service's namespace `xmlns`.
+pub fn query_response(xmlns: &str, action: &str, output: Option<&Value>, request_id: &str) -> String {
     let mut s = String::with_capacity(512);
-    s.push_str(&format!(r#"<{action}Response xmlns="{SNS_NAMESPACE}">"#));
+    s.push_str(&format!(r#"<{action}Response xmlns="{xmlns}">"#));
     if let Some(out) = output {
         generic_element(&mut s, &format!("{action}Result"), out);
     }

@@ -28,7 +28,7 @@ pub fn respond(state: &AppState, localstack: bool) -> HttpResponse {
             ("failed", "error", json!({"status": "failed", "reason": reason, "action": "restart eddy"}))
         }
     };
-    let services = json!({"sqs": running, "sns": running, "kinesis": running});
+    let services = json!({"sqs": running, "sns": running, "kinesis": running, "iam": running, "sts": running});
     let body = if localstack {
         json!({"services": services, "edition": "community", "version": env!("CARGO_PKG_VERSION")})
     } else {

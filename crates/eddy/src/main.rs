@@ -14,6 +14,7 @@ mod doctor;
 mod fd_limit;
 mod front_error;
 mod health;
+mod iam;
 mod kinesis;
 mod request;
 mod respond;
@@ -21,6 +22,7 @@ mod routes;
 mod server;
 mod sns;
 mod sqs;
+mod sts;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,6 +115,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )
     .map_err(|e| anyhow::anyhow!("recovering Kinesis state: {e}"))?;
     tokio::spawn(kinesis.clone().run_maintenance());
+    let iam = eddy_core::iam::Iam::open(store.clone(), Arc::new(eddy_core::clock::SystemClock))
+        .map_err(|e| anyhow::anyhow!("recovering IAM state: {e}"))?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {} (is another eddy or LocalStack running?)", args.listen))?;
@@ -138,6 +142,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sqs: sqs.clone(),
         sns,
         kinesis,
+        iam,
         store,
         connections: connections::Connections::new(
             max_connections,

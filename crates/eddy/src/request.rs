@@ -1,9 +1,14 @@
-//! Who is asking: SigV4 credential scope → account and region (which
-//! service and protocol is [`crate::routes`]' business). Signatures are
-//! parsed, not verified (any credentials work).
+//! Who is asking: SigV4 credential scope → principal, account and region
+//! (which service and protocol is [`crate::routes`]' business). An access
+//! key eddy issued (an IAM user's, or STS temporary credentials) stands for
+//! its principal and account; any other key for its account's root (a
+//! 12-digit key is that account, else `--account`). Signatures are parsed,
+//! not verified (any credentials work).
 
 use http::request::Parts;
 
+use eddy_core::iam::Iam;
+use eddy_core::identity::Identity;
 use eddy_core::sqs::Caller;
 
 use crate::cli::ServeArgs;
@@ -13,6 +18,8 @@ pub struct RequestCtx {
     /// `scheme://host[:port]` as the client addressed us; queue URLs use it.
     pub base_url: String,
     pub caller: Caller,
+    /// The principal behind the access key (GetCallerIdentity's answer).
+    pub identity: Identity,
     /// The request path, for awsQuery calls posted to `/{account}/{queue}`.
     pub path: String,
     /// `X-Amzn-Trace-Id` (X-Ray): SQS keeps it on the messages sent.
@@ -20,7 +27,7 @@ pub struct RequestCtx {
 }
 
 impl RequestCtx {
-    pub fn new(parts: &Parts, config: &ServeArgs) -> RequestCtx {
+    pub fn new(parts: &Parts, config: &ServeArgs, iam: &Iam) -> RequestCtx {
         let host = parts
             .headers
             .get(http::header::HOST)
@@ -30,16 +37,42 @@ impl RequestCtx {
             .unwrap_or_else(|| config.listen.to_string());
         let scope = credential_scope(parts);
         let access_key = scope.as_ref().map(|s| s.access_key.clone()).unwrap_or_default();
-        let account =
-            if eddy_core::arn::is_account_id(&access_key) { access_key.clone() } else { config.account.clone() };
+        let identity = identity_of(&access_key, config, iam);
+        let account = identity.account.clone();
         let region = scope.map(|s| s.region).filter(|r| !r.is_empty()).unwrap_or_else(|| config.region.clone());
         RequestCtx {
             request_id: uuid::Uuid::new_v4().to_string(),
             base_url: format!("http://{host}"),
             caller: Caller { account, region, access_key },
+            identity,
             path: parts.uri.path().to_string(),
             trace_header: parts.headers.get("x-amzn-trace-id").and_then(|h| h.to_str().ok()).map(String::from),
         }
+    }
+}
+
+/// The principal an access key stands for. Expired temporary keys keep
+/// working while signatures are not verified; their expiry stays on the
+/// identity for verification to refuse.
+fn identity_of(access_key: &str, config: &ServeArgs, iam: &Iam) -> Identity {
+    match iam.identity(access_key) {
+        Some(identity) => {
+            if identity.is_expired(iam.now_ms()) {
+                tracing::debug!(access_key, principal = %identity.arn, "request signed with expired temporary credentials");
+            }
+            identity
+        }
+        None => Identity::root(&account_of_unknown_key(access_key, config)),
+    }
+}
+
+/// The account of a key eddy did not issue: a 12-digit key is that
+/// account, any other the default (`--account`).
+pub fn account_of_unknown_key(access_key: &str, config: &ServeArgs) -> String {
+    if eddy_core::arn::is_account_id(access_key) {
+        access_key.to_string()
+    } else {
+        config.account.clone()
     }
 }
 

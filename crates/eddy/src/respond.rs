@@ -108,6 +108,7 @@ mod tests {
             request_id: "rid-1".into(),
             base_url: "http://localhost:4566".into(),
             caller: Caller { account: "000000000000".into(), region: "us-east-1".into(), access_key: String::new() },
+            identity: eddy_core::identity::Identity::root("000000000000"),
             path: "/".into(),
             trace_header: None,
         }

@@ -56,6 +56,8 @@ pub enum Service {
     Sqs,
     Sns,
     Kinesis,
+    Iam,
+    Sts,
     /// `/_eddy/…` endpoints other than health.
     Eddy,
     Health,
@@ -69,6 +71,8 @@ impl Service {
             Service::Sqs => "sqs",
             Service::Sns => "sns",
             Service::Kinesis => "kinesis",
+            Service::Iam => "iam",
+            Service::Sts => "sts",
             Service::Eddy => "eddy",
             Service::Health => "health",
             Service::Unknown => "unknown",
@@ -87,6 +91,8 @@ pub enum Handler {
     SqsJson,
     SqsQuery,
     SnsQuery,
+    IamQuery,
+    StsQuery,
     Kinesis(Format),
     /// An `X-Amz-Target` no route claims.
     UnknownTarget,
@@ -227,6 +233,9 @@ pub static ROUTES: &[Route] = &[
     target(Protocol::AwsJson1_1, Service::Kinesis, crate::kinesis::TARGET_PREFIX, None, Handler::Kinesis(Format::Json)),
     target(Protocol::AwsJson1_0, Service::Sqs, eddy_wire::sqs::TARGET_PREFIX, None, Handler::SqsJson),
     query(Service::Sns, "2010-03-31", "sns", Actions::Listed(SNS_UNSIGNED_ACTIONS), Handler::SnsQuery),
+    // Every IAM and STS client sends its API version and signs for its service.
+    query(Service::Iam, "2010-05-08", "iam", Actions::Listed(&[]), Handler::IamQuery),
+    query(Service::Sts, "2011-06-15", "sts", Actions::Listed(&[]), Handler::StsQuery),
     // SQS was this endpoint's first awsQuery service: it answers the rest,
     // an unknown action with its own InvalidAction.
     query(Service::Sqs, "2012-11-05", "sqs", Actions::Unclaimed, Handler::SqsQuery),
@@ -321,7 +330,7 @@ fn by_query(parts: &Parts, body: &Bytes) -> Option<Routed> {
     Some(Routed { pairs, ..Routed::to(route, &operation) })
 }
 
-/// awsQuery serves SQS and SNS on one endpoint: the API version decides,
+/// awsQuery serves SQS, SNS, IAM and STS on one endpoint: the API version decides,
 /// else the signature's service, else the action's name; what none of these
 /// claims goes to the endpoint's default route.
 fn query_route(version: Option<&str>, scope: Option<&str>, action: &str) -> &'static Route {
@@ -461,6 +470,13 @@ mod tests {
         assert_eq!(sqs.pairs, [("Action".into(), "ListQueues".into()), ("Version".into(), "2012-11-05".into())]);
         let sns = routed("POST", "/", &[("content-type", FORM)], "Action=Publish&Version=2010-03-31");
         assert_eq!((sns.handler, sns.service), (Handler::SnsQuery, Service::Sns));
+        let iam = routed("POST", "/", &[("content-type", FORM)], "Action=CreateRole&Version=2010-05-08");
+        assert_eq!((iam.handler, iam.service), (Handler::IamQuery, Service::Iam));
+        let sts = routed("POST", "/", &[("content-type", FORM)], "Action=AssumeRole&Version=2011-06-15");
+        assert_eq!((sts.handler, sts.service), (Handler::StsQuery, Service::Sts));
+        let signed_sts = signed_for("sts");
+        let headers = [("content-type", FORM), ("authorization", signed_sts.as_str())];
+        assert_eq!(handler("POST", "/", &headers, "Action=GetCallerIdentity"), Handler::StsQuery);
         // The version outranks the signature and the action's name.
         let signed_sqs = signed_for("sqs");
         let headers = [("content-type", FORM), ("authorization", signed_sqs.as_str())];

@@ -31,6 +31,7 @@ pub struct AppState {
     pub sqs: Arc<eddy_core::sqs::Sqs>,
     pub sns: Arc<eddy_core::sns::Sns>,
     pub kinesis: Arc<eddy_core::kinesis::Kinesis>,
+    pub iam: Arc<eddy_core::iam::Iam>,
     pub store: eddy_store::Store,
     pub connections: Arc<Connections>,
     pub bodies: Arc<BodyBudget>,
@@ -125,7 +126,7 @@ async fn handle(
 ) -> Result<BoxedResponse, Infallible> {
     let started = std::time::Instant::now();
     let (parts, body) = req.into_parts();
-    let ctx = RequestCtx::new(&parts, &state.config);
+    let ctx = RequestCtx::new(&parts, &state.config, &state.iam);
     let stall = Duration::from_secs(state.config.header_timeout_secs.max(1));
     let (body, reservation) = match crate::body::read(&parts, body, MAX_BODY, &state.bodies, stall).await {
         Ok(b) => b,
@@ -138,6 +139,8 @@ async fn handle(
         Handler::SqsJson => boxed(crate::sqs::handle_json(&state, &ctx, &routed.operation, &body).await),
         Handler::SqsQuery => boxed(crate::sqs::handle_query(&state, &ctx, &routed.pairs).await),
         Handler::SnsQuery => boxed(crate::sns::handle_query(&state, &ctx, &routed.pairs).await),
+        Handler::IamQuery => boxed(crate::iam::handle_query(&state, &ctx, &routed.pairs).await),
+        Handler::StsQuery => boxed(crate::sts::handle_query(&state, &ctx, &routed.pairs).await),
         Handler::EddySns => boxed(crate::sns::handle_eddy(&state, &ctx, &parts.method, &parts.uri).await),
         Handler::UnknownTarget => boxed(crate::sqs::unknown_target(&ctx, &routed.operation)),
         Handler::NotFound => boxed(crate::sqs::unknown_operation(&ctx)),

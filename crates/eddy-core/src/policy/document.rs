@@ -79,9 +79,42 @@ impl Principals {
     }
 }
 
+/// Which kind of policy a document is: it decides whether statements name
+/// a principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyKind {
+    /// Attached to a resource (queue, topic, role trust policy): every
+    /// statement names its `Principal` or `NotPrincipal`.
+    Resource,
+    /// Attached to a user, group or role (IAM managed and inline policies):
+    /// the principal is whoever the policy is attached to, so no statement
+    /// may name one, and each must say which `Resource` it covers.
+    Identity,
+}
+
 impl PolicyDocument {
-    /// Reads a policy; anything AWS would refuse is a [`PolicyError`].
+    /// Reads a resource policy; anything AWS would refuse is a [`PolicyError`].
     pub fn parse(json: &str) -> Result<PolicyDocument, PolicyError> {
+        PolicyDocument::parse_kind(json, PolicyKind::Resource)
+    }
+
+    /// Reads a policy of `kind`, with IAM's refusals for identity policies.
+    pub fn parse_kind(json: &str, kind: PolicyKind) -> Result<PolicyDocument, PolicyError> {
+        let doc = PolicyDocument::parse_statements(json, kind)?;
+        if kind == PolicyKind::Identity {
+            for s in &doc.statements {
+                if s.principal.is_some() || s.not_principal.is_some() {
+                    return Err(malformed("Policy document should not specify a principal."));
+                }
+                if s.resources.is_empty() && s.not_resources.is_empty() {
+                    return Err(malformed("Policy statement must contain resources."));
+                }
+            }
+        }
+        Ok(doc)
+    }
+
+    fn parse_statements(json: &str, kind: PolicyKind) -> Result<PolicyDocument, PolicyError> {
         let doc: Value = serde_json::from_str(json).map_err(|e| malformed(format!("Policy is not valid JSON: {e}")))?;
         let Value::Object(top) = doc else { return Err(malformed("Policy document must be a JSON object")) };
         only_elements(&top, &["Version", "Id", "Statement"], "the policy")?;
@@ -90,9 +123,9 @@ impl PolicyDocument {
         let variables = version == PolicyVersion::V2012_10_17;
         let statements = match top.get("Statement") {
             Some(Value::Array(items)) => {
-                items.iter().map(|s| Statement::parse(s, variables)).collect::<Result<_, _>>()?
+                items.iter().map(|s| Statement::parse(s, variables, kind)).collect::<Result<_, _>>()?
             }
-            Some(one @ Value::Object(_)) => vec![Statement::parse(one, variables)?],
+            Some(one @ Value::Object(_)) => vec![Statement::parse(one, variables, kind)?],
             Some(_) => return Err(malformed("Statement must be an object or an array of objects")),
             None => return Err(malformed("Missing required field Statement")),
         };
@@ -131,10 +164,10 @@ const STATEMENT_ELEMENTS: [&str; 9] =
     ["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
 
 impl Statement {
-    fn parse(v: &Value, variables: bool) -> Result<Statement, PolicyError> {
+    fn parse(v: &Value, variables: bool, kind: PolicyKind) -> Result<Statement, PolicyError> {
         let Value::Object(s) = v else { return Err(malformed("Each Statement must be a JSON object")) };
         only_elements(s, &STATEMENT_ELEMENTS, "a statement")?;
-        let (principal, not_principal) = either(s, "Principal", "NotPrincipal", true)?;
+        let (principal, not_principal) = either(s, "Principal", "NotPrincipal", kind == PolicyKind::Resource)?;
         let (actions, not_actions) = either(s, "Action", "NotAction", true)?;
         let (resources, not_resources) = either(s, "Resource", "NotResource", false)?;
         let principal = principal.map(parse_principals).transpose()?;

@@ -68,7 +68,7 @@ mod tests;
 
 pub use condition::{Condition, Operator, OperatorKind, SetQualifier};
 pub use context::ConditionContext;
-pub use document::{Effect, PolicyDocument, PolicyVersion, PrincipalEntry, Principals, Statement};
+pub use document::{Effect, PolicyDocument, PolicyKind, PolicyVersion, PrincipalEntry, Principals, Statement};
 pub use evaluate::{statement_allowing_service, UnscopedGrant};
 
 /// A policy that cannot be used; the text says why, in AWS's manner.
