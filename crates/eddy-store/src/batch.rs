@@ -57,12 +57,30 @@ impl WriteBatch {
         Ok(self.sync.written())
     }
 
-    /// Hands the batch to the store's apply thread and returns at once:
-    /// batches are applied in the order they are submitted, so submitting
-    /// under a lock orders changes as the lock does, without holding the
-    /// lock through the engine's commit (see `apply.rs`). The returned
-    /// future resolves to the ticket once the batch is applied.
+    /// Applies the batch without ever blocking on the engine: at once if
+    /// that cannot block and nothing submitted earlier is still waiting,
+    /// otherwise on the store's apply thread. Either way a batch submitted
+    /// after another (under one lock, or later in one task) is applied after
+    /// it, so submitting under a lock orders changes as the lock does
+    /// without holding the lock through a stalled commit (see `apply.rs`).
+    /// The returned future resolves to the ticket once the batch is applied.
     pub fn submit(self) -> Applied {
         self.applier.clone().submit(self)
+    }
+
+    /// Applies the batch if the engine can do so without blocking, or gives
+    /// it back untouched.
+    pub(crate) fn commit_quick(self) -> std::result::Result<Result<Ticket>, WriteBatch> {
+        if self.empty {
+            return Ok(Ok(self.sync.current()));
+        }
+        if let Err(e) = self.guard.check_writable() {
+            return Ok(Err(e));
+        }
+        let WriteBatch { inner, sync, guard, applier, empty } = self;
+        match inner.commit_quick() {
+            Ok(applied) => Ok(applied.map(|()| sync.written())),
+            Err(inner) => Err(WriteBatch { inner, sync, guard, applier, empty }),
+        }
     }
 }

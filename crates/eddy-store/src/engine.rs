@@ -118,8 +118,15 @@ pub(crate) trait Batch: Send + Sync {
 
     fn delete(&mut self, table: &dyn Table, key: Vec<u8>);
 
-    /// Applies the batch atomically (see the contract on [`Engine`]).
+    /// Applies the batch atomically (see the contract on [`Engine`]). May
+    /// block (a write stall).
     fn commit(self: Box<Self>) -> Result<()>;
+
+    /// Applies the batch as [`Batch::commit`] does if that cannot block
+    /// (fjall: `fjall_engine/gate.rs`), or gives it back untouched. For a
+    /// caller on an async worker: the batch given back goes to a thread
+    /// that may block.
+    fn commit_quick(self: Box<Self>) -> std::result::Result<Result<()>, Box<dyn Batch>>;
 }
 
 /// The engine's write-ahead journal, driven by the group-commit thread

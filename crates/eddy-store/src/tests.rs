@@ -199,3 +199,71 @@ async fn a_refused_submit_reports_its_error_and_later_ones_apply() {
     assert_eq!(p.get(b"refused").unwrap(), None);
     assert!(p.get(b"accepted").unwrap().is_some());
 }
+
+/// A small batch with nothing queued before it is applied by `submit`
+/// itself, on the caller's thread: readers see it before the returned
+/// future is polled.
+#[tokio::test]
+async fn a_small_submitted_batch_is_applied_at_once() {
+    let dir = std::env::temp_dir().join(format!("eddy-store-quick-{}", unique()));
+    let store = Store::open(&dir, Durability::Flush).unwrap();
+    let p = store.partition("p").unwrap();
+    let mut b = store.batch();
+    b.put(&p, b"k".to_vec(), b"v".to_vec());
+    let applied = b.submit();
+    assert!(p.get(b"k").unwrap().is_some(), "applied without the apply thread");
+    store.durable(applied.await.unwrap()).await.unwrap();
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Once a batch waits on the apply thread (here: behind a stall), every
+/// later one waits behind it, however small: the submission order holds.
+#[tokio::test]
+async fn batches_submitted_behind_a_waiting_one_keep_their_order() {
+    let dir = std::env::temp_dir().join(format!("eddy-store-order-{}", unique()));
+    let store = Store::open(&dir, Durability::Flush).unwrap();
+    let p = store.partition("p").unwrap();
+    let stall = store.pause_applies();
+    let mut first = store.batch();
+    first.put(&p, b"k".to_vec(), b"first".to_vec());
+    let first = first.submit();
+    let mut second = store.batch();
+    second.put(&p, b"k".to_vec(), b"second".to_vec());
+    let second = second.submit();
+    assert!(p.get(b"k").unwrap().is_none(), "nothing is applied during the stall");
+    drop(stall);
+    let (a, b) = (first.await.unwrap(), second.await.unwrap());
+    assert!(a < b);
+    assert_eq!(p.get(b"k").unwrap().as_deref(), Some(&b"second"[..]));
+    let mut third = store.batch();
+    third.put(&p, b"k".to_vec(), b"third".to_vec());
+    let third = third.submit();
+    assert_eq!(p.get(b"k").unwrap().as_deref(), Some(&b"third"[..]), "quick again once nothing waits");
+    assert!(third.await.unwrap() > b);
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A batch that would take a log's memtable past its size (fjall rotates
+/// it, with an fsync under the journal lock) never runs on the caller's
+/// thread; it is applied all the same.
+#[tokio::test]
+async fn a_batch_that_fills_a_memtable_goes_to_the_apply_thread() {
+    let dir = std::env::temp_dir().join(format!("eddy-store-big-{}", unique()));
+    let store = Store::open(&dir, Durability::Flush).unwrap();
+    let log = store.log_partition("log").unwrap();
+    let mut big = store.batch();
+    for i in 0u32..5 {
+        big.put(&log, i.to_be_bytes(), vec![7u8; 1 << 20]);
+    }
+    let applied = big.submit();
+    let ticket = applied.await.unwrap();
+    store.durable(ticket).await.unwrap();
+    assert_eq!(log.scan_prefix(b"").count(), 5);
+    let mut small = store.batch();
+    small.put(&log, 9u32.to_be_bytes(), b"x".to_vec());
+    assert!(small.submit().await.unwrap() > ticket);
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
