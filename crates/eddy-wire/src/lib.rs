@@ -11,6 +11,9 @@
 //! - [`sns`]: the SNS request shapes (API version 2010-03-31) and the checks
 //!   AWS makes on them before it looks at a topic.
 //! - [`iam`], [`sts`]: the IAM (2010-05-08) and STS (2011-06-15) request shapes.
+//! - [`kinesis`]: the Kinesis request shapes (API version 2013-12-02), decoded
+//!   from either encoding, and the checks AWS makes on them before it looks
+//!   at a stream.
 //! - [`json`]: awsJson request bodies decoded under size and depth limits.
 //! - [`cbor`]: Kinesis's CBOR protocol (`application/x-amz-cbor-1.1`) converted
 //!   to and from the awsJson shapes.
@@ -22,6 +25,7 @@ pub mod error;
 pub mod eventstream;
 pub mod iam;
 pub mod json;
+pub mod kinesis;
 pub mod query;
 pub mod rest_json;
 pub mod rest_xml;
