@@ -36,10 +36,11 @@ impl Kinesis {
         new_start: &str,
     ) -> KinesisResult<()> {
         let at = hashkey::parse(new_start, "NewStartingHashKey")?;
-        self.reshard(caller, which, |draft, now| {
+        let (shard, new_start) = (shard.to_string(), new_start.to_string());
+        self.reshard(caller, which, move |draft, now| {
             let meta = &draft.meta;
             provisioned_only(meta, "SplitShard")?;
-            let index = open_shard(meta, shard)?;
+            let index = open_shard(meta, &shard)?;
             let (start, end) = meta.shards.iter().find(|s| s.index == index).map(|s| s.hash_range()).expect("found");
             if at <= start.saturating_add(1) || at >= end {
                 return Err(KinesisError::InvalidArgument(format!(
@@ -61,11 +62,12 @@ impl Kinesis {
         shard: &str,
         adjacent: &str,
     ) -> KinesisResult<()> {
-        self.reshard(caller, which, |draft, now| {
+        let (shard, adjacent) = (shard.to_string(), adjacent.to_string());
+        self.reshard(caller, which, move |draft, now| {
             let meta = &draft.meta;
             provisioned_only(meta, "MergeShards")?;
-            let a = open_shard(meta, shard)?;
-            let b = open_shard(meta, adjacent)?;
+            let a = open_shard(meta, &shard)?;
+            let b = open_shard(meta, &adjacent)?;
             let range = |i: u32| meta.shards.iter().find(|s| s.index == i).map(|s| s.hash_range()).expect("found");
             let ((a_start, a_end), (b_start, b_end)) = (range(a), range(b));
             if a_end.checked_add(1) != Some(b_start) && b_end.checked_add(1) != Some(a_start) {
@@ -82,10 +84,9 @@ impl Kinesis {
 
     /// UNIFORM_SCALING to `target` open shards; the open count before.
     pub async fn update_shard_count(&self, caller: &Caller, which: &StreamRef, target: u32) -> KinesisResult<u32> {
-        let mut current = 0;
-        self.reshard(caller, which, |draft, now| {
+        self.reshard(caller, which, move |draft, now| {
             let meta = &draft.meta;
-            current = meta.shards.iter().filter(|s| s.is_open()).count() as u32;
+            let current = meta.shards.iter().filter(|s| s.is_open()).count() as u32;
             provisioned_only(meta, "UpdateShardCount")?;
             if target > current * 2 || target < current.div_ceil(2) {
                 return Err(KinesisError::InvalidArgument(format!(
@@ -99,61 +100,74 @@ impl Kinesis {
                     "UpdateShardCount to {target} shards would exceed the shard limit of {SHARD_LIMIT}."
                 )));
             }
-            scale(draft, target, now)
+            scale(draft, target, now).map(|()| current)
         })
-        .await?;
-        Ok(current)
+        .await
     }
 
     /// Runs one resharding change under the stream's change lock: on a
-    /// draft, saved, then swapped in (see the module comment).
-    async fn reshard(
+    /// draft, saved, then swapped in (see the module comment). The change
+    /// runs on a blocking thread: opening its children's logs creates files
+    /// and fsyncs directories.
+    async fn reshard<T: Send + 'static>(
         &self,
         caller: &Caller,
         which: &StreamRef,
-        change: impl FnOnce(&mut Draft, u64) -> KinesisResult<()>,
-    ) -> KinesisResult<()> {
+        change: impl FnOnce(&mut Draft, u64) -> KinesisResult<T> + Send + 'static,
+    ) -> KinesisResult<T> {
         let stream = self.stream(caller, which)?;
         let _changing = stream.changing.lock().await;
         let now = self.now_ms();
-        let mut draft =
-            Draft { stream: &stream, meta: stream.meta.read().clone(), logs: HashMap::new(), closed: Vec::new() };
-        let changed = change(&mut draft, now);
+        let meta = stream.meta.read().clone();
+        let mut draft = Draft { stream: stream.clone(), meta, logs: HashMap::new(), closed: Vec::new() };
+        let (draft, changed) = super::off_workers(move || {
+            let changed = change(&mut draft, now);
+            Ok((draft, changed))
+        })
+        .await?;
         let saved = match changed {
-            Ok(()) => self.save(&draft.meta).await,
+            Ok(out) => self.save(&draft.meta).await.map(|()| out),
             Err(e) => Err(e),
         };
-        if let Err(e) = saved {
-            draft.reopen();
-            return Err(e);
-        }
-        let Draft { meta, logs, .. } = draft;
+        // A failed change or save drops the draft, which opens the parents again.
+        let out = saved?;
+        let (meta, logs) = draft.keep();
         *stream.meta.write() = meta.clone();
         stream.logs.write().extend(logs);
         stream.refresh_open();
         tracing::info!(stream = %meta.name, open = meta.shards.iter().filter(|s| s.is_open()).count(), "kinesis: resharded");
-        Ok(())
+        Ok(out)
     }
 }
 
 /// A reshard in the making: the new metadata and the children's logs, not
 /// yet visible to anyone.
-struct Draft<'a> {
-    stream: &'a Stream,
+struct Draft {
+    stream: Arc<Stream>,
     meta: StreamMeta,
     logs: HashMap<u32, Arc<ShardLog>>,
     /// Parents closed so far, with the clock each had before.
     closed: Vec<(Arc<ShardLog>, SeqNo)>,
 }
 
-impl Draft<'_> {
+impl Draft {
     /// A shard's log: a child made in this draft or an existing one.
     fn log(&self, index: u32) -> Arc<ShardLog> {
         self.logs.get(&index).cloned().or_else(|| self.stream.log(index)).expect("every shard has a log")
     }
 
-    /// Undoes the closes of a reshard that was not saved.
-    fn reopen(&self) {
+    /// The saved draft's metadata and new logs, to swap in: its parents
+    /// stay closed.
+    fn keep(mut self) -> (StreamMeta, HashMap<u32, Arc<ShardLog>>) {
+        self.closed.clear();
+        (self.meta.clone(), std::mem::take(&mut self.logs))
+    }
+}
+
+/// A draft dropped unsaved (its change or save failed, or the request was
+/// abandoned meanwhile) undoes its closes.
+impl Drop for Draft {
+    fn drop(&mut self) {
         for (log, last) in &self.closed {
             let mut w = log.write.lock();
             w.closed = false;

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::attributes::{self, RedriveAllowPolicy, RedrivePolicy};
 use super::error::{invalid_param, SqsError, SqsResult};
-use super::queue::Queue;
+use super::queue::{stage_queue_record, Queue};
 use super::reaper::{self, ReapJob};
 use super::records::QueueRecord;
 use super::{Caller, QueueName, Sqs};
@@ -33,9 +33,11 @@ impl Sqs {
         validate_tags(&tags)?;
         let key = QueueName { account: caller.account.clone(), region: caller.region.clone(), name: name.to_string() };
         let now = self.now_ms();
-        // Never hold the registry lock while taking a queue's lock.
-        let existing = self.queues.read().get(&key).cloned();
-        if let Some(existing) = existing {
+        if let Some(existing) = self.existing(&key) {
+            return same_attributes(&existing, &given).map(|_| existing);
+        }
+        let _creating = self.creations.lock().await;
+        if let Some(existing) = self.existing(&key) {
             return same_attributes(&existing, &given).map(|_| existing);
         }
         if self.recently_deleted.lock().get(&key).is_some_and(|t| now < t + DELETED_NAME_BLOCK_MS) {
@@ -57,18 +59,18 @@ impl Sqs {
             dedup_per_group: None,
         };
         let record = QueueRecord { dedup_per_group: Some(record.config().dedup_per_group), ..record };
-        let queue = Arc::new(Queue::new(record.clone(), key.arn()));
-        {
-            let mut queues = self.queues.write();
-            if let Some(existing) = queues.get(&key).cloned() {
-                drop(queues);
-                return same_attributes(&existing, &given).map(|_| existing);
-            }
-            queues.insert(key, queue.clone());
-        }
+        let queue = Arc::new(Queue::new(record, key.arn()));
+        // Saved before anyone can see it: a failed save leaves no queue.
         self.save(&queue).await?;
+        self.queues.write().insert(key, queue.clone());
         tracing::info!(queue = %name, account = %caller.account, region = %caller.region, fifo, "queue created");
         Ok(queue)
+    }
+
+    /// The live queue named `key`. (Never hold the registry lock while
+    /// taking a queue's lock.)
+    fn existing(&self, key: &QueueName) -> Option<Arc<Queue>> {
+        self.queues.read().get(key).cloned()
     }
 
     /// Writes the queue's record as it is now (under its lock) and waits
@@ -90,20 +92,31 @@ impl Sqs {
         let key = q.queue_name();
         let now = self.now_ms();
         let mut batch = self.sh.store.batch();
-        let (messages, dedup, applied) = {
+        let applied = {
             let mut st = q.state.lock();
             st.check_live()?;
+            // The deleted record is saved from a copy; meanwhile the queue
+            // takes no new work, and if the save fails it is live again.
+            let mut record = st.record.clone();
+            record.deleted_ms = Some(now);
+            stage_queue_record(&self.sh, &record, &mut batch);
             st.deleted = true;
+            batch.submit()
+        };
+        if let Err(e) = self.applied_and_durable(applied).await {
+            q.state.lock().deleted = false;
+            return Err(e);
+        }
+        let (messages, dedup) = {
+            let mut st = q.state.lock();
             st.record.deleted_ms = Some(now);
-            st.stage_record(&self.sh, &mut batch);
             st.attempts.clear();
             let dedup: Vec<String> = std::mem::take(&mut st.dedup).into_keys().collect();
-            (st.index.take(), dedup, batch.submit())
+            (st.index.take(), dedup)
         };
         self.queues.write().remove(&key);
         self.block_name(key, now);
         q.notify.notify_waiters();
-        self.applied_and_durable(applied).await?;
         tracing::info!(queue = %q.name, messages = messages.len(),
             "queue deleted: its messages are deleted in the background");
         let job = ReapJob { queue_id: q.id, queue_name: q.name.clone(), messages, dedup, drop_record: true };

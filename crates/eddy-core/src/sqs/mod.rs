@@ -98,6 +98,10 @@ pub struct Sqs {
     /// Names deleted in the last 60 s: AWS refuses to recreate them.
     recently_deleted: Mutex<HashMap<QueueName, Millis>>,
     tasks: Mutex<Vec<Arc<MoveTask>>>,
+    /// Held by a CreateQueue from its name check until the new queue is
+    /// saved and registered: two creations of one name cannot both save a
+    /// record, and a queue is never visible before it is durable.
+    creations: tokio::sync::Mutex<()>,
 }
 
 impl Sqs {
@@ -121,6 +125,7 @@ impl Sqs {
             queues: RwLock::new(HashMap::new()),
             recently_deleted: Mutex::new(HashMap::new()),
             tasks: Mutex::new(Vec::new()),
+            creations: tokio::sync::Mutex::new(()),
         });
         recovery::recover(&sqs)?;
         Ok(sqs)

@@ -437,7 +437,7 @@ impl QueueState {
     /// Writes the queue's record: always under its lock, so that the store
     /// keeps the last of two concurrent changes, as the queue does.
     pub(crate) fn stage_record(&self, sh: &Shared, batch: &mut WriteBatch) {
-        batch.put(&sh.queues, records::queue_key(self.record.id), json(&self.record));
+        stage_queue_record(sh, &self.record, batch);
     }
 
     /// A message moving into this queue that a purge or deletion already
@@ -445,6 +445,11 @@ impl QueueState {
     pub(crate) fn refuses(&self, seq: u64) -> bool {
         self.deleted || seq < self.record.purged_below
     }
+}
+
+/// Stages `record` as its queue's saved record.
+pub(crate) fn stage_queue_record(sh: &Shared, record: &QueueRecord, batch: &mut WriteBatch) {
+    batch.put(&sh.queues, records::queue_key(record.id), json(record));
 }
 
 pub(crate) fn load_record(sh: &Shared, queue: u64, seq: u64) -> SqsResult<Option<MessageRecord>> {

@@ -601,3 +601,40 @@ async fn mass_expiry_goes_in_batches_and_is_never_delivered() {
         assert_eq!(bodies(&receive(&sqs, &q, 10).await), ["live"]);
     }
 }
+
+/// A CreateQueue or DeleteQueue whose save fails changes nothing: no queue
+/// appears before its record is durable, and a queue whose deletion could
+/// not be saved is still there, messages and all.
+#[tokio::test]
+async fn a_failed_save_neither_creates_nor_deletes_a_queue() {
+    let clock = ManualClock::new(T0);
+    let store = eddy_store::Store::in_memory();
+    let sqs = Sqs::open(store.clone(), Arc::new(clock.clone())).unwrap();
+    let kept = sqs.create_queue(&caller(), "kept", BTreeMap::new(), BTreeMap::new()).await.unwrap();
+    sqs.send(&kept, &caller(), msg("still here")).await.unwrap();
+    store.refuse_writes(true);
+
+    assert!(sqs.create_queue(&caller(), "new", BTreeMap::new(), BTreeMap::new()).await.is_err());
+    let new = QueueName { account: "000000000000".into(), region: "us-east-1".into(), name: "new".into() };
+    assert!(matches!(sqs.lookup(&new), Err(SqsError::QueueDoesNotExist)), "not visible after a failed save");
+    assert!(sqs.delete_queue(&kept).await.is_err());
+    assert!(sqs.lookup(&kept.queue_name()).is_ok());
+
+    store.refuse_writes(false);
+    assert_eq!(bodies(&receive(&sqs, &kept, 10).await), ["still here"], "live again, messages kept");
+    sqs.create_queue(&caller(), "new", BTreeMap::new(), BTreeMap::new()).await.unwrap();
+    assert!(sqs.lookup(&new).is_ok());
+}
+
+/// Two CreateQueue calls for one name at once make one queue.
+#[tokio::test]
+async fn concurrent_creates_of_one_name_make_one_queue() {
+    let (sqs, _clock) = setup();
+    let who = caller();
+    let (a, b) = tokio::join!(
+        sqs.create_queue(&who, "twice", BTreeMap::new(), BTreeMap::new()),
+        sqs.create_queue(&who, "twice", BTreeMap::new(), BTreeMap::new()),
+    );
+    assert!(Arc::ptr_eq(&a.unwrap(), &b.unwrap()));
+    assert_eq!(sqs.list_queues(&caller(), "").len(), 1);
+}
