@@ -43,7 +43,6 @@ pub use sequence::SeqNo;
 pub use shard_api::ShardHandle;
 pub use subscribe::LIFETIME as SUBSCRIPTION_LIFETIME;
 pub use subscribe::{ShardEvent, Subscription};
-pub use validate::{validation_error, Checks};
 
 use crate::clock::Clock;
 use crate::sqs::Caller;

@@ -42,3 +42,10 @@ impl From<KinesisError> for KinesisWireError {
         wire(&e)
     }
 }
+
+/// A decode or check failure of the request (eddy-wire's typed inputs).
+impl From<eddy_wire::error::WireError> for KinesisWireError {
+    fn from(e: eddy_wire::error::WireError) -> Self {
+        KinesisWireError { shape: e.shape, status: e.status, message: e.message }
+    }
+}

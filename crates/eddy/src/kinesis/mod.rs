@@ -1,10 +1,10 @@
 //! Kinesis over awsJson 1.1 and CBOR (`application/x-amz-cbor-1.1`, the
-//! Java SDKs' default). Both decode to the same JSON input, [`ops`] runs
-//! the operation, and the output is encoded back in the request's format.
+//! Java SDKs' default). Both decode to the same JSON value, from which
+//! [`ops`] decodes the operation's typed input and runs the operation; the
+//! output is encoded back in the request's format.
 //! SubscribeToShard answers with an event stream ([`subscribe`]).
 
 pub(crate) mod errors;
-mod input;
 mod ops;
 mod subscribe;
 
@@ -67,12 +67,12 @@ async fn run(state: &AppState, ctx: &RequestCtx, operation: &str, format: Format
         Err(e) => return error(ctx, format, &e),
     };
     if operation == "SubscribeToShard" {
-        return match subscribe::open(state, ctx, format, &input) {
+        return match subscribe::open(state, ctx, format, input) {
             Ok(response) => response,
             Err(e) => error(ctx, format, &e),
         };
     }
-    match ops::dispatch(state, ctx, operation, input).await {
+    match ops::dispatch(&state.kinesis, &ctx.caller, operation, input).await {
         Ok(output) => respond(StatusCode::OK, format.content_type(), ctx, format.encode(&output)),
         Err(e) => error(ctx, format, &e),
     }

@@ -1,420 +1,425 @@
 //! Every Kinesis operation except SubscribeToShard (see `subscribe`):
-//! `dispatch` names the function of each; each reads its input with the
-//! model's checks, makes one core call and shapes the output. Paging and
-//! the service's own rules live in core.
+//! `dispatch` decodes the operation's typed input ([`eddy_wire::kinesis`],
+//! which also makes the model's checks), and each function makes one core
+//! call and shapes the output. Paging and the service's own rules live in
+//! core.
 
 use serde_json::{json, Map, Value};
 
 use eddy_core::kinesis::{
-    self as core, Checks, ConsumerRef, CreateStream, IteratorType, Kinesis, PutEntry, PutOutcome, ShardFilter,
+    self as core, ConsumerRef, CreateStream, IteratorType, Kinesis, KinesisError, PutEntry, PutOutcome, ShardFilter,
     ShardMeta, StreamMeta, StreamRef,
 };
 use eddy_core::sqs::Caller;
+use eddy_wire::kinesis::{self as k, decode};
 
-use super::errors::{serialization, KinesisWireError};
-use super::input::{self, epoch_seconds, stream_ref, In};
-use crate::request::RequestCtx;
-use crate::server::AppState;
+use super::errors::KinesisWireError;
 
-const STREAM_MODES: [&str; 2] = ["PROVISIONED", "ON_DEMAND"];
+type In<T> = Result<T, KinesisWireError>;
 
-/// One request: the service, who calls, the decoded input and the stream
-/// it names (if any).
-struct Req<'a> {
+/// Who calls which service.
+struct Handler<'a> {
     k: &'a Kinesis,
     caller: &'a Caller,
-    input: &'a Value,
-    stream: StreamRef,
 }
 
-pub async fn dispatch(state: &AppState, ctx: &RequestCtx, op: &str, input: Value) -> In<Value> {
-    let stream = stream_ref(&input)?;
-    check_common(&input)?;
-    let r = Req { k: &state.kinesis, caller: &ctx.caller, input: &input, stream };
+pub async fn dispatch(k: &Kinesis, caller: &Caller, op: &str, input: Value) -> In<Value> {
+    let h = Handler { k, caller };
+    // The input's type is the handler's parameter.
+    macro_rules! run {
+        ($method:ident) => {
+            h.$method(decode(input)?)
+        };
+    }
     match op {
-        "CreateStream" => create_stream(&r).await,
-        "DeleteStream" => delete_stream(&r).await,
-        "DescribeStream" => describe_stream(&r),
-        "DescribeStreamSummary" => describe_stream_summary(&r),
-        "ListStreams" => list_streams(&r),
-        "ListShards" => list_shards(&r),
-        "UpdateShardCount" => update_shard_count(&r).await,
-        "SplitShard" => split_shard(&r).await,
-        "MergeShards" => merge_shards(&r).await,
-        "UpdateStreamMode" => update_stream_mode(&r).await,
-        "IncreaseStreamRetentionPeriod" => change_retention(&r, true).await,
-        "DecreaseStreamRetentionPeriod" => change_retention(&r, false).await,
-        "StartStreamEncryption" => set_encryption(&r, true).await,
-        "StopStreamEncryption" => set_encryption(&r, false).await,
-        "EnableEnhancedMonitoring" => set_monitoring(&r, true).await,
-        "DisableEnhancedMonitoring" => set_monitoring(&r, false).await,
-        "AddTagsToStream" => add_tags_to_stream(&r).await,
-        "RemoveTagsFromStream" => remove_tags_from_stream(&r).await,
-        "ListTagsForStream" => list_tags_for_stream(&r),
-        "TagResource" => tag_resource(&r).await,
-        "UntagResource" => untag_resource(&r).await,
-        "ListTagsForResource" => {
-            Ok(json!({"Tags": tag_list(r.k.resource_tags(r.caller, required(r.input, "ResourceARN")?)?)}))
-        }
-        "PutRecord" => put_record(&r).await,
-        "PutRecords" => put_records(&r).await,
-        "GetShardIterator" => get_shard_iterator(&r),
-        "GetRecords" => get_records(&r),
-        "RegisterStreamConsumer" => register_stream_consumer(&r).await,
-        "DeregisterStreamConsumer" => {
-            r.k.deregister_consumer(r.caller, &consumer_ref(r.input)?).await?;
-            Ok(json!({}))
-        }
-        "DescribeStreamConsumer" => {
-            let c = r.k.describe_consumer(r.caller, &consumer_ref(r.input)?)?;
-            Ok(json!({"ConsumerDescription": consumer_json(&c, true)}))
-        }
-        "ListStreamConsumers" => list_stream_consumers(&r),
-        "DescribeLimits" => Ok(describe_limits(&r)),
-        "DescribeAccountSettings" => {
-            Ok(json!({"MinimumThroughputBillingCommitment": commitment(&r.k.account_settings(r.caller)?)}))
-        }
-        "UpdateAccountSettings" => update_account_settings(&r).await,
-        "UpdateMaxRecordSize" => update_max_record_size(&r).await,
-        "PutResourcePolicy" => {
-            let policy = required(r.input, "Policy")?;
-            r.k.set_policy(r.caller, required(r.input, "ResourceARN")?, Some(policy.to_string())).await?;
-            Ok(json!({}))
-        }
-        "GetResourcePolicy" => Ok(json!({"Policy": r.k.policy(r.caller, required(r.input, "ResourceARN")?)?})),
-        "DeleteResourcePolicy" => {
-            r.k.set_policy(r.caller, required(r.input, "ResourceARN")?, None).await?;
-            Ok(json!({}))
-        }
+        "CreateStream" => run!(create_stream).await,
+        "DeleteStream" => run!(delete_stream).await,
+        "DescribeStream" => run!(describe_stream),
+        "DescribeStreamSummary" => run!(describe_stream_summary),
+        "ListStreams" => run!(list_streams),
+        "ListShards" => run!(list_shards),
+        "UpdateShardCount" => run!(update_shard_count).await,
+        "SplitShard" => run!(split_shard).await,
+        "MergeShards" => run!(merge_shards).await,
+        "UpdateStreamMode" => run!(update_stream_mode).await,
+        "IncreaseStreamRetentionPeriod" => run!(increase_retention).await,
+        "DecreaseStreamRetentionPeriod" => run!(decrease_retention).await,
+        "StartStreamEncryption" => run!(start_encryption).await,
+        "StopStreamEncryption" => run!(stop_encryption).await,
+        "EnableEnhancedMonitoring" => run!(enable_monitoring).await,
+        "DisableEnhancedMonitoring" => run!(disable_monitoring).await,
+        "AddTagsToStream" => run!(add_tags_to_stream).await,
+        "RemoveTagsFromStream" => run!(remove_tags_from_stream).await,
+        "ListTagsForStream" => run!(list_tags_for_stream),
+        "TagResource" => run!(tag_resource).await,
+        "UntagResource" => run!(untag_resource).await,
+        "ListTagsForResource" => run!(list_tags_for_resource),
+        "PutRecord" => run!(put_record).await,
+        "PutRecords" => run!(put_records).await,
+        "GetShardIterator" => run!(get_shard_iterator),
+        "GetRecords" => run!(get_records),
+        "RegisterStreamConsumer" => run!(register_stream_consumer).await,
+        "DeregisterStreamConsumer" => run!(deregister_stream_consumer).await,
+        "DescribeStreamConsumer" => run!(describe_stream_consumer),
+        "ListStreamConsumers" => run!(list_stream_consumers),
+        "DescribeLimits" => run!(describe_limits),
+        "DescribeAccountSettings" => run!(describe_account_settings),
+        "UpdateAccountSettings" => run!(update_account_settings).await,
+        "UpdateMaxRecordSize" => run!(update_max_record_size).await,
+        "PutResourcePolicy" => run!(put_resource_policy).await,
+        "GetResourcePolicy" => run!(get_resource_policy),
+        "DeleteResourcePolicy" => run!(delete_resource_policy).await,
         other => Err(super::errors::unknown_operation(other)),
     }
 }
 
-async fn create_stream(r: &Req<'_>) -> In<Value> {
-    let name = required(r.input, "StreamName")?;
-    let mut c = Checks::default();
-    let shards = input::int(r.input, "ShardCount")?;
-    c.range(shards, "shardCount", 1, 100_000);
-    let mode = mode(r.input)?;
-    let max_kib = input::int(r.input, "MaxRecordSizeInKiB")?;
-    c.range(max_kib, "maxRecordSizeInKiB", 1024, 10240);
-    let warm = warm_throughput(r.input, &mut c)?;
-    let tags = input::tags(r.input, "Tags")?.unwrap_or_default();
-    c.done()?;
-    let create = CreateStream {
-        name: name.to_string(),
-        shard_count: shards.map(|n| n as u32),
-        on_demand: mode,
-        tags,
-        max_record_size_kib: max_kib.map(|n| n as u32),
-        warm_throughput_mibps: warm,
-    };
-    r.k.create_stream(r.caller, create).await?;
-    Ok(json!({}))
+fn stream(name: Option<String>, arn: Option<String>) -> StreamRef {
+    StreamRef { name, arn }
 }
 
-async fn delete_stream(r: &Req<'_>) -> In<Value> {
-    let enforce = input::boolean(r.input, "EnforceConsumerDeletion")?.unwrap_or(false);
-    r.k.delete_stream(r.caller, &r.stream, enforce).await?;
-    Ok(json!({}))
+fn by_arn(arn: String) -> StreamRef {
+    StreamRef { name: None, arn: Some(arn) }
 }
 
-fn describe_stream_summary(r: &Req<'_>) -> In<Value> {
-    let s = r.k.describe(r.caller, &r.stream)?;
-    let mut d = stream_fields(&s.meta);
-    d.insert("OpenShardCount".into(), json!(s.open_shards));
-    d.insert("ConsumerCount".into(), json!(s.meta.consumers.len()));
-    d.insert("MaxRecordSizeInKiB".into(), json!(s.meta.max_record_size_kib));
-    if let Some(w) = s.meta.warm_throughput_mibps {
-        d.insert("WarmThroughput".into(), json!({"TargetMiBps": w, "CurrentMiBps": w}));
+/// Model integers the checks bounded to be positive.
+fn count(n: Option<i32>) -> Option<usize> {
+    n.and_then(|n| usize::try_from(n).ok())
+}
+
+impl Handler<'_> {
+    // ---- streams ----
+
+    async fn create_stream(&self, i: k::CreateStreamInput) -> In<Value> {
+        let create = CreateStream {
+            name: i.stream_name,
+            shard_count: i.shard_count.and_then(|n| u32::try_from(n).ok()),
+            on_demand: i.stream_mode_details.map(|d| d.stream_mode == "ON_DEMAND"),
+            tags: i.tags.unwrap_or_default(),
+            max_record_size_kib: i.max_record_size_in_kib.and_then(|n| u32::try_from(n).ok()),
+            warm_throughput_mibps: i.warm_throughput_mibps.and_then(|n| u32::try_from(n).ok()),
+        };
+        self.k.create_stream(self.caller, create).await?;
+        Ok(json!({}))
     }
-    Ok(json!({ "StreamDescriptionSummary": d }))
-}
 
-fn list_streams(r: &Req<'_>) -> In<Value> {
-    let mut c = Checks::default();
-    let limit = input::int(r.input, "Limit")?;
-    c.range(limit, "limit", 1, 10_000);
-    c.done()?;
-    let page = r.k.list_streams(
-        r.caller,
-        limit.map(|n| n as usize),
-        input::string(r.input, "ExclusiveStartStreamName")?,
-        input::string(r.input, "NextToken")?,
-    )?;
-    let summaries: Vec<Value> = page
-        .streams
-        .iter()
-        .map(|m| {
-            json!({"StreamName": m.name, "StreamARN": arn(m), "StreamStatus": "ACTIVE",
-                "StreamModeDetails": {"StreamMode": mode_name(m)},
-                "StreamCreationTimestamp": epoch_seconds(m.created_ms)})
-        })
-        .collect();
-    let mut out = json!({
-        "StreamNames": page.streams.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
-        "HasMoreStreams": page.has_more,
-        "StreamSummaries": summaries,
-    });
-    if let Some(t) = page.next_token {
-        out["NextToken"] = json!(t);
+    async fn delete_stream(&self, i: k::DeleteStreamInput) -> In<Value> {
+        let enforce = i.enforce_consumer_deletion.unwrap_or(false);
+        self.k.delete_stream(self.caller, &stream(i.stream_name, i.stream_arn), enforce).await?;
+        Ok(json!({}))
     }
-    Ok(out)
-}
 
-async fn update_shard_count(r: &Req<'_>) -> In<Value> {
-    let mut c = Checks::default();
-    let target = input::int(r.input, "TargetShardCount")?;
-    let scaling = input::string(r.input, "ScalingType")?;
-    c.range(target, "targetShardCount", 1, 100_000);
-    c.one_of(scaling, "scalingType", &["UNIFORM_SCALING"]);
-    c.done()?;
-    let target = target.ok_or_else(|| missing("TargetShardCount"))? as u32;
-    scaling.ok_or_else(|| missing("ScalingType"))?;
-    let current = r.k.update_shard_count(r.caller, &r.stream, target).await?;
-    let s = r.k.describe(r.caller, &r.stream)?;
-    Ok(json!({"StreamName": s.meta.name, "StreamARN": arn(&s.meta), "CurrentShardCount": current,
-        "TargetShardCount": target}))
-}
-
-async fn split_shard(r: &Req<'_>) -> In<Value> {
-    let shard = required(r.input, "ShardToSplit")?;
-    let at = required(r.input, "NewStartingHashKey")?;
-    r.k.split_shard(r.caller, &r.stream, shard, at).await?;
-    Ok(json!({}))
-}
-
-async fn merge_shards(r: &Req<'_>) -> In<Value> {
-    let a = required(r.input, "ShardToMerge")?;
-    let b = required(r.input, "AdjacentShardToMerge")?;
-    r.k.merge_shards(r.caller, &r.stream, a, b).await?;
-    Ok(json!({}))
-}
-
-async fn update_stream_mode(r: &Req<'_>) -> In<Value> {
-    required(r.input, "StreamARN")?;
-    let mut c = Checks::default();
-    warm_throughput(r.input, &mut c)?;
-    c.done()?;
-    let on_demand = mode(r.input)?.ok_or_else(|| missing("StreamModeDetails"))?;
-    r.k.set_mode(r.caller, &r.stream, on_demand).await?;
-    Ok(json!({}))
-}
-
-async fn change_retention(r: &Req<'_>, increase: bool) -> In<Value> {
-    let hours = input::int(r.input, "RetentionPeriodHours")?.ok_or_else(|| missing("RetentionPeriodHours"))?;
-    r.k.change_retention(r.caller, &r.stream, hours, increase).await?;
-    Ok(json!({}))
-}
-
-async fn set_encryption(r: &Req<'_>, start: bool) -> In<Value> {
-    let kind = required(r.input, "EncryptionType")?;
-    let key = required(r.input, "KeyId")?;
-    let mut c = Checks::default();
-    c.one_of(Some(kind), "encryptionType", &["NONE", "KMS"]);
-    c.length(Some(key), "keyId", 1, 2048);
-    c.done()?;
-    if start && kind != "KMS" {
-        return Err(core::KinesisError::InvalidArgument(format!("Encryption type {kind} is not supported.")).into());
+    fn describe_stream(&self, i: k::DescribeStreamInput) -> In<Value> {
+        let (s, shards, more) = self.k.describe_shards(
+            self.caller,
+            &stream(i.stream_name, i.stream_arn),
+            i.exclusive_start_shard_id.as_deref(),
+            count(i.limit),
+        )?;
+        let mut d = stream_fields(&s.meta);
+        d.insert("Shards".into(), Value::Array(shards.iter().map(shard_json).collect()));
+        d.insert("HasMoreShards".into(), json!(more));
+        Ok(json!({ "StreamDescription": d }))
     }
-    r.k.set_encryption(r.caller, &r.stream, start.then(|| key.to_string())).await?;
-    Ok(json!({}))
-}
 
-async fn set_monitoring(r: &Req<'_>, enable: bool) -> In<Value> {
-    let metrics = input::strings(r.input, "ShardLevelMetrics")?.ok_or_else(|| missing("ShardLevelMetrics"))?;
-    let mut c = Checks::default();
-    let mut allowed = core::ALL_METRICS.to_vec();
-    allowed.push("ALL");
-    for m in &metrics {
-        c.one_of(Some(m), "shardLevelMetrics.member", &allowed);
+    fn describe_stream_summary(&self, i: k::DescribeStreamSummaryInput) -> In<Value> {
+        let s = self.k.describe(self.caller, &stream(i.stream_name, i.stream_arn))?;
+        let mut d = stream_fields(&s.meta);
+        d.insert("OpenShardCount".into(), json!(s.open_shards));
+        d.insert("ConsumerCount".into(), json!(s.meta.consumers.len()));
+        d.insert("MaxRecordSizeInKiB".into(), json!(s.meta.max_record_size_kib));
+        if let Some(w) = s.meta.warm_throughput_mibps {
+            d.insert("WarmThroughput".into(), json!({"TargetMiBps": w, "CurrentMiBps": w}));
+        }
+        Ok(json!({ "StreamDescriptionSummary": d }))
     }
-    if metrics.is_empty() || metrics.len() > 7 {
-        c.custom("[...]", "shardLevelMetrics", "have length between 1 and 7");
+
+    fn list_streams(&self, i: k::ListStreamsInput) -> In<Value> {
+        let page = self.k.list_streams(
+            self.caller,
+            count(i.limit),
+            i.exclusive_start_stream_name.as_deref(),
+            i.next_token.as_deref(),
+        )?;
+        let summaries: Vec<Value> = page
+            .streams
+            .iter()
+            .map(|m| {
+                json!({"StreamName": m.name, "StreamARN": arn(m), "StreamStatus": "ACTIVE",
+                    "StreamModeDetails": {"StreamMode": mode_name(m)},
+                    "StreamCreationTimestamp": epoch_seconds(m.created_ms)})
+            })
+            .collect();
+        let mut out = json!({
+            "StreamNames": page.streams.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
+            "HasMoreStreams": page.has_more,
+            "StreamSummaries": summaries,
+        });
+        if let Some(t) = page.next_token {
+            out["NextToken"] = json!(t);
+        }
+        Ok(out)
     }
-    c.done()?;
-    let (meta, before) = r.k.set_monitoring(r.caller, &r.stream, &metrics, enable).await?;
-    Ok(json!({"StreamName": meta.name, "StreamARN": arn(&meta), "CurrentShardLevelMetrics": before,
-        "DesiredShardLevelMetrics": meta.shard_level_metrics}))
-}
 
-async fn add_tags_to_stream(r: &Req<'_>) -> In<Value> {
-    let tags = input::tags(r.input, "Tags")?.ok_or_else(|| missing("Tags"))?;
-    check_tags(&tags)?;
-    r.k.add_tags(r.caller, &r.stream, tags).await?;
-    Ok(json!({}))
-}
-
-async fn remove_tags_from_stream(r: &Req<'_>) -> In<Value> {
-    let keys = input::strings(r.input, "TagKeys")?.ok_or_else(|| missing("TagKeys"))?;
-    r.k.remove_tags(r.caller, &r.stream, &keys).await?;
-    Ok(json!({}))
-}
-
-fn list_tags_for_stream(r: &Req<'_>) -> In<Value> {
-    let mut c = Checks::default();
-    let limit = input::int(r.input, "Limit")?;
-    c.range(limit, "limit", 1, 50);
-    c.done()?;
-    let start = input::string(r.input, "ExclusiveStartTagKey")?;
-    let (tags, more) = r.k.list_tags(r.caller, &r.stream, start, limit.map(|n| n as usize))?;
-    Ok(json!({"Tags": tag_list(tags), "HasMoreTags": more}))
-}
-
-async fn tag_resource(r: &Req<'_>) -> In<Value> {
-    let tags = input::tags(r.input, "Tags")?.ok_or_else(|| missing("Tags"))?;
-    check_tags(&tags)?;
-    r.k.tag_resource(r.caller, required(r.input, "ResourceARN")?, tags).await?;
-    Ok(json!({}))
-}
-
-async fn untag_resource(r: &Req<'_>) -> In<Value> {
-    let keys = input::strings(r.input, "TagKeys")?.ok_or_else(|| missing("TagKeys"))?;
-    r.k.untag_resource(r.caller, required(r.input, "ResourceARN")?, &keys).await?;
-    Ok(json!({}))
-}
-
-fn get_shard_iterator(r: &Req<'_>) -> In<Value> {
-    let shard = required(r.input, "ShardId")?;
-    let kind = iterator_type(required(r.input, "ShardIteratorType")?, "shardIteratorType")?;
-    let it = r.k.get_shard_iterator(
-        r.caller,
-        &r.stream,
-        shard,
-        kind,
-        input::string(r.input, "StartingSequenceNumber")?,
-        input::timestamp_ms(r.input, "Timestamp")?,
-    )?;
-    Ok(json!({ "ShardIterator": it }))
-}
-
-async fn register_stream_consumer(r: &Req<'_>) -> In<Value> {
-    let stream_arn = required(r.input, "StreamARN")?;
-    let name = required(r.input, "ConsumerName")?;
-    let tags = input::tags(r.input, "Tags")?.unwrap_or_default();
-    let c = r.k.register_consumer(r.caller, stream_arn, name, tags).await?;
-    Ok(json!({"Consumer": consumer_json(&c, false)}))
-}
-
-fn list_stream_consumers(r: &Req<'_>) -> In<Value> {
-    let stream_arn = required(r.input, "StreamARN")?;
-    let mut c = Checks::default();
-    let max = input::int(r.input, "MaxResults")?;
-    c.range(max, "maxResults", 1, 10_000);
-    c.done()?;
-    let token = input::string(r.input, "NextToken")?;
-    let (page, next) = r.k.list_consumers_page(r.caller, stream_arn, token, max.unwrap_or(100) as usize)?;
-    let mut out = json!({ "Consumers": page.iter().map(|c| consumer_json(c, false)).collect::<Vec<_>>() });
-    if let Some(t) = next {
-        out["NextToken"] = json!(t);
+    async fn update_stream_mode(&self, i: k::UpdateStreamModeInput) -> In<Value> {
+        let on_demand = i.stream_mode_details.stream_mode == "ON_DEMAND";
+        self.k.set_mode(self.caller, &by_arn(i.stream_arn), on_demand).await?;
+        Ok(json!({}))
     }
-    Ok(out)
-}
 
-fn describe_limits(r: &Req<'_>) -> Value {
-    let l = r.k.limits(r.caller);
-    json!({"ShardLimit": l.shard_limit, "OpenShardCount": l.open_shards,
-        "OnDemandStreamCount": l.on_demand_streams, "OnDemandStreamCountLimit": l.on_demand_stream_limit})
-}
-
-async fn update_account_settings(r: &Req<'_>) -> In<Value> {
-    let status = input::object(r.input, "MinimumThroughputBillingCommitment")?
-        .and_then(|c| c.get("Status"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| missing("MinimumThroughputBillingCommitment"))?;
-    let mut c = Checks::default();
-    c.one_of(Some(status), "minimumThroughputBillingCommitment.status", &["ENABLED", "DISABLED"]);
-    c.done()?;
-    let s = r.k.update_account_settings(r.caller, status == "ENABLED").await?;
-    Ok(json!({"MinimumThroughputBillingCommitment": commitment(&s)}))
-}
-
-async fn update_max_record_size(r: &Req<'_>) -> In<Value> {
-    required(r.input, "StreamARN")?;
-    let kib = input::int(r.input, "MaxRecordSizeInKiB")?.ok_or_else(|| missing("MaxRecordSizeInKiB"))?;
-    let mut c = Checks::default();
-    c.range(Some(kib), "maxRecordSizeInKiB", 1024, 10240);
-    c.done()?;
-    r.k.set_max_record_size(r.caller, &r.stream, kib as u32).await?;
-    Ok(json!({}))
-}
-
-/// Checks members many operations share: names, ARNs, shard ids.
-fn check_common(input: &Value) -> In<()> {
-    let mut c = Checks::default();
-    c.name(input::string(input, "StreamName")?, "streamName", 128);
-    c.name(input::string(input, "ConsumerName")?, "consumerName", 128);
-    for (member, field) in [
-        ("ShardId", "shardId"),
-        ("ShardToSplit", "shardToSplit"),
-        ("ShardToMerge", "shardToMerge"),
-        ("AdjacentShardToMerge", "adjacentShardToMerge"),
-        ("ExclusiveStartShardId", "exclusiveStartShardId"),
-    ] {
-        c.name(input::string(input, member)?, field, 128);
+    async fn increase_retention(&self, i: k::IncreaseStreamRetentionPeriodInput) -> In<Value> {
+        let which = stream(i.stream_name, i.stream_arn);
+        self.k.change_retention(self.caller, &which, i64::from(i.retention_period_hours), true).await?;
+        Ok(json!({}))
     }
-    c.length(input::string(input, "StreamARN")?, "streamARN", 1, 2048);
-    c.length(input::string(input, "ShardIterator")?, "shardIterator", 1, 512);
-    c.done().map_err(Into::into)
+
+    async fn decrease_retention(&self, i: k::DecreaseStreamRetentionPeriodInput) -> In<Value> {
+        let which = stream(i.stream_name, i.stream_arn);
+        self.k.change_retention(self.caller, &which, i64::from(i.retention_period_hours), false).await?;
+        Ok(json!({}))
+    }
+
+    async fn start_encryption(&self, i: k::StartStreamEncryptionInput) -> In<Value> {
+        self.k.set_encryption(self.caller, &stream(i.stream_name, i.stream_arn), Some(i.key_id)).await?;
+        Ok(json!({}))
+    }
+
+    async fn stop_encryption(&self, i: k::StopStreamEncryptionInput) -> In<Value> {
+        self.k.set_encryption(self.caller, &stream(i.stream_name, i.stream_arn), None).await?;
+        Ok(json!({}))
+    }
+
+    async fn enable_monitoring(&self, i: k::EnableEnhancedMonitoringInput) -> In<Value> {
+        self.set_monitoring(stream(i.stream_name, i.stream_arn), &i.shard_level_metrics, true).await
+    }
+
+    async fn disable_monitoring(&self, i: k::DisableEnhancedMonitoringInput) -> In<Value> {
+        self.set_monitoring(stream(i.stream_name, i.stream_arn), &i.shard_level_metrics, false).await
+    }
+
+    async fn set_monitoring(&self, which: StreamRef, metrics: &[String], enable: bool) -> In<Value> {
+        let (meta, before) = self.k.set_monitoring(self.caller, &which, metrics, enable).await?;
+        Ok(json!({"StreamName": meta.name, "StreamARN": arn(&meta), "CurrentShardLevelMetrics": before,
+            "DesiredShardLevelMetrics": meta.shard_level_metrics}))
+    }
+
+    async fn update_max_record_size(&self, i: k::UpdateMaxRecordSizeInput) -> In<Value> {
+        let kib = u32::try_from(i.max_record_size_in_kib).unwrap_or_default();
+        self.k.set_max_record_size(self.caller, &by_arn(i.stream_arn), kib).await?;
+        Ok(json!({}))
+    }
+
+    // ---- shards ----
+
+    fn list_shards(&self, i: k::ListShardsInput) -> In<Value> {
+        let filter = i.shard_filter.map(shard_filter).transpose()?;
+        let (shards, token) = self.k.list_shards(
+            self.caller,
+            &stream(i.stream_name, i.stream_arn),
+            i.next_token.as_deref(),
+            i.exclusive_start_shard_id.as_deref(),
+            count(i.max_results),
+            filter,
+        )?;
+        let mut out = json!({"Shards": shards.iter().map(shard_json).collect::<Vec<_>>()});
+        if let Some(t) = token {
+            out["NextToken"] = json!(t);
+        }
+        Ok(out)
+    }
+
+    async fn update_shard_count(&self, i: k::UpdateShardCountInput) -> In<Value> {
+        let which = stream(i.stream_name, i.stream_arn);
+        let target = u32::try_from(i.target_shard_count).unwrap_or_default();
+        let current = self.k.update_shard_count(self.caller, &which, target).await?;
+        let s = self.k.describe(self.caller, &which)?;
+        Ok(json!({"StreamName": s.meta.name, "StreamARN": arn(&s.meta), "CurrentShardCount": current,
+            "TargetShardCount": target}))
+    }
+
+    async fn split_shard(&self, i: k::SplitShardInput) -> In<Value> {
+        let which = stream(i.stream_name, i.stream_arn);
+        self.k.split_shard(self.caller, &which, &i.shard_to_split, &i.new_starting_hash_key).await?;
+        Ok(json!({}))
+    }
+
+    async fn merge_shards(&self, i: k::MergeShardsInput) -> In<Value> {
+        let which = stream(i.stream_name, i.stream_arn);
+        self.k.merge_shards(self.caller, &which, &i.shard_to_merge, &i.adjacent_shard_to_merge).await?;
+        Ok(json!({}))
+    }
+
+    // ---- tags ----
+
+    async fn add_tags_to_stream(&self, i: k::AddTagsToStreamInput) -> In<Value> {
+        self.k.add_tags(self.caller, &stream(i.stream_name, i.stream_arn), i.tags).await?;
+        Ok(json!({}))
+    }
+
+    async fn remove_tags_from_stream(&self, i: k::RemoveTagsFromStreamInput) -> In<Value> {
+        self.k.remove_tags(self.caller, &stream(i.stream_name, i.stream_arn), &i.tag_keys).await?;
+        Ok(json!({}))
+    }
+
+    fn list_tags_for_stream(&self, i: k::ListTagsForStreamInput) -> In<Value> {
+        let which = stream(i.stream_name, i.stream_arn);
+        let (tags, more) =
+            self.k.list_tags(self.caller, &which, i.exclusive_start_tag_key.as_deref(), count(i.limit))?;
+        Ok(json!({"Tags": tag_list(tags), "HasMoreTags": more}))
+    }
+
+    async fn tag_resource(&self, i: k::TagResourceInput) -> In<Value> {
+        self.k.tag_resource(self.caller, &i.resource_arn, i.tags).await?;
+        Ok(json!({}))
+    }
+
+    async fn untag_resource(&self, i: k::UntagResourceInput) -> In<Value> {
+        self.k.untag_resource(self.caller, &i.resource_arn, &i.tag_keys).await?;
+        Ok(json!({}))
+    }
+
+    fn list_tags_for_resource(&self, i: k::ListTagsForResourceInput) -> In<Value> {
+        Ok(json!({"Tags": tag_list(self.k.resource_tags(self.caller, &i.resource_arn)?)}))
+    }
+
+    // ---- records ----
+
+    async fn put_record(&self, i: k::PutRecordInput) -> In<Value> {
+        let entry = PutEntry { partition_key: i.partition_key, explicit_hash_key: i.explicit_hash_key, data: i.data.0 };
+        let which = stream(i.stream_name, i.stream_arn);
+        let ordering = i.sequence_number_for_ordering.as_deref();
+        let (shard, seq, encrypted) = self.k.put_record(self.caller, &which, entry, ordering).await?;
+        Ok(json!({"ShardId": shard, "SequenceNumber": seq.to_string(), "EncryptionType": encryption(encrypted)}))
+    }
+
+    async fn put_records(&self, i: k::PutRecordsInput) -> In<Value> {
+        let entries = i
+            .records
+            .into_iter()
+            .map(|e| PutEntry {
+                partition_key: e.partition_key,
+                explicit_hash_key: e.explicit_hash_key,
+                data: e.data.0,
+            })
+            .collect();
+        let which = stream(i.stream_name, i.stream_arn);
+        let (outcomes, encrypted) = self.k.put_records(self.caller, &which, entries).await?;
+        let failed = outcomes.iter().filter(|o| matches!(o, PutOutcome::Failed { .. })).count();
+        let results: Vec<Value> = outcomes
+            .into_iter()
+            .map(|o| match o {
+                PutOutcome::Stored { shard_id, seq } => json!({"ShardId": shard_id, "SequenceNumber": seq.to_string()}),
+                PutOutcome::Failed { code, message } => json!({"ErrorCode": code, "ErrorMessage": message}),
+            })
+            .collect();
+        Ok(json!({"FailedRecordCount": failed, "Records": results, "EncryptionType": encryption(encrypted)}))
+    }
+
+    fn get_shard_iterator(&self, i: k::GetShardIteratorInput) -> In<Value> {
+        let it = self.k.get_shard_iterator(
+            self.caller,
+            &stream(i.stream_name, i.stream_arn),
+            &i.shard_id,
+            iterator_type(&i.shard_iterator_type)?,
+            i.starting_sequence_number.as_deref(),
+            i.timestamp.map(|t| t.0),
+        )?;
+        Ok(json!({ "ShardIterator": it }))
+    }
+
+    fn get_records(&self, i: k::GetRecordsInput) -> In<Value> {
+        let which = stream(None, i.stream_arn);
+        let out = self.k.get_records(&which, self.caller, &i.shard_iterator, count(i.limit))?;
+        let mut v = json!({"Records": records_json(&out.records), "MillisBehindLatest": out.millis_behind});
+        if let Some(next) = out.next_iterator {
+            v["NextShardIterator"] = json!(next);
+        }
+        if let Some(children) = out.child_shards {
+            v["ChildShards"] = child_shards_json(&children);
+        }
+        Ok(v)
+    }
+
+    // ---- consumers ----
+
+    async fn register_stream_consumer(&self, i: k::RegisterStreamConsumerInput) -> In<Value> {
+        let tags = i.tags.unwrap_or_default();
+        let c = self.k.register_consumer(self.caller, &i.stream_arn, &i.consumer_name, tags).await?;
+        Ok(json!({"Consumer": consumer_json(&c, false)}))
+    }
+
+    async fn deregister_stream_consumer(&self, i: k::DeregisterStreamConsumerInput) -> In<Value> {
+        let which = ConsumerRef { stream_arn: i.stream_arn, name: i.consumer_name, arn: i.consumer_arn };
+        self.k.deregister_consumer(self.caller, &which).await?;
+        Ok(json!({}))
+    }
+
+    fn describe_stream_consumer(&self, i: k::DescribeStreamConsumerInput) -> In<Value> {
+        let which = ConsumerRef { stream_arn: i.stream_arn, name: i.consumer_name, arn: i.consumer_arn };
+        let c = self.k.describe_consumer(self.caller, &which)?;
+        Ok(json!({"ConsumerDescription": consumer_json(&c, true)}))
+    }
+
+    fn list_stream_consumers(&self, i: k::ListStreamConsumersInput) -> In<Value> {
+        let max = count(i.max_results).unwrap_or(100);
+        let (page, next) = self.k.list_consumers_page(self.caller, &i.stream_arn, i.next_token.as_deref(), max)?;
+        let mut out = json!({ "Consumers": page.iter().map(|c| consumer_json(c, false)).collect::<Vec<_>>() });
+        if let Some(t) = next {
+            out["NextToken"] = json!(t);
+        }
+        Ok(out)
+    }
+
+    // ---- account and policies ----
+
+    fn describe_limits(&self, _: k::DescribeLimitsInput) -> In<Value> {
+        let l = self.k.limits(self.caller);
+        Ok(json!({"ShardLimit": l.shard_limit, "OpenShardCount": l.open_shards,
+            "OnDemandStreamCount": l.on_demand_streams, "OnDemandStreamCountLimit": l.on_demand_stream_limit}))
+    }
+
+    fn describe_account_settings(&self, _: k::DescribeAccountSettingsInput) -> In<Value> {
+        Ok(json!({"MinimumThroughputBillingCommitment": commitment(&self.k.account_settings(self.caller)?)}))
+    }
+
+    async fn update_account_settings(&self, i: k::UpdateAccountSettingsInput) -> In<Value> {
+        let enabled = i.minimum_throughput_billing_commitment.status == "ENABLED";
+        let s = self.k.update_account_settings(self.caller, enabled).await?;
+        Ok(json!({"MinimumThroughputBillingCommitment": commitment(&s)}))
+    }
+
+    async fn put_resource_policy(&self, i: k::PutResourcePolicyInput) -> In<Value> {
+        self.k.set_policy(self.caller, &i.resource_arn, Some(i.policy)).await?;
+        Ok(json!({}))
+    }
+
+    fn get_resource_policy(&self, i: k::GetResourcePolicyInput) -> In<Value> {
+        Ok(json!({"Policy": self.k.policy(self.caller, &i.resource_arn)?}))
+    }
+
+    async fn delete_resource_policy(&self, i: k::DeleteResourcePolicyInput) -> In<Value> {
+        self.k.set_policy(self.caller, &i.resource_arn, None).await?;
+        Ok(json!({}))
+    }
 }
 
-pub fn required<'a>(input: &'a Value, name: &str) -> In<&'a str> {
-    input::string(input, name)?.ok_or_else(|| missing(name))
+/// An iterator type the input's checks accepted.
+pub fn iterator_type(text: &str) -> In<IteratorType> {
+    IteratorType::parse(text)
+        .ok_or_else(|| KinesisError::InvalidArgument(format!("Unknown iterator type {text}.")).into())
 }
 
-fn missing(name: &str) -> KinesisWireError {
-    let field = lower_camel(name);
-    core::validation_error(vec![format!(
-        "Value null at '{field}' failed to satisfy constraint: Member must not be null"
-    )])
-    .into()
-}
-
-fn lower_camel(name: &str) -> String {
-    let mut chars = name.chars();
-    chars.next().map(|c| c.to_ascii_lowercase().to_string() + chars.as_str()).unwrap_or_default()
-}
-
-/// WarmThroughputMiBps (CreateStream, UpdateStreamMode): model `min: 0`.
-/// Checked before the cast, which would store -1 as 4294967295.
-fn warm_throughput(input: &Value, c: &mut Checks) -> In<Option<u32>> {
-    let warm = input::int(input, "WarmThroughputMiBps")?;
-    c.range(warm, "warmThroughputMiBps", 0, i64::from(i32::MAX));
-    Ok(warm.and_then(|n| u32::try_from(n).ok()))
-}
-
-/// StreamModeDetails.StreamMode: `Some(true)` for ON_DEMAND.
-fn mode(input: &Value) -> In<Option<bool>> {
-    let Some(details) = input::object(input, "StreamModeDetails")? else { return Ok(None) };
-    let mode = input::string(details, "StreamMode")?.ok_or_else(|| missing("StreamModeDetails.StreamMode"))?;
-    let mut c = Checks::default();
-    c.one_of(Some(mode), "streamModeDetails.streamMode", &STREAM_MODES);
-    c.done()?;
-    Ok(Some(mode == "ON_DEMAND"))
-}
-
-fn iterator_type(text: &str, field: &str) -> In<IteratorType> {
-    IteratorType::parse(text).ok_or_else(|| {
-        let mut c = Checks::default();
-        c.one_of(
-            Some(text),
-            field,
-            &["AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"],
-        );
-        c.done().expect_err("not one of them").into()
+/// A filter the input's checks accepted: its type names what it needs.
+fn shard_filter(f: k::ShardFilter) -> In<ShardFilter> {
+    let at = |t: Option<k::Timestamp>| t.map_or(0, |t| t.0);
+    Ok(match f.r#type.as_str() {
+        "AFTER_SHARD_ID" => ShardFilter::AfterShardId(f.shard_id.unwrap_or_default()),
+        "AT_TRIM_HORIZON" => ShardFilter::AtTrimHorizon,
+        "FROM_TRIM_HORIZON" => ShardFilter::FromTrimHorizon,
+        "AT_LATEST" => ShardFilter::AtLatest,
+        "AT_TIMESTAMP" => ShardFilter::AtTimestamp(at(f.timestamp)),
+        "FROM_TIMESTAMP" => ShardFilter::FromTimestamp(at(f.timestamp)),
+        other => return Err(KinesisError::InvalidArgument(format!("Unknown ShardFilter type {other}.")).into()),
     })
-}
-
-fn check_tags(tags: &std::collections::BTreeMap<String, String>) -> In<()> {
-    let mut c = Checks::default();
-    for (k, v) in tags {
-        c.length(Some(k), "tags.key", 1, 128);
-        c.length(Some(v), "tags.value", 0, 256);
-    }
-    if tags.is_empty() || tags.len() > 200 {
-        c.custom("{...}", "tags", "have length between 1 and 200");
-    }
-    c.done().map_err(Into::into)
 }
 
 fn arn(m: &StreamMeta) -> String {
@@ -463,137 +468,12 @@ fn shard_json(s: &ShardMeta) -> Value {
     out
 }
 
-fn describe_stream(r: &Req<'_>) -> In<Value> {
-    let mut c = Checks::default();
-    let limit = input::int(r.input, "Limit")?;
-    c.range(limit, "limit", 1, 10_000);
-    c.done()?;
-    let after = input::string(r.input, "ExclusiveStartShardId")?;
-    let (s, shards, more) = r.k.describe_shards(r.caller, &r.stream, after, limit.map(|n| n as usize))?;
-    let mut d = stream_fields(&s.meta);
-    d.insert("Shards".into(), Value::Array(shards.iter().map(shard_json).collect()));
-    d.insert("HasMoreShards".into(), json!(more));
-    Ok(json!({ "StreamDescription": d }))
-}
-
-fn list_shards(r: &Req<'_>) -> In<Value> {
-    let mut c = Checks::default();
-    let max = input::int(r.input, "MaxResults")?;
-    c.range(max, "maxResults", 1, 10_000);
-    c.done()?;
-    let filter = match input::object(r.input, "ShardFilter")? {
-        None => None,
-        Some(f) => Some(shard_filter(f)?),
-    };
-    let (shards, token) = r.k.list_shards(
-        r.caller,
-        &r.stream,
-        input::string(r.input, "NextToken")?,
-        input::string(r.input, "ExclusiveStartShardId")?,
-        max.map(|n| n as usize),
-        filter,
-    )?;
-    let mut out = json!({"Shards": shards.iter().map(shard_json).collect::<Vec<_>>()});
-    if let Some(t) = token {
-        out["NextToken"] = json!(t);
-    }
-    Ok(out)
-}
-
-fn shard_filter(f: &Value) -> In<ShardFilter> {
-    let kind = input::string(f, "Type")?.ok_or_else(|| missing("ShardFilter.Type"))?;
-    let invalid = |m: &str| KinesisWireError::from(core::KinesisError::InvalidArgument(m.to_string()));
-    let shard = input::string(f, "ShardId")?;
-    let ts = input::timestamp_ms(f, "Timestamp")?;
-    Ok(match kind {
-        "AFTER_SHARD_ID" => ShardFilter::AfterShardId(
-            shard.ok_or_else(|| invalid("ShardId must be specified for ShardFilter type AFTER_SHARD_ID."))?.to_string(),
-        ),
-        "AT_TRIM_HORIZON" => ShardFilter::AtTrimHorizon,
-        "FROM_TRIM_HORIZON" => ShardFilter::FromTrimHorizon,
-        "AT_LATEST" => ShardFilter::AtLatest,
-        "AT_TIMESTAMP" => ShardFilter::AtTimestamp(
-            ts.ok_or_else(|| invalid("Timestamp must be specified for ShardFilter type AT_TIMESTAMP."))?,
-        ),
-        "FROM_TIMESTAMP" => ShardFilter::FromTimestamp(
-            ts.ok_or_else(|| invalid("Timestamp must be specified for ShardFilter type FROM_TIMESTAMP."))?,
-        ),
-        other => {
-            let mut c = Checks::default();
-            c.one_of(
-                Some(other),
-                "shardFilter.type",
-                &[
-                    "AFTER_SHARD_ID",
-                    "AT_TRIM_HORIZON",
-                    "FROM_TRIM_HORIZON",
-                    "AT_LATEST",
-                    "AT_TIMESTAMP",
-                    "FROM_TIMESTAMP",
-                ],
-            );
-            return Err(c.done().expect_err("unknown type").into());
-        }
-    })
-}
-
-fn put_entry(e: &Value) -> In<PutEntry> {
-    Ok(PutEntry {
-        partition_key: input::string(e, "PartitionKey")?.ok_or_else(|| missing("PartitionKey"))?.to_string(),
-        explicit_hash_key: input::string(e, "ExplicitHashKey")?.map(String::from),
-        data: input::blob(e, "Data")?.ok_or_else(|| missing("Data"))?,
-    })
-}
-
 fn encryption(encrypted: bool) -> &'static str {
     if encrypted {
         "KMS"
     } else {
         "NONE"
     }
-}
-
-async fn put_record(r: &Req<'_>) -> In<Value> {
-    let entry = put_entry(r.input)?;
-    let ordering = input::string(r.input, "SequenceNumberForOrdering")?;
-    let (shard, seq, encrypted) = r.k.put_record(r.caller, &r.stream, entry, ordering).await?;
-    Ok(json!({"ShardId": shard, "SequenceNumber": seq.to_string(), "EncryptionType": encryption(encrypted)}))
-}
-
-async fn put_records(r: &Req<'_>) -> In<Value> {
-    let records = match r.input.get("Records") {
-        Some(Value::Array(items)) => items,
-        None | Some(Value::Null) => return Err(missing("Records")),
-        Some(_) => return Err(serialization("Member Records must be a list.")),
-    };
-    let entries = records.iter().map(put_entry).collect::<In<Vec<_>>>()?;
-    let (outcomes, encrypted) = r.k.put_records(r.caller, &r.stream, entries).await?;
-    let failed = outcomes.iter().filter(|o| matches!(o, PutOutcome::Failed { .. })).count();
-    let results: Vec<Value> = outcomes
-        .into_iter()
-        .map(|o| match o {
-            PutOutcome::Stored { shard_id, seq } => json!({"ShardId": shard_id, "SequenceNumber": seq.to_string()}),
-            PutOutcome::Failed { code, message } => json!({"ErrorCode": code, "ErrorMessage": message}),
-        })
-        .collect();
-    Ok(json!({"FailedRecordCount": failed, "Records": results, "EncryptionType": encryption(encrypted)}))
-}
-
-fn get_records(r: &Req<'_>) -> In<Value> {
-    let iterator = required(r.input, "ShardIterator")?;
-    let mut c = Checks::default();
-    let limit = input::int(r.input, "Limit")?;
-    c.range(limit, "limit", 1, 10_000);
-    c.done()?;
-    let out = r.k.get_records(&r.stream, r.caller, iterator, limit.map(|n| n as usize))?;
-    let mut v = json!({"Records": records_json(&out.records), "MillisBehindLatest": out.millis_behind});
-    if let Some(next) = out.next_iterator {
-        v["NextShardIterator"] = json!(next);
-    }
-    if let Some(children) = out.child_shards {
-        v["ChildShards"] = child_shards_json(&children);
-    }
-    Ok(v)
 }
 
 pub fn records_json(records: &[core::Record]) -> Value {
@@ -627,14 +507,6 @@ pub fn child_shards_json(children: &[core::ChildShard]) -> Value {
     )
 }
 
-fn consumer_ref(input: &Value) -> In<ConsumerRef> {
-    Ok(ConsumerRef {
-        stream_arn: input::string(input, "StreamARN")?.map(String::from),
-        name: input::string(input, "ConsumerName")?.map(String::from),
-        arn: input::string(input, "ConsumerARN")?.map(String::from),
-    })
-}
-
 fn consumer_json(c: &core::Consumer, with_stream: bool) -> Value {
     let mut v = json!({"ConsumerName": c.name, "ConsumerARN": c.arn, "ConsumerStatus": "ACTIVE",
         "ConsumerCreationTimestamp": epoch_seconds(c.created_ms)});
@@ -659,11 +531,7 @@ fn commitment(s: &core::AccountSettings) -> Value {
     v
 }
 
-pub fn starting_position(input: &Value) -> In<(IteratorType, Option<String>, Option<u64>)> {
-    let pos = input::object(input, "StartingPosition")?.ok_or_else(|| missing("StartingPosition"))?;
-    let kind = iterator_type(
-        input::string(pos, "Type")?.ok_or_else(|| missing("StartingPosition.Type"))?,
-        "startingPosition.type",
-    )?;
-    Ok((kind, input::string(pos, "SequenceNumber")?.map(String::from), input::timestamp_ms(pos, "Timestamp")?))
+/// Seconds since the epoch with millisecond precision, as awsJson sends timestamps.
+fn epoch_seconds(ms: u64) -> Value {
+    serde_json::Number::from_f64(ms as f64 / 1000.0).map(Value::Number).unwrap_or(Value::Null)
 }

@@ -16,9 +16,10 @@ use tokio::sync::mpsc;
 
 use eddy_core::kinesis::{ShardEvent, Subscription, SUBSCRIPTION_LIFETIME};
 use eddy_wire::eventstream;
+use eddy_wire::kinesis::SubscribeToShardInput;
 
 use super::errors::{self, KinesisWireError};
-use super::ops::{child_shards_json, records_json, required, starting_position};
+use super::ops::{child_shards_json, iterator_type, records_json};
 use super::Format;
 use crate::request::RequestCtx;
 use crate::server::{AppState, BoxedResponse};
@@ -27,14 +28,15 @@ pub fn open(
     state: &AppState,
     ctx: &RequestCtx,
     format: Format,
-    input: &Value,
+    input: Value,
 ) -> Result<BoxedResponse, KinesisWireError> {
-    let consumer = required(input, "ConsumerARN")?;
-    let shard = required(input, "ShardId")?;
-    let (kind, seq, ts) = starting_position(input)?;
+    let i: SubscribeToShardInput = eddy_wire::kinesis::decode(input)?;
+    let (consumer, shard, position) = (&i.consumer_arn, &i.shard_id, &i.starting_position);
+    let kind = iterator_type(&position.r#type)?;
+    let seq = position.sequence_number.as_deref();
     let subscription = state
         .kinesis
-        .subscribe_to_shard(&ctx.caller, consumer, shard, kind, seq.as_deref(), ts)
+        .subscribe_to_shard(&ctx.caller, consumer, shard, kind, seq, position.timestamp.map(|t| t.0))
         .map_err(|e| errors::wire(&e))?;
     let (tx, rx) = mpsc::channel::<Bytes>(4);
     tracing::debug!(consumer, shard, "kinesis: subscription opened");
