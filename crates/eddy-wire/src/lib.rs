@@ -29,6 +29,7 @@ pub mod kinesis;
 pub mod query;
 pub mod rest_json;
 pub mod rest_xml;
+pub mod sigv4;
 pub mod sns;
 pub mod sqs;
 pub mod sts;
