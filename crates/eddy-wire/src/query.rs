@@ -52,6 +52,16 @@ fn is_envelope(key: &str) -> bool {
     ) || key.starts_with("X-Amz-")
 }
 
+/// An action this endpoint does not serve: every awsQuery service's answer.
+pub fn invalid_action(action: &str) -> crate::error::WireError {
+    crate::error::WireError::new(
+        "InvalidAction",
+        "InvalidAction",
+        400,
+        format!("The action {action} is not valid for this endpoint."),
+    )
+}
+
 /// Parses `application/x-www-form-urlencoded` pairs (body or query string),
 /// keeping at most [`MAX_PAIRS`] + 1 of them: [`decode_sqs`] and
 /// [`decode_generic`] refuse a request with more than [`MAX_PAIRS`]. Past the

@@ -21,11 +21,4 @@ pub fn wire(e: &IamError) -> WireError {
     WireError::new(shape, code, status, m)
 }
 
-pub fn invalid_action(action: &str) -> WireError {
-    WireError::new(
-        "InvalidAction",
-        "InvalidAction",
-        400,
-        format!("The action {action} is not valid for this endpoint."),
-    )
-}
+pub use eddy_wire::query::invalid_action;

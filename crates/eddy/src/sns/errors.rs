@@ -28,11 +28,4 @@ pub fn wire(e: &SnsError) -> WireError {
     WireError::new(shape, code, status, m)
 }
 
-pub fn invalid_action(action: &str) -> WireError {
-    WireError::new(
-        "InvalidAction",
-        "InvalidAction",
-        400,
-        format!("The action {action} is not valid for this endpoint."),
-    )
-}
+pub use eddy_wire::query::invalid_action;

@@ -59,6 +59,4 @@ pub fn unknown_operation(name: &str) -> WireError {
     )
 }
 
-pub fn invalid_action(name: &str) -> WireError {
-    WireError::new("InvalidAction", "InvalidAction", 400, format!("The action {name} is not valid for this endpoint."))
-}
+pub use eddy_wire::query::invalid_action;
