@@ -12,6 +12,7 @@
 //! changes go through `eddy-store` and are reported done only once durable.
 
 pub mod arn;
+pub mod authz;
 pub mod clock;
 pub mod doctor;
 pub mod iam;

@@ -15,6 +15,7 @@
 
 mod access_keys;
 mod attach;
+mod authz;
 mod credentials;
 mod document;
 mod error;
@@ -66,6 +67,8 @@ pub struct Iam {
     writes: tokio::sync::Mutex<()>,
     clock: Arc<dyn Clock>,
     tokens: PageTokens,
+    /// Callers' compiled policies, for `--enforce-iam`.
+    principals: authz::PrincipalCache,
 }
 
 /// One page of an IAM listing: `Marker` and `IsTruncated` on the wire.
@@ -87,7 +90,15 @@ impl Iam {
             sessions = state.sessions.len(),
             "IAM state loaded"
         );
-        Ok(Arc::new(Iam { store, part, state: RwLock::new(state), writes: tokio::sync::Mutex::new(()), clock, tokens }))
+        Ok(Arc::new(Iam {
+            store,
+            part,
+            state: RwLock::new(state),
+            writes: tokio::sync::Mutex::new(()),
+            clock,
+            tokens,
+            principals: authz::PrincipalCache::default(),
+        }))
     }
 
     pub fn now_ms(&self) -> Millis {
@@ -114,6 +125,7 @@ impl Iam {
         for c in changes {
             state.apply(c);
         }
+        self.principals.clear();
         Ok(out)
     }
 

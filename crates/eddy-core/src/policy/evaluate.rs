@@ -53,7 +53,9 @@ impl Statement {
         match (&self.principal, &self.not_principal) {
             (Some(list), _) => list.entries.iter().any(|e| e.matches(p)),
             (None, Some(list)) => !list.entries.iter().any(|e| e.names(p)),
-            (None, None) => false,
+            // Only identity policies (a user's, group's or role's) name no
+            // principal: whoever holds the policy is the principal.
+            (None, None) => true,
         }
     }
 
