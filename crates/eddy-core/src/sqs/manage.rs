@@ -15,7 +15,6 @@ use super::{Caller, QueueName, Sqs};
 use crate::clock::Millis;
 use crate::page::{Page, PageRequest};
 use crate::tags::{self, TagRules, TagViolation};
-use eddy_store::Applied;
 
 /// How long a deleted queue's name cannot be reused (DeleteQueue API reference).
 pub(crate) const DELETED_NAME_BLOCK_MS: Millis = 60_000;
@@ -89,6 +88,7 @@ impl Sqs {
     /// and its name is blocked for 60 s; a tombstone record makes that
     /// durable in O(1), and its messages are deleted in the background.
     pub async fn delete_queue(&self, q: &Queue) -> SqsResult<()> {
+        let _updating = q.updating.lock().await;
         let key = q.queue_name();
         let now = self.now_ms();
         let mut batch = self.sh.store.batch();
@@ -189,27 +189,38 @@ impl Sqs {
 
     pub async fn set_attributes(&self, q: &Queue, given: BTreeMap<String, String>) -> SqsResult<()> {
         let fifo = q.is_fifo();
-        let current = q.state.lock().record.attributes.clone();
-        let next = attributes::apply(&current, &given, fifo)?;
-        self.check_redrive_target(&q.arn, &next)?;
-        let applied = self.update_record(q, |r| r.attributes = next)?;
-        self.applied_and_durable(applied).await?;
+        self.update_record(q, |r| {
+            let next = attributes::apply(&r.attributes, &given, fifo)?;
+            self.check_redrive_target(&q.arn, &next)?;
+            r.attributes = next;
+            Ok(())
+        })
+        .await?;
         // A shorter wait or a new delay may matter to current long polls.
         q.notify.notify_waiters();
         Ok(())
     }
 
-    /// Changes the queue's record and submits it under the queue's lock;
-    /// the caller waits for it to be applied and durable.
-    fn update_record(&self, q: &Queue, f: impl FnOnce(&mut QueueRecord)) -> SqsResult<Applied> {
+    /// Changes the queue's record on a copy, saves it and only then swaps
+    /// it in, so a failed save changes nothing. Changes to one queue's
+    /// record run one at a time (`Queue::updating`): each starts from the
+    /// last one's result. `change` runs without the queue's lock.
+    async fn update_record(&self, q: &Queue, change: impl FnOnce(&mut QueueRecord) -> SqsResult<()>) -> SqsResult<()> {
+        let _updating = q.updating.lock().await;
+        let mut record = {
+            let st = q.state.lock();
+            st.check_live()?;
+            st.record.clone()
+        };
+        change(&mut record)?;
+        record.modified_ms = self.now_ms();
         let mut batch = self.sh.store.batch();
+        stage_queue_record(&self.sh, &record, &mut batch);
+        self.applied_and_durable(batch.submit()).await?;
         let mut st = q.state.lock();
-        st.check_live()?;
-        f(&mut st.record);
-        st.record.modified_ms = self.now_ms();
-        st.config = st.record.config();
-        st.stage_record(&self.sh, &mut batch);
-        Ok(batch.submit())
+        st.config = record.config();
+        st.record = record;
+        Ok(())
     }
 
     /// A RedrivePolicy must name an existing queue of the same type whose
@@ -248,17 +259,22 @@ impl Sqs {
 
     pub async fn tag(&self, q: &Queue, tags: BTreeMap<String, String>) -> SqsResult<()> {
         validate_tags(&tags)?;
-        let merged = TAG_RULES.merged(&self.tags(q)?, &tags).map_err(tag_error)?;
-        let applied = self.update_record(q, |r| r.tags = merged)?;
-        self.applied_and_durable(applied).await
+        self.update_record(q, |r| {
+            r.tags = TAG_RULES.merged(&r.tags, &tags).map_err(tag_error)?;
+            Ok(())
+        })
+        .await
     }
 
     pub async fn untag(&self, q: &Queue, keys: &[String]) -> SqsResult<()> {
         if keys.is_empty() {
             return Err(SqsError::MissingParameter("TagKeys".into()));
         }
-        let applied = self.update_record(q, |r| r.tags.retain(|k, _| !keys.contains(k)))?;
-        self.applied_and_durable(applied).await
+        self.update_record(q, |r| {
+            r.tags.retain(|k, _| !keys.contains(k));
+            Ok(())
+        })
+        .await
     }
 
     /// AddPermission: appends a statement labelled `label` to the queue's Policy.
@@ -276,64 +292,49 @@ impl Sqs {
         if actions.is_empty() {
             return Err(SqsError::MissingParameter("Actions".into()));
         }
-        let mut policy = self.policy_document(q)?;
-        let statements = policy["Statement"].as_array_mut().expect("statement list");
-        if statements.iter().any(|s| s["Sid"] == label) {
-            return Err(invalid_param(format!(
-                "Value {label} for parameter Label is invalid. Reason: Already exists."
-            )));
-        }
         let principals: Vec<String> = accounts.iter().map(|a| format!("arn:aws:iam::{a}:root")).collect();
         let actions: Vec<String> =
             actions.iter().map(|a| if a == "*" { "SQS:*".to_string() } else { format!("SQS:{a}") }).collect();
-        statements.push(json!({
-            "Sid": label,
-            "Effect": "Allow",
-            "Principal": {"AWS": if principals.len() == 1 { json!(principals[0]) } else { json!(principals) }},
-            "Action": if actions.len() == 1 { json!(actions[0]) } else { json!(actions) },
-            "Resource": q.arn,
-        }));
-        self.set_policy(q, Some(policy)).await
+        self.update_record(q, |r| {
+            let mut policy = policy_document(&q.arn, r);
+            let statements = policy["Statement"].as_array_mut().expect("statement list");
+            if statements.iter().any(|s| s["Sid"] == label) {
+                return Err(invalid_param(format!(
+                    "Value {label} for parameter Label is invalid. Reason: Already exists."
+                )));
+            }
+            statements.push(json!({
+                "Sid": label,
+                "Effect": "Allow",
+                "Principal": {"AWS": if principals.len() == 1 { json!(principals[0]) } else { json!(principals) }},
+                "Action": if actions.len() == 1 { json!(actions[0]) } else { json!(actions) },
+                "Resource": q.arn,
+            }));
+            r.attributes.insert("Policy".into(), policy.to_string());
+            Ok(())
+        })
+        .await
     }
 
     pub async fn remove_permission(&self, q: &Queue, label: &str) -> SqsResult<()> {
-        let mut policy = self.policy_document(q)?;
-        let statements = policy["Statement"].as_array_mut().expect("statement list");
-        let before = statements.len();
-        statements.retain(|s| s["Sid"] != label);
-        if statements.len() == before {
-            // AWS's recorded text when the queue has no policy at all.
-            let reason = if before == 0 { "can't find label." } else { "can't find label on existing policy." };
-            return Err(invalid_param(format!("Value {label} for parameter Label is invalid. Reason: {reason}")));
-        }
-        let empty = statements.is_empty();
-        self.set_policy(q, (!empty).then_some(policy)).await
-    }
-
-    fn policy_document(&self, q: &Queue) -> SqsResult<Value> {
-        let st = q.state.lock();
-        st.check_live()?;
-        let existing = st.record.attributes.get("Policy").and_then(|p| serde_json::from_str::<Value>(p).ok());
-        // AddPermission's policies carry the 2008 policy language version (recorded from AWS).
-        let mut doc =
-            existing.unwrap_or_else(|| json!({"Version": "2008-10-17", "Id": format!("{}/SQSDefaultPolicy", q.arn)}));
-        if !doc["Statement"].is_array() {
-            let one = doc.get("Statement").cloned().filter(|s| s.is_object());
-            doc["Statement"] = Value::Array(one.into_iter().collect());
-        }
-        Ok(doc)
-    }
-
-    async fn set_policy(&self, q: &Queue, policy: Option<Value>) -> SqsResult<()> {
-        let applied = self.update_record(q, |r| match policy {
-            Some(p) => {
-                r.attributes.insert("Policy".into(), p.to_string());
+        self.update_record(q, |r| {
+            let mut policy = policy_document(&q.arn, r);
+            let statements = policy["Statement"].as_array_mut().expect("statement list");
+            let before = statements.len();
+            statements.retain(|s| s["Sid"] != label);
+            if statements.len() == before {
+                // AWS's recorded text when the queue has no policy at all.
+                let reason = if before == 0 { "can't find label." } else { "can't find label on existing policy." };
+                return Err(invalid_param(format!("Value {label} for parameter Label is invalid. Reason: {reason}")));
             }
-            None => {
+            if statements.is_empty() {
                 r.attributes.remove("Policy");
+            } else {
+                r.attributes.insert("Policy".into(), policy.to_string());
             }
-        })?;
-        self.applied_and_durable(applied).await
+            Ok(())
+        })
+        .await
     }
 
     /// Queues whose RedrivePolicy targets `dlq`.
@@ -466,6 +467,18 @@ fn validate_label(label: &str) -> SqsResult<()> {
         return Err(invalid_param(format!("Value {label} for parameter Label is invalid.")));
     }
     Ok(())
+}
+
+/// The queue's Policy as a document with a statement list, or a new one.
+fn policy_document(arn: &str, record: &QueueRecord) -> Value {
+    let existing = record.attributes.get("Policy").and_then(|p| serde_json::from_str::<Value>(p).ok());
+    // AddPermission's policies carry the 2008 policy language version (recorded from AWS).
+    let mut doc = existing.unwrap_or_else(|| json!({"Version": "2008-10-17", "Id": format!("{arn}/SQSDefaultPolicy")}));
+    if !doc["Statement"].is_array() {
+        let one = doc.get("Statement").cloned().filter(|s| s.is_object());
+        doc["Statement"] = Value::Array(one.into_iter().collect());
+    }
+    doc
 }
 
 #[cfg(test)]

@@ -407,6 +407,7 @@ impl Sqs {
     /// messages' records are deleted in the background (AWS: "takes up to 60
     /// seconds"), so a big queue's purge never holds its lock or the store.
     pub async fn purge(&self, q: &Queue) -> SqsResult<()> {
+        let _updating = q.updating.lock().await;
         let mut batch = self.sh.store.batch();
         let (old, applied) = {
             let mut st = q.state.lock();

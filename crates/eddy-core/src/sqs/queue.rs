@@ -34,6 +34,10 @@ pub struct Queue {
     pub(crate) state: Mutex<QueueState>,
     /// Woken whenever a message may have become receivable.
     pub(crate) notify: Notify,
+    /// Held by every change to the queue's record (attributes, tags,
+    /// policy, purge, deletion) from reading it to swapping in the saved
+    /// copy, so each change starts from the last one's result.
+    pub(crate) updating: tokio::sync::Mutex<()>,
 }
 
 pub(crate) struct QueueState {
@@ -98,6 +102,7 @@ impl Queue {
                 last_purge_ms: None,
             }),
             notify: Notify::new(),
+            updating: tokio::sync::Mutex::new(()),
         }
     }
 

@@ -638,3 +638,35 @@ async fn concurrent_creates_of_one_name_make_one_queue() {
     assert!(Arc::ptr_eq(&a.unwrap(), &b.unwrap()));
     assert_eq!(sqs.list_queues(&caller(), "").len(), 1);
 }
+
+/// Record changes (attributes, tags, permissions) are saved from a copy:
+/// a failed save leaves the queue as it was, and concurrent changes each
+/// start from the last one's result, so none is lost.
+#[tokio::test]
+async fn record_changes_are_all_or_nothing_and_none_is_lost() {
+    let clock = ManualClock::new(T0);
+    let store = eddy_store::Store::in_memory();
+    let sqs = Sqs::open(store.clone(), Arc::new(clock.clone())).unwrap();
+    let q = sqs.create_queue(&caller(), "q", attrs(&[("VisibilityTimeout", "10")]), BTreeMap::new()).await.unwrap();
+    store.refuse_writes(true);
+    assert!(sqs.set_attributes(&q, attrs(&[("VisibilityTimeout", "99")])).await.is_err());
+    assert!(sqs.tag(&q, attrs(&[("team", "a")])).await.is_err());
+    let kept = sqs.get_attributes(&q, &["VisibilityTimeout".to_string()]).unwrap();
+    assert_eq!(kept.get("VisibilityTimeout").map(String::as_str), Some("10"));
+    assert!(sqs.tags(&q).unwrap().is_empty());
+    store.refuse_writes(false);
+
+    let (account, send) = (["111122223333".to_string()], ["SendMessage".to_string()]);
+    let (a, b, c) = tokio::join!(
+        sqs.tag(&q, attrs(&[("a", "1")])),
+        sqs.tag(&q, attrs(&[("b", "2")])),
+        sqs.add_permission(&q, "one", &account, &send),
+    );
+    a.unwrap();
+    b.unwrap();
+    c.unwrap();
+    sqs.add_permission(&q, "two", &["111122223333".to_string()], &["ReceiveMessage".to_string()]).await.unwrap();
+    assert_eq!(sqs.tags(&q).unwrap(), attrs(&[("a", "1"), ("b", "2")]));
+    let policy = sqs.get_attributes(&q, &["Policy".to_string()]).unwrap()["Policy"].clone();
+    assert!(policy.contains("\"one\"") && policy.contains("\"two\""), "{policy}");
+}
