@@ -96,6 +96,11 @@ pub struct ServeArgs {
     /// (slowloris, stalled bodies).
     #[arg(long, env = "EDDY_HEADER_TIMEOUT_SECS", default_value_t = 30)]
     pub header_timeout_secs: u64,
+    /// Authorize every API call with AWS's policy evaluation: identity
+    /// policies, permission boundaries, session policies, resource policies
+    /// and role trust policies. Off: every caller may do anything, as before.
+    #[arg(long, env = "EDDY_ENFORCE_IAM")]
+    pub enforce_iam: bool,
     /// Log format.
     #[arg(long, env = "EDDY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -6,6 +6,7 @@
 //! [`sqs`] (SQS handlers: wire shapes ↔ core calls), [`health`]; `eddy bench`
 //! runs the load generators of the `eddy-bench` crate.
 
+mod authz;
 mod body;
 mod cli;
 mod connections;

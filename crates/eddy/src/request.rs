@@ -24,7 +24,13 @@ pub struct RequestCtx {
     pub path: String,
     /// `X-Amzn-Trace-Id` (X-Ray): SQS keeps it on the messages sent.
     pub trace_header: Option<String>,
+    /// The client's address (`aws:SourceIp` under `--enforce-iam`).
+    pub source_ip: Option<std::net::IpAddr>,
 }
+
+/// The connection's peer, put in each request's extensions by the front.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub std::net::SocketAddr);
 
 impl RequestCtx {
     pub fn new(parts: &Parts, config: &ServeArgs, iam: &Iam) -> RequestCtx {
@@ -47,6 +53,7 @@ impl RequestCtx {
             identity,
             path: parts.uri.path().to_string(),
             trace_header: parts.headers.get("x-amzn-trace-id").and_then(|h| h.to_str().ok()).map(String::from),
+            source_ip: parts.extensions.get::<PeerAddr>().map(|p| p.0.ip()),
         }
     }
 }

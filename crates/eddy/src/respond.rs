@@ -111,6 +111,7 @@ mod tests {
             identity: eddy_core::identity::Identity::root("000000000000"),
             path: "/".into(),
             trace_header: None,
+            source_ip: None,
         }
     }
 

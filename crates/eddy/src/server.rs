@@ -98,10 +98,16 @@ fn refuse(stream: tokio::net::TcpStream) {
 
 async fn serve_connection(state: Arc<AppState>, stream: tokio::net::TcpStream, slot: Slot) {
     let activity = state.connections.activity();
+    let peer = stream.peer_addr().ok().map(crate::request::PeerAddr);
     let io = TokioIo::new(Tracked::new(stream, activity.clone()));
     let service = {
         let (state, activity) = (state.clone(), activity.clone());
-        hyper::service::service_fn(move |req| handle(state.clone(), activity.begin(), req))
+        hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            if let Some(peer) = peer {
+                req.extensions_mut().insert(peer);
+            }
+            handle(state.clone(), activity.begin(), req)
+        })
     };
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // hyper's header-read timeout also runs while a keep-alive connection

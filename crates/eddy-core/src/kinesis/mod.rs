@@ -8,6 +8,7 @@
 //! durable number, so nothing a reader has seen can vanish in a crash, and
 //! subscribers ([`subscribe`]) wake on the same mark.
 
+mod authz;
 mod consumer;
 mod error;
 pub mod hashkey;
@@ -32,6 +33,7 @@ use std::sync::Arc;
 use eddy_store::{Partition, Store};
 use parking_lot::{Mutex, RwLock};
 
+pub use authz::ResourceFacts;
 pub use consumer::{Consumer, ConsumerRef};
 pub use error::{KinesisError, KinesisResult};
 pub use iterator::IteratorType;

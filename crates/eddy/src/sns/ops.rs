@@ -21,6 +21,9 @@ use crate::server::AppState;
 type Output = Result<Option<Value>, WireError>;
 
 pub async fn dispatch(state: &AppState, ctx: &RequestCtx, action: &str, input: &Value) -> Output {
+    if crate::authz::enforced(state) {
+        crate::authz::sns::authorize(state, ctx, action, input)?;
+    }
     let h = Handler { state, ctx };
     macro_rules! run {
         ($method:ident) => {

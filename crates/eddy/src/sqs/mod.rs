@@ -6,6 +6,8 @@ mod convert;
 mod errors;
 mod ops;
 
+pub use convert::queue_name_from_url;
+
 use bytes::Bytes;
 use http::StatusCode;
 use serde_json::Value;
@@ -74,7 +76,10 @@ fn respond(status: StatusCode, content_type: &str, ctx: &RequestCtx, body: Strin
 pub(crate) fn json_error(ctx: &RequestCtx, e: &WireError) -> HttpResponse {
     // AWS's SQS sends no x-amzn-ErrorType: the namespaced `__type` in the body
     // names the shape and x-amzn-query-error carries the awsQuery code.
-    let mut r = respond(status_of(e), "application/x-amz-json-1.0", ctx, e.json_body(shapes::JSON_NAMESPACE));
+    // Access denials come from AWS's common layer, in its namespace.
+    let namespace =
+        if e.shape == "AccessDeniedException" { "com.amazon.coral.service" } else { shapes::JSON_NAMESPACE };
+    let mut r = respond(status_of(e), "application/x-amz-json-1.0", ctx, e.json_body(namespace));
     r.headers_mut().insert("x-amzn-query-error", e.query_error_header().parse().expect("ascii header"));
     r
 }

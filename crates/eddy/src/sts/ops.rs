@@ -15,6 +15,9 @@ use crate::server::AppState;
 type Output = Result<Option<Value>, WireError>;
 
 pub async fn dispatch(state: &AppState, ctx: &RequestCtx, action: String, input: Value) -> Output {
+    if crate::authz::enforced(state) {
+        crate::authz::iam::authorize_sts(state, ctx, &action, &input)?;
+    }
     match action.as_str() {
         "GetCallerIdentity" => get_caller_identity(ctx),
         "AssumeRole" => assume_role(state, ctx, decode(&input)?).await,

@@ -25,6 +25,9 @@ use crate::server::AppState;
 type Output = Result<Option<Value>, WireError>;
 
 pub async fn dispatch(state: &AppState, ctx: &RequestCtx, action: String, input: Value) -> Output {
+    if crate::authz::enforced(state) {
+        crate::authz::iam::authorize_iam(state, ctx, &action, &input)?;
+    }
     let h = Handler { iam: &state.iam, ctx };
     macro_rules! run {
         ($method:ident) => {
