@@ -8,7 +8,13 @@
 //!   AWS-owned key (or `alias/aws/sqs`) instead of a customer-managed key.
 //! - #6 queue and topic policies that let a service principal in without
 //!   `aws:SourceArn` (and, for S3, whose bucket ARNs carry no account,
-//!   `aws:SourceAccount`): the confused-deputy hole.
+//!   `aws:SourceAccount`): the confused-deputy hole; and (`identity.rs`)
+//!   role trust policies of delivery services without source conditions,
+//!   and resource policies open to any principal.
+
+mod identity;
+
+pub use identity::inspect as inspect_identity;
 
 use serde::{Deserialize, Serialize};
 

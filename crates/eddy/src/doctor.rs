@@ -1,4 +1,5 @@
-//! `eddy doctor`: prints each production trap (gotchas.md #3, #4, #6)
+//! `eddy doctor`: prints each production trap (gotchas.md #3, #4, #6, and
+//! the identity traps: unscoped role trust policies, wildcard principals)
 //! found in a running eddy (`--endpoint`) or in a data directory
 //! (`--data-dir`, with eddy stopped), with its fix. Exits 1 when it finds
 //! something, so CI pipelines can gate on it.
@@ -61,7 +62,14 @@ fn from_data_dir(dir: &std::path::Path) -> anyhow::Result<Vec<Finding>> {
     };
     let http = Arc::new(crate::sns::http_client::HyperSender::new());
     // Pending deliveries are not run: the doctor only reads.
-    let (sns, _pending) =
-        eddy_core::sns::Sns::open(store, clock, sqs.clone(), http, config).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(doctor::inspect(&sqs, &sns))
+    let (sns, _pending) = eddy_core::sns::Sns::open(store.clone(), clock.clone(), sqs.clone(), http, config)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Maintenance is not run either: streams and roles are only read.
+    let limits = eddy_core::kinesis::KinesisConfig { enforce_limits: false };
+    let kinesis =
+        eddy_core::kinesis::Kinesis::open(store.clone(), clock.clone(), limits).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let iam = eddy_core::iam::Iam::open(store, clock).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut findings = doctor::inspect(&sqs, &sns);
+    findings.extend(doctor::inspect_identity(&sqs, &sns, &kinesis, &iam));
+    Ok(findings)
 }

@@ -59,6 +59,11 @@ impl Iam {
         state.roles.get(&named_key(account, name)).filter(|r| r.arn() == role_arn).map(|r| r.trust_policy.clone())
     }
 
+    /// Every role's ARN and trust policy (for `eddy doctor`).
+    pub fn role_trust_policies(&self) -> Vec<(String, String)> {
+        self.state.read().roles.values().map(|r| (r.arn(), r.trust_policy.clone())).collect()
+    }
+
     /// The path of a named user, role, group, policy or instance profile,
     /// so that a call's resource ARN is the entity's real ARN.
     pub fn entity_path(&self, kind: &str, account: &str, name: &str) -> Option<String> {

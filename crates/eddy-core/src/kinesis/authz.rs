@@ -32,6 +32,25 @@ impl Kinesis {
         Some(ResourceFacts { policy: meta.policy.clone(), tags: meta.tags.clone() })
     }
 
+    /// Every stream's and consumer's resource policy, by ARN (for `eddy doctor`).
+    pub fn resource_policies(&self) -> Vec<(String, String)> {
+        let streams: Vec<_> = self.by_uid.read().values().cloned().collect();
+        let mut out = Vec::new();
+        for s in streams {
+            let meta = s.meta.read();
+            let arn = stream_arn(&meta.region, &meta.account, &meta.name);
+            for c in &meta.consumers {
+                if let Some(p) = &c.policy {
+                    out.push((format!("{arn}/consumer/{}:{}", c.name, c.created_ms / 1000), p.clone()));
+                }
+            }
+            if let Some(p) = &meta.policy {
+                out.push((arn, p.clone()));
+            }
+        }
+        out
+    }
+
     /// The ARN of the stream a shard iterator reads, if it is one eddy issued.
     pub fn iterator_stream_arn(&self, iterator: &str) -> Option<String> {
         let position = super::iterator::Position::decode(iterator).ok()?;

@@ -56,7 +56,8 @@ pub async fn handle_eddy(state: &AppState, ctx: &RequestCtx, method: &Method, ur
         (&Method::GET, "stats") => json(StatusCode::OK, &sns.stats.snapshot()),
         (&Method::POST, "sms-opt-out") => sms_opt_out(sns, ctx, uri.query().unwrap_or_default()).await,
         (&Method::GET, "doctor") => {
-            let findings = eddy_core::doctor::inspect(&state.sqs, sns);
+            let mut findings = eddy_core::doctor::inspect(&state.sqs, sns);
+            findings.extend(eddy_core::doctor::inspect_identity(&state.sqs, sns, &state.kinesis, &state.iam));
             json(StatusCode::OK, &serde_json::to_value(findings).unwrap_or_default())
         }
         _ => plain(StatusCode::NOT_FOUND, "text/plain", "no such eddy SNS endpoint".into()),
