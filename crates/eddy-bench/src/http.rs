@@ -154,19 +154,23 @@ impl Conn {
     }
 
     fn json_request(&self, target: &'static str, body: Vec<u8>) -> Result<Request<Full<Bytes>>> {
-        let (content_type, authorization) = if target.starts_with(KINESIS_PREFIX) {
-            (AMZ_JSON_1_1, KINESIS_AUTHORIZATION)
+        let (content_type, authorization, service) = if target.starts_with(KINESIS_PREFIX) {
+            (AMZ_JSON_1_1, KINESIS_AUTHORIZATION, "kinesis")
         } else {
-            (AMZ_JSON, AUTHORIZATION)
+            (AMZ_JSON, AUTHORIZATION, "sqs")
         };
-        Ok(Request::builder()
+        let builder = Request::builder()
             .method(Method::POST)
             .uri(self.ep.root.clone())
             .header("x-amz-target", HeaderValue::from_static(target))
-            .header(header::CONTENT_TYPE, HeaderValue::from_static(content_type))
-            .header("x-amz-date", HeaderValue::from_static(AMZ_DATE))
-            .header(header::AUTHORIZATION, HeaderValue::from_static(authorization))
-            .body(Full::new(Bytes::from(body)))?)
+            .header(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        let builder = match crate::sign::key() {
+            Some(key) => crate::sign::json(builder, key, &self.ep.authority, service, target, content_type, &body)?,
+            None => builder
+                .header("x-amz-date", HeaderValue::from_static(AMZ_DATE))
+                .header(header::AUTHORIZATION, HeaderValue::from_static(authorization)),
+        };
+        Ok(builder.body(Full::new(Bytes::from(body)))?)
     }
 
     /// One awsQuery call (SNS): form-encoded `params`, the XML response body.

@@ -15,6 +15,7 @@ mod rate;
 mod report;
 mod roundtrip;
 mod server;
+mod sign;
 mod sns;
 mod soak;
 mod stall;

@@ -104,6 +104,29 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "EDDY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// SigV4 signatures: `accept` reads the access key and scope and trusts
+    /// them (any credentials work); `verify` checks every signature, clock
+    /// skew, presigned expiry and session token, as AWS does.
+    #[arg(long, env = "EDDY_AUTH", value_enum, default_value_t = AuthMode::Accept)]
+    pub auth: AuthMode,
+    /// An AWS shared-credentials file whose keys act as their account's root
+    /// (`account_id` in a profile, else the default account).
+    #[arg(long, env = "EDDY_CREDENTIALS_FILE")]
+    pub credentials_file: Option<PathBuf>,
+    /// `KEYID:SECRET[:ACCOUNT]`, repeatable: a key acting as its account's root.
+    #[arg(long, env = "EDDY_BOOTSTRAP_KEYS", value_delimiter = ',')]
+    #[serde(skip_serializing)]
+    pub bootstrap_key: Vec<String>,
+    /// Tests only: seconds added to the clock signatures and session expiries are checked against.
+    #[arg(long, env = "EDDY_AUTH_CLOCK_OFFSET_SECS", default_value_t = 0, hide = true, allow_negative_numbers = true)]
+    pub auth_clock_offset_secs: i64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    Accept,
+    Verify,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Serialize, PartialEq, Eq)]

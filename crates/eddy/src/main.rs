@@ -6,6 +6,7 @@
 //! [`sqs`] (SQS handlers: wire shapes ↔ core calls), [`health`]; `eddy bench`
 //! runs the load generators of the `eddy-bench` crate.
 
+mod auth;
 mod authz;
 mod body;
 mod cli;
@@ -151,6 +152,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Duration::from_secs(args.header_timeout_secs.max(1)),
         ),
         bodies: body::BodyBudget::new((args.max_body_memory_mb << 20) as usize),
+        auth: auth::Auth::from_args(&args)?,
         config: args,
     });
     server::run(listener, state, shutdown_signal()).await?;

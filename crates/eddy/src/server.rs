@@ -35,6 +35,7 @@ pub struct AppState {
     pub store: eddy_store::Store,
     pub connections: Arc<Connections>,
     pub bodies: Arc<BodyBudget>,
+    pub auth: crate::auth::Auth,
     pub config: ServeArgs,
 }
 
@@ -132,13 +133,16 @@ async fn handle(
 ) -> Result<BoxedResponse, Infallible> {
     let started = std::time::Instant::now();
     let (parts, body) = req.into_parts();
-    let ctx = RequestCtx::new(&parts, &state.config, &state.iam);
+    let mut ctx = RequestCtx::new(&parts, &state.config, &state.iam);
     let stall = Duration::from_secs(state.config.header_timeout_secs.max(1));
     let (body, reservation) = match crate::body::read(&parts, body, MAX_BODY, &state.bodies, stall).await {
         Ok(b) => b,
         Err(e) => return Ok(with_guard(body_error(&parts, &ctx, e), in_flight)),
     };
     let routed = routes::route(&parts, &body);
+    if let Some(refused) = state.auth.check(&state.iam, &parts, &routed, &body, &mut ctx) {
+        return Ok(with_guard(refused, in_flight));
+    }
     let response = match routed.handler {
         Handler::Kinesis(format) => crate::kinesis::handle(&state, &ctx, &routed.operation, format, &body).await,
         Handler::Health { localstack } => boxed(crate::health::respond(&state, localstack)),
