@@ -36,6 +36,8 @@ echo "== server limits and faults (once: they do not depend on the SDK's protoco
 .venv-json/bin/python -m pytest -q tests/server "$@"
 echo "== crash test (kill -9 under load)"
 .venv-json/bin/python tests/crash/crash_test.py
+echo "== crash test under --durability flush (acknowledged means handed to the OS: a kill -9 loses none of it)"
+EDDY_DURABILITY=flush .venv-json/bin/python tests/crash/crash_test.py
 echo "== SNS crash test (kill -9 during fan-out)"
 .venv-json/bin/python tests/crash/sns_crash_test.py
 echo "== Kinesis crash test (kill -9 under PutRecords load)"

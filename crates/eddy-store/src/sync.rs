@@ -85,6 +85,11 @@ impl GroupCommit {
         Ticket(self.written.load(Ordering::Acquire))
     }
 
+    /// What a ticket's durability means here (`None` without a journal).
+    pub(crate) fn durability(&self) -> Durability {
+        self.durability
+    }
+
     /// Asks the sync thread to make `ticket` durable, without waiting.
     pub(crate) fn request(&self, ticket: Ticket) {
         if self.durability == Durability::None {
