@@ -107,6 +107,25 @@ pub fn authorize(p: &PrincipalPolicies, t: &Target, ctx: &ConditionContext) -> O
     }
 }
 
+/// Without `--enforce-iam`: identity policies are not evaluated, but a
+/// resource of one account is still reachable from another only if its
+/// policy lets the caller in (an explicit deny in it wins), as on AWS. A
+/// call within the caller's own account is allowed.
+pub fn authorize_cross_account(p: &PrincipalPolicies, t: &Target, ctx: &ConditionContext) -> Outcome {
+    if t.owner == p.account {
+        return Outcome::Allow;
+    }
+    let resource = match t.policy {
+        Some(doc) => ResourceSide::of(doc, p, t, ctx),
+        None => ResourceSide::default(),
+    };
+    match resource.denied {
+        Some(sid) => deny(true, PolicyType::Resource, None, sid),
+        None if resource.allows => Outcome::Allow,
+        None => deny(false, PolicyType::Resource, None, None),
+    }
+}
+
 fn deny(explicit: bool, by: PolicyType, policy: Option<String>, sid: Option<String>) -> Outcome {
     Outcome::Deny(Denial { explicit, by, policy, sid })
 }

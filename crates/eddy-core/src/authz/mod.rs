@@ -43,5 +43,5 @@ mod tests;
 
 pub use cache::DocCache;
 pub use context::{add_resource_tags, RequestFacts};
-pub use evaluate::{authorize, Denial, Outcome, PolicyType, Target};
+pub use evaluate::{authorize, authorize_cross_account, Denial, Outcome, PolicyType, Target};
 pub use principal::{NamedPolicy, PrincipalKind, PrincipalPolicies};

@@ -225,3 +225,33 @@ fn context_carries_principal_tags_and_time() {
     assert_eq!(ctx.get("aws:EpochTime"), Some(&["1700000000".to_string()][..]));
     assert_eq!(ctx.get("aws:PrincipalArn"), Some(&[alice.arn.clone()][..]));
 }
+
+/// Without `--enforce-iam` only a call into another account is judged, and
+/// only by the resource's policy: identity policies do not matter.
+#[test]
+fn without_enforcement_another_accounts_resource_needs_its_policy() {
+    let caller = PrincipalPolicies::root("444455556666");
+    let ctx = ConditionContext::default();
+    let decide = |owner: &str, policy: Option<&PolicyDocument>| {
+        let t = Target {
+            action: "sqs:SendMessage",
+            resource: "arn:aws:sqs:us-east-1:111122223333:q",
+            owner,
+            policy,
+            trust: false,
+        };
+        authorize_cross_account(&caller, &t, &ctx)
+    };
+    assert!(matches!(decide("444455556666", None), Outcome::Allow), "its own account");
+    assert!(matches!(decide("111122223333", None), Outcome::Deny(_)), "no policy lets it in");
+    let grant = resource_doc(
+        json!([{"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "sqs:*", "Resource": "*"}]),
+    );
+    assert!(matches!(decide("111122223333", Some(&grant)), Outcome::Allow));
+    let denied = resource_doc(json!([
+        {"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "sqs:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"}
+    ]));
+    let Outcome::Deny(d) = decide("111122223333", Some(&denied)) else { panic!("an explicit deny wins") };
+    assert!(d.explicit);
+}

@@ -13,7 +13,7 @@ use crate::server::AppState;
 
 /// Ok, or Kinesis's `AccessDeniedException` (400).
 pub fn authorize(state: &AppState, ctx: &RequestCtx, op: &str, input: &Value) -> Result<(), KinesisWireError> {
-    let call = call(state, ctx, op, input);
+    let Some(call) = call(state, ctx, op, input) else { return Ok(()) };
     check(state, ctx, &call, str::to_string).map_err(|message| KinesisWireError {
         shape: "AccessDeniedException",
         status: 400,
@@ -21,7 +21,13 @@ pub fn authorize(state: &AppState, ctx: &RequestCtx, op: &str, input: &Value) ->
     })
 }
 
-fn call(state: &AppState, ctx: &RequestCtx, op: &str, input: &Value) -> Call {
+/// None: the call is not checked (see [`super::checked`]).
+fn call(state: &AppState, ctx: &RequestCtx, op: &str, input: &Value) -> Option<Call> {
+    // A stream named by name alone is the caller's own: nothing to check
+    // without `--enforce-iam` (and no ARN to build on the hot path).
+    if !super::enforced(state) && !names_by_arn(op, input) {
+        return None;
+    }
     let action = format!("kinesis:{op}");
     let caller = &ctx.caller;
     let named_stream = || {
@@ -43,12 +49,23 @@ fn call(state: &AppState, ctx: &RequestCtx, op: &str, input: &Value) -> Call {
         "ListStreams" | "DescribeLimits" | "DescribeAccountSettings" | "UpdateAccountSettings" => None,
         _ => named_stream(),
     };
-    let Some(arn) = resource else { return Call::new(action, "*".into(), &caller.account) };
+    let Some(arn) = resource else {
+        return super::enforced(state).then(|| Call::new(action, "*".into(), &caller.account));
+    };
     let owner = arn_account(&arn).unwrap_or(&caller.account).to_string();
+    if !super::checked(state, ctx, &owner) {
+        return None;
+    }
     let mut call = Call::new(action, arn, &owner);
     if let Some(facts) = state.kinesis.resource_facts(&call.resource) {
         call.policy = facts.policy.filter(|p| !p.is_empty() && p != "{}");
         call.tags = facts.tags.into_iter().collect();
     }
-    call
+    Some(call)
+}
+
+/// Whether the request names its resource by an ARN (which may be another
+/// account's) or a shard iterator (which may read another account's stream).
+fn names_by_arn(op: &str, input: &Value) -> bool {
+    op == "GetRecords" || ["StreamARN", "ConsumerARN", "ResourceARN"].iter().any(|m| member(input, m).is_some())
 }

@@ -14,12 +14,18 @@ use crate::server::AppState;
 /// Ok, or SNS's `AuthorizationError` (403), whose messages spell the action
 /// `SNS:Publish`.
 pub fn authorize(state: &AppState, ctx: &RequestCtx, action: &str, input: &Value) -> Result<(), WireError> {
-    let call = call(state, ctx, action, input);
+    let Some(call) = call(state, ctx, action, input) else { return Ok(()) };
     check(state, ctx, &call, |a| a.replacen("sns:", "SNS:", 1))
         .map_err(|message| WireError::new("AuthorizationErrorException", "AuthorizationError", 403, message))
 }
 
-fn call(state: &AppState, ctx: &RequestCtx, action: &str, input: &Value) -> Call {
+/// None: the call is not checked (see [`super::checked`]).
+fn call(state: &AppState, ctx: &RequestCtx, action: &str, input: &Value) -> Option<Call> {
+    // A subscription's own calls answer to its token or its owner, not to
+    // the topic's policy: only `--enforce-iam` looks at them.
+    if SUBSCRIPTION_CALLS.contains(&action) && !super::enforced(state) {
+        return None;
+    }
     let iam_action = format!("sns:{action}");
     let caller = &ctx.caller;
     let resource = match action {
@@ -33,15 +39,23 @@ fn call(state: &AppState, ctx: &RequestCtx, action: &str, input: &Value) -> Call
         "TagResource" | "UntagResource" | "ListTagsForResource" => member(input, "ResourceArn").map(String::from),
         _ => member(input, "TopicArn").map(String::from),
     };
-    let Some(arn) = resource else { return Call::new(iam_action, "*".into(), &caller.account) };
+    let Some(arn) = resource else {
+        return super::enforced(state).then(|| Call::new(iam_action, "*".into(), &caller.account));
+    };
     let owner = arn_account(&arn).unwrap_or(&caller.account).to_string();
+    if !super::checked(state, ctx, &owner) {
+        return None;
+    }
     let mut call = Call::new(iam_action, arn, &owner);
     if let Ok(topic) = state.sns.lookup_topic(&call.resource) {
         call.policy = topic.attribute("Policy").filter(|p| !p.is_empty());
         call.tags = state.sns.tags(&call.resource).map(|t| t.into_iter().collect()).unwrap_or_default();
     }
-    call
+    Some(call)
 }
+
+const SUBSCRIPTION_CALLS: [&str; 4] =
+    ["ConfirmSubscription", "Unsubscribe", "GetSubscriptionAttributes", "SetSubscriptionAttributes"];
 
 /// `arn:aws:sns:{region}:{account}:{topic}:{id}` → the topic's ARN.
 fn topic_of_subscription(arn: &str) -> Option<String> {

@@ -33,7 +33,7 @@ fn call(state: &AppState, ctx: &RequestCtx, op: &str, input: &Value) -> Option<C
     let action = format!("sqs:{}", action(op));
     let caller = &ctx.caller;
     let name = match op {
-        "ListQueues" => return Some(Call::new(action, "*".into(), &caller.account)),
+        "ListQueues" => return super::enforced(state).then(|| Call::new(action, "*".into(), &caller.account)),
         "CreateQueue" | "GetQueueUrl" => {
             let account = member(input, "QueueOwnerAWSAccountId").unwrap_or(&caller.account);
             let name = member(input, "QueueName")?;
@@ -41,6 +41,9 @@ fn call(state: &AppState, ctx: &RequestCtx, op: &str, input: &Value) -> Option<C
         }
         _ => crate::sqs::queue_name_from_url(member(input, "QueueUrl")?, caller).ok()?,
     };
+    if !super::checked(state, ctx, &name.account) {
+        return None;
+    }
     let arn = format!("arn:aws:sqs:{}:{}:{}", name.region, name.account, name.name);
     let mut call = Call::new(action, arn, &name.account);
     if let Ok(q) = state.sqs.lookup(&name) {

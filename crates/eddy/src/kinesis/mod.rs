@@ -66,10 +66,8 @@ async fn run(state: &AppState, ctx: &RequestCtx, operation: &str, format: Format
         Ok(v) => v,
         Err(e) => return error(ctx, format, &e),
     };
-    if crate::authz::enforced(state) {
-        if let Err(e) = crate::authz::kinesis::authorize(state, ctx, operation, &input) {
-            return error(ctx, format, &e);
-        }
+    if let Err(e) = crate::authz::kinesis::authorize(state, ctx, operation, &input) {
+        return error(ctx, format, &e);
     }
     if operation == "SubscribeToShard" {
         return match subscribe::open(state, ctx, format, input) {

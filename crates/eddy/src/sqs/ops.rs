@@ -21,9 +21,7 @@ use crate::server::AppState;
 type Output = Result<Option<Value>, WireError>;
 
 pub async fn dispatch(state: &AppState, ctx: &RequestCtx, proto: Protocol, op: &str, input: Value) -> Output {
-    if crate::authz::enforced(state) {
-        crate::authz::sqs::authorize(state, ctx, op, &input)?;
-    }
+    crate::authz::sqs::authorize(state, ctx, op, &input)?;
     let h = Handler { state, ctx };
     macro_rules! run {
         ($method:ident) => {
