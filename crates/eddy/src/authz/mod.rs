@@ -120,7 +120,9 @@ fn member<'a>(input: &'a serde_json::Value, name: &str) -> Option<&'a str> {
     input.get(name).and_then(|v| v.as_str()).filter(|s| !s.is_empty())
 }
 
-/// The account of an ARN (its fifth field).
+/// The account of a well-formed ARN. A malformed one names no other
+/// account: the operation's own validation answers it, as AWS does
+/// ("An ARN must have at least 6 elements") before any authorization.
 fn arn_account(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
+    eddy_core::arn::Arn::parse(arn).ok().map(|a| a.account).filter(|a| eddy_core::arn::is_account_id(a))
 }
