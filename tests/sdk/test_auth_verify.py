@@ -29,6 +29,11 @@ from botocore.exceptions import ClientError
 
 from conftest import REPO, EddyServer, _free_port
 
+if os.environ.get("EDDY_EXPECT_PROTOCOL") == "query":
+    # The table signs its own requests, awsQuery ones included, with the
+    # current botocore's signer: the older SDK generation adds nothing.
+    pytest.skip("signature checks are covered by the awsJson pass", allow_module_level=True)
+
 KEY, SECRET, ACCOUNT = "AKIDBOOTSTRAP", "bootstrap-secret", "111122223333"
 REGION = "us-east-1"
 NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
