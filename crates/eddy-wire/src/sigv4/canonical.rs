@@ -31,7 +31,19 @@ pub fn uri(path: &str, s3: bool) -> String {
     if s3 {
         return if path.is_empty() { "/".into() } else { uri_encode(&percent_decode(path), true) };
     }
+    if is_canonical_path(path) {
+        return path.to_string();
+    }
     uri_encode(&normalize(path), true)
+}
+
+/// A path that normalizing and encoding would leave as it is (`/`, or
+/// `/account/queue`): the common case, answered without building anything.
+fn is_canonical_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.contains("//")
+        && path.bytes().all(|b| unreserved(b) || b == b'/')
+        && path.split('/').all(|segment| segment != "." && segment != "..")
 }
 
 /// RFC 3986 dot-segment removal, consecutive slashes collapsed, as the SDKs do.
@@ -87,15 +99,20 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A header's canonical value: every occurrence trimmed, inner runs of
-/// whitespace collapsed to one space, joined with `,`.
-fn header_value(req: &Request, name: &str) -> String {
-    let values: Vec<String> = req.header_values(name).map(collapse).collect();
-    values.join(",")
-}
-
-fn collapse(value: &str) -> String {
-    value.split_whitespace().collect::<Vec<_>>().join(" ")
+/// Appends a header's canonical value: every occurrence trimmed, inner
+/// runs of whitespace collapsed to one space, joined with `,`.
+fn push_header_value(out: &mut String, req: &Request, name: &str) {
+    for (i, value) in req.header_values(name).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        for (j, word) in value.split_ascii_whitespace().enumerate() {
+            if j > 0 {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+    }
 }
 
 /// The signed headers, sorted and de-duplicated as the canonical form lists them.
@@ -108,21 +125,28 @@ pub fn signed_headers(signed: &Signed) -> Vec<&str> {
 
 pub fn request(req: &Request, signed: &Signed, payload_hash: &str, s3: bool) -> String {
     let names = signed_headers(signed);
-    let mut out = String::with_capacity(256 + req.query.len());
+    let mut out = String::with_capacity(256 + req.path.len() + req.query.len());
     out.push_str(req.method);
     out.push('\n');
     out.push_str(&uri(req.path, s3));
     out.push('\n');
-    out.push_str(&query(req.query, signed.location));
+    if !req.query.is_empty() {
+        out.push_str(&query(req.query, signed.location));
+    }
     out.push('\n');
     for name in &names {
         out.push_str(name);
         out.push(':');
-        out.push_str(&header_value(req, name));
+        push_header_value(&mut out, req, name);
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&names.join(";"));
+    for (i, name) in names.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
     out.push('\n');
     out.push_str(payload_hash);
     out
@@ -141,6 +165,10 @@ mod tests {
         assert_eq!(uri("/000000000000/my-queue.fifo", false), "/000000000000/my-queue.fifo");
         assert_eq!(uri("/a%3Db/ሴ", false), "/a%253Db/%E1%88%B4");
         assert_eq!(uri("//example//", true), "//example//");
+        assert_eq!(uri("/a/", false), "/a/");
+        assert_eq!(uri("/a//", false), "/a/");
+        assert_eq!(uri("/a/.", false), "/a");
+        assert_eq!(uri("a/b", false), "/a/b");
     }
 
     #[test]

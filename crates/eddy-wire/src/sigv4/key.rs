@@ -28,7 +28,10 @@ pub fn derive(secret: &str, date: &str, region: &str, service: &str) -> SigningK
 /// flood of distinct keys cannot grow it without bound.
 const MAX_KEYS: usize = 4_096;
 
-type CacheKey = (String, String, String, String);
+/// `access key/date/region/service`: one string, so a lookup builds one
+/// key rather than four (none of the parts can hold a `/`, as the
+/// credential is split on it).
+type CacheKey = String;
 
 /// Derived keys by (access key, date, region, service). Each entry keeps the
 /// secret it was derived from, so a key id whose secret changed (a bootstrap
@@ -44,7 +47,13 @@ impl KeyCache {
     }
 
     pub fn get(&self, access_key: &str, secret: &str, date: &str, region: &str, service: &str) -> SigningKey {
-        let id = (access_key.to_string(), date.to_string(), region.to_string(), service.to_string());
+        let mut id = String::with_capacity(access_key.len() + date.len() + region.len() + service.len() + 3);
+        for (i, part) in [access_key, date, region, service].into_iter().enumerate() {
+            if i > 0 {
+                id.push('/');
+            }
+            id.push_str(part);
+        }
         let cached = self.keys.read().expect("key cache lock").get(&id).filter(|(s, _)| s == secret).map(|(_, k)| *k);
         if let Some(key) = cached {
             return key;

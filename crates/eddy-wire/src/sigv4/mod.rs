@@ -152,10 +152,10 @@ impl Verifier {
         let c = &signed.credential;
         let signing_key = self.keys.get(&c.access_key, secret, &c.date, &c.region, &c.service);
         let expected = signature(&signing_key, &string_to_sign(req, &signed, &payload, rules));
-        if !constant_time_eq(expected.as_bytes(), signed.signature.as_bytes()) {
+        if !constant_time_eq(&expected.0, signed.signature.as_bytes()) {
             return Err(SigError::Mismatch(MISMATCH_MESSAGE.into()));
         }
-        Ok(Verified { signed, payload, signing_key, seed_signature: expected })
+        Ok(Verified { signed, payload, signing_key, seed_signature: expected.as_str().to_string() })
     }
 }
 
@@ -231,15 +231,38 @@ fn payload(req: &Request, signed: &Signed, rules: &Rules) -> Result<Payload, Sig
 
 fn string_to_sign(req: &Request, signed: &Signed, payload: &Payload, rules: &Rules) -> String {
     let canonical = canonical::request(req, signed, payload.canonical(), rules.s3);
-    format!("{ALGORITHM}\n{}\n{}\n{}", signed.amz_date, signed.credential.scope(), sha256_hex(canonical.as_bytes()))
+    let c = &signed.credential;
+    let mut out = String::with_capacity(160);
+    for part in [ALGORITHM, "\n", &signed.amz_date, "\n", &c.date, "/", &c.region, "/", &c.service, "/aws4_request\n"] {
+        out.push_str(part);
+    }
+    out.push_str(Hex::of(&Sha256::digest(canonical.as_bytes())).as_str());
+    out
 }
 
-fn signature(key: &SigningKey, string_to_sign: &str) -> String {
-    hex::encode(hmac(key, string_to_sign.as_bytes()))
+fn signature(key: &SigningKey, string_to_sign: &str) -> Hex {
+    Hex::of(&hmac(key, string_to_sign.as_bytes()))
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    Hex::of(&Sha256::digest(bytes)).as_str().to_string()
+}
+
+/// A SHA-256 digest in lower-case hex, on the stack: signatures are
+/// compared and hashes embedded without allocating (and `hex::encode`
+/// builds its string a char at a time).
+struct Hex([u8; 64]);
+
+impl Hex {
+    fn of(digest: &[u8]) -> Hex {
+        let mut out = [0u8; 64];
+        hex::encode_to_slice(digest, &mut out).expect("a SHA-256 digest is 32 bytes");
+        Hex(out)
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("hex digits are ASCII")
+    }
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -263,6 +286,7 @@ pub fn authorization(req: &Request, credential: &Credential, secret: &str, signe
     let payload = payload(req, &signed, &rules).unwrap_or_else(|_| Payload::Hash(sha256_hex(req.body)));
     let key = derive_key(secret, &credential.date, &credential.region, &credential.service);
     let sig = signature(&key, &string_to_sign(req, &signed, &payload, &rules));
+    let sig = sig.as_str();
     let mut names = canonical::signed_headers(&signed);
     names.dedup();
     format!(

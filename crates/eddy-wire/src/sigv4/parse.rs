@@ -3,6 +3,8 @@
 //! the shape, whose faults AWS answers `IncompleteSignature` with its own
 //! wording.
 
+use std::borrow::Cow;
+
 use super::{Request, SigError};
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -63,13 +65,15 @@ fn from_header(req: &Request, header: &str) -> Result<Signed, SigError> {
     let mut fields = Fields::default();
     // AWS splits on commas and on spaces: a stray space inside a value is a
     // part of its own, reported as such.
-    for part in rest.split([',', ' ']).map(str::trim).filter(|p| !p.is_empty()) {
+    // (Split on each separator in turn: single-byte searches, much faster
+    // than one two-character pattern.)
+    for part in rest.split(',').flat_map(|chunk| chunk.split(' ')).map(str::trim).filter(|p| !p.is_empty()) {
         let Some((name, value)) = part.split_once('=') else {
             return Err(SigError::Incomplete(format!(
                 "'{part}' not a valid key=value pair (missing equal-sign) in Authorization header: '{header}'."
             )));
         };
-        fields.set(name.trim(), value.trim());
+        fields.set(name.trim(), Cow::Borrowed(value.trim()));
     }
     let amz_date = req.header("x-amz-date");
     let missing = fields.missing("Authorization header requires '{}' parameter.", amz_date.is_none());
@@ -87,11 +91,11 @@ fn from_query(req: &Request) -> Result<Signed, SigError> {
     let mut fields = Fields::default();
     for (name, param) in [("Credential", "X-Amz-Credential"), ("SignedHeaders", "X-Amz-SignedHeaders")] {
         if let Some(v) = req.query_param(param) {
-            fields.set(name, &v);
+            fields.set(name, Cow::Owned(v));
         }
     }
     if let Some(v) = req.query_param("X-Amz-Signature") {
-        fields.set("Signature", &v);
+        fields.set("Signature", Cow::Owned(v));
     }
     let amz_date = req.query_param("X-Amz-Date");
     let missing = fields.missing("AWS query-string parameters must include 'X-Amz-{}'.", amz_date.is_none());
@@ -108,22 +112,24 @@ fn from_query(req: &Request) -> Result<Signed, SigError> {
     fields.into_signed(Location::Query { expires }, &amz_date.unwrap_or_default(), token.as_deref())
 }
 
+/// The three parts of a signature, borrowed from the header (or decoded
+/// from the query) until they are checked.
 #[derive(Default)]
-struct Fields {
-    credential: Option<String>,
-    signed_headers: Option<String>,
-    signature: Option<String>,
+struct Fields<'a> {
+    credential: Option<Cow<'a, str>>,
+    signed_headers: Option<Cow<'a, str>>,
+    signature: Option<Cow<'a, str>>,
 }
 
-impl Fields {
-    fn set(&mut self, name: &str, value: &str) {
+impl<'a> Fields<'a> {
+    fn set(&mut self, name: &str, value: Cow<'a, str>) {
         let slot = match name {
             "Credential" => &mut self.credential,
             "SignedHeaders" => &mut self.signed_headers,
             "Signature" => &mut self.signature,
             _ => return,
         };
-        *slot = Some(value.to_string());
+        *slot = Some(value);
     }
 
     /// AWS lists every missing part at once, each in `template`'s words.
@@ -154,7 +160,7 @@ impl Fields {
             location,
             credential: parse_credential(&credential)?,
             signed_headers: self.signed_headers.unwrap_or_default().split(';').map(str::to_ascii_lowercase).collect(),
-            signature: self.signature.unwrap_or_default(),
+            signature: self.signature.unwrap_or_default().into_owned(),
             amz_date: amz_date.to_string(),
             security_token: token.map(String::from),
         })
@@ -162,14 +168,17 @@ impl Fields {
 }
 
 fn parse_credential(credential: &str) -> Result<Credential, SigError> {
-    let parts: Vec<&str> = credential.split('/').collect();
-    match parts[..] {
-        [key, date, region, service, "aws4_request"] if !key.is_empty() => Ok(Credential {
-            access_key: key.to_string(),
-            date: date.to_string(),
-            region: region.to_string(),
-            service: service.to_string(),
-        }),
+    let mut parts = credential.split('/');
+    let parts: [Option<&str>; 6] = std::array::from_fn(|_| parts.next());
+    match parts {
+        [Some(key), Some(date), Some(region), Some(service), Some("aws4_request"), None] if !key.is_empty() => {
+            Ok(Credential {
+                access_key: key.to_string(),
+                date: date.to_string(),
+                region: region.to_string(),
+                service: service.to_string(),
+            })
+        }
         _ => Err(SigError::Incomplete(format!(
             "Credential should be scoped to a valid region, not a malformed credential: '{credential}'."
         ))),
