@@ -6,6 +6,7 @@
 
 mod api;
 mod deep;
+mod disk;
 mod http;
 mod kinesis;
 mod latency;
@@ -52,6 +53,9 @@ pub enum BenchTarget {
     /// Stalls: p99 of a small request (SQS ListQueues) while big reads,
     /// a big purge and a big stream deletion run.
     Stall(stall::StallBenchArgs),
+    /// fdatasync on a disk: latency and CPU per call, appending and
+    /// overwriting, and the fsync CPU floor per acknowledged write.
+    Disk(disk::DiskBenchArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -103,6 +107,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchTarget::Kinesis(args) => kinesis::run(args).await,
         BenchTarget::Soak(args) => soak::run(args).await,
         BenchTarget::Stall(args) => stall::run(args).await,
+        BenchTarget::Disk(args) => disk::run(args).await,
     }
 }
 
