@@ -30,6 +30,14 @@ fn the_fjall_engine_meets_the_contract() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// On PostgreSQL at `EDDY_TEST_POSTGRES` (default: CI's, on 127.0.0.1:5432),
+/// in a schema of its own, dropped at the end; an unreachable server fails.
+#[test]
+fn the_postgres_engine_meets_the_contract() {
+    let schema = crate::postgres_engine::tests::TestSchema::new();
+    check(&schema.engine(Guard::new(0)));
+}
+
 fn pairs(iter: KvIter) -> Vec<Pair> {
     iter.map(|kv| kv.unwrap()).collect()
 }

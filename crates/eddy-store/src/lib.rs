@@ -25,6 +25,7 @@ mod fjall_engine;
 mod guard;
 mod memory;
 mod partition;
+mod postgres_engine;
 mod sync;
 
 use std::path::Path;
@@ -59,6 +60,10 @@ pub enum StoreError {
     Engine(#[from] fjall::Error),
     #[error("storage engine: {0}")]
     Tree(#[from] fjall::LsmError),
+    /// From the PostgreSQL engine: a failed statement or connection, or a
+    /// schema another node holds.
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
     #[error("durability failed: {0}")]
     Sync(String),
     #[error("corrupt record in {partition}: {detail}")]
@@ -112,6 +117,17 @@ impl Store {
         let engine = FjallEngine::open(dir, options.max_open_files, guard.clone())?;
         guard.watch_space(dir);
         Ok(Store::start(Arc::new(engine), options.durability, guard))
+    }
+
+    /// Opens the store in PostgreSQL schema `schema` of the database at
+    /// `url` (`postgres://user@host:port/db`), creating the schema and its
+    /// tables if absent. One node per schema: fails when another holds it.
+    /// A returned commit is durable there, so `options.durability` and the
+    /// disk options do not apply.
+    pub fn open_postgres(url: &str, schema: &str, _options: StoreOptions) -> Result<Store> {
+        let guard = guard::Guard::new(0);
+        let engine = postgres_engine::PostgresEngine::open(url, schema, guard.clone())?;
+        Ok(Store::start(Arc::new(engine), Durability::None, guard))
     }
 
     /// A store that lives in memory only and is gone when dropped.

@@ -1,0 +1,349 @@
+//! The PostgreSQL engine (`--store postgres://…`): partitions as rows of
+//! one `partitions` table, their keys and values as rows of one `kv` table
+//! (`migrations/`), in a schema of the caller's choosing.
+//!
+//! How it meets the contract on [`Engine`]:
+//! - key order: keys are `bytea`, which PostgreSQL compares as `memcmp`,
+//!   then by length;
+//! - atomic batches: a batch is one SQL statement (its deletes and upserts,
+//!   with later operations on a key replacing earlier ones), so one
+//!   transaction;
+//! - read-your-writes: a returned commit is committed, and every read is a
+//!   new statement, which sees it;
+//! - durability: every connection sets `synchronous_commit = on`, so a
+//!   returned commit is on the server's disk, and the engine has no journal;
+//! - failures: a failed statement or a dropped connection is a passing
+//!   error (the connection is made anew on next use); losing the connection
+//!   that holds the schema's lock ([`lock`]) fails the store, as another
+//!   node could then take the schema.
+//!
+//! The sync `postgres` client is only ever called on threads of the
+//! engine's own ([`pool`]), so callers on async workers are safe.
+
+mod lock;
+mod pool;
+#[cfg(test)]
+pub(crate) mod tests;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::engine::{self, Batch, Engine, Journal, PartitionKind, Table};
+use crate::guard::Guard;
+use crate::{KvIter, Result, StoreError};
+
+use pool::{Pool, Settings};
+
+/// Connections per engine: reads and direct commits run in parallel on
+/// them (submitted batches come from the one apply thread).
+const CONNECTIONS: usize = 4;
+
+/// Rows read per statement by a range scan.
+const PAGE: i64 = 1000;
+
+pub(crate) struct PostgresEngine {
+    pool: Arc<Pool>,
+    guard: Arc<Guard>,
+    /// Held for the engine's life; released once the pool is shut down
+    /// (`Drop`), so only when no connection of this node can write.
+    _lock: lock::SchemaLock,
+}
+
+impl PostgresEngine {
+    /// Connects to the database at `url` (a `postgres://` URL or key=value
+    /// string), takes schema `schema` for this node alone, creating it and
+    /// its tables if absent. Fails when another node holds the schema.
+    pub(crate) fn open(url: &str, schema: &str, guard: Arc<Guard>) -> Result<PostgresEngine> {
+        if schema.is_empty() {
+            return Err(StoreError::Postgres("the PostgreSQL schema name is empty".into()));
+        }
+        let settings = Arc::new(Settings::new(url, schema)?);
+        let lock = lock::SchemaLock::take(settings.clone(), schema, guard.clone())?;
+        let pool = Arc::new(Pool::start(settings, CONNECTIONS)?);
+        Ok(PostgresEngine { pool, guard, _lock: lock })
+    }
+}
+
+impl Drop for PostgresEngine {
+    /// Partitions share the pool, and may outlive the engine: they must not
+    /// write once the schema's lock (dropped next) is released.
+    fn drop(&mut self) {
+        self.pool.shut_down();
+    }
+}
+
+fn kind_code(kind: PartitionKind) -> i16 {
+    match kind {
+        PartitionKind::Records => 0,
+        PartitionKind::Log => 1,
+    }
+}
+
+impl Engine for PostgresEngine {
+    fn open(&self, name: &str, kind: PartitionKind) -> Result<Arc<dyn Table>> {
+        let owned = name.to_string();
+        let kind = kind_code(kind);
+        // Safe to run twice: the insert does nothing when the name exists.
+        let id = self.pool.run(true, move |client, _| {
+            let inserted = client.query_opt(
+                "INSERT INTO partitions (name, kind) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id",
+                &[&owned, &kind],
+            )?;
+            match inserted {
+                Some(row) => Ok(row.get::<_, i64>(0)),
+                None => Ok(client.query_one("SELECT id FROM partitions WHERE name = $1", &[&owned])?.get(0)),
+            }
+        })?;
+        Ok(Arc::new(PostgresTable { pool: self.pool.clone(), id }))
+    }
+
+    /// The trait gives no way to report a failure here, and an empty list
+    /// could make a service forget what it stored; so after a few tries a
+    /// failure fails the store (health reports it, writes are refused).
+    fn names(&self) -> Vec<String> {
+        let mut last_error = None;
+        for attempt in 0..3 {
+            if attempt > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(200 * attempt));
+            }
+            let listed = self.pool.run(true, |client, _| {
+                Ok(client.query("SELECT name FROM partitions", &[])?.iter().map(|row| row.get(0)).collect())
+            });
+            match listed {
+                Ok(names) => return names,
+                Err(e) => last_error = Some(e),
+            }
+        }
+        let e = last_error.expect("set on every failed try");
+        self.guard.fail(format!("listing partitions in PostgreSQL failed: {e}"));
+        Vec::new()
+    }
+
+    fn drop_partition(&self, name: &str) -> Result<()> {
+        let owned = name.to_string();
+        // One transaction: a failure before its commit changes nothing.
+        self.pool.run(true, move |client, _| {
+            let mut tx = client.transaction()?;
+            if let Some(row) = tx.query_opt("SELECT id FROM partitions WHERE name = $1 FOR UPDATE", &[&owned])? {
+                let id: i64 = row.get(0);
+                tx.execute("DELETE FROM kv WHERE partition = $1", &[&id])?;
+                tx.execute("DELETE FROM partitions WHERE id = $1", &[&id])?;
+            }
+            tx.commit()
+        })
+    }
+
+    fn batch(&self) -> Box<dyn Batch> {
+        Box::new(PostgresBatch { pool: self.pool.clone(), ops: Vec::new() })
+    }
+
+    /// A returned commit is durable already.
+    fn hand_to_os(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// None: with `synchronous_commit = on` a returned commit is durable.
+    fn journal(&self) -> Option<Box<dyn Journal>> {
+        None
+    }
+}
+
+struct PostgresTable {
+    pool: Arc<Pool>,
+    /// The partition's row in `partitions`.
+    id: i64,
+}
+
+/// The smallest key greater than every key starting with `prefix`, or None
+/// when there is none (an empty prefix, or only 0xff bytes).
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+impl Table for PostgresTable {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let (id, key) = (self.id, key.to_vec());
+        self.pool.run(true, move |client, prepared| {
+            let statement =
+                pool::Conn::statement(client, prepared, "SELECT value FROM kv WHERE partition = $1 AND key = $2")?;
+            Ok(client.query_opt(&statement, &[&id, &key])?.map(|row| row.get(0)))
+        })
+    }
+
+    fn scan_prefix(&self, prefix: Vec<u8>) -> KvIter {
+        let end = prefix_end(&prefix);
+        Box::new(Cursor { pool: self.pool.clone(), id: self.id, next: prefix, end, page: Vec::new(), done: false })
+    }
+
+    fn scan_range(&self, start: Vec<u8>, end: Vec<u8>) -> KvIter {
+        Box::new(Cursor {
+            pool: self.pool.clone(),
+            id: self.id,
+            next: start,
+            end: Some(end),
+            page: Vec::new(),
+            done: false,
+        })
+    }
+
+    fn last_in(&self, low: &[u8], high: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let (id, low, high) = (self.id, low.to_vec(), high.to_vec());
+        self.pool.run(true, move |client, prepared| {
+            let statement = pool::Conn::statement(
+                client,
+                prepared,
+                "SELECT key, value FROM kv WHERE partition = $1 AND key >= $2 AND key <= $3 ORDER BY key DESC LIMIT 1",
+            )?;
+            Ok(client.query_opt(&statement, &[&id, &low, &high])?.map(|row| (row.get(0), row.get(1))))
+        })
+    }
+
+    /// PostgreSQL has no memtable of ours to flush.
+    fn flush_memtable(&self) -> Result<bool> {
+        Ok(false)
+    }
+}
+
+/// A forward scan read a page at a time, each page a statement of its own
+/// continuing after the last key read: a range can be a shard's whole
+/// retention, and no statement or transaction stays open between pages.
+struct Cursor {
+    pool: Arc<Pool>,
+    id: i64,
+    /// The least key the next page may start at.
+    next: Vec<u8>,
+    /// Keys are below this; None: no bound.
+    end: Option<Vec<u8>>,
+    /// The current page, reversed: the next pair is last.
+    page: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The last page was short (or failed): nothing more to read.
+    done: bool,
+}
+
+impl Cursor {
+    fn read_page(&mut self) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let (id, start, end) = (self.id, self.next.clone(), self.end.clone());
+        self.pool.run(true, move |client, prepared| {
+            let rows = match &end {
+                Some(end) => {
+                    let statement = pool::Conn::statement(
+                        client,
+                        prepared,
+                        "SELECT key, value FROM kv WHERE partition = $1 AND key >= $2 AND key < $3 \
+                         ORDER BY key LIMIT $4",
+                    )?;
+                    client.query(&statement, &[&id, &start, end, &PAGE])?
+                }
+                None => {
+                    let statement = pool::Conn::statement(
+                        client,
+                        prepared,
+                        "SELECT key, value FROM kv WHERE partition = $1 AND key >= $2 ORDER BY key LIMIT $3",
+                    )?;
+                    client.query(&statement, &[&id, &start, &PAGE])?
+                }
+            };
+            Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+        })
+    }
+}
+
+impl Iterator for Cursor {
+    type Item = Result<(Vec<u8>, Vec<u8>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.page.is_empty() {
+            if self.done || self.end.as_ref().is_some_and(|end| self.next >= *end) {
+                return None;
+            }
+            match self.read_page() {
+                Ok(page) => self.page = page,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+            if (self.page.len() as i64) < PAGE {
+                self.done = true;
+            }
+            let (last, _) = self.page.last()?;
+            // The next page starts just after the last key read.
+            self.next = last.clone();
+            self.next.push(0);
+            self.page.reverse();
+        }
+        self.page.pop().map(Ok)
+    }
+}
+
+/// The batch's operations in order, sent at commit as one statement.
+struct PostgresBatch {
+    pool: Arc<Pool>,
+    ops: Vec<(i64, Vec<u8>, Option<Vec<u8>>)>,
+}
+
+/// Deletes and upserts of one batch in one statement, so one transaction
+/// and one round trip. Data-modifying CTEs see one snapshot, so the two
+/// must touch different keys: the batch is reduced to its last operation
+/// on each key first, which leaves what applying it in order would.
+const COMMIT: &str = "WITH deleted AS ( \
+         DELETE FROM kv USING unnest($1::int8[], $2::bytea[]) AS gone (partition, key) \
+         WHERE kv.partition = gone.partition AND kv.key = gone.key) \
+     INSERT INTO kv (partition, key, value) SELECT * FROM unnest($3::int8[], $4::bytea[], $5::bytea[]) \
+     ON CONFLICT (partition, key) DO UPDATE SET value = excluded.value";
+
+impl Batch for PostgresBatch {
+    fn put(&mut self, table: &dyn Table, key: Vec<u8>, value: Vec<u8>) {
+        self.ops.push((engine::own::<PostgresTable>(table).id, key, Some(value)));
+    }
+
+    fn delete(&mut self, table: &dyn Table, key: Vec<u8>) {
+        self.ops.push((engine::own::<PostgresTable>(table).id, key, None));
+    }
+
+    /// Not retried after a broken connection: the commit may have happened.
+    fn commit(self: Box<Self>) -> Result<()> {
+        if self.ops.is_empty() {
+            return Ok(());
+        }
+        // In key order, so concurrent batches lock shared rows in one order
+        // and cannot deadlock.
+        let mut last: BTreeMap<(i64, Vec<u8>), Option<Vec<u8>>> = BTreeMap::new();
+        for (partition, key, value) in self.ops {
+            last.insert((partition, key), value);
+        }
+        let (mut gone_partitions, mut gone_keys) = (Vec::new(), Vec::new());
+        let (mut put_partitions, mut put_keys, mut put_values) = (Vec::new(), Vec::new(), Vec::new());
+        for ((partition, key), value) in last {
+            match value {
+                Some(value) => {
+                    put_partitions.push(partition);
+                    put_keys.push(key);
+                    put_values.push(value);
+                }
+                None => {
+                    gone_partitions.push(partition);
+                    gone_keys.push(key);
+                }
+            }
+        }
+        self.pool.run(false, move |client, prepared| {
+            let statement = pool::Conn::statement(client, prepared, COMMIT)?;
+            client.execute(&statement, &[&gone_partitions, &gone_keys, &put_partitions, &put_keys, &put_values])?;
+            Ok(())
+        })
+    }
+
+    /// A commit waits on the network and the server's disk, so it always
+    /// goes to a thread that may block (the store's apply thread).
+    fn commit_quick(self: Box<Self>) -> std::result::Result<Result<()>, Box<dyn Batch>> {
+        Err(self)
+    }
+}
