@@ -47,6 +47,7 @@ shape!(DeleteUserRequest { user_name: Option<String> });
 shape!(TagUserRequest { user_name: Option<String>, tags: Vec<Tag> });
 shape!(UntagUserRequest { user_name: Option<String>, tag_keys: Vec<String> });
 shape!(ListUserTagsRequest { user_name: Option<String>, marker: Option<String>, max_items: Option<i64> });
+shape!(UpdateUserRequest { user_name: Option<String>, new_path: Option<String>, new_user_name: Option<String> });
 
 // Roles.
 shape!(CreateRoleRequest {
@@ -95,6 +96,14 @@ shape!(ListPoliciesRequest {
 shape!(CreatePolicyVersionRequest { policy_arn: Option<String>, policy_document: Option<String>, set_as_default: bool });
 shape!(PolicyVersionRequest { policy_arn: Option<String>, version_id: Option<String> });
 shape!(ListPolicyVersionsRequest { policy_arn: Option<String>, marker: Option<String>, max_items: Option<i64> });
+shape!(ListEntitiesForPolicyRequest {
+    policy_arn: Option<String>,
+    entity_filter: Option<String>,
+    path_prefix: Option<String>,
+    policy_usage_filter: Option<String>,
+    marker: Option<String>,
+    max_items: Option<i64>,
+});
 
 // Attached and inline policies of users, roles and groups: the holder's
 // name member differs (UserName, RoleName, GroupName), the rest is shared.
@@ -122,6 +131,7 @@ shape!(CreateAccessKeyRequest { user_name: Option<String> });
 shape!(ListAccessKeysRequest { user_name: Option<String>, marker: Option<String>, max_items: Option<i64> });
 shape!(UpdateAccessKeyRequest { user_name: Option<String>, access_key_id: Option<String>, status: Option<String> });
 shape!(DeleteAccessKeyRequest { user_name: Option<String>, access_key_id: Option<String> });
+shape!(GetAccessKeyLastUsedRequest { access_key_id: Option<String> });
 
 // Instance profiles.
 shape!(CreateInstanceProfileRequest { instance_profile_name: Option<String>, path: Option<String>, tags: Vec<Tag> });

@@ -1,13 +1,55 @@
 //! IAM users' long-term access keys (`AKIA…`): at most two per user, each
 //! Active or Inactive.
 
-use super::error::{no_such, IamError, IamResult};
+use std::collections::HashMap;
+
+use parking_lot::RwLock;
+
+use super::error::{constraint, no_such, IamError, IamResult};
 use super::names::{access_key_id, secret_key};
 use super::records::AccessKeyRecord;
 use super::state::{Change, Entity};
 use super::{Iam, Page};
+use crate::clock::Millis;
 
 const MAX_KEYS_PER_USER: usize = 2;
+
+/// An access key's most recent use: when, to which service, in which region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastUse {
+    pub at_ms: Millis,
+    pub service: String,
+    pub region: String,
+}
+
+/// The last use of each IAM user key, by key id (in memory).
+#[derive(Default)]
+pub(crate) struct KeyUse {
+    by_key: RwLock<HashMap<String, LastUse>>,
+}
+
+/// What GetAccessKeyLastUsed answers: the key's user and its last use
+/// (None: never used since eddy started).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyLastUsed {
+    pub user_name: String,
+    pub last_use: Option<LastUse>,
+}
+
+/// AccessKeyId: 16 to 128 word characters, as the model constrains it.
+fn check_key_id(id: &str) -> IamResult<()> {
+    let len = id.chars().count();
+    if len < 16 {
+        return Err(constraint("accessKeyId", id, "Member must have length greater than or equal to 16"));
+    }
+    if len > 128 {
+        return Err(constraint("accessKeyId", id, "Member must have length less than or equal to 128"));
+    }
+    if !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(constraint("accessKeyId", id, "Member must satisfy regular expression pattern: [\\w]+"));
+    }
+    Ok(())
+}
 
 impl Iam {
     pub async fn create_access_key(&self, account: &str, user: &str) -> IamResult<AccessKeyRecord> {
@@ -81,6 +123,31 @@ impl Iam {
             tracing::info!(key = %key.id, user = %key.user_name, "access key deleted");
             Ok((vec![Change::Delete(Entity::Key(key))], ()))
         })
-        .await
+        .await?;
+        self.key_use.by_key.write().remove(id);
+        Ok(())
+    }
+
+    /// Notes that `access_key_id` signed a request to `service` in
+    /// `region`, if it is an IAM user's key.
+    pub fn note_key_use(&self, access_key_id: &str, service: &str, region: &str) {
+        if !self.state.read().keys.contains_key(access_key_id) {
+            return;
+        }
+        let used = LastUse { at_ms: self.now_ms(), service: service.to_string(), region: region.to_string() };
+        self.key_use.by_key.write().insert(access_key_id.to_string(), used);
+    }
+
+    /// GetAccessKeyLastUsed: the key's user and last use. None for a key
+    /// the account does not have (AWS answers it AccessDenied).
+    pub fn access_key_last_used(&self, account: &str, id: &str) -> IamResult<Option<KeyLastUsed>> {
+        check_key_id(id)?;
+        let Some(user_name) =
+            self.state.read().keys.get(id).filter(|k| k.account == account).map(|k| k.user_name.clone())
+        else {
+            return Ok(None);
+        };
+        let last_use = self.key_use.by_key.read().get(id).cloned();
+        Ok(Some(KeyLastUsed { user_name, last_use }))
     }
 }

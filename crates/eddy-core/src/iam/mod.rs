@@ -18,6 +18,7 @@ mod attach;
 mod authz;
 mod credentials;
 mod document;
+mod entities;
 mod error;
 mod groups;
 mod inline;
@@ -37,9 +38,11 @@ use std::sync::Arc;
 use eddy_store::{Partition, Store};
 use parking_lot::RwLock;
 
+pub use access_keys::{KeyLastUsed, LastUse};
 pub use attach::{AttachedPolicy, HolderKind};
 pub use credentials::Credential;
 pub use document::url_encode;
+pub use entities::{EntityFilter, EntityListing, PolicyEntity, PolicyUsage};
 pub use error::{constraint, IamError, IamResult};
 pub use managed::AwsManagedPolicy;
 pub use policies::{PolicyListing, PolicyScope, PolicyView, VersionView};
@@ -50,7 +53,7 @@ pub use records::{
 };
 pub use roles::{CreateRole, RoleUpdate};
 pub use sts::{AssumeRole, Issued};
-pub use users::CreateUser;
+pub use users::{CreateUser, UserUpdate};
 
 use crate::clock::{Clock, Millis};
 use crate::page::{PageRequest, PageTokens, TokenError};
@@ -69,6 +72,9 @@ pub struct Iam {
     tokens: PageTokens,
     /// Callers' compiled policies, for `--enforce-iam`.
     principals: authz::PrincipalCache,
+    /// When each access key last signed a request, where, to which service
+    /// (GetAccessKeyLastUsed). In memory only: a restart forgets it.
+    key_use: access_keys::KeyUse,
 }
 
 /// One page of an IAM listing: `Marker` and `IsTruncated` on the wire.
@@ -98,6 +104,7 @@ impl Iam {
             clock,
             tokens,
             principals: authz::PrincipalCache::default(),
+            key_use: Default::default(),
         }))
     }
 

@@ -211,6 +211,19 @@ impl Iam {
         .map(|_| ())
     }
 
+    /// A page of the role's tags, in key order.
+    pub fn list_role_tags(
+        &self,
+        account: &str,
+        name: &str,
+        marker: Option<&str>,
+        max: Option<i64>,
+    ) -> IamResult<Page<(String, String)>> {
+        let tags = self.read(|s| Ok(s.role(account, name)?.tags.clone()))?;
+        let listing = format!("iam-role-tags/{account}/{}", name.to_lowercase());
+        self.page(&listing, tags.into_iter().collect(), |(k, _)| k.as_str(), marker, max)
+    }
+
     pub async fn untag_role(&self, account: &str, name: &str, keys: &[String]) -> IamResult<()> {
         self.update_role_with(account, name, |role| {
             role.tags = crate::tags::without(&role.tags, keys);

@@ -318,3 +318,93 @@ async fn service_linked_roles_live_under_their_service() {
     assert_eq!(suffixed.unwrap().name, "AWSServiceRoleForAutoScaling_x");
     assert!(iam.create_service_linked_role(ACCOUNT, "nonsense", None, None).await.is_err());
 }
+
+fn user_req(name: &str) -> CreateUser {
+    CreateUser { name: name.into(), path: None, permissions_boundary: None, tags: Tags::new() }
+}
+
+#[tokio::test]
+async fn a_renamed_user_keeps_its_id_keys_and_groups_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = || eddy_store::Store::open(dir.path(), eddy_store::Durability::Flush).unwrap();
+    let (id, key_id) = {
+        let (iam, _) = iam_on(open());
+        let user = iam.create_user(ACCOUNT, user_req("Old")).await.unwrap();
+        iam.create_user(ACCOUNT, user_req("taken")).await.unwrap();
+        iam.create_group(ACCOUNT, "g", None).await.unwrap();
+        iam.add_user_to_group(ACCOUNT, "g", "Old").await.unwrap();
+        let key = iam.create_access_key(ACCOUNT, "Old").await.unwrap();
+        let taken = UserUpdate { new_name: Some("TAKEN".into()), new_path: None };
+        assert!(matches!(iam.update_user(ACCOUNT, "old", taken).await, Err(IamError::EntityAlreadyExists(_))));
+        let missing = UserUpdate { new_name: Some("x".into()), new_path: None };
+        assert!(matches!(iam.update_user(ACCOUNT, "nobody", missing).await, Err(IamError::NoSuchEntity(_))));
+        let rename = UserUpdate { new_name: Some("New".into()), new_path: Some("/p/".into()) };
+        iam.update_user(ACCOUNT, "old", rename).await.unwrap();
+        (user.id, key.id)
+    };
+    let (iam, _) = iam_on(open());
+    assert!(matches!(iam.get_user(ACCOUNT, "Old"), Err(IamError::NoSuchEntity(_))));
+    let user = iam.get_user(ACCOUNT, "new").unwrap();
+    assert_eq!((user.name.as_str(), user.id.as_str()), ("New", id.as_str()));
+    assert_eq!(iam.identity(&key_id).unwrap().arn, "arn:aws:iam::111122223333:user/p/New");
+    let keys = iam.list_access_keys(ACCOUNT, "New", None, None).unwrap().items;
+    assert_eq!(keys.iter().map(|k| k.user_name.as_str()).collect::<Vec<_>>(), ["New"]);
+    let (_, members) = iam.get_group(ACCOUNT, "g", None, None).unwrap();
+    assert_eq!(members.items.iter().map(|u| u.name.as_str()).collect::<Vec<_>>(), ["New"]);
+    // Only the case changes: the same user.
+    let recase = UserUpdate { new_name: Some("NEW".into()), new_path: None };
+    iam.update_user(ACCOUNT, "new", recase).await.unwrap();
+    assert_eq!(iam.get_user(ACCOUNT, "new").unwrap().name, "NEW");
+    assert_eq!(iam.list_users(ACCOUNT, None, None, None).unwrap().items.len(), 2);
+}
+
+#[tokio::test]
+async fn access_keys_report_their_last_use() {
+    let (iam, clock) = iam();
+    iam.create_user(ACCOUNT, user_req("u")).await.unwrap();
+    let key = iam.create_access_key(ACCOUNT, "u").await.unwrap();
+    let never = iam.access_key_last_used(ACCOUNT, &key.id).unwrap().unwrap();
+    assert_eq!((never.user_name.as_str(), never.last_use), ("u", None));
+    clock.advance_ms(5000);
+    iam.note_key_use(&key.id, "sqs", "eu-west-1");
+    let used = iam.access_key_last_used(ACCOUNT, &key.id).unwrap().unwrap().last_use.unwrap();
+    assert_eq!(used, LastUse { at_ms: T0 + 5000, service: "sqs".into(), region: "eu-west-1".into() });
+    assert_eq!(iam.access_key_last_used("999999999999", &key.id).unwrap(), None);
+    assert_eq!(iam.access_key_last_used(ACCOUNT, "AKIAZZZZZZZZZZZZZZZZ").unwrap(), None);
+    assert!(matches!(iam.access_key_last_used(ACCOUNT, "short"), Err(IamError::Validation(_))));
+}
+
+#[tokio::test]
+async fn entities_for_policy_by_kind_usage_and_page() {
+    let (iam, _) = iam();
+    let policy = iam.create_policy(ACCOUNT, "p", None, ALLOW_SQS.into(), None, Tags::new()).await.unwrap();
+    iam.create_user(ACCOUNT, user_req("u")).await.unwrap();
+    let mut bounded = user_req("b");
+    bounded.permissions_boundary = Some(policy.arn.clone());
+    iam.create_user(ACCOUNT, bounded).await.unwrap();
+    iam.create_role(ACCOUNT, role_req("r")).await.unwrap();
+    iam.attach_policy(HolderKind::User, ACCOUNT, "u", &policy.arn).await.unwrap();
+    iam.attach_policy(HolderKind::Role, ACCOUNT, "r", &policy.arn).await.unwrap();
+    let list = |filter, usage, marker: Option<String>, max| {
+        let q = EntityListing { arn: &policy.arn, filter, prefix: None, usage, marker: marker.as_deref(), max };
+        iam.list_entities_for_policy(ACCOUNT, q).unwrap()
+    };
+    let names = |p: &Page<PolicyEntity>| p.items.iter().map(|e| e.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&list(None, None, None, None)), ["r", "b", "u"]);
+    assert_eq!(names(&list(Some(EntityFilter::User), None, None, None)), ["b", "u"]);
+    assert!(list(Some(EntityFilter::AwsManagedPolicy), None, None, None).items.is_empty());
+    assert_eq!(names(&list(None, Some(PolicyUsage::PermissionsPolicy), None, None)), ["r", "u"]);
+    assert_eq!(names(&list(None, Some(PolicyUsage::PermissionsBoundary), None, None)), ["b"]);
+    let first = list(None, None, None, Some(2));
+    assert_eq!(names(&first), ["r", "b"]);
+    assert_eq!(names(&list(None, None, first.marker, Some(2))), ["u"]);
+    let missing = EntityListing {
+        arn: "arn:aws:iam::111122223333:policy/nope",
+        filter: None,
+        prefix: None,
+        usage: None,
+        marker: None,
+        max: None,
+    };
+    assert!(matches!(iam.list_entities_for_policy(ACCOUNT, missing), Err(IamError::NoSuchEntity(_))));
+}

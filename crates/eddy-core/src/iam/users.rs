@@ -14,6 +14,13 @@ pub struct CreateUser {
     pub tags: Tags,
 }
 
+/// What UpdateUser changes: only the members given.
+#[derive(Debug, Default, Clone)]
+pub struct UserUpdate {
+    pub new_name: Option<String>,
+    pub new_path: Option<String>,
+}
+
 impl UserRecord {
     pub fn arn(&self) -> String {
         iam_arn(&self.account, "user", &self.path, &self.name)
@@ -92,6 +99,57 @@ impl Iam {
             Ok((vec![Change::Delete(Entity::User(user.clone()))], ()))
         })
         .await
+    }
+
+    /// Renames a user and/or moves it to another path. The user keeps its
+    /// id; its groups, policies and access keys follow the new name.
+    pub async fn update_user(&self, account: &str, name: &str, update: UserUpdate) -> IamResult<()> {
+        if let Some(new_name) = &update.new_name {
+            check_name("newUserName", new_name, 64)?;
+        }
+        let new_path = update.new_path.as_deref().map(|p| check_path("newPath", Some(p))).transpose()?;
+        self.commit(|s| {
+            let old = s.user(account, name)?;
+            let mut user = old.clone();
+            if let Some(path) = new_path {
+                user.path = path;
+            }
+            let mut changes = Vec::new();
+            if let Some(new_name) = &update.new_name {
+                let renamed = named_key(account, new_name) != named_key(account, &old.name);
+                if renamed && s.users.contains_key(&named_key(account, new_name)) {
+                    return Err(IamError::EntityAlreadyExists(format!("User with name {new_name} already exists.")));
+                }
+                user.name = new_name.clone();
+                if renamed {
+                    changes.push(Change::Delete(Entity::User(old.clone())));
+                }
+                for key in
+                    s.keys.values().filter(|k| k.account == account && k.user_name.eq_ignore_ascii_case(&old.name))
+                {
+                    let mut key = key.clone();
+                    key.user_name = new_name.clone();
+                    changes.push(Change::Put(Entity::Key(key)));
+                }
+            }
+            tracing::info!(from = %old.arn(), to = %user.arn(), "user updated");
+            changes.push(Change::Put(Entity::User(user)));
+            Ok((changes, ()))
+        })
+        .await
+    }
+
+    /// A page of the user's tags, in key order.
+    pub fn list_user_tags(
+        &self,
+        account: &str,
+        name: &str,
+        marker: Option<&str>,
+        max: Option<i64>,
+    ) -> IamResult<Page<(String, String)>> {
+        let tags = self.read(|s| Ok(s.user(account, name)?.tags.clone()))?;
+        let listing = format!("iam-user-tags/{account}/{}", name.to_lowercase());
+        self.page(&listing, tags.into_iter().collect(), |(k, _)| k.as_str(), marker, max)
     }
 
     pub async fn tag_user(&self, account: &str, name: &str, tags: Tags) -> IamResult<()> {

@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 
 use eddy_core::clock::{iso8601_ms, Millis};
 use eddy_core::iam::{
-    url_encode, AccessKeyRecord, GroupRecord, Page, PolicyView, ProfileView, RoleRecord, UserRecord, VersionView,
+    url_encode, AccessKeyRecord, GroupRecord, KeyLastUsed, Page, PolicyView, ProfileView, RoleRecord, UserRecord,
+    VersionView,
 };
 use eddy_core::tags::Tags;
 
@@ -15,6 +16,20 @@ pub fn date(ms: Millis) -> String {
 
 pub fn tags(tags: &Tags) -> Value {
     Value::Array(tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect())
+}
+
+/// One tag of a listing's page.
+pub fn tag((key, value): &(String, String)) -> Value {
+    json!({"Key": key, "Value": value})
+}
+
+/// AccessKeyLastUsed: "N/A" for service and region, and no date, for a key
+/// never used, as AWS documents.
+pub fn key_last_used(k: &KeyLastUsed) -> Value {
+    match &k.last_use {
+        Some(u) => json!({"LastUsedDate": date(u.at_ms), "ServiceName": u.service, "Region": u.region}),
+        None => json!({"ServiceName": "N/A", "Region": "N/A"}),
+    }
 }
 
 /// Tags only when there are some, as AWS writes entities.

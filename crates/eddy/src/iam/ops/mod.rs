@@ -28,6 +28,8 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, action: String, input:
     if crate::authz::enforced(state) {
         crate::authz::iam::authorize_iam(state, ctx, &action, &input)?;
     }
+    // An IAM user's key signing this request: GetAccessKeyLastUsed's answer.
+    state.iam.note_key_use(&ctx.caller.access_key, "iam", &ctx.caller.region);
     let h = Handler { iam: &state.iam, ctx };
     macro_rules! run {
         ($method:ident) => {
@@ -42,10 +44,12 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, action: String, input:
         "TagUser" => run!(tag_user),
         "UntagUser" => run!(untag_user),
         "ListUserTags" => run!(list_user_tags),
+        "UpdateUser" => run!(update_user),
         "CreateAccessKey" => run!(create_access_key),
         "ListAccessKeys" => run!(list_access_keys),
         "UpdateAccessKey" => run!(update_access_key),
         "DeleteAccessKey" => run!(delete_access_key),
+        "GetAccessKeyLastUsed" => run!(get_access_key_last_used),
         "CreateRole" => run!(create_role),
         "GetRole" => run!(get_role),
         "ListRoles" => run!(list_roles),
@@ -68,6 +72,7 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, action: String, input:
         "ListPolicyVersions" => run!(list_policy_versions),
         "DeletePolicyVersion" => run!(delete_policy_version),
         "SetDefaultPolicyVersion" => run!(set_default_policy_version),
+        "ListEntitiesForPolicy" => run!(list_entities_for_policy),
         "CreateGroup" => run!(create_group),
         "GetGroup" => run!(get_group),
         "ListGroups" => run!(list_groups),

@@ -2,7 +2,9 @@
 
 use serde_json::json;
 
-use eddy_core::iam::{PolicyListing, PolicyScope};
+use eddy_core::iam::{
+    EntityFilter, EntityListing, HolderKind, Page, PolicyEntity, PolicyListing, PolicyScope, PolicyUsage,
+};
 use eddy_wire::iam::{self as w, required, tag_map};
 
 use super::super::shapes;
@@ -46,6 +48,28 @@ impl Handler<'_> {
         Ok(Some(shapes::listing("Policies", &page, shapes::policy)))
     }
 
+    pub(super) async fn list_entities_for_policy(&self, i: w::ListEntitiesForPolicyRequest) -> Output {
+        let arn = required(i.policy_arn, "PolicyArn")?;
+        let filter = core(i.entity_filter.as_deref().map(EntityFilter::parse).transpose())?;
+        let usage = core(i.policy_usage_filter.as_deref().map(PolicyUsage::parse).transpose())?;
+        let listing = EntityListing {
+            arn: &arn,
+            filter,
+            prefix: i.path_prefix.as_deref(),
+            usage,
+            marker: i.marker.as_deref(),
+            max: i.max_items,
+        };
+        let page = core(self.iam.list_entities_for_policy(self.account(), listing))?;
+        Ok(Some(json!({
+            "PolicyGroups": entities(&page, HolderKind::Group, "Group"),
+            "PolicyUsers": entities(&page, HolderKind::User, "User"),
+            "PolicyRoles": entities(&page, HolderKind::Role, "Role"),
+            "IsTruncated": page.marker.is_some(),
+            "Marker": page.marker,
+        })))
+    }
+
     pub(super) async fn delete_policy(&self, i: w::PolicyArnRequest) -> Output {
         core(self.iam.delete_policy(self.account(), &required(i.policy_arn, "PolicyArn")?).await)?;
         Ok(None)
@@ -83,4 +107,10 @@ impl Handler<'_> {
         core(self.iam.set_default_policy_version(self.account(), &arn, &version).await)?;
         Ok(None)
     }
+}
+
+/// The entities of one kind on a page, as `{KindName, KindId}` members.
+fn entities(page: &Page<PolicyEntity>, kind: HolderKind, word: &str) -> Vec<serde_json::Value> {
+    let of_kind = page.items.iter().filter(|e| e.kind == kind);
+    of_kind.map(|e| json!({format!("{word}Name"): e.name, format!("{word}Id"): e.id})).collect()
 }

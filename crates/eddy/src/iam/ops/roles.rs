@@ -72,8 +72,9 @@ impl Handler<'_> {
     }
 
     pub(super) async fn list_role_tags(&self, i: w::ListRoleTagsRequest) -> Output {
-        let role = core(self.iam.get_role(self.account(), &required(i.role_name, "RoleName")?))?;
-        Ok(Some(json!({"Tags": shapes::tags(&role.tags), "IsTruncated": false})))
+        let name = required(i.role_name, "RoleName")?;
+        let page = core(self.iam.list_role_tags(self.account(), &name, i.marker.as_deref(), i.max_items))?;
+        Ok(Some(shapes::listing("Tags", &page, shapes::tag)))
     }
 
     pub(super) async fn put_role_permissions_boundary(&self, i: w::PutRolePermissionsBoundaryRequest) -> Output {

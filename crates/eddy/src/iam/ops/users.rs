@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use eddy_core::iam::CreateUser;
+use eddy_core::iam::{CreateUser, UserUpdate};
 use eddy_wire::iam::{self as w, required, tag_map};
 
 use super::super::shapes;
@@ -56,8 +56,16 @@ impl Handler<'_> {
     }
 
     pub(super) async fn list_user_tags(&self, i: w::ListUserTagsRequest) -> Output {
-        let user = core(self.iam.get_user(self.account(), &required(i.user_name, "UserName")?))?;
-        Ok(Some(json!({"Tags": shapes::tags(&user.tags), "IsTruncated": false})))
+        let name = required(i.user_name, "UserName")?;
+        let page = core(self.iam.list_user_tags(self.account(), &name, i.marker.as_deref(), i.max_items))?;
+        Ok(Some(shapes::listing("Tags", &page, shapes::tag)))
+    }
+
+    pub(super) async fn update_user(&self, i: w::UpdateUserRequest) -> Output {
+        let name = required(i.user_name, "UserName")?;
+        let update = UserUpdate { new_name: i.new_user_name, new_path: i.new_path };
+        core(self.iam.update_user(self.account(), &name, update).await)?;
+        Ok(None)
     }
 
     pub(super) async fn create_access_key(&self, i: w::CreateAccessKeyRequest) -> Output {
@@ -85,6 +93,19 @@ impl Handler<'_> {
         };
         core(self.iam.update_access_key(self.account(), i.user_name.as_deref(), &id, active).await)?;
         Ok(None)
+    }
+
+    /// A key the account does not have is AccessDenied, as AWS answers it.
+    pub(super) async fn get_access_key_last_used(&self, i: w::GetAccessKeyLastUsedRequest) -> Output {
+        let id = required(i.access_key_id, "AccessKeyId")?;
+        let Some(found) = core(self.iam.access_key_last_used(self.account(), &id))? else {
+            let message = format!(
+                "User: {} is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key {id}",
+                self.ctx.identity.arn
+            );
+            return Err(super::super::errors::wire(&eddy_core::iam::IamError::AccessDenied(message)));
+        };
+        Ok(Some(json!({"UserName": found.user_name, "AccessKeyLastUsed": shapes::key_last_used(&found)})))
     }
 
     pub(super) async fn delete_access_key(&self, i: w::DeleteAccessKeyRequest) -> Output {
