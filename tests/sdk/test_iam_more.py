@@ -285,3 +285,36 @@ def test_list_role_tags_pages(iam):
         assert error_of(e)[:2] == ("NoSuchEntity", 404)
     finally:
         iam.delete_role(RoleName=name)
+
+
+def test_policy_tags(iam):
+    arn = iam.create_policy(PolicyName=unique_name("p"), PolicyDocument=ALLOW_SQS, Tags=TAGS[:2])["Policy"]["Arn"]
+    try:
+        iam.tag_policy(PolicyArn=arn, Tags=TAGS[2:] + [{"Key": "k0", "Value": "again"}])
+        iam.untag_policy(PolicyArn=arn, TagKeys=["k4"])
+        want = [{"Key": "k0", "Value": "again"}] + TAGS[1:4]
+        tags, pages = _all_pages(iam.list_policy_tags, "Tags", PolicyArn=arn, MaxItems=3)
+        assert pages == 2
+        assert sorted(tags, key=lambda t: t["Key"]) == want
+        assert iam.get_policy(PolicyArn=arn)["Policy"]["Tags"] == want
+        with pytest.raises(Exception) as e:
+            iam.list_policy_tags(PolicyArn=f"arn:aws:iam::{ACCOUNT}:policy/{unique_name('nope')}")
+        assert error_of(e)[:2] == ("NoSuchEntity", 404)
+    finally:
+        iam.delete_policy(PolicyArn=arn)
+
+
+def test_instance_profile_tags(iam):
+    name = unique_name("ip")
+    iam.create_instance_profile(InstanceProfileName=name, Tags=TAGS[:1])
+    try:
+        iam.tag_instance_profile(InstanceProfileName=name, Tags=TAGS[1:])
+        iam.untag_instance_profile(InstanceProfileName=name, TagKeys=["k0"])
+        tags, pages = _all_pages(iam.list_instance_profile_tags, "Tags", InstanceProfileName=name, MaxItems=2)
+        assert pages == 2
+        assert sorted(tags, key=lambda t: t["Key"]) == TAGS[1:]
+        with pytest.raises(Exception) as e:
+            iam.list_instance_profile_tags(InstanceProfileName=unique_name("nope"))
+        assert error_of(e)[:2] == ("NoSuchEntity", 404)
+    finally:
+        iam.delete_instance_profile(InstanceProfileName=name)

@@ -95,6 +95,9 @@ shape!(ListPoliciesRequest {
 });
 shape!(CreatePolicyVersionRequest { policy_arn: Option<String>, policy_document: Option<String>, set_as_default: bool });
 shape!(PolicyVersionRequest { policy_arn: Option<String>, version_id: Option<String> });
+shape!(TagPolicyRequest { policy_arn: Option<String>, tags: Vec<Tag> });
+shape!(UntagPolicyRequest { policy_arn: Option<String>, tag_keys: Vec<String> });
+shape!(ListPolicyTagsRequest { policy_arn: Option<String>, marker: Option<String>, max_items: Option<i64> });
 shape!(ListPolicyVersionsRequest { policy_arn: Option<String>, marker: Option<String>, max_items: Option<i64> });
 shape!(ListEntitiesForPolicyRequest {
     policy_arn: Option<String>,
@@ -138,6 +141,13 @@ shape!(CreateInstanceProfileRequest { instance_profile_name: Option<String>, pat
 shape!(InstanceProfileRequest { instance_profile_name: Option<String> });
 shape!(ListInstanceProfilesRequest { path_prefix: Option<String>, marker: Option<String>, max_items: Option<i64> });
 shape!(InstanceProfileRoleRequest { instance_profile_name: Option<String>, role_name: Option<String> });
+shape!(TagInstanceProfileRequest { instance_profile_name: Option<String>, tags: Vec<Tag> });
+shape!(UntagInstanceProfileRequest { instance_profile_name: Option<String>, tag_keys: Vec<String> });
+shape!(ListInstanceProfileTagsRequest {
+    instance_profile_name: Option<String>,
+    marker: Option<String>,
+    max_items: Option<i64>,
+});
 shape!(ListInstanceProfilesForRoleRequest { role_name: Option<String>, marker: Option<String>, max_items: Option<i64> });
 
 #[cfg(test)]

@@ -309,6 +309,36 @@ impl Iam {
         .await
     }
 
+    /// A page of a managed policy's tags, in key order (AWS's own have none).
+    pub fn list_policy_tags(
+        &self,
+        account: &str,
+        arn: &str,
+        marker: Option<&str>,
+        max: Option<i64>,
+    ) -> IamResult<Page<(String, String)>> {
+        let tags = self.read(|s| s.view(account, arn).map(|v| v.tags))?;
+        self.page(&format!("iam-policy-tags/{arn}"), tags.into_iter().collect(), |(k, _)| k.as_str(), marker, max)
+    }
+
+    pub async fn tag_policy(&self, account: &str, arn: &str, tags: Tags) -> IamResult<()> {
+        self.commit(|s| {
+            let mut policy = s.policy_to_change(account, arn)?;
+            policy.tags = tagging::merged(&policy.tags, &tags)?;
+            Ok((vec![Change::Put(Entity::Policy(policy))], ()))
+        })
+        .await
+    }
+
+    pub async fn untag_policy(&self, account: &str, arn: &str, keys: &[String]) -> IamResult<()> {
+        self.commit(|s| {
+            let mut policy = s.policy_to_change(account, arn)?;
+            policy.tags = crate::tags::without(&policy.tags, keys);
+            Ok((vec![Change::Put(Entity::Policy(policy))], ()))
+        })
+        .await
+    }
+
     /// A PermissionsBoundary member: the ARN of a policy that exists.
     pub(crate) fn checked_boundary(&self, arn: Option<String>) -> IamResult<Option<String>> {
         let Some(arn) = arn else { return Ok(None) };

@@ -101,6 +101,37 @@ impl Iam {
         self.page(&listing, views, |v| v.record.name.as_str(), marker, max)
     }
 
+    /// A page of the instance profile's tags, in key order.
+    pub fn list_instance_profile_tags(
+        &self,
+        account: &str,
+        name: &str,
+        marker: Option<&str>,
+        max: Option<i64>,
+    ) -> IamResult<Page<(String, String)>> {
+        let tags = self.read(|s| Ok(s.profile(account, name)?.tags.clone()))?;
+        let listing = format!("iam-profile-tags/{account}/{}", name.to_lowercase());
+        self.page(&listing, tags.into_iter().collect(), |(k, _)| k.as_str(), marker, max)
+    }
+
+    pub async fn tag_instance_profile(&self, account: &str, name: &str, tags: Tags) -> IamResult<()> {
+        self.commit(|s| {
+            let mut profile = s.profile(account, name)?.clone();
+            profile.tags = tagging::merged(&profile.tags, &tags)?;
+            Ok((vec![Change::Put(Entity::Profile(profile))], ()))
+        })
+        .await
+    }
+
+    pub async fn untag_instance_profile(&self, account: &str, name: &str, keys: &[String]) -> IamResult<()> {
+        self.commit(|s| {
+            let mut profile = s.profile(account, name)?.clone();
+            profile.tags = crate::tags::without(&profile.tags, keys);
+            Ok((vec![Change::Put(Entity::Profile(profile))], ()))
+        })
+        .await
+    }
+
     pub async fn delete_instance_profile(&self, account: &str, name: &str) -> IamResult<()> {
         self.commit(|s| {
             let profile = s.profile(account, name)?;

@@ -70,6 +70,23 @@ impl Handler<'_> {
         })))
     }
 
+    pub(super) async fn tag_policy(&self, i: w::TagPolicyRequest) -> Output {
+        let arn = required(i.policy_arn, "PolicyArn")?;
+        core(self.iam.tag_policy(self.account(), &arn, tag_map(i.tags)?).await)?;
+        Ok(None)
+    }
+
+    pub(super) async fn untag_policy(&self, i: w::UntagPolicyRequest) -> Output {
+        core(self.iam.untag_policy(self.account(), &required(i.policy_arn, "PolicyArn")?, &i.tag_keys).await)?;
+        Ok(None)
+    }
+
+    pub(super) async fn list_policy_tags(&self, i: w::ListPolicyTagsRequest) -> Output {
+        let arn = required(i.policy_arn, "PolicyArn")?;
+        let page = core(self.iam.list_policy_tags(self.account(), &arn, i.marker.as_deref(), i.max_items))?;
+        Ok(Some(shapes::listing("Tags", &page, shapes::tag)))
+    }
+
     pub(super) async fn delete_policy(&self, i: w::PolicyArnRequest) -> Output {
         core(self.iam.delete_policy(self.account(), &required(i.policy_arn, "PolicyArn")?).await)?;
         Ok(None)

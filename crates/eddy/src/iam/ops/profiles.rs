@@ -27,6 +27,24 @@ impl Handler<'_> {
         Ok(Some(shapes::listing("InstanceProfiles", &page, shapes::profile)))
     }
 
+    pub(super) async fn tag_instance_profile(&self, i: w::TagInstanceProfileRequest) -> Output {
+        let name = required(i.instance_profile_name, "InstanceProfileName")?;
+        core(self.iam.tag_instance_profile(self.account(), &name, tag_map(i.tags)?).await)?;
+        Ok(None)
+    }
+
+    pub(super) async fn untag_instance_profile(&self, i: w::UntagInstanceProfileRequest) -> Output {
+        let name = required(i.instance_profile_name, "InstanceProfileName")?;
+        core(self.iam.untag_instance_profile(self.account(), &name, &i.tag_keys).await)?;
+        Ok(None)
+    }
+
+    pub(super) async fn list_instance_profile_tags(&self, i: w::ListInstanceProfileTagsRequest) -> Output {
+        let name = required(i.instance_profile_name, "InstanceProfileName")?;
+        let page = core(self.iam.list_instance_profile_tags(self.account(), &name, i.marker.as_deref(), i.max_items))?;
+        Ok(Some(shapes::listing("Tags", &page, shapes::tag)))
+    }
+
     pub(super) async fn delete_instance_profile(&self, i: w::InstanceProfileRequest) -> Output {
         let name = required(i.instance_profile_name, "InstanceProfileName")?;
         core(self.iam.delete_instance_profile(self.account(), &name).await)?;
