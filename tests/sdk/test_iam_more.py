@@ -140,6 +140,10 @@ def test_list_entities_for_policy_errors(iam):
         iam.list_entities_for_policy(PolicyArn=missing)
     code, status, _ = error_of(e)
     assert (code, status) == ("NoSuchEntity", 404)
+    with pytest.raises(Exception) as e:
+        iam.list_entities_for_policy(PolicyArn="not-an-arn-of-any-policy")
+    code, status, message = error_of(e)
+    assert (code, status, message) == ("InvalidInput", 400, "ARN not-an-arn-of-any-policy is not valid.")
     arn = iam.create_policy(PolicyName=unique_name("p"), PolicyDocument=ALLOW_SQS)["Policy"]["Arn"]
     try:
         out = iam.list_entities_for_policy(PolicyArn=arn)
