@@ -48,6 +48,16 @@ pub struct ServeArgs {
     /// Keep everything in memory: nothing survives a restart.
     #[arg(long, env = "EDDY_IN_MEMORY")]
     pub in_memory: bool,
+    /// Where the store lives: a PostgreSQL URL (`postgres://user@host:5432/db`
+    /// or `postgresql://…`) keeps it in that database, one eddy node per
+    /// schema (--store-schema). Default: the embedded engine in --data-dir.
+    #[arg(long, env = "EDDY_STORE", conflicts_with = "in_memory")]
+    #[serde(serialize_with = "redacted_store")]
+    pub store: Option<String>,
+    /// The PostgreSQL schema of the store (with --store postgres://…),
+    /// created if absent.
+    #[arg(long, env = "EDDY_STORE_SCHEMA", default_value = "eddy")]
+    pub store_schema: String,
     /// Region used when a request carries no SigV4 credential scope.
     #[arg(long, env = "EDDY_REGION", default_value = "us-east-1")]
     pub region: String,
@@ -145,6 +155,11 @@ pub enum PolicyEnforcement {
 }
 
 impl ServeArgs {
+    /// The PostgreSQL URL of --store, when it is one.
+    pub fn postgres_store(&self) -> Option<&str> {
+        self.store.as_deref().filter(|url| url.starts_with("postgres://") || url.starts_with("postgresql://"))
+    }
+
     pub fn public_url(&self) -> String {
         if let Some(u) = &self.public_url {
             return u.trim_end_matches('/').to_string();
@@ -162,4 +177,37 @@ impl ServeArgs {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// A store URL with its password (if any) replaced, for printing and logs.
+pub fn redact_store(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.to_string() };
+    let authority_end = url[scheme_end..].find(['/', '?']).map_or(url.len(), |i| scheme_end + i);
+    let Some(at) = url[scheme_end..authority_end].rfind('@').map(|i| scheme_end + i) else { return url.to_string() };
+    match url[scheme_end..at].find(':').map(|i| scheme_end + i) {
+        Some(colon) => format!("{}:***{}", &url[..colon], &url[at..]),
+        None => url.to_string(),
+    }
+}
+
+fn redacted_store<S: serde::Serializer>(store: &Option<String>, serializer: S) -> Result<S::Ok, S::Error> {
+    match store {
+        Some(url) => serializer.serialize_some(&redact_store(url)),
+        None => serializer.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod store_url_tests {
+    use super::redact_store;
+
+    #[test]
+    fn a_store_url_is_shown_without_its_password() {
+        assert_eq!(
+            redact_store("postgres://eddy:s3cr@t@db:5432/x?sslmode=off"),
+            "postgres://eddy:***@db:5432/x?sslmode=off"
+        );
+        assert_eq!(redact_store("postgres://postgres@127.0.0.1:5432/test"), "postgres://postgres@127.0.0.1:5432/test");
+        assert_eq!(redact_store("postgresql://db/x"), "postgresql://db/x");
+    }
 }

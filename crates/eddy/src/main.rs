@@ -62,7 +62,7 @@ fn main() -> anyhow::Result<()> {
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("EDDY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,fjall=warn,lsm_tree=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,fjall=warn,lsm_tree=warn,refinery_core=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     match format {
         LogFormat::Text => builder.init(),
@@ -74,21 +74,33 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let fds = fd_limit::raise_and_split();
     let mut _dir_lock = None;
-    let store = if args.in_memory {
-        Ok(eddy_store::Store::in_memory())
+    let durability = match args.durability {
+        cli::Durability::Fsync => eddy_store::Durability::Fsync,
+        cli::Durability::Flush => eddy_store::Durability::Flush,
+    };
+    let store = if let Some(url) = args.postgres_store() {
+        // A returned commit is durable in PostgreSQL: --durability does not apply.
+        eddy_store::Store::open_postgres(url, &args.store_schema, eddy_store::StoreOptions::new(durability))
+            .with_context(|| {
+                format!("opening the store in PostgreSQL schema {} at {}", args.store_schema, cli::redact_store(url))
+            })?
+    } else if let Some(other) = &args.store {
+        anyhow::bail!(
+            "--store {}: only PostgreSQL URLs (postgres://… or postgresql://…) are supported; \
+             leave --store out for the embedded engine in --data-dir",
+            cli::redact_store(other)
+        );
+    } else if args.in_memory {
+        eddy_store::Store::in_memory()
     } else {
         data_dir::create(&args.data_dir)?;
         _dir_lock = Some(data_dir::lock(&args.data_dir)?);
-        let durability = match args.durability {
-            cli::Durability::Fsync => eddy_store::Durability::Fsync,
-            cli::Durability::Flush => eddy_store::Durability::Flush,
-        };
         let mut options = eddy_store::StoreOptions::new(durability);
         options.min_free_bytes = args.min_free_disk_mb << 20;
         options.max_open_files = fds.store_files;
         eddy_store::Store::open_with(&args.data_dir, options)
-    }
-    .with_context(|| format!("opening the store in {}", args.data_dir.display()))?;
+            .with_context(|| format!("opening the store in {}", args.data_dir.display()))?
+    };
     let sqs = eddy_core::sqs::Sqs::open(store.clone(), Arc::new(eddy_core::clock::SystemClock))
         .map_err(|e| anyhow::anyhow!("recovering SQS state: {e}"))?;
     tokio::spawn(sqs.clone().run_sweeper());
@@ -124,7 +136,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding {} (is another eddy or LocalStack running?)", args.listen))?;
     tracing::info!(
         listen = %args.listen,
-        data_dir = %if args.in_memory { "(in memory)".to_string() } else { args.data_dir.display().to_string() },
+        data_dir = %match args.postgres_store() {
+            Some(url) => format!("(PostgreSQL schema {} at {})", args.store_schema, cli::redact_store(url)),
+            None if args.in_memory => "(in memory)".to_string(),
+            None => args.data_dir.display().to_string(),
+        },
         durability = ?args.durability,
         queues = sqs.queue_count(),
         topics = sns.topic_count(),

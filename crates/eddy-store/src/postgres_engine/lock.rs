@@ -95,11 +95,19 @@ fn lock_and_migrate(settings: &Settings, schema: &str) -> Result<Client> {
         )));
     }
     client
-        .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}; {}", settings.schema, settings.session_setup()))
+        .batch_execute(&format!(
+            "SET client_min_messages TO warning; CREATE SCHEMA IF NOT EXISTS {}; {}",
+            settings.schema,
+            settings.session_setup()
+        ))
         .map_err(error)?;
-    embedded::migrations::runner()
+    let report = embedded::migrations::runner()
         .run(&mut client)
         .map_err(|e| StoreError::Postgres(format!("migrating PostgreSQL schema {schema}: {e}")))?;
+    let applied: Vec<String> = report.applied_migrations().iter().map(|m| m.to_string()).collect();
+    if !applied.is_empty() {
+        tracing::info!(schema, migrations = ?applied, "PostgreSQL schema migrated");
+    }
     Ok(client)
 }
 

@@ -58,7 +58,8 @@ impl Settings {
     }
 
     pub(super) fn session_setup(&self) -> String {
-        format!("SET search_path TO {}; SET synchronous_commit TO on", self.schema)
+        // Notices ("schema already exists, skipping") would be logged as info.
+        format!("SET client_min_messages TO warning; SET search_path TO {}; SET synchronous_commit TO on", self.schema)
     }
 }
 
