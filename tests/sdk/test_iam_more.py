@@ -246,6 +246,11 @@ def test_get_access_key_last_used(endpoint, iam):
         used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
         assert used["ServiceName"] == "iam" and used["Region"] == "us-east-1"
         assert "LastUsedDate" in used
+
+        # Any service the key signs for counts, under its signing name.
+        client_from(endpoint, "sqs", key).list_queues()
+        used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+        assert used["ServiceName"] == "sqs" and used["Region"] == "us-east-1"
     finally:
         iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
         iam.delete_user(UserName=name)

@@ -20,7 +20,7 @@ use crate::cli::ServeArgs;
 use crate::connections::{Connections, InFlight, RateLimitedLog, Slot, Tracked};
 use crate::front_error;
 use crate::request::RequestCtx;
-use crate::routes::{self, Handler};
+use crate::routes::{self, Handler, Service};
 
 /// Largest request body accepted. SQS messages are ≤ 1 MiB, but awsQuery
 /// percent-encoding can triple a batch's size on the wire; a Kinesis
@@ -142,6 +142,10 @@ async fn handle(
     let routed = routes::route(&parts, &body);
     if let Some(refused) = state.auth.check(&state.iam, &parts, &routed, &body, &mut ctx) {
         return Ok(with_guard(refused, in_flight));
+    }
+    if matches!(routed.service, Service::Sqs | Service::Sns | Service::Kinesis | Service::Iam | Service::Sts) {
+        // An IAM user's key signing this request: GetAccessKeyLastUsed's answer.
+        state.iam.note_key_use(&ctx.caller.access_key, routed.service.name(), &ctx.caller.region);
     }
     let response = match routed.handler {
         Handler::Kinesis(format) => crate::kinesis::handle(&state, &ctx, &routed.operation, format, &body).await,

@@ -130,11 +130,19 @@ impl Iam {
 
     /// Notes that `access_key_id` signed a request to `service` in
     /// `region`, if it is an IAM user's key.
+    /// Called for every authenticated request, so a key's use is rewritten
+    /// at most once a second per service and region: a busy key costs a
+    /// read lock, not a write lock, per request.
     pub fn note_key_use(&self, access_key_id: &str, service: &str, region: &str) {
         if !self.state.read().keys.contains_key(access_key_id) {
             return;
         }
-        let used = LastUse { at_ms: self.now_ms(), service: service.to_string(), region: region.to_string() };
+        let now = self.now_ms();
+        let fresh = |u: &LastUse| u.service == service && u.region == region && now.saturating_sub(u.at_ms) < 1_000;
+        if self.key_use.by_key.read().get(access_key_id).is_some_and(fresh) {
+            return;
+        }
+        let used = LastUse { at_ms: now, service: service.to_string(), region: region.to_string() };
         self.key_use.by_key.write().insert(access_key_id.to_string(), used);
     }
 

@@ -28,8 +28,6 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, action: String, input:
     if crate::authz::enforced(state) {
         crate::authz::iam::authorize_iam(state, ctx, &action, &input)?;
     }
-    // An IAM user's key signing this request: GetAccessKeyLastUsed's answer.
-    state.iam.note_key_use(&ctx.caller.access_key, "iam", &ctx.caller.region);
     let h = Handler { iam: &state.iam, ctx };
     macro_rules! run {
         ($method:ident) => {
