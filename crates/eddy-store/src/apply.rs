@@ -1,6 +1,8 @@
 //! The apply thread: batches handed over with [`WriteBatch::submit`] that
 //! the engine cannot apply at once without risk of blocking are applied
-//! here, one at a time, in the order they were submitted.
+//! here, in the order they were submitted: one at a time, or, for an
+//! engine whose commit is a network round trip (PostgreSQL), every batch
+//! queued behind the first merged into one commit.
 //!
 //! An engine commit can block: fjall sleeps inside a commit while its write
 //! buffers or level-0 tables are over their limits (a write stall), for
@@ -59,18 +61,22 @@ impl Applier {
         std::thread::Builder::new()
             .name("eddy-apply".into())
             .spawn(move || {
-                for job in queue {
+                let mut next = queue.recv().ok();
+                while let Some(job) = next.take() {
                     match job {
                         Job::Apply { batch, done } => {
-                            let applied = apply(batch, &guard);
-                            pending.fetch_sub(1, Ordering::AcqRel);
-                            let _ = done.send(applied);
+                            let (group, after) = gather(batch, done, &queue);
+                            next = after;
+                            group.apply(&guard, &pending);
                         }
                         #[cfg(any(test, feature = "test-util"))]
                         Job::Pause(until) => {
                             let _ = until.recv();
                             pending.fetch_sub(1, Ordering::AcqRel);
                         }
+                    }
+                    if next.is_none() {
+                        next = queue.recv().ok();
                     }
                 }
             })
@@ -104,6 +110,60 @@ impl Applier {
         let _ = self.jobs.send(Job::Pause(until));
         ApplyPause(resume)
     }
+}
+
+/// Most batches one commit of the apply thread covers.
+const MAX_GROUP: usize = 512;
+
+/// Batches queued one behind another, merged into one (engines that merge:
+/// PostgreSQL, where each commit is a round trip), and who waits for it.
+struct Group {
+    batch: WriteBatch,
+    waiters: Vec<oneshot::Sender<Result<Ticket>>>,
+}
+
+impl Group {
+    /// Commits the merged batch; every waiter learns the outcome, after
+    /// `pending` stops counting them (a waiter's next batch may then be
+    /// applied at once).
+    fn apply(self, guard: &Guard, pending: &AtomicUsize) {
+        let applied = apply(self.batch, guard);
+        pending.fetch_sub(self.waiters.len(), Ordering::AcqRel);
+        let mut waiters = self.waiters.into_iter();
+        match applied {
+            Ok(ticket) => waiters.for_each(|w| drop(w.send(Ok(ticket)))),
+            Err(e) => {
+                let shared = e.to_string();
+                if let Some(first) = waiters.next() {
+                    let _ = first.send(Err(e));
+                }
+                waiters.for_each(|w| drop(w.send(Err(StoreError::Sync(shared.clone())))));
+            }
+        }
+    }
+}
+
+/// `batch` and the batches already queued behind it that its engine merges
+/// into it (none for fjall, whose commits are local), up to [`MAX_GROUP`];
+/// also the first job that could not join, to run next.
+fn gather(
+    batch: WriteBatch,
+    done: oneshot::Sender<Result<Ticket>>,
+    queue: &mpsc::Receiver<Job>,
+) -> (Group, Option<Job>) {
+    let mut group = Group { batch, waiters: vec![done] };
+    while group.waiters.len() < MAX_GROUP {
+        match queue.try_recv() {
+            Ok(Job::Apply { batch, done }) => match group.batch.absorb(batch) {
+                Ok(()) => group.waiters.push(done),
+                Err(batch) => return (group, Some(Job::Apply { batch, done })),
+            },
+            #[cfg(any(test, feature = "test-util"))]
+            Ok(pause @ Job::Pause(_)) => return (group, Some(pause)),
+            Err(_) => break,
+        }
+    }
+    (group, None)
 }
 
 /// Commits one batch. A panic in the engine must not end the thread (every

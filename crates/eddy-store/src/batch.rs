@@ -68,6 +68,22 @@ impl WriteBatch {
         self.applier.clone().submit(self)
     }
 
+    /// Appends `later` to this batch (see [`Batch::absorb`]), or gives it
+    /// back when the engine does not merge batches.
+    pub(crate) fn absorb(&mut self, later: WriteBatch) -> std::result::Result<(), WriteBatch> {
+        if later.empty {
+            return Ok(());
+        }
+        let WriteBatch { inner, sync, guard, applier, empty } = later;
+        match self.inner.absorb(inner) {
+            Ok(()) => {
+                self.empty = false;
+                Ok(())
+            }
+            Err(inner) => Err(WriteBatch { inner, sync, guard, applier, empty }),
+        }
+    }
+
     /// Applies the batch if the engine can do so without blocking, or gives
     /// it back untouched.
     pub(crate) fn commit_quick(self) -> std::result::Result<Result<Ticket>, WriteBatch> {

@@ -112,7 +112,7 @@ pub(crate) trait Table: Any + Send + Sync {
 }
 
 /// An atomic set of puts and deletes across partitions of one engine.
-pub(crate) trait Batch: Send + Sync {
+pub(crate) trait Batch: Any + Send + Sync {
     /// `table` was opened by this batch's engine.
     fn put(&mut self, table: &dyn Table, key: Vec<u8>, value: Vec<u8>);
 
@@ -127,6 +127,15 @@ pub(crate) trait Batch: Send + Sync {
     /// caller on an async worker: the batch given back goes to a thread
     /// that may block.
     fn commit_quick(self: Box<Self>) -> std::result::Result<Result<()>, Box<dyn Batch>>;
+
+    /// Appends `later`'s puts and deletes after this batch's, so that one
+    /// commit applies both, in order, atomically; or gives `later` back
+    /// when the engine does not merge. Where a commit is a network round
+    /// trip (PostgreSQL), the apply thread commits the batches queued
+    /// behind each other together: one commit for many.
+    fn absorb(&mut self, later: Box<dyn Batch>) -> std::result::Result<(), Box<dyn Batch>> {
+        Err(later)
+    }
 }
 
 /// The engine's write-ahead journal, driven by the group-commit thread

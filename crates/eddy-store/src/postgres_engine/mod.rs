@@ -346,4 +346,11 @@ impl Batch for PostgresBatch {
     fn commit_quick(self: Box<Self>) -> std::result::Result<Result<()>, Box<dyn Batch>> {
         Err(self)
     }
+
+    fn absorb(&mut self, later: Box<dyn Batch>) -> std::result::Result<(), Box<dyn Batch>> {
+        let later: Box<dyn std::any::Any> = later;
+        let later = later.downcast::<PostgresBatch>().expect("a batch is only merged with one of its own engine");
+        self.ops.extend(later.ops);
+        Ok(())
+    }
 }

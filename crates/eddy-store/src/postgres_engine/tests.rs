@@ -255,6 +255,43 @@ fn the_store_on_postgres_works_from_async_workers() {
     drop(runtime);
 }
 
+/// Batches queued behind each other on the apply thread are committed
+/// together (one transaction, one ticket), and still as if one by one in
+/// submission order: a later put wins, a later delete wins.
+#[test]
+fn queued_batches_are_committed_together_in_order() {
+    let schema = TestSchema::new();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (url, name) = (schema.url.clone(), schema.name.clone());
+    runtime.block_on(async move {
+        let store = Store::open_postgres(&url, &name, StoreOptions::new(crate::Durability::Fsync)).unwrap();
+        let part = store.partition("q").unwrap();
+        let pause = store.pause_applies();
+        let mut applied = Vec::new();
+        for i in 0..100u32 {
+            let mut batch = store.batch();
+            batch.put(&part, b"last".to_vec(), i.to_be_bytes().to_vec());
+            batch.put(&part, format!("k{i:03}").into_bytes(), b"v".to_vec());
+            if i % 2 == 1 {
+                batch.delete(&part, format!("k{:03}", i - 1).into_bytes());
+            }
+            applied.push(batch.submit());
+        }
+        drop(pause);
+        let mut tickets = Vec::new();
+        for a in applied {
+            tickets.push(a.await.unwrap());
+        }
+        tickets.dedup();
+        assert_eq!(tickets.len(), 1, "one commit covered every queued batch");
+        assert_eq!(part.get(b"last").unwrap(), Some(99u32.to_be_bytes().to_vec()));
+        let keys: Vec<Vec<u8>> = part.scan_prefix(b"k").map(|kv| kv.unwrap().0).collect();
+        let odd: Vec<Vec<u8>> = (0..100).filter(|i| i % 2 == 1).map(|i| format!("k{i:03}").into_bytes()).collect();
+        assert_eq!(keys, odd);
+    });
+    drop(runtime);
+}
+
 #[test]
 fn a_bad_url_or_an_absent_server_is_a_clear_error() {
     let error = PostgresEngine::open("postgres://postgres@127.0.0.1:1/test", "eddy", Guard::new(0)).err().unwrap();
