@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: Rust unit tests, then the SDK
-# suites (boto3 over JSON and an older botocore over awsQuery), the crash
+# suites (boto3 over JSON and an older botocore over awsQuery), a subset on the
+# PostgreSQL store, the crash
 # tests and the power-loss test against a freshly built eddy. Python clients
 # live in venvs under .venv-* that this script creates when missing.
 set -euo pipefail
@@ -38,6 +39,17 @@ echo "== crash test (kill -9 under load)"
 .venv-json/bin/python tests/crash/crash_test.py
 echo "== crash test under --durability flush (acknowledged means handed to the OS: a kill -9 loses none of it)"
 EDDY_DURABILITY=flush .venv-json/bin/python tests/crash/crash_test.py
+echo "== on the PostgreSQL store (--store postgres://…, one node): SQS, SNS and Kinesis SDK subset and the kill -9 crash test"
+# PostgreSQL 15 at 127.0.0.1:5432 (trust auth, database test) is part of the
+# machine; each run uses schemas of its own and drops them.
+pg="${EDDY_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}"
+drop_schema() { psql -q "$pg" -c "DROP SCHEMA IF EXISTS $1 CASCADE" >/dev/null 2>&1 || echo "(could not drop schema $1)"; }
+EDDY_STORE="$pg" EDDY_STORE_SCHEMA="eddy_sdk_$$" EDDY_EXPECT_PROTOCOL=json .venv-json/bin/python -m pytest -q \
+  tests/sdk/test_queues.py tests/sdk/test_messages.py tests/sdk/test_fifo.py tests/sdk/test_sns_publish_sqs.py \
+  tests/sdk/test_kinesis_records.py "$@" || { drop_schema "eddy_sdk_$$"; exit 1; }
+drop_schema "eddy_sdk_$$"
+EDDY_STORE="$pg" EDDY_STORE_SCHEMA="eddy_crash_$$" .venv-json/bin/python tests/crash/crash_test.py || { drop_schema "eddy_crash_$$"; exit 1; }
+drop_schema "eddy_crash_$$"
 echo "== SNS crash test (kill -9 during fan-out)"
 .venv-json/bin/python tests/crash/sns_crash_test.py
 echo "== Kinesis crash test (kill -9 under PutRecords load)"
