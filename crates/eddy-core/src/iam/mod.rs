@@ -143,6 +143,18 @@ impl Iam {
 
     /// The page of `items` (in key order) that `marker` points at, at most
     /// `max_items` (1..=1000, default 100) long.
+    /// A page of a resource's tags, in key order (`listing` names the
+    /// resource, so a marker only continues its own listing).
+    fn tag_page(
+        &self,
+        listing: &str,
+        tags: crate::tags::Tags,
+        marker: Option<&str>,
+        max: Option<i64>,
+    ) -> IamResult<Page<(String, String)>> {
+        self.page(listing, tags.into_iter().collect(), |(k, _)| k.as_str(), marker, max)
+    }
+
     fn page<T>(
         &self,
         listing: &str,

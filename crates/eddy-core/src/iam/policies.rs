@@ -318,7 +318,7 @@ impl Iam {
         max: Option<i64>,
     ) -> IamResult<Page<(String, String)>> {
         let tags = self.read(|s| s.view(account, arn).map(|v| v.tags))?;
-        self.page(&format!("iam-policy-tags/{arn}"), tags.into_iter().collect(), |(k, _)| k.as_str(), marker, max)
+        self.tag_page(&format!("iam-policy-tags/{arn}"), tags, marker, max)
     }
 
     pub async fn tag_policy(&self, account: &str, arn: &str, tags: Tags) -> IamResult<()> {

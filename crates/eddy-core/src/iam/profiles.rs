@@ -110,8 +110,7 @@ impl Iam {
         max: Option<i64>,
     ) -> IamResult<Page<(String, String)>> {
         let tags = self.read(|s| Ok(s.profile(account, name)?.tags.clone()))?;
-        let listing = format!("iam-profile-tags/{account}/{}", name.to_lowercase());
-        self.page(&listing, tags.into_iter().collect(), |(k, _)| k.as_str(), marker, max)
+        self.tag_page(&format!("iam-profile-tags/{account}/{}", name.to_lowercase()), tags, marker, max)
     }
 
     pub async fn tag_instance_profile(&self, account: &str, name: &str, tags: Tags) -> IamResult<()> {

@@ -220,8 +220,7 @@ impl Iam {
         max: Option<i64>,
     ) -> IamResult<Page<(String, String)>> {
         let tags = self.read(|s| Ok(s.role(account, name)?.tags.clone()))?;
-        let listing = format!("iam-role-tags/{account}/{}", name.to_lowercase());
-        self.page(&listing, tags.into_iter().collect(), |(k, _)| k.as_str(), marker, max)
+        self.tag_page(&format!("iam-role-tags/{account}/{}", name.to_lowercase()), tags, marker, max)
     }
 
     pub async fn untag_role(&self, account: &str, name: &str, keys: &[String]) -> IamResult<()> {
