@@ -101,8 +101,17 @@ def _socket_inodes(pid: int) -> set[str]:
     return out
 
 
+TCP_ESTABLISHED = "01"
+
+
 def sockets_to(pid: int, port: int) -> int:
-    """How many of the process's sockets are connected to `port` (any state)."""
+    """How many of the process's sockets are connected to `port` and open.
+
+    Only ESTABLISHED ones: a connection whose delivery timed out is being
+    closed while its slot is reused, and on a busy machine its socket can
+    still be in the process's table (FIN_WAIT) for a moment; it carries
+    nothing, so it does not count against the cap.
+    """
     inodes = _socket_inodes(pid)
     n = 0
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
@@ -111,7 +120,7 @@ def sockets_to(pid: int, port: int) -> int:
             for line in f:
                 cols = line.split()
                 remote_port = int(cols[2].rsplit(":", 1)[1], 16)
-                if remote_port == port and cols[9] in inodes:
+                if remote_port == port and cols[3] == TCP_ESTABLISHED and cols[9] in inodes:
                     n += 1
     return n
 
