@@ -45,7 +45,7 @@ echo "== on the PostgreSQL store (--store postgres://…, one node): SQS, SNS an
 pg="${EDDY_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}"
 drop_schema() { psql -q "$pg" -c "DROP SCHEMA IF EXISTS $1 CASCADE" >/dev/null 2>&1 || echo "(could not drop schema $1)"; }
 EDDY_STORE="$pg" EDDY_STORE_SCHEMA="eddy_sdk_$$" EDDY_EXPECT_PROTOCOL=json .venv-json/bin/python -m pytest -q \
-  tests/sdk/test_queues.py tests/sdk/test_messages.py tests/sdk/test_fifo.py tests/sdk/test_sns_publish_sqs.py \
+  tests/sdk/test_health.py tests/sdk/test_queues.py tests/sdk/test_messages.py tests/sdk/test_fifo.py tests/sdk/test_sns_publish_sqs.py \
   tests/sdk/test_kinesis_records.py "$@" || { drop_schema "eddy_sdk_$$"; exit 1; }
 drop_schema "eddy_sdk_$$"
 EDDY_STORE="$pg" EDDY_STORE_SCHEMA="eddy_crash_$$" .venv-json/bin/python tests/crash/crash_test.py || { drop_schema "eddy_crash_$$"; exit 1; }

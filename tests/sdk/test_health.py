@@ -15,6 +15,23 @@ def test_eddy_health_answers_200(endpoint):
     assert r.status_code == 200
 
 
+def test_eddy_health_names_the_store_engine(endpoint):
+    """The store in /_eddy/health: fjall by default; with EDDY_STORE=postgres://…
+    the schema, its migration version, the round trip and the pool size."""
+    store = requests.get(endpoint + "/_eddy/health", timeout=5).json()["store"]
+    assert store["status"] == "ok", store
+    if os.environ.get("EDDY_ENDPOINT"):
+        pytest.skip("an external server's engine is not known here")
+    if os.environ.get("EDDY_STORE", "").startswith(("postgres://", "postgresql://")):
+        assert store["engine"] == "postgres", store
+        assert store["schema"] == os.environ.get("EDDY_STORE_SCHEMA", "eddy")
+        assert store["reachable"] is True and store["schema_version"] == 1, store
+        assert store["latency_ms"] >= 0 and store["connections"] == int(os.environ.get("EDDY_STORE_POOL_SIZE", "4"))
+    else:
+        assert store["engine"] == "fjall", store
+        assert "schema" not in store
+
+
 def test_localstack_health_shape(endpoint):
     # LocalStack's shape: {"services": {"sqs": "running" | "available", ...}, ...}
     r = requests.get(endpoint + "/_localstack/health", timeout=5)

@@ -81,6 +81,10 @@ pub(crate) trait Engine: Send + Sync {
     /// survive a crash of eddy at once but need not wait for an fsync.
     fn hand_to_os(&self) -> Result<()>;
 
+    /// Which engine this is and how it is doing, for health reports. May
+    /// ask the engine's server (PostgreSQL), so not for hot paths.
+    fn info(&self) -> crate::StoreInfo;
+
     /// The journal the group-commit thread drives. `None` when a returned
     /// commit is all the durability there is: tickets then resolve at once.
     /// Right for an engine that persists nothing (memory) or whose commits

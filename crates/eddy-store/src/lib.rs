@@ -73,6 +73,28 @@ pub enum StoreError {
     Unavailable(String),
 }
 
+/// The engine behind a store, for health reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreInfo {
+    /// `fjall`, `postgres` or `memory`.
+    pub engine: &'static str,
+    /// PostgreSQL only: where the store lives and how it answers.
+    pub remote: Option<RemoteInfo>,
+}
+
+/// A store held by a database server (PostgreSQL).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteInfo {
+    pub schema: String,
+    /// The newest migration applied to the schema; None when unreachable.
+    pub schema_version: Option<i64>,
+    /// Round trip of the version query; None when unreachable.
+    pub latency_ms: Option<f64>,
+    /// Why the server could not be asked, if it could not.
+    pub error: Option<String>,
+    pub connections: usize,
+}
+
 /// How the on-disk store is opened.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreOptions {
@@ -83,11 +105,19 @@ pub struct StoreOptions {
     /// Most table files the engine keeps open at once (it closes and
     /// reopens the rest), so many partitions cannot exhaust the fd limit.
     pub max_open_files: usize,
+    /// PostgreSQL only: connections the engine keeps (reads and direct
+    /// commits run on them in parallel).
+    pub pool_size: usize,
 }
 
 impl StoreOptions {
     pub fn new(durability: Durability) -> StoreOptions {
-        StoreOptions { durability, min_free_bytes: 64 << 20, max_open_files: 512 }
+        StoreOptions {
+            durability,
+            min_free_bytes: 64 << 20,
+            max_open_files: 512,
+            pool_size: postgres_engine::DEFAULT_CONNECTIONS,
+        }
     }
 }
 
@@ -124,9 +154,9 @@ impl Store {
     /// tables if absent. One node per schema: fails when another holds it.
     /// A returned commit is durable there, so `options.durability` and the
     /// disk options do not apply.
-    pub fn open_postgres(url: &str, schema: &str, _options: StoreOptions) -> Result<Store> {
+    pub fn open_postgres(url: &str, schema: &str, options: StoreOptions) -> Result<Store> {
         let guard = guard::Guard::new(0);
-        let engine = postgres_engine::PostgresEngine::open(url, schema, guard.clone())?;
+        let engine = postgres_engine::PostgresEngine::open_with(url, schema, options.pool_size, guard.clone())?;
         Ok(Store::start(Arc::new(engine), Durability::None, guard))
     }
 
@@ -145,6 +175,12 @@ impl Store {
     /// Whether writes are accepted, and why not.
     pub fn health(&self) -> StoreHealth {
         self.guard.health()
+    }
+
+    /// The engine, and for PostgreSQL its schema, version and latency
+    /// (asked at most once a second).
+    pub fn info(&self) -> StoreInfo {
+        self.engine.info()
     }
 
     /// Tests: refuses writes from now on, as a nearly full disk does, or

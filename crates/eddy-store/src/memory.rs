@@ -18,6 +18,10 @@ pub(crate) struct MemoryEngine {
 }
 
 impl Engine for MemoryEngine {
+    fn info(&self) -> crate::StoreInfo {
+        crate::StoreInfo { engine: "memory", remote: None }
+    }
+
     fn open(&self, name: &str, _kind: PartitionKind) -> Result<Arc<dyn Table>> {
         let rows = self.tables.lock().entry(name.to_string()).or_default().clone();
         Ok(Arc::new(MemoryTable(rows)))

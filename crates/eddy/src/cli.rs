@@ -58,6 +58,10 @@ pub struct ServeArgs {
     /// created if absent.
     #[arg(long, env = "EDDY_STORE_SCHEMA", default_value = "eddy")]
     pub store_schema: String,
+    /// Connections to PostgreSQL (with --store postgres://…): reads and
+    /// direct commits run on them in parallel.
+    #[arg(long, env = "EDDY_STORE_POOL_SIZE", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub store_pool_size: u16,
     /// Region used when a request carries no SigV4 credential scope.
     #[arg(long, env = "EDDY_REGION", default_value = "us-east-1")]
     pub region: String,

@@ -36,7 +36,7 @@ pub fn respond(state: &AppState, localstack: bool) -> HttpResponse {
             "status": status,
             "version": env!("CARGO_PKG_VERSION"),
             "services": services,
-            "store": store_json,
+            "store": with_engine(store_json, state.store.info()),
             "queues": state.sqs.queue_count(),
             "topics": state.sns.topic_count(),
             "streams": state.kinesis.stream_count(),
@@ -46,6 +46,24 @@ pub fn respond(state: &AppState, localstack: bool) -> HttpResponse {
     };
     let code = if store.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     json_response(code, &body)
+}
+
+/// The store's health with which engine it is and, for PostgreSQL, the
+/// schema, its migration version, the round trip of asking it, and the
+/// pool size (or why the database could not be asked).
+fn with_engine(mut store: Value, info: eddy_store::StoreInfo) -> Value {
+    store["engine"] = json!(info.engine);
+    if let Some(remote) = info.remote {
+        store["schema"] = json!(remote.schema);
+        store["reachable"] = json!(remote.error.is_none());
+        store["schema_version"] = json!(remote.schema_version);
+        store["latency_ms"] = json!(remote.latency_ms.map(|ms| (ms * 100.0).round() / 100.0));
+        store["connections"] = json!(remote.connections);
+        if let Some(error) = remote.error {
+            store["error"] = json!(error);
+        }
+    }
+    store
 }
 
 fn json_response(status: StatusCode, body: &Value) -> HttpResponse {

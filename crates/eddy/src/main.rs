@@ -80,10 +80,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let store = if let Some(url) = args.postgres_store() {
         // A returned commit is durable in PostgreSQL: --durability does not apply.
-        eddy_store::Store::open_postgres(url, &args.store_schema, eddy_store::StoreOptions::new(durability))
-            .with_context(|| {
-                format!("opening the store in PostgreSQL schema {} at {}", args.store_schema, cli::redact_store(url))
-            })?
+        let options = eddy_store::StoreOptions {
+            pool_size: args.store_pool_size.into(),
+            ..eddy_store::StoreOptions::new(durability)
+        };
+        eddy_store::Store::open_postgres(url, &args.store_schema, options).with_context(|| {
+            format!("opening the store in PostgreSQL schema {} at {}", args.store_schema, cli::redact_store(url))
+        })?
     } else if let Some(other) = &args.store {
         anyhow::bail!(
             "--store {}: only PostgreSQL URLs (postgres://… or postgresql://…) are supported; \

@@ -78,6 +78,10 @@ impl FjallEngine {
 }
 
 impl Engine for FjallEngine {
+    fn info(&self) -> crate::StoreInfo {
+        crate::StoreInfo { engine: "fjall", remote: None }
+    }
+
     fn open(&self, name: &str, kind: PartitionKind) -> Result<Arc<dyn Table>> {
         let (handle, memtable) = match kind {
             PartitionKind::Records => {

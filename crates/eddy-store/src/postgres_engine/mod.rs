@@ -26,17 +26,18 @@ mod pool;
 pub(crate) mod tests;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::engine::{self, Batch, Engine, Journal, PartitionKind, Table};
 use crate::guard::Guard;
-use crate::{KvIter, Result, StoreError};
+use crate::{KvIter, RemoteInfo, Result, StoreError, StoreInfo};
 
 use pool::{Pool, Settings};
 
 /// Connections per engine: reads and direct commits run in parallel on
 /// them (submitted batches come from the one apply thread).
-const CONNECTIONS: usize = 4;
+pub(crate) const DEFAULT_CONNECTIONS: usize = 4;
 
 /// Rows read per statement by a range scan.
 const PAGE: i64 = 1000;
@@ -44,23 +45,58 @@ const PAGE: i64 = 1000;
 pub(crate) struct PostgresEngine {
     pool: Arc<Pool>,
     guard: Arc<Guard>,
+    schema: String,
+    connections: usize,
+    /// The last health probe and when it was made: health checks may come
+    /// often (load balancers, `eddy bench`'s no-op), the database is asked
+    /// at most once a second.
+    probed: Mutex<Option<(Instant, RemoteInfo)>>,
     /// Held for the engine's life; released once the pool is shut down
     /// (`Drop`), so only when no connection of this node can write.
     _lock: lock::SchemaLock,
 }
 
 impl PostgresEngine {
-    /// Connects to the database at `url` (a `postgres://` URL or key=value
-    /// string), takes schema `schema` for this node alone, creating it and
-    /// its tables if absent. Fails when another node holds the schema.
+    /// Tests: [`PostgresEngine::open_with`] the default pool.
+    #[cfg(test)]
     pub(crate) fn open(url: &str, schema: &str, guard: Arc<Guard>) -> Result<PostgresEngine> {
+        Self::open_with(url, schema, DEFAULT_CONNECTIONS, guard)
+    }
+
+    /// Connects to the database at `url` (a `postgres://` URL or key=value
+    /// string) with `connections` pool connections, takes schema `schema`
+    /// for this node alone, creating it and its tables if absent. Fails
+    /// when another node holds the schema.
+    pub(crate) fn open_with(url: &str, schema: &str, connections: usize, guard: Arc<Guard>) -> Result<PostgresEngine> {
+        let connections = connections.max(1);
         if schema.is_empty() {
             return Err(StoreError::Postgres("the PostgreSQL schema name is empty".into()));
         }
         let settings = Arc::new(Settings::new(url, schema)?);
         let lock = lock::SchemaLock::take(settings.clone(), schema, guard.clone())?;
-        let pool = Arc::new(Pool::start(settings, CONNECTIONS)?);
-        Ok(PostgresEngine { pool, guard, _lock: lock })
+        let pool = Arc::new(Pool::start(settings, connections)?);
+        Ok(PostgresEngine {
+            pool,
+            guard,
+            schema: schema.to_string(),
+            connections,
+            probed: Mutex::new(None),
+            _lock: lock,
+        })
+    }
+
+    /// Asks the database for the schema's migration version, timed.
+    fn probe(&self) -> RemoteInfo {
+        let started = Instant::now();
+        let version = self.pool.run(true, |client, _| {
+            client.query_one("SELECT max(version)::int8 FROM refinery_schema_history", &[]).map(|row| row.get(0))
+        });
+        let latency_ms = started.elapsed().as_secs_f64() * 1e3;
+        let (schema_version, latency_ms, error) = match version {
+            Ok(v) => (v, Some(latency_ms), None),
+            Err(e) => (None, None, Some(e.to_string())),
+        };
+        RemoteInfo { schema: self.schema.clone(), schema_version, latency_ms, error, connections: self.connections }
     }
 }
 
@@ -80,6 +116,20 @@ fn kind_code(kind: PartitionKind) -> i16 {
 }
 
 impl Engine for PostgresEngine {
+    fn info(&self) -> StoreInfo {
+        let mut probed = self.probed.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh = probed.as_ref().filter(|(at, _)| at.elapsed() < Duration::from_secs(1));
+        let remote = match fresh {
+            Some((_, info)) => info.clone(),
+            None => {
+                let info = self.probe();
+                *probed = Some((Instant::now(), info.clone()));
+                info
+            }
+        };
+        StoreInfo { engine: "postgres", remote: Some(remote) }
+    }
+
     fn open(&self, name: &str, kind: PartitionKind) -> Result<Arc<dyn Table>> {
         let owned = name.to_string();
         let kind = kind_code(kind);

@@ -185,18 +185,18 @@ fn a_broken_connection_is_a_passing_error() {
     let guard = Guard::new(0);
     let engine = schema.engine(guard.clone());
     let t = engine.open("t", PartitionKind::Records).unwrap();
-    for i in 0..CONNECTIONS * 2 {
+    for i in 0..DEFAULT_CONNECTIONS * 2 {
         put(&engine, &*t, &[i as u8], b"v").unwrap();
     }
     assert!(schema.kill_pool_connections() > 0);
     // Reads are tried again on a new connection; a commit that met a dead
     // connection fails (it may have been applied), and the next reconnects.
-    for _ in 0..CONNECTIONS * 2 {
+    for _ in 0..DEFAULT_CONNECTIONS * 2 {
         assert_eq!(t.get(&[0]).unwrap().as_deref(), Some(&b"v"[..]));
     }
     schema.kill_pool_connections();
-    let failures = (0..CONNECTIONS * 3).filter(|i| put(&engine, &*t, &[*i as u8], b"w").is_err()).count();
-    assert!(failures <= CONNECTIONS, "{failures} commits failed");
+    let failures = (0..DEFAULT_CONNECTIONS * 3).filter(|i| put(&engine, &*t, &[*i as u8], b"w").is_err()).count();
+    assert!(failures <= DEFAULT_CONNECTIONS, "{failures} commits failed");
     put(&engine, &*t, b"last", b"w").unwrap();
     assert_eq!(guard.health(), StoreHealth::Ok, "a dropped connection is not fatal");
 }
@@ -290,6 +290,22 @@ fn queued_batches_are_committed_together_in_order() {
         assert_eq!(keys, odd);
     });
     drop(runtime);
+}
+
+/// Health's view of the engine: the schema, its migration version, a
+/// round trip and the pool size; the database asked at most once a second.
+#[test]
+fn info_names_the_schema_version_and_latency() {
+    let schema = TestSchema::new();
+    let engine = PostgresEngine::open_with(&schema.url, &schema.name, 2, Guard::new(0)).unwrap();
+    let info = engine.info();
+    assert_eq!(info.engine, "postgres");
+    let remote = info.remote.unwrap();
+    assert_eq!(remote.schema, schema.name);
+    assert_eq!(remote.schema_version, Some(1), "the V1 migration is applied");
+    assert!(remote.latency_ms.is_some_and(|ms| ms >= 0.0));
+    assert_eq!((remote.error, remote.connections), (None, 2));
+    assert_eq!(engine.info().remote.unwrap().latency_ms, remote.latency_ms, "cached within the second");
 }
 
 #[test]
