@@ -41,6 +41,7 @@ pub use apply::ApplyPause;
 pub use batch::WriteBatch;
 pub use guard::StoreHealth;
 pub use partition::Partition;
+pub use postgres_engine::{Claim, LeaderWatch};
 pub use sync::Ticket;
 
 /// When a committed batch counts as durable.
@@ -155,8 +156,15 @@ impl Store {
     /// A returned commit is durable there, so `options.durability` and the
     /// disk options do not apply.
     pub fn open_postgres(url: &str, schema: &str, options: StoreOptions) -> Result<Store> {
+        Store::open_postgres_node(url, schema, options, Claim::default())
+    }
+
+    /// [`Store::open_postgres`] for a node of a cluster: with `claim.wait`,
+    /// blocks until the node holding the schema is gone, and advertises
+    /// `claim.advertise` as the leader's address once the schema is ours.
+    pub fn open_postgres_node(url: &str, schema: &str, options: StoreOptions, claim: Claim) -> Result<Store> {
         let guard = guard::Guard::new(0);
-        let engine = postgres_engine::PostgresEngine::open_with(url, schema, options.pool_size, guard.clone())?;
+        let engine = postgres_engine::PostgresEngine::open_with(url, schema, options.pool_size, guard.clone(), claim)?;
         Ok(Store::start(Arc::new(engine), Durability::None, guard))
     }
 

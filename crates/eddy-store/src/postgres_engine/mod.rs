@@ -20,6 +20,7 @@
 //! The sync `postgres` client is only ever called on threads of the
 //! engine's own ([`pool`]), so callers on async workers are safe.
 
+mod cluster;
 mod lock;
 mod pool;
 #[cfg(test)]
@@ -35,6 +36,9 @@ use crate::{KvIter, RemoteInfo, Result, StoreError, StoreInfo};
 
 use pool::{Pool, Settings};
 
+pub use cluster::LeaderWatch;
+pub use lock::Claim;
+
 /// Connections per engine: reads and direct commits run in parallel on
 /// them (submitted batches come from the one apply thread).
 pub(crate) const DEFAULT_CONNECTIONS: usize = 4;
@@ -44,6 +48,8 @@ const PAGE: i64 = 1000;
 
 pub(crate) struct PostgresEngine {
     pool: Arc<Pool>,
+    #[cfg_attr(not(test), allow(dead_code))]
+    settings: Arc<Settings>,
     guard: Arc<Guard>,
     schema: String,
     connections: usize,
@@ -60,23 +66,32 @@ impl PostgresEngine {
     /// Tests: [`PostgresEngine::open_with`] the default pool.
     #[cfg(test)]
     pub(crate) fn open(url: &str, schema: &str, guard: Arc<Guard>) -> Result<PostgresEngine> {
-        Self::open_with(url, schema, DEFAULT_CONNECTIONS, guard)
+        Self::open_with(url, schema, DEFAULT_CONNECTIONS, guard, Claim::default())
     }
 
     /// Connects to the database at `url` (a `postgres://` URL or key=value
     /// string) with `connections` pool connections, takes schema `schema`
     /// for this node alone, creating it and its tables if absent. Fails
-    /// when another node holds the schema.
-    pub(crate) fn open_with(url: &str, schema: &str, connections: usize, guard: Arc<Guard>) -> Result<PostgresEngine> {
+    /// when another node holds the schema, or with `claim.wait` waits until
+    /// it does not.
+    pub(crate) fn open_with(
+        url: &str,
+        schema: &str,
+        connections: usize,
+        guard: Arc<Guard>,
+        claim: Claim,
+    ) -> Result<PostgresEngine> {
         let connections = connections.max(1);
         if schema.is_empty() {
             return Err(StoreError::Postgres("the PostgreSQL schema name is empty".into()));
         }
         let settings = Arc::new(Settings::new(url, schema)?);
-        let lock = lock::SchemaLock::take(settings.clone(), schema, guard.clone())?;
-        let pool = Arc::new(Pool::start(settings, connections)?);
+        // Connections are made on first use, after the lock is taken.
+        let pool = Arc::new(Pool::start(settings.clone(), connections)?);
+        let lock = lock::SchemaLock::take(settings.clone(), schema, guard.clone(), pool.clone(), claim)?;
         Ok(PostgresEngine {
             pool,
+            settings,
             guard,
             schema: schema.to_string(),
             connections,

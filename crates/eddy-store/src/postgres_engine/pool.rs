@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -25,6 +25,9 @@ pub(super) struct Settings {
     pub(super) config: postgres::Config,
     /// The schema, quoted as an SQL identifier.
     pub(super) schema: String,
+    /// Set once this node holds the schema's lock: what every connection
+    /// checks before it may write ([`super::lock`]).
+    pub(super) fence: OnceLock<super::lock::Fence>,
 }
 
 impl Settings {
@@ -37,23 +40,33 @@ impl Settings {
         if config.get_application_name().is_none() {
             config.application_name("eddy");
         }
-        Ok(Settings { config, schema: quote_identifier(schema) })
+        Ok(Settings { config, schema: quote_identifier(schema), fence: OnceLock::new() })
     }
 
     /// A new connection to the server, its session not set up, named for
     /// the schema's lock (so it can be told apart in `pg_stat_activity`).
     pub(super) fn connect_for_lock(&self) -> std::result::Result<Client, postgres::Error> {
+        self.connect_as("schema lock")
+    }
+
+    /// A new connection, its session not set up, named for `role`.
+    pub(super) fn connect_as(&self, role: &str) -> std::result::Result<Client, postgres::Error> {
         let mut config = self.config.clone();
-        config.application_name(&format!("{} (schema lock)", self.config.get_application_name().unwrap_or("eddy")));
+        config.application_name(&format!("{} ({role})", self.config.get_application_name().unwrap_or("eddy")));
         config.connect(NoTls)
     }
 
     /// A new connection whose unqualified names are the schema's, and whose
     /// commits return only once durable (whatever the server's default), as
-    /// the engine has no journal to make them so later.
-    pub(super) fn connect(&self) -> std::result::Result<Client, postgres::Error> {
-        let mut client = self.config.connect(NoTls)?;
-        client.batch_execute(&self.session_setup())?;
+    /// the engine has no journal to make them so later. Refused when this
+    /// node no longer holds the schema ([`super::lock::Fence`]).
+    pub(super) fn connect(&self) -> Result<Client> {
+        let mut client = self.config.connect(NoTls).map_err(error)?;
+        client.batch_execute(&self.session_setup()).map_err(error)?;
+        match self.fence.get() {
+            Some(fence) => fence.admit(&mut client)?,
+            None => return Err(StoreError::Postgres("this node does not hold the schema's lock".into())),
+        }
         Ok(client)
     }
 
@@ -83,7 +96,7 @@ impl Conn {
     /// Connects unless connected; true when the connection was made just
     /// now (a failure on one made before may only mean that the server
     /// dropped it while it was idle).
-    fn connect(&mut self) -> std::result::Result<bool, postgres::Error> {
+    fn connect(&mut self) -> Result<bool> {
         if self.client.as_ref().is_some_and(|c| c.is_closed()) {
             self.client = None;
         }
@@ -116,7 +129,7 @@ impl Conn {
         &mut self,
         retry: bool,
         work: &mut dyn FnMut(&mut Client, &mut Prepared) -> std::result::Result<R, postgres::Error>,
-    ) -> std::result::Result<R, postgres::Error> {
+    ) -> Result<R> {
         let fresh = self.connect()?;
         let client = self.client.as_mut().expect("connected above");
         match work(client, &mut self.prepared) {
@@ -124,11 +137,11 @@ impl Conn {
                 self.client = None;
                 if retry && !fresh {
                     self.connect()?;
-                    return work(self.client.as_mut().expect("connected above"), &mut self.prepared);
+                    return work(self.client.as_mut().expect("connected above"), &mut self.prepared).map_err(error);
                 }
-                Err(e)
+                Err(error(e))
             }
-            outcome => outcome,
+            outcome => outcome.map_err(error),
         }
     }
 }
@@ -197,7 +210,7 @@ impl Pool {
             return Err(StoreError::Postgres("the PostgreSQL engine is shut down".into()));
         }
         match answer.recv() {
-            Ok(outcome) => outcome.map_err(error),
+            Ok(outcome) => outcome,
             Err(_) => Err(StoreError::Postgres("a PostgreSQL connection thread stopped".into())),
         }
     }

@@ -106,7 +106,7 @@ fn a_second_engine_on_a_schema_is_refused_until_the_first_is_gone() {
     let error = second.err().expect("a second engine on one schema is refused").to_string();
     assert!(
         error.contains(&format!("another eddy node is using PostgreSQL schema {}", schema.name))
-            && error.contains("several nodes per schema are not supported yet"),
+            && error.contains("--cluster"),
         "{error}"
     );
     let kept = first.open("t", PartitionKind::Records).unwrap();
@@ -219,6 +219,73 @@ fn losing_the_schema_lock_fails_the_store() {
     );
 }
 
+/// A standby engine (`Claim::wait`) opens once the holder is gone, then
+/// advertises itself; the watch names each leader while it lives.
+#[test]
+fn a_standby_takes_the_schema_over_when_the_leader_goes() {
+    let schema = TestSchema::new();
+    let claim = |url: &str| Claim { wait: true, advertise: Some(url.to_string()) };
+    let first = PostgresEngine::open_with(&schema.url, &schema.name, 2, Guard::new(0), claim("http://first")).unwrap();
+    let watch = LeaderWatch::start(&schema.url, &schema.name).unwrap();
+    wait_for(|| watch.leader().as_deref() == Some("http://first"));
+    let t = first.open("t", PartitionKind::Records).unwrap();
+    put(&first, &*t, b"k", b"1").unwrap();
+    let (url, name) = (schema.url.clone(), schema.name.clone());
+    let standby = std::thread::spawn(move || {
+        PostgresEngine::open_with(&url, &name, 2, Guard::new(0), claim("http://second")).unwrap()
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!standby.is_finished(), "the standby waits while the leader holds the schema");
+    assert_eq!(watch.leader().as_deref(), Some("http://first"));
+    drop((t, first));
+    let second = standby.join().unwrap();
+    wait_for(|| watch.leader().as_deref() == Some("http://second"));
+    let t = second.open("t", PartitionKind::Records).unwrap();
+    assert_eq!(t.get(b"k").unwrap().as_deref(), Some(&b"1"[..]), "the standby reads what the leader committed");
+}
+
+/// A leader whose lock session ends (its connection killed) cannot write
+/// any more, even before it notices: the node taking over waits for its
+/// connections to close, and a connection it makes afterwards is refused.
+#[test]
+fn a_leader_that_lost_the_lock_is_fenced_off() {
+    let schema = TestSchema::new();
+    let guard = Guard::new(0);
+    let first = PostgresEngine::open_with(&schema.url, &schema.name, 2, guard.clone(), Claim::default()).unwrap();
+    let t = first.open("t", PartitionKind::Records).unwrap();
+    put(&first, &*t, b"k", b"old").unwrap();
+    let (url, name) = (schema.url.clone(), schema.name.clone());
+    let standby = std::thread::spawn(move || {
+        PostgresEngine::open_with(&url, &name, 2, Guard::new(0), Claim { wait: true, advertise: None }).unwrap()
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    // The lock session of the first node, not the standby's (waiting).
+    let pid = first_fence(&first).pid;
+    schema.admin().execute("SELECT pg_terminate_backend($1)", &[&pid]).unwrap();
+    let second = standby.join().unwrap();
+    // By now the first node has shut its pool (the standby waited for it).
+    assert!(matches!(guard.health(), StoreHealth::Failed(_)), "{:?}", guard.health());
+    assert!(put(&first, &*t, b"k", b"stale").is_err(), "the old leader's writes are refused");
+    let t2 = second.open("t", PartitionKind::Records).unwrap();
+    assert_eq!(t2.get(b"k").unwrap().as_deref(), Some(&b"old"[..]));
+    // A connection made by hand with the old node's fence is refused too.
+    let fence = *first_fence(&first);
+    let mut client = schema.admin();
+    assert!(fence.admit(&mut client).is_err());
+}
+
+fn first_fence(engine: &PostgresEngine) -> &lock::Fence {
+    engine.settings.fence.get().expect("set once the lock is taken")
+}
+
+fn wait_for(done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The store on the engine, used from async workers as services use it:
 /// the sync client must never run on them, and submitted batches go to
 /// the apply thread.
@@ -297,12 +364,12 @@ fn queued_batches_are_committed_together_in_order() {
 #[test]
 fn info_names_the_schema_version_and_latency() {
     let schema = TestSchema::new();
-    let engine = PostgresEngine::open_with(&schema.url, &schema.name, 2, Guard::new(0)).unwrap();
+    let engine = PostgresEngine::open_with(&schema.url, &schema.name, 2, Guard::new(0), Claim::default()).unwrap();
     let info = engine.info();
     assert_eq!(info.engine, "postgres");
     let remote = info.remote.unwrap();
     assert_eq!(remote.schema, schema.name);
-    assert_eq!(remote.schema_version, Some(1), "the V1 migration is applied");
+    assert_eq!(remote.schema_version, Some(2), "the V1 and V2 migrations are applied");
     assert!(remote.latency_ms.is_some_and(|ms| ms >= 0.0));
     assert_eq!((remote.error, remote.connections), (None, 2));
     assert_eq!(engine.info().remote.unwrap().latency_ms, remote.latency_ms, "cached within the second");
