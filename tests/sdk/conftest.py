@@ -8,6 +8,12 @@ Server: the session starts `$EDDY_BIN serve --listen 127.0.0.1:<port>
 --data-dir <tmp>` (EDDY_BIN defaults to <repo>/target/release/eddy) and waits
 for `GET /_eddy/health` to answer 200. With EDDY_ENDPOINT set, that endpoint
 is used instead and tests that need a restart are skipped.
+
+Two nodes: with EDDY_TEST_NODES=2 (and EDDY_STORE=postgres://…) a second eddy
+is started on the same PostgreSQL schema, and every boto3 client made here
+sends its requests to the two nodes in turn, as a round-robin load balancer
+would: each request goes to the next node's port with the Host header of the
+first, so queue URLs and signatures are the same whichever node answers.
 """
 
 from __future__ import annotations
@@ -156,11 +162,19 @@ class ExternalServer:
         pass
 
 
+NODES = int(os.environ.get("EDDY_TEST_NODES", "1"))
+# The other nodes' `host:port`, filled in when they start (EDDY_TEST_NODES=2).
+_OTHER_NODES: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def eddy():
     external = os.environ.get("EDDY_ENDPOINT")
     if external:
         yield ExternalServer(external)
+        return
+    if NODES > 1:
+        yield from _cluster()
         return
     binary = os.environ.get("EDDY_BIN", str(REPO / "target" / "release" / "eddy"))
     if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
@@ -178,6 +192,47 @@ def eddy():
         print(f"\neddy data and log kept in {tmp}")
     else:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _cluster():
+    """The first node (the fixture's server) and NODES-1 more on the same --store, started after it so that
+    it leads; requests alternate between them (see the module doc)."""
+    if not os.environ.get("EDDY_STORE", "").startswith("postgres"):
+        pytest.exit("EDDY_TEST_NODES > 1 needs EDDY_STORE=postgres://… (nodes share the store)", 2)
+    binary = os.environ.get("EDDY_BIN", str(REPO / "target" / "release" / "eddy"))
+    tmp = Path(tempfile.mkdtemp(prefix="eddy-sdk-cluster-"))
+    servers = []
+    try:
+        for i in range(NODES):
+            server = EddyServer(binary, tmp / f"data{i}", _free_port(), tmp / f"eddy{i}.log")
+            server.start()
+            servers.append(server)
+    except RuntimeError as e:
+        for server in servers:
+            server.stop()
+        pytest.exit(str(e), 2)
+    _OTHER_NODES[:] = [f"127.0.0.1:{server.port}" for server in servers[1:]]
+    yield servers[0]
+    for server in reversed(servers):
+        server.stop()
+    if not os.environ.get("EDDY_KEEP_DATA"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _round_robin(client) -> None:
+    """Sends the client's requests to every node in turn, keeping the first node's Host (a load balancer)."""
+    turn = iter(range(1 << 62))
+
+    def before_sign(request, **_):
+        parts = urllib.parse.urlsplit(request.url)
+        nodes = [parts.netloc, *_OTHER_NODES]
+        if not _OTHER_NODES or parts.hostname != "127.0.0.1":
+            return
+        node = nodes[next(turn) % len(nodes)]
+        request.headers["Host"] = parts.netloc
+        request.url = urllib.parse.urlunsplit(parts._replace(netloc=node))
+
+    client.meta.events.register("before-sign", before_sign)
 
 
 @pytest.fixture(autouse=True)
@@ -229,7 +284,7 @@ def make_client(endpoint: str, access_key: str = "test", region: str = "us-east-
     cfg.update(config_kwargs)
     endpoint_url = cfg.pop("endpoint_url", endpoint)
     session = boto3.session.Session()
-    return session.client(
+    client = session.client(
         service,
         endpoint_url=endpoint_url,
         region_name=region,
@@ -237,6 +292,9 @@ def make_client(endpoint: str, access_key: str = "test", region: str = "us-east-
         aws_secret_access_key="test",
         config=Config(**cfg),
     )
+    if endpoint_url == endpoint:
+        _round_robin(client)
+    return client
 
 
 @pytest.fixture(scope="session")

@@ -25,11 +25,33 @@ def test_eddy_health_names_the_store_engine(endpoint):
     if os.environ.get("EDDY_STORE", "").startswith(("postgres://", "postgresql://")):
         assert store["engine"] == "postgres", store
         assert store["schema"] == os.environ.get("EDDY_STORE_SCHEMA", "eddy")
-        assert store["reachable"] is True and store["schema_version"] == 1, store
+        assert store["reachable"] is True and store["schema_version"] == 2, store
         assert store["latency_ms"] >= 0 and store["connections"] == int(os.environ.get("EDDY_STORE_POOL_SIZE", "4"))
     else:
         assert store["engine"] == "fjall", store
         assert "schema" not in store
+
+
+def test_health_names_each_nodes_cluster_role(endpoint):
+    """On PostgreSQL every node is a cluster node: the one holding the schema leads and advertises its URL;
+    with EDDY_TEST_NODES=2 the other stands by and names the leader it relays to."""
+    if not os.environ.get("EDDY_STORE", "").startswith(("postgres://", "postgresql://")) or os.environ.get("EDDY_ENDPOINT"):
+        pytest.skip("clusters are made of nodes on the PostgreSQL store")
+    from conftest import _OTHER_NODES
+
+    nodes = [endpoint, *(f"http://{n}" for n in _OTHER_NODES)]
+    roles = {}
+    for node in nodes:
+        r = requests.get(node + "/_eddy/health", timeout=5)
+        assert r.status_code == 200, r.text
+        cluster = r.json()["cluster"]
+        roles[node] = cluster
+        assert cluster["advertise"] == node, cluster
+    leaders = [n for n, c in roles.items() if c["role"] == "leader"]
+    assert len(leaders) == 1, roles
+    for node, cluster in roles.items():
+        if node not in leaders:
+            assert cluster == {"role": "standby", "leader": leaders[0], "advertise": node}, cluster
 
 
 def test_localstack_health_shape(endpoint):

@@ -49,11 +49,18 @@ pub struct ServeArgs {
     #[arg(long, env = "EDDY_IN_MEMORY")]
     pub in_memory: bool,
     /// Where the store lives: a PostgreSQL URL (`postgres://user@host:5432/db`
-    /// or `postgresql://…`) keeps it in that database, one eddy node per
-    /// schema (--store-schema). Default: the embedded engine in --data-dir.
+    /// or `postgresql://…`) keeps it in that database, in --store-schema;
+    /// any number of nodes may share it (one leads, the others forward to
+    /// it and take over when it goes). Default: the embedded engine in --data-dir.
     #[arg(long, env = "EDDY_STORE", conflicts_with = "in_memory")]
     #[serde(serialize_with = "redacted_store")]
     pub store: Option<String>,
+    /// Where other eddy nodes on the same PostgreSQL schema reach this one
+    /// when it leads (with --store postgres://…): every node but the leader
+    /// forwards requests there. Default: http:// plus the listen address
+    /// (127.0.0.1 if it listens on all), which only nodes on this machine reach.
+    #[arg(long, env = "EDDY_ADVERTISE_URL")]
+    pub advertise_url: Option<String>,
     /// The PostgreSQL schema of the store (with --store postgres://…),
     /// created if absent.
     #[arg(long, env = "EDDY_STORE_SCHEMA", default_value = "eddy")]
@@ -165,9 +172,22 @@ impl ServeArgs {
     }
 
     pub fn public_url(&self) -> String {
-        if let Some(u) = &self.public_url {
-            return u.trim_end_matches('/').to_string();
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => self.listen_url(),
         }
+    }
+
+    /// Where other nodes of a cluster reach this one (--advertise-url).
+    pub fn advertise_url(&self) -> String {
+        match &self.advertise_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => self.listen_url(),
+        }
+    }
+
+    /// http:// plus the listen address, 127.0.0.1 when it listens on all.
+    fn listen_url(&self) -> String {
         let mut addr = self.listen;
         if addr.ip().is_unspecified() {
             addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());

@@ -23,6 +23,13 @@ pub fn over_budget(parts: &Parts, ctx: &RequestCtx) -> BoxedResponse {
     )
 }
 
+/// No node can serve the request now: a cluster's leader is being replaced
+/// or cannot be reached.
+pub fn unavailable(parts: &Parts, ctx: &RequestCtx, why: &str) -> BoxedResponse {
+    let message = format!("The request has failed due to a temporary failure of the server: {why}.");
+    render(parts, ctx, "ServiceUnavailable", 503, &message)
+}
+
 /// A body longer than any operation accepts.
 ///
 /// AWS answers an oversize request with HTTP 413 from its front end, before

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 use eddy_store::StoreHealth;
 
+use crate::cluster::Front;
 use crate::server::{AppState, HttpResponse};
 
 pub fn respond(state: &AppState, localstack: bool) -> HttpResponse {
@@ -44,7 +45,33 @@ pub fn respond(state: &AppState, localstack: bool) -> HttpResponse {
             "request_body_memory": {"used": state.bodies.used(), "limit": state.bodies.limit()},
         })
     };
+    let mut body = body;
+    // Every node on PostgreSQL is a cluster node, alone or not.
+    if state.config.postgres_store().is_some() && !localstack {
+        body["cluster"] = json!({"role": "leader", "advertise": state.config.advertise_url()});
+    }
     let code = if store.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    json_response(code, &body)
+}
+
+/// A cluster standby's health: it serves by relaying while a leader is
+/// known (200), and answers 503 while none is (one is being elected).
+pub fn standby(front: &Front, leader: Option<&str>, localstack: bool) -> HttpResponse {
+    let running = if leader.is_some() { "running" } else { "error" };
+    let services = json!({"sqs": running, "sns": running, "kinesis": running, "iam": running, "sts": running});
+    let body = if localstack {
+        json!({"services": services, "edition": "community", "version": env!("CARGO_PKG_VERSION")})
+    } else {
+        json!({
+            "status": if leader.is_some() { "ok" } else { "unavailable" },
+            "version": env!("CARGO_PKG_VERSION"),
+            "services": services,
+            "store": {"engine": "postgres", "schema": front.config.store_schema},
+            "cluster": {"role": "standby", "leader": leader, "advertise": front.config.advertise_url()},
+            "connections": {"open": front.connections.open(), "max": front.connections.max()},
+        })
+    };
+    let code = if leader.is_some() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     json_response(code, &body)
 }
 

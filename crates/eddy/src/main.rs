@@ -10,6 +10,7 @@ mod auth;
 mod authz;
 mod body;
 mod cli;
+mod cluster;
 mod connections;
 mod data_dir;
 mod doctor;
@@ -22,6 +23,7 @@ mod request;
 mod respond;
 mod routes;
 mod server;
+mod services;
 mod sns;
 mod sqs;
 mod sts;
@@ -73,85 +75,81 @@ fn init_logging(format: LogFormat) {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let fds = fd_limit::raise_and_split();
-    let mut _dir_lock = None;
-    let durability = match args.durability {
-        cli::Durability::Fsync => eddy_store::Durability::Fsync,
-        cli::Durability::Flush => eddy_store::Durability::Flush,
-    };
-    let store = if let Some(url) = args.postgres_store() {
-        // A returned commit is durable in PostgreSQL: --durability does not apply.
-        let options = eddy_store::StoreOptions {
-            pool_size: args.store_pool_size.into(),
-            ..eddy_store::StoreOptions::new(durability)
-        };
-        eddy_store::Store::open_postgres(url, &args.store_schema, options).with_context(|| {
-            format!("opening the store in PostgreSQL schema {} at {}", args.store_schema, cli::redact_store(url))
-        })?
-    } else if let Some(other) = &args.store {
-        anyhow::bail!(
-            "--store {}: only PostgreSQL URLs (postgres://… or postgresql://…) are supported; \
-             leave --store out for the embedded engine in --data-dir",
-            cli::redact_store(other)
-        );
-    } else if args.in_memory {
-        eddy_store::Store::in_memory()
-    } else {
-        data_dir::create(&args.data_dir)?;
-        _dir_lock = Some(data_dir::lock(&args.data_dir)?);
-        let mut options = eddy_store::StoreOptions::new(durability);
-        options.min_free_bytes = args.min_free_disk_mb << 20;
-        options.max_open_files = fds.store_files;
-        eddy_store::Store::open_with(&args.data_dir, options)
-            .with_context(|| format!("opening the store in {}", args.data_dir.display()))?
-    };
-    let sqs = eddy_core::sqs::Sqs::open(store.clone(), Arc::new(eddy_core::clock::SystemClock))
-        .map_err(|e| anyhow::anyhow!("recovering SQS state: {e}"))?;
-    tokio::spawn(sqs.clone().run_sweeper());
-    let sns_config = eddy_core::sns::SnsConfig {
-        enforcement: match args.policy_enforcement {
-            cli::PolicyEnforcement::Enforce => eddy_core::sns::Enforcement::Enforce,
-            cli::PolicyEnforcement::Warn => eddy_core::sns::Enforcement::Warn,
-            cli::PolicyEnforcement::Off => eddy_core::sns::Enforcement::Off,
-        },
-        urls: eddy_core::sns::Urls { base: args.public_url() },
-    };
-    let http = Arc::new(sns::http_client::HyperSender::new());
-    let (sns, deliveries) = eddy_core::sns::Sns::open(
-        store.clone(),
-        Arc::new(eddy_core::clock::SystemClock),
-        sqs.clone(),
-        http,
-        sns_config,
-    )
-    .map_err(|e| anyhow::anyhow!("recovering SNS state: {e}"))?;
-    tokio::spawn(sns.clone().run_deliveries(deliveries));
-    let kinesis = eddy_core::kinesis::Kinesis::open(
-        store.clone(),
-        Arc::new(eddy_core::clock::SystemClock),
-        eddy_core::kinesis::KinesisConfig { enforce_limits: args.kinesis_enforce_limits },
-    )
-    .map_err(|e| anyhow::anyhow!("recovering Kinesis state: {e}"))?;
-    tokio::spawn(kinesis.clone().run_maintenance());
-    let iam = eddy_core::iam::Iam::open(store.clone(), Arc::new(eddy_core::clock::SystemClock))
-        .map_err(|e| anyhow::anyhow!("recovering IAM state: {e}"))?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {} (is another eddy or LocalStack running?)", args.listen))?;
-    tracing::info!(
-        listen = %args.listen,
-        data_dir = %match args.postgres_store() {
-            Some(url) => format!("(PostgreSQL schema {} at {})", args.store_schema, cli::redact_store(url)),
-            None if args.in_memory => "(in memory)".to_string(),
-            None => args.data_dir.display().to_string(),
-        },
-        durability = ?args.durability,
-        queues = sqs.queue_count(),
-        topics = sns.topic_count(),
-        streams = kinesis.stream_count(),
-        startup_ms = started.elapsed().as_millis() as u64,
-        "eddy ready: SQS, SNS and Kinesis at http://{}", args.listen
-    );
     let max_connections = args.max_connections.unwrap_or(fds.connections);
+    let front = Arc::new(cluster::Front::new(
+        connections::Connections::new(
+            max_connections,
+            Duration::from_secs(args.idle_timeout_secs.max(1)),
+            Duration::from_secs(args.header_timeout_secs.max(1)),
+        ),
+        body::BodyBudget::new((args.max_body_memory_mb << 20) as usize),
+        args.clone(),
+    ));
+    if let Some(url) = args.postgres_store() {
+        // A cluster node: it answers at once (relaying, or 503 while no
+        // node leads) and leads once the schema's lock is its.
+        let listener = bind(&args).await?;
+        log_limits(&args, &fds, max_connections);
+        tracing::info!(listen = %args.listen, schema = %args.store_schema, store = %cli::redact_store(url),
+            advertise = %args.advertise_url(), startup_ms = started.elapsed().as_millis() as u64,
+            "eddy node ready on PostgreSQL: leads the schema when it can take its lock, relays to the leader until then");
+        let node = tokio::spawn(cluster::run(front.clone(), url.to_string()));
+        tokio::select! {
+            served = server::run(listener, front.clone(), shutdown_signal()) => served?,
+            ended = node => ended??,
+        }
+    } else {
+        let mut _dir_lock = None;
+        let store = if args.store.is_some() {
+            anyhow::bail!(
+                "--store {}: only PostgreSQL URLs (postgres://… or postgresql://…) are supported; \
+                 leave --store out for the embedded engine in --data-dir",
+                cli::redact_store(args.store.as_deref().unwrap_or_default())
+            );
+        } else if args.in_memory {
+            eddy_store::Store::in_memory()
+        } else {
+            data_dir::create(&args.data_dir)?;
+            _dir_lock = Some(data_dir::lock(&args.data_dir)?);
+            let mut options = eddy_store::StoreOptions::new(match args.durability {
+                cli::Durability::Fsync => eddy_store::Durability::Fsync,
+                cli::Durability::Flush => eddy_store::Durability::Flush,
+            });
+            options.min_free_bytes = args.min_free_disk_mb << 20;
+            options.max_open_files = fds.store_files;
+            eddy_store::Store::open_with(&args.data_dir, options)
+                .with_context(|| format!("opening the store in {}", args.data_dir.display()))?
+        };
+        let services = services::Services::open(store, &args, &front)?;
+        front.set_role(cluster::Role::Active(services.state.clone()));
+        let listener = bind(&args).await?;
+        let state = &services.state;
+        tracing::info!(
+            listen = %args.listen,
+            data_dir = %if args.in_memory { "(in memory)".to_string() } else { args.data_dir.display().to_string() },
+            durability = ?args.durability,
+            queues = state.sqs.queue_count(),
+            topics = state.sns.topic_count(),
+            streams = state.kinesis.stream_count(),
+            startup_ms = started.elapsed().as_millis() as u64,
+            "eddy ready: SQS, SNS and Kinesis at http://{}", args.listen
+        );
+        log_limits(&args, &fds, max_connections);
+        server::run(listener, front.clone(), shutdown_signal()).await?;
+    }
+    match front.active() {
+        Some(state) => state.sqs.flush().await.map_err(|e| anyhow::anyhow!("flushing the store on shutdown: {e}")),
+        None => Ok(()),
+    }
+}
+
+async fn bind(args: &ServeArgs) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {} (is another eddy or LocalStack running?)", args.listen))
+}
+
+fn log_limits(args: &ServeArgs, fds: &fd_limit::FdBudget, max_connections: usize) {
     tracing::info!(
         fd_limit = fds.limit,
         max_connections,
@@ -159,23 +157,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_body_memory_mb = args.max_body_memory_mb,
         "limits"
     );
-    let state = Arc::new(server::AppState {
-        sqs: sqs.clone(),
-        sns,
-        kinesis,
-        iam,
-        store,
-        connections: connections::Connections::new(
-            max_connections,
-            Duration::from_secs(args.idle_timeout_secs.max(1)),
-            Duration::from_secs(args.header_timeout_secs.max(1)),
-        ),
-        bodies: body::BodyBudget::new((args.max_body_memory_mb << 20) as usize),
-        auth: auth::Auth::from_args(&args)?,
-        config: args,
-    });
-    server::run(listener, state, shutdown_signal()).await?;
-    sqs.flush().await.map_err(|e| anyhow::anyhow!("flushing the store on shutdown: {e}"))
 }
 
 async fn shutdown_signal() {

@@ -34,6 +34,18 @@ pub struct PeerAddr(pub std::net::SocketAddr);
 
 impl RequestCtx {
     pub fn new(parts: &Parts, config: &ServeArgs, iam: &Iam) -> RequestCtx {
+        RequestCtx::with_identity(parts, config, |access_key| identity_of(access_key, config, iam))
+    }
+
+    /// For an answer given without the services (a cluster standby with no
+    /// leader to relay to): every key stands for its account's root.
+    pub fn unauthenticated(parts: &Parts, config: &ServeArgs) -> RequestCtx {
+        RequestCtx::with_identity(parts, config, |access_key| {
+            Identity::root(&account_of_unknown_key(access_key, config))
+        })
+    }
+
+    fn with_identity(parts: &Parts, config: &ServeArgs, identity: impl FnOnce(&str) -> Identity) -> RequestCtx {
         let host = parts
             .headers
             .get(http::header::HOST)
@@ -43,7 +55,7 @@ impl RequestCtx {
             .unwrap_or_else(|| config.listen.to_string());
         let scope = credential_scope(parts);
         let access_key = scope.as_ref().map(|s| s.access_key.clone()).unwrap_or_default();
-        let identity = identity_of(&access_key, config, iam);
+        let identity = identity(&access_key);
         let account = identity.account.clone();
         let region = scope.map(|s| s.region).filter(|r| !r.is_empty()).unwrap_or_else(|| config.region.clone());
         RequestCtx {

@@ -276,6 +276,15 @@ impl Routed {
     }
 }
 
+/// For a health path (eddy's or LocalStack's), whether it is LocalStack's.
+pub fn health_path(path: &str) -> Option<bool> {
+    match path {
+        "/_eddy/health" => Some(false),
+        "/_localstack/health" | "/health" => Some(true),
+        _ => None,
+    }
+}
+
 pub fn route(parts: &Parts, body: &Bytes) -> Routed {
     by_path(parts, &[Protocol::Eddy])
         .or_else(|| by_target(parts))

@@ -17,6 +17,7 @@ use hyper_util::server::conn::auto;
 
 use crate::body::{BodyBudget, BodyError};
 use crate::cli::ServeArgs;
+use crate::cluster::{Front, Role};
 use crate::connections::{Connections, InFlight, RateLimitedLog, Slot, Tracked};
 use crate::front_error;
 use crate::request::RequestCtx;
@@ -49,7 +50,7 @@ const MAX_H2_STREAMS: u32 = 100;
 
 pub async fn run(
     listener: tokio::net::TcpListener,
-    state: Arc<AppState>,
+    state: Arc<Front>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     tokio::pin!(shutdown);
@@ -97,7 +98,7 @@ fn refuse(stream: tokio::net::TcpStream) {
     let _ = stream.try_write(BUSY);
 }
 
-async fn serve_connection(state: Arc<AppState>, stream: tokio::net::TcpStream, slot: Slot) {
+async fn serve_connection(state: Arc<Front>, stream: tokio::net::TcpStream, slot: Slot) {
     let activity = state.connections.activity();
     let peer = stream.peer_addr().ok().map(crate::request::PeerAddr);
     let io = TokioIo::new(Tracked::new(stream, activity.clone()));
@@ -107,7 +108,7 @@ async fn serve_connection(state: Arc<AppState>, stream: tokio::net::TcpStream, s
             if let Some(peer) = peer {
                 req.extensions_mut().insert(peer);
             }
-            handle(state.clone(), activity.begin(), req)
+            dispatch(state.clone(), activity.begin(), req)
         })
     };
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -124,6 +125,41 @@ async fn serve_connection(state: Arc<AppState>, stream: tokio::net::TcpStream, s
         _ = state.connections.idle(&activity) => tracing::debug!("closing idle connection"),
     }
     drop(slot);
+}
+
+/// Serves the request if this node serves, else relays it to the leader.
+async fn dispatch(front: Arc<Front>, in_flight: InFlight, req: Request<Incoming>) -> Result<BoxedResponse, Infallible> {
+    match front.role() {
+        Some(Role::Active(state)) => handle(state, in_flight, req).await,
+        Some(Role::Standby(watch)) => {
+            let leader = watch.leader();
+            let response = match routes::health_path(req.uri().path()) {
+                Some(localstack) => boxed(crate::health::standby(&front, leader.as_deref(), localstack)),
+                None => relay(&front, leader.as_deref(), req).await,
+            };
+            Ok(with_guard(response, in_flight))
+        }
+        None => {
+            let (parts, _) = req.into_parts();
+            let why = "this eddy node is starting";
+            Ok(with_guard(
+                crate::cluster::relay::unavailable(&parts, |p| RequestCtx::unauthenticated(p, &front.config), why),
+                in_flight,
+            ))
+        }
+    }
+}
+
+async fn relay(front: &Front, leader: Option<&str>, req: Request<Incoming>) -> BoxedResponse {
+    let ctx = |parts: &http::request::Parts| RequestCtx::unauthenticated(parts, &front.config);
+    match leader {
+        Some(leader) => front.relay.forward(leader, req, ctx).await,
+        None => {
+            let (parts, _) = req.into_parts();
+            let why = "no eddy node leads this store yet (its leader is starting or being replaced)";
+            crate::cluster::relay::unavailable(&parts, ctx, why)
+        }
+    }
 }
 
 async fn handle(

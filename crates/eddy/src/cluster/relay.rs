@@ -1,0 +1,151 @@
+//! A standby node relays each request to the leader and its answer back,
+//! streamed both ways (a SubscribeToShard answer is a stream). The request
+//! keeps its `Host`, so queue URLs and signatures are those the client
+//! addressed; hop-by-hop headers are dropped, as a proxy must.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Uri, Version};
+use http_body::{Body, Frame};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+
+use crate::request::RequestCtx;
+use crate::server::BoxedResponse;
+
+/// Headers that describe one connection, not the request (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
+/// Pooled HTTP/1.1 connections to the leader.
+pub struct Relay {
+    client: Client<HttpConnector, Incoming>,
+}
+
+impl Relay {
+    pub fn new() -> Relay {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(std::time::Duration::from_secs(2)));
+        Relay { client: Client::builder(TokioExecutor::new()).build(connector) }
+    }
+
+    /// Sends `req` to the leader at `leader` (`http://host:port`) and
+    /// returns its answer; a leader that cannot be reached gets the
+    /// protocol's retryable 503.
+    pub async fn forward(
+        &self,
+        leader: &str,
+        req: Request<Incoming>,
+        ctx: impl FnOnce(&http::request::Parts) -> RequestCtx,
+    ) -> BoxedResponse {
+        let (mut parts, body) = req.into_parts();
+        let uri = match upstream_uri(leader, &parts.uri) {
+            Ok(uri) => uri,
+            Err(e) => {
+                return unavailable(&parts, ctx, &format!("the leader's advertised URL {leader} is not usable: {e}"))
+            }
+        };
+        // HTTP/2 carries the authority in the URI, not in a Host header.
+        if !parts.headers.contains_key(http::header::HOST) {
+            if let Some(authority) = parts.uri.authority().and_then(|a| HeaderValue::from_str(a.as_str()).ok()) {
+                parts.headers.insert(http::header::HOST, authority);
+            }
+        }
+        let original = head_copy(&parts);
+        for name in HOP_BY_HOP {
+            parts.headers.remove(name);
+        }
+        if let Some(peer) = parts.extensions.get::<crate::request::PeerAddr>() {
+            if let Ok(value) = HeaderValue::from_str(&peer.0.ip().to_string()) {
+                parts.headers.append("x-forwarded-for", value);
+            }
+        }
+        parts.uri = uri;
+        parts.version = Version::HTTP_11;
+        match self.client.request(Request::from_parts(parts, body)).await {
+            Ok(response) => {
+                let (mut parts, body) = response.into_parts();
+                for name in HOP_BY_HOP {
+                    parts.headers.remove(name);
+                }
+                http::Response::from_parts(parts, Relayed(body).boxed_unsync())
+            }
+            Err(e) => {
+                tracing::warn!(leader, error = %e, "relaying to the leader failed; answering 503 (clients retry)");
+                unavailable(
+                    &original,
+                    ctx,
+                    &format!("the eddy node leading this store could not be reached ({leader}); retry"),
+                )
+            }
+        }
+    }
+}
+
+/// The 503 of a standby that has no leader to relay to.
+pub fn unavailable(
+    parts: &http::request::Parts,
+    ctx: impl FnOnce(&http::request::Parts) -> RequestCtx,
+    why: &str,
+) -> BoxedResponse {
+    let ctx = ctx(parts);
+    crate::front_error::unavailable(parts, &ctx, why)
+}
+
+fn upstream_uri(leader: &str, original: &Uri) -> Result<Uri, http::Error> {
+    let path = original.path_and_query().map_or("/", |p| p.as_str());
+    Ok(format!("{}{path}", leader.trim_end_matches('/')).parse::<Uri>()?)
+}
+
+/// A copy of a request's head (the original goes with the request), for
+/// answering in the protocol it announced should relaying fail.
+fn head_copy(parts: &http::request::Parts) -> http::request::Parts {
+    let mut request = Request::builder().method(parts.method.clone()).uri(parts.uri.clone()).version(parts.version);
+    if let Some(headers) = request.headers_mut() {
+        *headers = parts.headers.clone();
+    }
+    request.body(()).expect("parts of a valid request").into_parts().0
+}
+
+/// The leader's answer as the front sends bodies: an error mid-stream
+/// (the leader died) ends it, which the client sees as a truncated answer.
+struct Relayed(Incoming);
+
+impl Body for Relayed {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match Pin::new(&mut self.0).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => Poll::Ready(Some(Ok(frame))),
+            Poll::Ready(Some(Err(e))) => {
+                tracing::warn!(error = %e, "the leader's answer broke off while relayed");
+                Poll::Ready(None)
+            }
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.0.size_hint()
+    }
+}
