@@ -20,6 +20,10 @@ Guarantees checked:
   * no acknowledged-deleted body comes back (neither during the load nor in the drain), and no
     message deleted during a drain comes back in a later drain.
 Bodies whose send or delete was not acknowledged may or may not be present.
+
+With EDDY_CRASH_NODES=2 (and EDDY_STORE=postgres://…) two eddy nodes share the store: producers and consumers
+are spread over both, and each round kills the node that leads with kill -9; the other takes over while the
+load goes on, and the killed one comes back as a standby.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ PRODUCERS_PER_QUEUE = 3
 CONSUMERS_PER_QUEUE = 3
 FIFO_GROUPS = 8
 DRAIN_TIMEOUT = 60.0
+NODES = int(os.environ.get("EDDY_CRASH_NODES", "1"))
 
 
 def log(msg: str) -> None:
@@ -130,6 +135,53 @@ def client(endpoint: str):
         aws_secret_access_key="test",
         config=Config(retries={"max_attempts": 0}, connect_timeout=2, read_timeout=15, max_pool_connections=4),
     )
+
+
+class Cluster:
+    """The nodes of one run (one unless EDDY_CRASH_NODES is set), seen as one server by the checks."""
+
+    def __init__(self, tmp: Path):
+        one = NODES == 1
+        self.nodes = [
+            Server(tmp / ("data" if one else f"data{i}"), tmp / ("eddy.log" if one else f"eddy{i}.log"), free_port())
+            for i in range(NODES)
+        ]
+        self.endpoint = self.nodes[0].endpoint
+        self.log_path = self.nodes[0].log_path
+
+    @property
+    def started_at(self) -> float:
+        """When the last node (re)started: a takeover happens at the kill, before the restart."""
+        return max(n.started_at for n in self.nodes)
+
+    def start(self) -> None:
+        for node in self.nodes:
+            node.start()
+
+    def endpoint_for(self, i: int) -> str:
+        return self.nodes[i % len(self.nodes)].endpoint
+
+    def leader(self) -> Server:
+        """The node that serves: the only one, or the one whose health says it leads."""
+        if len(self.nodes) == 1:
+            return self.nodes[0]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            for node in self.nodes:
+                try:
+                    if requests.get(node.endpoint + "/_eddy/health", timeout=1).json()["cluster"]["role"] == "leader":
+                        return node
+                except (requests.RequestException, KeyError, ValueError):
+                    pass
+            time.sleep(0.05)
+        raise RuntimeError("no node leads within 10 s")
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+    def tail(self, n: int = 40) -> str:
+        return "\n".join(f"--- {node.log_path.name}\n{node.tail(n)}" for node in self.nodes)
 
 
 # --------------------------------------------------------------------------- bookkeeping
@@ -355,7 +407,7 @@ def run() -> int:
         log(f"eddy binary not found at {EDDY_BIN}")
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="eddy-crash-"))
-    server = Server(tmp / "data", tmp / "eddy.log", free_port())
+    server = Cluster(tmp)
     try:
         server.start()
     except RuntimeError as e:
@@ -378,18 +430,21 @@ def run() -> int:
             for qname, url, fifo, ledger in queues:
                 for i in range(PRODUCERS_PER_QUEUE):
                     tag = f"r{round_no}-{qname}-p{i}"
-                    threads.append(threading.Thread(target=producer, args=(server.endpoint, url, ledger, fifo, tag, stop)))
-                for _ in range(CONSUMERS_PER_QUEUE):
-                    threads.append(threading.Thread(target=consumer, args=(server.endpoint, url, ledger, stop)))
+                    endpoint = server.endpoint_for(i)
+                    threads.append(threading.Thread(target=producer, args=(endpoint, url, ledger, fifo, tag, stop)))
+                for i in range(CONSUMERS_PER_QUEUE):
+                    endpoint = server.endpoint_for(i + 1)
+                    threads.append(threading.Thread(target=consumer, args=(endpoint, url, ledger, stop)))
             for t in threads:
                 t.daemon = True
                 t.start()
             log(f"round {round_no}: load running")
             time.sleep(LOAD_BEFORE_KILL)
-            log(f"round {round_no}: kill -9 (pid {server.proc.pid})")
-            server.kill9()
+            victim = server.leader()
+            log(f"round {round_no}: kill -9 (pid {victim.proc.pid}, {victim.endpoint})")
+            victim.kill9()
             time.sleep(DOWN_TIME)
-            server.start()
+            victim.start()
             log(f"round {round_no}: restarted, load continues")
             time.sleep(LOAD_AFTER_RESTART)
             stop.set()

@@ -41,7 +41,7 @@ import boto3
 from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crash_test import Server, clean_up, free_port, log, verdict  # noqa: E402
+from crash_test import Cluster, clean_up, log, verdict  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 EDDY_BIN = os.environ.get("EDDY_BIN", str(REPO / "target" / "release" / "eddy"))
@@ -137,7 +137,7 @@ def run() -> int:
         log(f"eddy binary not found at {EDDY_BIN}")
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="eddy-kinesis-crash-"))
-    server = Server(tmp / "data", tmp / "eddy.log", free_port())
+    server = Cluster(tmp)
     try:
         server.start()
     except RuntimeError as e:
@@ -158,19 +158,20 @@ def run() -> int:
         for round_no in range(1, ROUNDS + 1):
             stop = threading.Event()
             threads = [
-                threading.Thread(target=producer, args=(server.endpoint, stream, ledger, f"r{round_no}p{i}", stop), daemon=True)
+                threading.Thread(target=producer, args=(server.endpoint_for(i), stream, ledger, f"r{round_no}p{i}", stop), daemon=True)
                 for i in range(PRODUCERS)
             ]
             for t in threads:
                 t.start()
             log(f"round {round_no}: load running")
             time.sleep(LOAD_BEFORE_KILL)
-            log(f"round {round_no}: kill -9 (pid {server.proc.pid})")
-            server.kill9()
+            victim = server.leader()
+            log(f"round {round_no}: kill -9 (pid {victim.proc.pid}, {victim.endpoint})")
+            victim.kill9()
             with ledger.lock:
                 ledger.epoch += 1
             time.sleep(DOWN_TIME)
-            server.start()
+            victim.start()
             log(f"round {round_no}: restarted, load continues")
             time.sleep(LOAD_AFTER_RESTART)
             stop.set()

@@ -30,7 +30,7 @@ import boto3
 from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crash_test import Server, free_port, log  # noqa: E402
+from crash_test import Cluster, log  # noqa: E402
 
 ROUNDS = 2
 LOAD_BEFORE_KILL = 2.5
@@ -157,7 +157,7 @@ def check(name: str, expected: set[str], got: list[str], tag: str) -> tuple[list
 
 def run() -> int:
     with tempfile.TemporaryDirectory(prefix="eddy-sns-crash-") as tmp:
-        server = Server(Path(tmp) / "data", Path(tmp) / "eddy.log", free_port())
+        server = Cluster(Path(tmp))
         try:
             server.start()
             topic, fifo_topic, queues, fifo_url = setup(server.endpoint)
@@ -171,7 +171,7 @@ def run() -> int:
                 acked, stop = Acked(), threading.Event()
                 threads = [
                     threading.Thread(
-                        target=publisher, args=(server.endpoint, topic, fifo_topic, acked, f"{tag}-p{i}", stop)
+                        target=publisher, args=(server.endpoint_for(i), topic, fifo_topic, acked, f"{tag}-p{i}", stop)
                     )
                     for i in range(PUBLISHERS)
                 ]
@@ -179,9 +179,10 @@ def run() -> int:
                     t.start()
                 time.sleep(LOAD_BEFORE_KILL)
                 log(f"round {round_no}: kill -9 after {len(acked.standard) + len(acked.fifo)} acknowledged publishes")
-                server.kill9()
+                victim = server.leader()
+                victim.kill9()
                 time.sleep(DOWN_TIME)
-                server.start()
+                victim.start()
                 time.sleep(LOAD_AFTER_RESTART)
                 stop.set()
                 for t in threads:

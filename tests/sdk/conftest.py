@@ -202,9 +202,12 @@ def _cluster():
     binary = os.environ.get("EDDY_BIN", str(REPO / "target" / "release" / "eddy"))
     tmp = Path(tempfile.mkdtemp(prefix="eddy-sdk-cluster-"))
     servers = []
+    ports = [_free_port() for _ in range(NODES)]
+    # The URL in SNS messages is the cluster's, whichever node leads (a load balancer's, in production).
+    public = ["--public-url", f"http://127.0.0.1:{ports[0]}"]
     try:
         for i in range(NODES):
-            server = EddyServer(binary, tmp / f"data{i}", _free_port(), tmp / f"eddy{i}.log")
+            server = EddyServer(binary, tmp / f"data{i}", ports[i], tmp / f"eddy{i}.log", extra_args=public)
             server.start()
             servers.append(server)
     except RuntimeError as e:

@@ -80,8 +80,9 @@ pub struct Wake {
 const PARK_DELAY: Duration = Duration::from_millis(10);
 const LONG_POLL_SECS: u32 = 20;
 
-pub async fn wake(ep: &Endpoint, queue_url: &str, samples: usize) -> Result<Wake> {
-    let (sender, receiver) = (Conn::new(ep), Arc::new(Conn::new(ep)));
+/// `samples` rounds of a poll parked on `parked_on` woken by a send to `ep`.
+pub async fn wake(ep: &Endpoint, parked_on: &Endpoint, queue_url: &str, samples: usize) -> Result<Wake> {
+    let (sender, receiver) = (Conn::new(ep), Arc::new(Conn::new(parked_on)));
     let url: Arc<str> = queue_url.into();
     let tracker = Tracker::new("wake".into());
     let (mut wake, mut send, mut early_empty) = (vec![], vec![], 0);

@@ -81,6 +81,10 @@ pub struct SqsBenchArgs {
     /// Samples per operation for the single-operation latency figures.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(2..))]
     pub latency_samples: u64,
+    /// Park the wake-up phase's long polls on this endpoint (another node of
+    /// a cluster on one PostgreSQL schema) while sends go to --endpoint.
+    #[arg(long)]
+    pub wake_endpoint: Option<String>,
     /// Rounds of the long-poll wake-up measurement.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
     pub wake_samples: u64,

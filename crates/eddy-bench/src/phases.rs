@@ -21,6 +21,8 @@ const SEND_TARGET: f64 = 0.40;
 const SEND_CPU_TARGET_US: f64 = 15.0;
 const ROUND_TRIP_TARGET: f64 = 50_000.0;
 const WAKE_P99_TARGET: Duration = Duration::from_millis(2);
+/// Issue 12: a send on one node wakes a poll parked on another.
+const WAKE_ACROSS_NODES_P99_TARGET: Duration = Duration::from_millis(20);
 const START_TARGET: Duration = Duration::from_millis(10);
 const IDLE_RSS_TARGET: u64 = 10 * 1024 * 1024;
 /// How long a fresh server gets to finish background start-up work before
@@ -219,16 +221,30 @@ impl Bench {
 
     pub(super) async fn wake_latency(&mut self) {
         self.heading("Long-poll wake-up: ReceiveMessage (wait 20 s) parked on an empty queue, then a SendMessage");
-        let figure = "Long-poll wake-up (send issued → receiver has it)";
+        // Across nodes the send and the poll meet at the cluster's leader,
+        // one relay hop each way from a standby.
+        let (figure, target, limit) = match &self.args.wake_endpoint {
+            None => ("Long-poll wake-up (send issued → receiver has it)", "p99 ≤ 2 ms", WAKE_P99_TARGET),
+            Some(_) => (
+                "Long-poll wake-up across nodes (poll on --wake-endpoint)",
+                "p99 ≤ 20 ms",
+                WAKE_ACROSS_NODES_P99_TARGET,
+            ),
+        };
+        let parked_on = match self.args.wake_endpoint.as_deref().map(crate::Endpoint::parse).transpose() {
+            Ok(parked_on) => parked_on.unwrap_or_else(|| self.ep.clone()),
+            Err(e) => return self.report.skipped(figure, format!("{e:#}"), target),
+        };
         let (ep, samples) = (self.ep.clone(), self.args.wake_samples as usize);
-        let measured = self.with_queue("wake", |url| async move { latency::wake(&ep, &url, samples).await }).await;
+        let measured =
+            self.with_queue("wake", |url| async move { latency::wake(&ep, &parked_on, &url, samples).await }).await;
         let w = match measured {
             Ok(w) => w,
-            Err(e) => return self.report.skipped(figure, format!("failed: {e:#}"), "p99 ≤ 2 ms"),
+            Err(e) => return self.report.skipped(figure, format!("failed: {e:#}"), target),
         };
         let value = format!("{} ({} samples)", w.wake, w.wake.samples);
-        let ok = w.wake.p99 <= WAKE_P99_TARGET;
-        self.report.check(figure, value, "p99 ≤ 2 ms", ok);
+        let ok = w.wake.p99 <= limit;
+        self.report.check(figure, value, target, ok);
         let send_figure = "  SendMessage latency in the same rounds";
         self.report.info(send_figure, w.send.to_string());
         if w.early_empty > 0 {
