@@ -98,6 +98,12 @@ pub(crate) trait Engine: Send + Sync {
 pub(crate) trait Table: Any + Send + Sync {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
 
+    /// The values of `keys`, in their order. An engine whose reads are
+    /// network round trips (PostgreSQL) answers in one.
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        keys.iter().map(|key| self.get(key)).collect()
+    }
+
     /// Pairs whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, prefix: Vec<u8>) -> KvIter;
 

@@ -76,6 +76,11 @@ fn a_batch_spans_partitions_and_is_read_once_committed(engine: &dyn Engine) {
     assert_eq!(records.get(b"gone").unwrap(), None);
     assert_eq!(records.get(b"old").unwrap(), None);
     assert_eq!(log.get(&7u64.to_be_bytes()).unwrap().as_deref(), Some(&b"entry"[..]));
+    // Several keys in one read: in the order asked, absent ones None, a key asked twice answered twice.
+    let keys = [b"k".to_vec(), b"gone".to_vec(), b"absent".to_vec(), b"k".to_vec()];
+    let second = Some(b"second".to_vec());
+    assert_eq!(records.get_many(&keys).unwrap(), vec![second.clone(), None, None, second]);
+    assert_eq!(records.get_many(&[]).unwrap(), Vec::<Option<Vec<u8>>>::new());
 }
 
 fn ranges_are_half_open_and_last_in_is_inclusive(engine: &dyn Engine) {

@@ -65,6 +65,13 @@ impl Partition {
         self.table.get(&self.full_key(key))
     }
 
+    /// The values of `keys`, in their order: one round trip on PostgreSQL
+    /// where [`Partition::get`] in a loop would make one per key.
+    pub fn get_many<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<Vec<Option<Vec<u8>>>> {
+        let full: Vec<Vec<u8>> = keys.iter().map(|key| self.full_key(key.as_ref()).into_owned()).collect();
+        self.table.get_many(&full)
+    }
+
     /// Every key-value pair whose key starts with `prefix`, in key order
     /// (keys without the family's type byte).
     pub fn scan_prefix(&self, prefix: &[u8]) -> KvIter {

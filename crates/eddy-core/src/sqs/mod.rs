@@ -323,9 +323,12 @@ impl Sqs {
         // Waiting would add a disk flush to every receive and to every
         // long-poll wake-up.
         self.sh.store.make_durable_soon(ticket)?;
+        // One read for all the records (one round trip on PostgreSQL).
+        let seqs: Vec<u64> = delivered.iter().map(|(seq, _)| *seq).collect();
+        let records = queue::load_records(&self.sh, q.id, &seqs)?;
         let mut messages = Vec::with_capacity(delivered.len());
-        for (seq, meta) in &delivered {
-            messages.extend(receive::render(&self.sh, q, *seq, meta, req)?);
+        for ((seq, meta), record) in delivered.iter().zip(records) {
+            messages.extend(record.map(|record| receive::render(q, *seq, meta, req, record)));
         }
         Ok(messages)
     }

@@ -464,6 +464,22 @@ pub(crate) fn load_record(sh: &Shared, queue: u64, seq: u64) -> SqsResult<Option
     serde_json::from_slice(&bytes).map(Some).map_err(|e| SqsError::Internal(format!("corrupt message record: {e}")))
 }
 
+/// The records of messages `seqs` of `queue`, in their order; None where
+/// one is gone. One read of the store for all.
+pub(crate) fn load_records(sh: &Shared, queue: u64, seqs: &[u64]) -> SqsResult<Vec<Option<MessageRecord>>> {
+    let keys: Vec<_> = seqs.iter().map(|seq| records::message_key(queue, *seq)).collect();
+    sh.messages
+        .get_many(&keys)?
+        .into_iter()
+        .map(|bytes| match bytes {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| SqsError::Internal(format!("corrupt message record: {e}"))),
+            None => Ok(None),
+        })
+        .collect()
+}
+
 pub(crate) fn state_of(m: &Meta) -> MessageState {
     MessageState {
         visible_at: m.visible_at,

@@ -247,19 +247,10 @@ impl QueueState {
 
 /// Builds a received message from its stored record, read outside the queue
 /// lock; `None` when the record is gone (the message was deleted since).
-pub(crate) fn render(
-    sh: &Shared,
-    q: &Queue,
-    seq: u64,
-    meta: &Meta,
-    req: &ReceiveRequest,
-) -> SqsResult<Option<Received>> {
-    let Some(record) = load_record(sh, q.id, seq)? else {
-        return Ok(None);
-    };
+pub(crate) fn render(q: &Queue, seq: u64, meta: &Meta, req: &ReceiveRequest, record: MessageRecord) -> Received {
     let receipt = Receipt { queue: q.id, seq, receive_count: meta.receive_count };
     let attributes = message::select_attributes(&record.attributes, &req.attribute_names);
-    Ok(Some(Received {
+    Received {
         message_id: record.message_id.clone(),
         receipt_handle: receipt.encode(),
         md5_body: message::md5_hex(record.body.as_bytes()),
@@ -267,7 +258,7 @@ pub(crate) fn render(
         attributes,
         system_attributes: system_attributes(&record, meta, seq, q.is_fifo(), &req.system_attribute_names),
         body: record.body,
-    }))
+    }
 }
 
 /// Puts moved messages into their new queue's index, one queue lock at a

@@ -242,6 +242,22 @@ impl Table for PostgresTable {
         })
     }
 
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        if keys.len() < 2 {
+            return keys.iter().map(|key| self.get(key)).collect();
+        }
+        let (id, wanted) = (self.id, keys.to_vec());
+        let found: std::collections::HashMap<Vec<u8>, Vec<u8>> = self.pool.run(true, move |client, prepared| {
+            let statement = pool::Conn::statement(
+                client,
+                prepared,
+                "SELECT key, value FROM kv WHERE partition = $1 AND key = ANY($2::bytea[])",
+            )?;
+            Ok(client.query(&statement, &[&id, &wanted])?.iter().map(|row| (row.get(0), row.get(1))).collect())
+        })?;
+        Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
+    }
+
     fn scan_prefix(&self, prefix: Vec<u8>) -> KvIter {
         let end = prefix_end(&prefix);
         Box::new(Cursor { pool: self.pool.clone(), id: self.id, next: prefix, end, page: Vec::new(), done: false })
