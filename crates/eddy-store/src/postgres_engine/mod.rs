@@ -199,7 +199,7 @@ impl Engine for PostgresEngine {
     }
 
     fn batch(&self) -> Box<dyn Batch> {
-        Box::new(PostgresBatch { pool: self.pool.clone(), ops: Vec::new() })
+        Box::new(PostgresBatch { pool: self.pool.clone(), guard: self.guard.clone(), ops: Vec::new() })
     }
 
     /// A returned commit is durable already.
@@ -367,6 +367,7 @@ impl Iterator for Cursor {
 /// The batch's operations in order, sent at commit as one statement.
 struct PostgresBatch {
     pool: Arc<Pool>,
+    guard: Arc<Guard>,
     ops: Vec<(i64, Vec<u8>, Option<Vec<u8>>)>,
 }
 
@@ -390,6 +391,10 @@ impl Batch for PostgresBatch {
     }
 
     /// Not retried after a broken connection: the commit may have happened.
+    /// A failed commit fails the store: the services changed their memory
+    /// before committing, so memory and database may now differ (the commit
+    /// may even have happened, its answer lost); a cluster node then drops
+    /// its memory and loads the database's view again (`eddy::cluster`).
     fn commit(self: Box<Self>) -> Result<()> {
         if self.ops.is_empty() {
             return Ok(());
@@ -415,11 +420,15 @@ impl Batch for PostgresBatch {
                 }
             }
         }
-        self.pool.run(false, move |client, prepared| {
+        let committed = self.pool.run(false, move |client, prepared| {
             let statement = pool::Conn::statement(client, prepared, COMMIT)?;
             client.execute(&statement, &[&gone_partitions, &gone_keys, &put_partitions, &put_keys, &put_values])?;
             Ok(())
-        })
+        });
+        if let Err(e) = &committed {
+            self.guard.fail(format!("a commit to PostgreSQL failed or its outcome is unknown ({e}); what this node holds in memory may differ from the database"));
+        }
+        committed
     }
 
     /// A commit waits on the network and the server's disk, so it always
@@ -431,6 +440,7 @@ impl Batch for PostgresBatch {
     fn absorb(&mut self, later: Box<dyn Batch>) -> std::result::Result<(), Box<dyn Batch>> {
         let later: Box<dyn std::any::Any> = later;
         let later = later.downcast::<PostgresBatch>().expect("a batch is only merged with one of its own engine");
+        debug_assert!(Arc::ptr_eq(&self.guard, &later.guard));
         self.ops.extend(later.ops);
         Ok(())
     }
