@@ -243,3 +243,31 @@ def test_subscribe_to_shard_streams_through_a_standby(nodes):
             break
     assert time.monotonic() - started < 5, "the record arrived while the subscription was open"
     events.close()
+
+
+def test_a_leader_that_loses_its_lock_ends_its_subscriptions(nodes, schema):
+    """The leader's lock session ends while it lives (its other connections do not): it stops leading within
+    about a second, and a SubscribeToShard it serves ends instead of going quiet, so the consumer subscribes
+    again, to the new leader."""
+    leader, standby = nodes(2)
+    kinesis = client("kinesis", leader, read_timeout=30)
+    kinesis.create_stream(StreamName="ended", ShardCount=1)
+    wait_for(lambda: kinesis.describe_stream_summary(StreamName="ended")["StreamDescriptionSummary"]["StreamStatus"]
+             == "ACTIVE", what="stream ACTIVE")
+    stream_arn = kinesis.describe_stream_summary(StreamName="ended")["StreamDescriptionSummary"]["StreamARN"]
+    consumer = kinesis.register_stream_consumer(StreamARN=stream_arn, ConsumerName="c")["Consumer"]["ConsumerARN"]
+    wait_for(lambda: kinesis.describe_stream_consumer(ConsumerARN=consumer)["ConsumerDescription"]["ConsumerStatus"]
+             == "ACTIVE", what="consumer ACTIVE")
+    shard = kinesis.list_shards(StreamName="ended")["Shards"][0]["ShardId"]
+    events = kinesis.subscribe_to_shard(ConsumerARN=consumer, ShardId=shard,
+                                        StartingPosition={"Type": "LATEST"})["EventStream"]
+    key = fnv_key("eddy-schema:", schema)
+    high, low = (key & 0xFFFFFFFFFFFFFFFF) >> 32, key & 0xFFFFFFFF
+    ended = psql(f"SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                 f"AND mode = 'ExclusiveLock' AND classid = {high} AND objid = {low} AND objsubid = 1").strip()
+    assert ended == "1"
+    started = time.monotonic()
+    for _ in events:  # heartbeats until the stream ends
+        assert time.monotonic() - started < 15, "the subscription outlived its node's leadership"
+    assert time.monotonic() - started < 15
+    wait_for(lambda: role(standby)["role"] == "leader" or role(leader)["role"] == "leader", what="a new leader")

@@ -38,6 +38,10 @@ pub struct AppState {
     pub bodies: Arc<BodyBudget>,
     pub auth: crate::auth::Auth,
     pub config: ServeArgs,
+    /// Set when a cluster node stops leading: streams served from this
+    /// state (SubscribeToShard) end, so their clients subscribe again, to
+    /// the new leader.
+    pub retired: tokio::sync::watch::Sender<bool>,
 }
 
 pub type HttpResponse = Response<Full<Bytes>>;

@@ -56,13 +56,16 @@ impl Services {
             bodies: front.bodies.clone(),
             auth: crate::auth::Auth::from_args(args)?,
             config: args.clone(),
+            retired: tokio::sync::watch::channel(false).0,
         });
         Ok(Services { state, tasks })
     }
 
-    /// Ends the background work; requests still holding the state finish
-    /// on it (their writes fail once the store has).
+    /// Ends the background work and the streams served from this state;
+    /// requests still holding the state finish on it (their writes fail
+    /// once the store has).
     pub fn stop(self) {
+        self.state.retired.send_replace(true);
         for task in self.tasks {
             task.abort();
         }

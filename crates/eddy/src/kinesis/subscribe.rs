@@ -40,15 +40,21 @@ pub fn open(
         .map_err(|e| errors::wire(&e))?;
     let (tx, rx) = mpsc::channel::<Bytes>(4);
     tracing::debug!(consumer, shard, "kinesis: subscription opened");
-    tokio::spawn(pump(subscription, format, tx));
+    tokio::spawn(pump(subscription, format, tx, state.retired.subscribe()));
     Ok(crate::respond::builder(http::StatusCode::OK, "application/vnd.amazon.eventstream", ctx)
         .body(ChannelBody(rx).boxed_unsync())
         .expect("valid response"))
 }
 
 /// Sends the initial response, then every event, until the subscription
-/// ends, its lifetime passes, or the client stops reading.
-async fn pump(mut subscription: Subscription, format: Format, tx: mpsc::Sender<Bytes>) {
+/// ends, its lifetime passes, the client stops reading, or this node stops
+/// leading its cluster (`retired`).
+async fn pump(
+    mut subscription: Subscription,
+    format: Format,
+    tx: mpsc::Sender<Bytes>,
+    mut retired: tokio::sync::watch::Receiver<bool>,
+) {
     let content_type = match format {
         Format::Json => "application/json",
         Format::Cbor => super::CBOR,
@@ -63,6 +69,10 @@ async fn pump(mut subscription: Subscription, format: Format, tx: mpsc::Sender<B
             next = subscription.next() => next,
             _ = tokio::time::sleep_until(deadline) => break,
             _ = tx.closed() => break,
+            _ = retired.wait_for(|retired| *retired) => {
+                tracing::info!("kinesis: subscription ended: this node no longer leads (the client subscribes again)");
+                break;
+            }
         };
         let frame = match next {
             Ok(Some(event)) => match encode_event(event, format, content_type).await {
