@@ -261,13 +261,45 @@ def test_a_leader_that_loses_its_lock_ends_its_subscriptions(nodes, schema):
     shard = kinesis.list_shards(StreamName="ended")["Shards"][0]["ShardId"]
     events = kinesis.subscribe_to_shard(ConsumerARN=consumer, ShardId=shard,
                                         StartingPosition={"Type": "LATEST"})["EventStream"]
-    key = fnv_key("eddy-schema:", schema)
-    high, low = (key & 0xFFFFFFFFFFFFFFFF) >> 32, key & 0xFFFFFFFF
-    ended = psql(f"SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                 f"AND mode = 'ExclusiveLock' AND classid = {high} AND objid = {low} AND objsubid = 1").strip()
-    assert ended == "1"
+    end_lock_session(schema)
     started = time.monotonic()
     for _ in events:  # heartbeats until the stream ends
         assert time.monotonic() - started < 15, "the subscription outlived its node's leadership"
     assert time.monotonic() - started < 15
     wait_for(lambda: role(standby)["role"] == "leader" or role(leader)["role"] == "leader", what="a new leader")
+
+
+def end_lock_session(schema: str) -> None:
+    """Ends the session holding the schema's lock (the leader's), and only that one."""
+    key = fnv_key("eddy-schema:", schema)
+    high, low = (key & 0xFFFFFFFFFFFFFFFF) >> 32, key & 0xFFFFFFFF
+    ended = psql(f"SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                 f"AND mode = 'ExclusiveLock' AND classid = {high} AND objid = {low} AND objsubid = 1").strip()
+    assert ended == "1"
+
+
+def test_a_long_poll_on_a_node_that_stops_leading_returns_at_once(nodes, schema):
+    """A ReceiveMessage parked (20 s) on the leader returns empty as soon as the leader steps down, and a message
+    sent after the takeover reaches the client's next poll: no 20 s of deafness."""
+    import threading
+
+    leader, standby = nodes(2)
+    sqs = client("sqs", leader, read_timeout=30)
+    url = sqs.create_queue(QueueName="parked")["QueueUrl"]
+    answer = {}
+
+    def poll():
+        started = time.monotonic()
+        answer["messages"] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20).get("Messages", [])
+        answer["secs"] = time.monotonic() - started
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    time.sleep(0.5)
+    end_lock_session(schema)
+    poller.join(25)
+    assert answer["messages"] == [] and answer["secs"] < 5, answer
+    other = client("sqs", standby)
+    wait_for(lambda: other.send_message(QueueUrl=url, MessageBody="after"), what="a send after the takeover")
+    got = wait_for(lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages"), what="the message")
+    assert [m["Body"] for m in got] == ["after"]

@@ -191,7 +191,18 @@ impl Handler<'_> {
             attribute_names: i.message_attribute_names,
             attempt_id: i.receive_request_attempt_id,
         };
-        let messages = self.sqs().receive(&q, req).await?;
+        // A long poll parked on a node that stops leading returns empty at
+        // once: sends now reach the new leader, where the client's next
+        // poll goes. (Messages it had already claimed come back after their
+        // visibility timeout, as after a kill.)
+        let mut retired = self.state.retired.subscribe();
+        let messages = tokio::select! {
+            received = self.sqs().receive(&q, req) => received?,
+            Ok(_) = retired.wait_for(|retired| *retired) => {
+                tracing::info!(queue = %q.name, "long poll ended empty: this node no longer leads");
+                Vec::new()
+            }
+        };
         Ok(Some(s::ReceiveMessageOutput { messages: messages.into_iter().map(convert::message_out).collect() }))
     }
 
