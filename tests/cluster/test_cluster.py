@@ -220,20 +220,24 @@ def test_with_no_leader_a_node_answers_each_protocols_503(schema, tmp_path):
         node.stop()
 
 
+def subscribed(kinesis, stream: str):
+    """A one-shard stream, an enhanced fan-out consumer of it, and that consumer's subscription (from LATEST)."""
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    summary = lambda: kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]  # noqa: E731
+    wait_for(lambda: summary()["StreamStatus"] == "ACTIVE", what="stream ACTIVE")
+    consumer = kinesis.register_stream_consumer(StreamARN=summary()["StreamARN"], ConsumerName="c")["Consumer"]
+    arn = consumer["ConsumerARN"]
+    wait_for(lambda: kinesis.describe_stream_consumer(ConsumerARN=arn)["ConsumerDescription"]["ConsumerStatus"]
+             == "ACTIVE", what="consumer ACTIVE")
+    shard = kinesis.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+    return kinesis.subscribe_to_shard(ConsumerARN=arn, ShardId=shard, StartingPosition={"Type": "LATEST"})["EventStream"]
+
+
 def test_subscribe_to_shard_streams_through_a_standby(nodes):
     """SubscribeToShard's event stream is relayed as it is produced, not buffered until it ends."""
     leader, standby = nodes(2)
     kinesis = client("kinesis", standby, read_timeout=30)
-    kinesis.create_stream(StreamName="pushed", ShardCount=1)
-    wait_for(lambda: kinesis.describe_stream_summary(StreamName="pushed")["StreamDescriptionSummary"]["StreamStatus"]
-             == "ACTIVE", what="stream ACTIVE")
-    stream_arn = kinesis.describe_stream_summary(StreamName="pushed")["StreamDescriptionSummary"]["StreamARN"]
-    consumer = kinesis.register_stream_consumer(StreamARN=stream_arn, ConsumerName="c")["Consumer"]["ConsumerARN"]
-    wait_for(lambda: kinesis.describe_stream_consumer(ConsumerARN=consumer)["ConsumerDescription"]["ConsumerStatus"]
-             == "ACTIVE", what="consumer ACTIVE")
-    shard = kinesis.list_shards(StreamName="pushed")["Shards"][0]["ShardId"]
-    events = kinesis.subscribe_to_shard(ConsumerARN=consumer, ShardId=shard,
-                                        StartingPosition={"Type": "LATEST"})["EventStream"]
+    events = subscribed(kinesis, "pushed")
     started = time.monotonic()
     client("kinesis", leader).put_record(StreamName="pushed", Data=b"pushed", PartitionKey="k")
     for event in events:
@@ -251,16 +255,7 @@ def test_a_leader_that_loses_its_lock_ends_its_subscriptions(nodes, schema):
     again, to the new leader."""
     leader, standby = nodes(2)
     kinesis = client("kinesis", leader, read_timeout=30)
-    kinesis.create_stream(StreamName="ended", ShardCount=1)
-    wait_for(lambda: kinesis.describe_stream_summary(StreamName="ended")["StreamDescriptionSummary"]["StreamStatus"]
-             == "ACTIVE", what="stream ACTIVE")
-    stream_arn = kinesis.describe_stream_summary(StreamName="ended")["StreamDescriptionSummary"]["StreamARN"]
-    consumer = kinesis.register_stream_consumer(StreamARN=stream_arn, ConsumerName="c")["Consumer"]["ConsumerARN"]
-    wait_for(lambda: kinesis.describe_stream_consumer(ConsumerARN=consumer)["ConsumerDescription"]["ConsumerStatus"]
-             == "ACTIVE", what="consumer ACTIVE")
-    shard = kinesis.list_shards(StreamName="ended")["Shards"][0]["ShardId"]
-    events = kinesis.subscribe_to_shard(ConsumerARN=consumer, ShardId=shard,
-                                        StartingPosition={"Type": "LATEST"})["EventStream"]
+    events = subscribed(kinesis, "ended")
     end_lock_session(schema)
     started = time.monotonic()
     for _ in events:  # heartbeats until the stream ends
