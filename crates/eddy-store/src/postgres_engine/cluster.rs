@@ -9,15 +9,17 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use postgres::Client;
 
-use super::lock::{lock_key, oids};
+use super::lock::{held_exclusive_advisory_lock, lock_key, oids};
 use super::pool::{error, Settings};
 use crate::Result;
 
 /// The leader row, only while its session still holds the schema lock: a
 /// row left by a node that died names no one.
-const LEADER: &str = "SELECT l.url FROM cluster_leader l WHERE l.id = 1 AND EXISTS ( \
-     SELECT 1 FROM pg_catalog.pg_locks k WHERE k.locktype = 'advisory' AND k.granted \
-     AND k.mode = 'ExclusiveLock' AND k.objsubid = 1 AND k.classid = $1 AND k.objid = $2 AND k.pid = l.pid)";
+const LEADER: &str = concat!(
+    "SELECT l.url FROM cluster_leader l WHERE l.id = 1 AND EXISTS (SELECT 1 FROM pg_catalog.pg_locks k WHERE ",
+    held_exclusive_advisory_lock!(),
+    " AND k.classid = $1 AND k.objid = $2 AND k.pid = l.pid)"
+);
 
 /// The current leader's URL, kept fresh by a thread until dropped.
 pub struct LeaderWatch {

@@ -63,9 +63,22 @@ pub(super) fn oids(key: i64) -> (u32, u32) {
     ((key as u64 >> 32) as u32, key as u32)
 }
 
+/// The `pg_locks` row of a granted session-level advisory lock on a bigint
+/// key held exclusively; with `classid` and `objid` ([`oids`]) and `pid`
+/// it says who holds the schema lock (here and in `cluster.rs`).
+macro_rules! held_exclusive_advisory_lock {
+    () => {
+        "locktype = 'advisory' AND granted AND mode = 'ExclusiveLock' AND objsubid = 1"
+    };
+}
+pub(super) use held_exclusive_advisory_lock;
+
 /// Whether the session `pid` holds the schema lock `key`: one `pg_locks` row.
-const HOLDS_SCHEMA_LOCK: &str = "EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory' \
-     AND granted AND mode = 'ExclusiveLock' AND objsubid = 1 AND classid = $2 AND objid = $3 AND pid = $4)";
+const HOLDS_SCHEMA_LOCK: &str = concat!(
+    "EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE ",
+    held_exclusive_advisory_lock!(),
+    " AND classid = $2 AND objid = $3 AND pid = $4)"
+);
 
 /// What a pool connection proves before it may write: its node's lock
 /// session (`pid`) holds the schema lock, and the connection holds the
@@ -193,7 +206,7 @@ fn try_lock_and_migrate(settings: &Settings, schema: &str, claim: &Claim) -> Res
         if !taken {
             return Err(StoreError::Postgres(format!(
                 "another eddy node is using PostgreSQL schema {schema} (it holds advisory lock {key}); \
-                 start this one with --cluster to stand by for it and forward requests to it"
+                 open it as a cluster node (every `eddy serve --store postgres://…` is one) to stand by for it"
             )));
         }
     }
