@@ -106,7 +106,7 @@ fn a_second_engine_on_a_schema_is_refused_until_the_first_is_gone() {
     let error = second.err().expect("a second engine on one schema is refused").to_string();
     assert!(
         error.contains(&format!("another eddy node is using PostgreSQL schema {}", schema.name))
-            && error.contains("--cluster"),
+            && error.contains("open it as a cluster node"),
         "{error}"
     );
     let kept = first.open("t", PartitionKind::Records).unwrap();
@@ -292,16 +292,28 @@ fn wait_for(done: impl Fn() -> bool) {
     }
 }
 
+/// Runs `test` on a store in a schema of its own, on a two-worker runtime
+/// as eddy's; the runtime (and the store in it) goes before the schema.
+fn on_async_workers<F, Fut>(test: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let schema = TestSchema::new();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let options = StoreOptions::new(crate::Durability::Fsync);
+        test(Store::open_postgres(&schema.url, &schema.name, options).unwrap()).await
+    });
+    drop(runtime);
+}
+
 /// The store on the engine, used from async workers as services use it:
 /// the sync client must never run on them, and submitted batches go to
 /// the apply thread.
 #[test]
 fn the_store_on_postgres_works_from_async_workers() {
-    let schema = TestSchema::new();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let (url, name) = (schema.url.clone(), schema.name.clone());
-    runtime.block_on(async move {
-        let store = Store::open_postgres(&url, &name, StoreOptions::new(crate::Durability::Fsync)).unwrap();
+    on_async_workers(|store| async move {
         let part = store.partition("sqs").unwrap();
         let family = part.family(7);
         let mut batch = store.batch();
@@ -324,8 +336,6 @@ fn the_store_on_postgres_works_from_async_workers() {
         });
         task.await.unwrap();
     });
-    // The runtime (and the store in it) goes before the schema.
-    drop(runtime);
 }
 
 /// Batches queued behind each other on the apply thread are committed
@@ -333,11 +343,7 @@ fn the_store_on_postgres_works_from_async_workers() {
 /// submission order: a later put wins, a later delete wins.
 #[test]
 fn queued_batches_are_committed_together_in_order() {
-    let schema = TestSchema::new();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let (url, name) = (schema.url.clone(), schema.name.clone());
-    runtime.block_on(async move {
-        let store = Store::open_postgres(&url, &name, StoreOptions::new(crate::Durability::Fsync)).unwrap();
+    on_async_workers(|store| async move {
         let part = store.partition("q").unwrap();
         let pause = store.pause_applies();
         let mut applied = Vec::new();
@@ -362,7 +368,6 @@ fn queued_batches_are_committed_together_in_order() {
         let odd: Vec<Vec<u8>> = (0..100).filter(|i| i % 2 == 1).map(|i| format!("k{i:03}").into_bytes()).collect();
         assert_eq!(keys, odd);
     });
-    drop(runtime);
 }
 
 /// Health's view of the engine: the schema, its migration version, a
