@@ -172,22 +172,20 @@ impl ServeArgs {
     }
 
     pub fn public_url(&self) -> String {
-        match &self.public_url {
-            Some(u) => u.trim_end_matches('/').to_string(),
-            None => self.listen_url(),
-        }
+        self.given_or_listen_url(self.public_url.as_deref())
     }
 
     /// Where other nodes of a cluster reach this one (--advertise-url).
     pub fn advertise_url(&self) -> String {
-        match &self.advertise_url {
-            Some(u) => u.trim_end_matches('/').to_string(),
-            None => self.listen_url(),
-        }
+        self.given_or_listen_url(self.advertise_url.as_deref())
     }
 
-    /// http:// plus the listen address, 127.0.0.1 when it listens on all.
-    fn listen_url(&self) -> String {
+    /// `given` without a trailing slash; else http:// plus the listen
+    /// address, 127.0.0.1 when it listens on all.
+    fn given_or_listen_url(&self, given: Option<&str>) -> String {
+        if let Some(url) = given {
+            return url.trim_end_matches('/').to_string();
+        }
         let mut addr = self.listen;
         if addr.ip().is_unspecified() {
             addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());

@@ -29,9 +29,9 @@ pub fn respond(state: &AppState, localstack: bool) -> HttpResponse {
             ("failed", "error", json!({"status": "failed", "reason": reason, "action": "restart eddy"}))
         }
     };
-    let services = json!({"sqs": running, "sns": running, "kinesis": running, "iam": running, "sts": running});
-    let body = if localstack {
-        json!({"services": services, "edition": "community", "version": env!("CARGO_PKG_VERSION")})
+    let services = services(running);
+    let mut body = if localstack {
+        localstack_shape(services)
     } else {
         json!({
             "status": status,
@@ -45,7 +45,6 @@ pub fn respond(state: &AppState, localstack: bool) -> HttpResponse {
             "request_body_memory": {"used": state.bodies.used(), "limit": state.bodies.limit()},
         })
     };
-    let mut body = body;
     // Every node on PostgreSQL is a cluster node, alone or not.
     if state.config.postgres_store().is_some() && !localstack {
         body["cluster"] = json!({"role": "leader", "advertise": state.config.advertise_url()});
@@ -57,10 +56,9 @@ pub fn respond(state: &AppState, localstack: bool) -> HttpResponse {
 /// A cluster standby's health: it serves by relaying while a leader is
 /// known (200), and answers 503 while none is (one is being elected).
 pub fn standby(front: &Front, leader: Option<&str>, localstack: bool) -> HttpResponse {
-    let running = if leader.is_some() { "running" } else { "error" };
-    let services = json!({"sqs": running, "sns": running, "kinesis": running, "iam": running, "sts": running});
+    let services = services(if leader.is_some() { "running" } else { "error" });
     let body = if localstack {
-        json!({"services": services, "edition": "community", "version": env!("CARGO_PKG_VERSION")})
+        localstack_shape(services)
     } else {
         json!({
             "status": if leader.is_some() { "ok" } else { "unavailable" },
@@ -73,6 +71,16 @@ pub fn standby(front: &Front, leader: Option<&str>, localstack: bool) -> HttpRes
     };
     let code = if leader.is_some() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     json_response(code, &body)
+}
+
+/// Every service's state, as both health endpoints report it.
+fn services(running: &str) -> Value {
+    json!({"sqs": running, "sns": running, "kinesis": running, "iam": running, "sts": running})
+}
+
+/// LocalStack's health shape, for tools that wait on `/_localstack/health`.
+fn localstack_shape(services: Value) -> Value {
+    json!({"services": services, "edition": "community", "version": env!("CARGO_PKG_VERSION")})
 }
 
 /// The store's health with which engine it is and, for PostgreSQL, the
