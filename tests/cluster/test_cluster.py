@@ -298,3 +298,15 @@ def test_a_long_poll_on_a_node_that_stops_leading_returns_at_once(nodes, schema)
     wait_for(lambda: other.send_message(QueueUrl=url, MessageBody="after"), what="a send after the takeover")
     got = wait_for(lambda: sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages"), what="the message")
     assert [m["Body"] for m in got] == ["after"]
+
+
+def test_a_request_is_relayed_once_at_most(nodes):
+    """A standby's view of the leader can lag while leadership moves, naming a node that no longer leads (even
+    itself). A request a standby already relayed is not relayed again: it gets the protocol's 503 instead of
+    bouncing between nodes until its headers overflow (a 431 was seen)."""
+    leader, standby = nodes(2)
+    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AmazonSQS.ListQueues"}
+    relayed = requests.post(standby.endpoint, data="{}", headers={**headers, "x-eddy-relayed": "1"}, timeout=5)
+    assert relayed.status_code == 503, relayed.text
+    assert relayed.json()["__type"].endswith("ServiceUnavailable"), relayed.text
+    assert requests.post(standby.endpoint, data="{}", headers=headers, timeout=5).status_code == 200

@@ -30,6 +30,9 @@ const HOP_BY_HOP: [&str; 8] = [
     "upgrade",
 ];
 
+/// Marks a request a standby relayed (see [`Relay::forward`]).
+const RELAYED: &str = "x-eddy-relayed";
+
 /// Pooled HTTP/1.1 connections to the leader.
 pub struct Relay {
     client: Client<HttpConnector, Incoming>,
@@ -53,6 +56,14 @@ impl Relay {
         ctx: impl FnOnce(&http::request::Parts) -> RequestCtx,
     ) -> BoxedResponse {
         let (mut parts, body) = req.into_parts();
+        // A standby's view of the leader lags by up to a watch period: while
+        // leadership moves, a node may name a leader that has itself just
+        // stood down (even itself). A request is relayed once at most, so
+        // such a moment answers 503 instead of bouncing between nodes.
+        if parts.headers.contains_key(RELAYED) {
+            let why = "the node this request was relayed to no longer leads (leadership is moving)";
+            return unavailable(&parts, ctx, why);
+        }
         let uri = match upstream_uri(leader, &parts.uri) {
             Ok(uri) => uri,
             Err(e) => {
@@ -74,6 +85,7 @@ impl Relay {
                 parts.headers.append("x-forwarded-for", value);
             }
         }
+        parts.headers.insert(RELAYED, HeaderValue::from_static("1"));
         parts.uri = uri;
         parts.version = Version::HTTP_11;
         match self.client.request(Request::from_parts(parts, body)).await {
