@@ -111,9 +111,12 @@ def sockets_to(pid: int, port: int) -> int:
     closed while its slot is reused, and on a busy machine its socket can
     still be in the process's table (FIN_WAIT) for a moment; it carries
     nothing, so it does not count against the cap.
+
+    The tables are read in chunks while the kernel changes them, so one
+    socket can be listed twice; sockets are counted by inode, once each.
     """
     inodes = _socket_inodes(pid)
-    n = 0
+    connected = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with open(table) as f:
             next(f)
@@ -121,8 +124,8 @@ def sockets_to(pid: int, port: int) -> int:
                 cols = line.split()
                 remote_port = int(cols[2].rsplit(":", 1)[1], 16)
                 if remote_port == port and cols[3] == TCP_ESTABLISHED and cols[9] in inodes:
-                    n += 1
-    return n
+                    connected.add(cols[9])
+    return len(connected)
 
 
 def rss_mib(pid: int) -> float:
