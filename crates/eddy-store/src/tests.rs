@@ -267,3 +267,124 @@ async fn a_batch_that_fills_a_memtable_goes_to_the_apply_thread() {
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An engine whose pipelined commits end in reverse order: each batch is
+/// applied at once, but its `done` is held until `hold` of them are, then
+/// all are told, last first (a failing one told failed). As PostgreSQL's
+/// commits in flight may end.
+struct ReversingEngine {
+    inner: memory::MemoryEngine,
+    held: Arc<parking_lot::Mutex<Vec<(bool, engine::CommitDone)>>>,
+    hold: usize,
+}
+
+struct ReversingBatch {
+    inner: Box<dyn engine::Batch>,
+    held: Arc<parking_lot::Mutex<Vec<(bool, engine::CommitDone)>>>,
+    hold: usize,
+    fails: bool,
+}
+
+impl engine::Engine for ReversingEngine {
+    fn open(&self, name: &str, kind: PartitionKind) -> Result<Arc<dyn engine::Table>> {
+        self.inner.open(name, kind)
+    }
+    fn names(&self) -> Vec<String> {
+        self.inner.names()
+    }
+    fn drop_partition(&self, name: &str) -> Result<()> {
+        self.inner.drop_partition(name)
+    }
+    fn batch(&self) -> Box<dyn engine::Batch> {
+        Box::new(ReversingBatch { inner: self.inner.batch(), held: self.held.clone(), hold: self.hold, fails: false })
+    }
+    fn hand_to_os(&self) -> Result<()> {
+        Ok(())
+    }
+    fn info(&self) -> StoreInfo {
+        self.inner.info()
+    }
+    fn journal(&self) -> Option<Box<dyn engine::Journal>> {
+        None
+    }
+}
+
+impl engine::Batch for ReversingBatch {
+    fn put(&mut self, table: &dyn engine::Table, key: Vec<u8>, value: Vec<u8>) {
+        self.fails |= key == b"fail";
+        self.inner.put(table, key, value)
+    }
+    fn delete(&mut self, table: &dyn engine::Table, key: Vec<u8>) {
+        self.inner.delete(table, key)
+    }
+    fn commit(self: Box<Self>) -> Result<()> {
+        self.inner.commit()
+    }
+    fn commit_quick(self: Box<Self>) -> std::result::Result<Result<()>, Box<dyn engine::Batch>> {
+        Err(self)
+    }
+    fn commit_pipelined(self: Box<Self>, done: engine::CommitDone) {
+        let (held, hold, fails) = (self.held.clone(), self.hold, self.fails);
+        let outcome = self.inner.commit();
+        assert!(outcome.is_ok());
+        let mut held = held.lock();
+        held.push((fails, done));
+        if held.len() == hold {
+            for (fails, done) in held.drain(..).rev() {
+                done(if fails { Err(StoreError::Postgres("commit failed".into())) } else { Ok(()) });
+            }
+        }
+    }
+}
+
+fn reversing_store(hold: usize) -> Store {
+    let engine = ReversingEngine { inner: memory::MemoryEngine::default(), held: Arc::default(), hold };
+    Store::start(Arc::new(engine), Durability::None, guard::Guard::new(0))
+}
+
+/// Commits that end out of order are still told in submission order: a
+/// waiter learns its batch is applied only once every earlier one is.
+#[tokio::test]
+async fn pipelined_commits_that_end_out_of_order_are_told_in_order() {
+    let store = reversing_store(4);
+    let p = store.partition("p").unwrap();
+    let pause = store.pause_applies();
+    let mut pending = Vec::new();
+    for i in 0u32..4 {
+        let mut batch = store.batch();
+        batch.put(&p, i.to_be_bytes(), b"".to_vec());
+        pending.push(Box::pin(batch.submit()));
+    }
+    drop(pause);
+    let mut told = Vec::new();
+    for applied in pending {
+        told.push(applied.await.unwrap());
+    }
+    assert!(told.windows(2).all(|w| w[0] < w[1]), "tickets follow submission order: {told:?}");
+}
+
+/// When a commit fails, the commits that were in flight with it fail too,
+/// even those that ended well: their changes may depend on the failed one.
+#[tokio::test]
+async fn a_failed_pipelined_commit_fails_the_ones_in_flight_with_it() {
+    let store = reversing_store(3);
+    let p = store.partition("p").unwrap();
+    let pause = store.pause_applies();
+    let mut pending = Vec::new();
+    for key in [&b"first"[..], b"fail", b"third"] {
+        let mut batch = store.batch();
+        batch.put(&p, key.to_vec(), b"".to_vec());
+        pending.push(batch.submit());
+    }
+    drop(pause);
+    let outcomes: Vec<bool> = futures_outcomes(pending).await;
+    assert_eq!(outcomes, vec![true, false, false]);
+}
+
+async fn futures_outcomes(pending: Vec<Applied>) -> Vec<bool> {
+    let mut outcomes = Vec::new();
+    for applied in pending {
+        outcomes.push(applied.await.is_ok());
+    }
+    outcomes
+}

@@ -20,7 +20,9 @@
 //! The sync `postgres` client is only ever called on threads of the
 //! engine's own ([`pool`]), so callers on async workers are safe.
 
+mod cache;
 mod cluster;
+mod in_flight;
 mod lock;
 mod pool;
 #[cfg(test)]
@@ -30,10 +32,12 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::engine::{self, Batch, Engine, Journal, PartitionKind, Table};
+use crate::engine::{self, Batch, CommitDone, Engine, Journal, PartitionKind, Table};
 use crate::guard::Guard;
 use crate::{KvIter, RemoteInfo, Result, StoreError, StoreInfo};
 
+use cache::RecordCache;
+use in_flight::InFlight;
 use pool::{Pool, Settings};
 
 pub use cluster::LeaderWatch;
@@ -42,6 +46,12 @@ pub use lock::Claim;
 /// Connections per engine: reads and direct commits run in parallel on
 /// them (submitted batches come from the one apply thread).
 pub(crate) const DEFAULT_CONNECTIONS: usize = 4;
+
+/// Most submitted commits waiting on the server at once: all but one of
+/// the pool's connections, which stays free for reads.
+fn pipelined_commits(connections: usize) -> usize {
+    connections.saturating_sub(1).max(1)
+}
 
 /// Rows read per statement by a range scan.
 const PAGE: i64 = 1000;
@@ -53,6 +63,8 @@ pub(crate) struct PostgresEngine {
     guard: Arc<Guard>,
     schema: String,
     connections: usize,
+    in_flight: Arc<InFlight>,
+    cache: Arc<RecordCache>,
     /// The last health probe and when it was made: health checks may come
     /// often (load balancers, `eddy bench`'s no-op), the database is asked
     /// at most once a second.
@@ -95,6 +107,8 @@ impl PostgresEngine {
             guard,
             schema: schema.to_string(),
             connections,
+            in_flight: Arc::new(InFlight::new(pipelined_commits(connections))),
+            cache: Arc::new(RecordCache::new(cache::BUDGET)),
             probed: Mutex::new(None),
             _lock: lock,
         })
@@ -159,7 +173,9 @@ impl Engine for PostgresEngine {
                 None => Ok(client.query_one("SELECT id FROM partitions WHERE name = $1", &[&owned])?.get(0)),
             }
         })?;
-        Ok(Arc::new(PostgresTable { pool: self.pool.clone(), id }))
+        // Logs are read in ranges, never by key: only records are cached.
+        let cache = (kind == kind_code(PartitionKind::Records)).then(|| self.cache.clone());
+        Ok(Arc::new(PostgresTable { pool: self.pool.clone(), id, cache }))
     }
 
     /// The trait gives no way to report a failure here, and an empty list
@@ -187,19 +203,32 @@ impl Engine for PostgresEngine {
     fn drop_partition(&self, name: &str) -> Result<()> {
         let owned = name.to_string();
         // One transaction: a failure before its commit changes nothing.
-        self.pool.run(true, move |client, _| {
+        let dropped = self.pool.run(true, move |client, _| {
             let mut tx = client.transaction()?;
+            let mut dropped = None;
             if let Some(row) = tx.query_opt("SELECT id FROM partitions WHERE name = $1 FOR UPDATE", &[&owned])? {
                 let id: i64 = row.get(0);
                 tx.execute("DELETE FROM kv WHERE partition = $1", &[&id])?;
                 tx.execute("DELETE FROM partitions WHERE id = $1", &[&id])?;
+                dropped = Some(id);
             }
-            tx.commit()
-        })
+            tx.commit()?;
+            Ok(dropped)
+        })?;
+        if let Some(id) = dropped {
+            self.cache.forget_partition(id);
+        }
+        Ok(())
     }
 
     fn batch(&self) -> Box<dyn Batch> {
-        Box::new(PostgresBatch { pool: self.pool.clone(), guard: self.guard.clone(), ops: Vec::new() })
+        Box::new(PostgresBatch {
+            pool: self.pool.clone(),
+            guard: self.guard.clone(),
+            in_flight: self.in_flight.clone(),
+            cache: self.cache.clone(),
+            ops: Vec::new(),
+        })
     }
 
     /// A returned commit is durable already.
@@ -217,6 +246,8 @@ struct PostgresTable {
     pool: Arc<Pool>,
     /// The partition's row in `partitions`.
     id: i64,
+    /// For a record partition: what this node wrote to it recently.
+    cache: Option<Arc<RecordCache>>,
 }
 
 /// The smallest key greater than every key starting with `prefix`, or None
@@ -235,6 +266,9 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 impl Table for PostgresTable {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let (id, key) = (self.id, key.to_vec());
+        if let Some(value) = self.cache.as_ref().and_then(|cache| cache.get(&(id, key.clone()))) {
+            return Ok(Some(value));
+        }
         self.pool.run(true, move |client, prepared| {
             let statement =
                 pool::Conn::statement(client, prepared, "SELECT value FROM kv WHERE partition = $1 AND key = $2")?;
@@ -246,8 +280,16 @@ impl Table for PostgresTable {
         if keys.len() < 2 {
             return keys.iter().map(|key| self.get(key)).collect();
         }
-        let (id, wanted) = (self.id, keys.to_vec());
-        let found: std::collections::HashMap<Vec<u8>, Vec<u8>> = self.pool.run(true, move |client, prepared| {
+        let id = self.id;
+        let mut found: std::collections::HashMap<Vec<u8>, Vec<u8>> = std::collections::HashMap::new();
+        if let Some(cache) = &self.cache {
+            found.extend(keys.iter().filter_map(|key| Some((key.clone(), cache.get(&(id, key.clone()))?))));
+        }
+        let wanted: Vec<Vec<u8>> = keys.iter().filter(|key| !found.contains_key(*key)).cloned().collect();
+        if wanted.is_empty() {
+            return Ok(keys.iter().map(|key| found.get(key).cloned()).collect());
+        }
+        let read: Vec<(Vec<u8>, Vec<u8>)> = self.pool.run(true, move |client, prepared| {
             let statement = pool::Conn::statement(
                 client,
                 prepared,
@@ -255,6 +297,7 @@ impl Table for PostgresTable {
             )?;
             Ok(client.query(&statement, &[&id, &wanted])?.iter().map(|row| (row.get(0), row.get(1))).collect())
         })?;
+        found.extend(read);
         Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
     }
 
@@ -368,7 +411,18 @@ impl Iterator for Cursor {
 struct PostgresBatch {
     pool: Arc<Pool>,
     guard: Arc<Guard>,
-    ops: Vec<(i64, Vec<u8>, Option<Vec<u8>>)>,
+    in_flight: Arc<InFlight>,
+    cache: Arc<RecordCache>,
+    ops: Vec<Op>,
+}
+
+/// A put (with its value) or a delete of a key of partition `partition`;
+/// `cached`: the partition's values are kept in the [`RecordCache`].
+struct Op {
+    partition: i64,
+    key: Vec<u8>,
+    value: Option<Vec<u8>>,
+    cached: bool,
 }
 
 /// Deletes and upserts of one batch in one statement, so one transaction
@@ -381,54 +435,142 @@ const COMMIT: &str = "WITH deleted AS ( \
      INSERT INTO kv (partition, key, value) SELECT * FROM unnest($3::int8[], $4::bytea[], $5::bytea[]) \
      ON CONFLICT (partition, key) DO UPDATE SET value = excluded.value";
 
+/// A batch reduced to its last operation on each key, in key order (so
+/// concurrent batches lock shared rows in one order and cannot deadlock),
+/// as the arrays [`COMMIT`] takes.
+#[derive(Default)]
+struct Changes {
+    gone_partitions: Vec<i64>,
+    gone_keys: Vec<Vec<u8>>,
+    put_partitions: Vec<i64>,
+    put_keys: Vec<Vec<u8>>,
+    put_values: Vec<Vec<u8>>,
+    /// Per put: whether its partition is cached.
+    put_cached: Vec<bool>,
+}
+
+impl Changes {
+    fn of(ops: Vec<Op>) -> Changes {
+        let mut last: BTreeMap<in_flight::RowKey, (Option<Vec<u8>>, bool)> = BTreeMap::new();
+        for op in ops {
+            last.insert((op.partition, op.key), (op.value, op.cached));
+        }
+        let mut changes = Changes::default();
+        for ((partition, key), (value, cached)) in last {
+            match value {
+                Some(value) => {
+                    changes.put_partitions.push(partition);
+                    changes.put_keys.push(key);
+                    changes.put_values.push(value);
+                    changes.put_cached.push(cached);
+                }
+                None => {
+                    changes.gone_partitions.push(partition);
+                    changes.gone_keys.push(key);
+                }
+            }
+        }
+        changes
+    }
+
+    /// Registers the changes with `in_flight` (waiting there when they
+    /// delete a key a commit in flight puts; see `in_flight.rs`).
+    fn enter(&self, in_flight: &Arc<InFlight>, pipelined: bool) -> in_flight::Entry {
+        let deletes = self.gone_partitions.iter().copied().zip(self.gone_keys.iter().cloned());
+        let puts = self.put_partitions.iter().copied().zip(self.put_keys.iter().cloned()).collect();
+        in_flight.enter(deletes, puts, pipelined)
+    }
+
+    /// Writes the changes to `cache`, as the commit starts.
+    fn cache(&self, cache: &RecordCache) {
+        let puts = (0..self.put_keys.len())
+            .filter(|i| self.put_cached[*i])
+            .map(|i| ((self.put_partitions[i], self.put_keys[i].clone()), &self.put_values[i]));
+        let deletes = self.gone_partitions.iter().copied().zip(self.gone_keys.iter().cloned());
+        cache.write(puts, deletes);
+    }
+
+    fn execute(
+        &self,
+        client: &mut postgres::Client,
+        prepared: &mut pool::Prepared,
+    ) -> std::result::Result<u64, postgres::Error> {
+        let statement = pool::Conn::statement(client, prepared, COMMIT)?;
+        client.execute(
+            &statement,
+            &[&self.gone_partitions, &self.gone_keys, &self.put_partitions, &self.put_keys, &self.put_values],
+        )
+    }
+}
+
+impl PostgresBatch {
+    /// A failed commit fails the store: the services changed their memory
+    /// before committing, so memory and database may now differ (the
+    /// commit may even have happened, its answer lost); a cluster node then
+    /// drops its memory and loads the database's view again (`eddy::cluster`).
+    fn fail_on_error(guard: &Guard, cache: &RecordCache, committed: &Result<()>) {
+        if let Err(e) = committed {
+            cache.clear();
+            guard.fail(format!("a commit to PostgreSQL failed or its outcome is unknown ({e}); what this node holds in memory may differ from the database"));
+        }
+    }
+}
+
 impl Batch for PostgresBatch {
     fn put(&mut self, table: &dyn Table, key: Vec<u8>, value: Vec<u8>) {
-        self.ops.push((engine::own::<PostgresTable>(table).id, key, Some(value)));
+        let table = engine::own::<PostgresTable>(table);
+        self.ops.push(Op { partition: table.id, key, value: Some(value), cached: table.cache.is_some() });
     }
 
     fn delete(&mut self, table: &dyn Table, key: Vec<u8>) {
-        self.ops.push((engine::own::<PostgresTable>(table).id, key, None));
+        self.ops.push(Op { partition: engine::own::<PostgresTable>(table).id, key, value: None, cached: false });
     }
 
     /// Not retried after a broken connection: the commit may have happened.
-    /// A failed commit fails the store: the services changed their memory
-    /// before committing, so memory and database may now differ (the commit
-    /// may even have happened, its answer lost); a cluster node then drops
-    /// its memory and loads the database's view again (`eddy::cluster`).
     fn commit(self: Box<Self>) -> Result<()> {
         if self.ops.is_empty() {
             return Ok(());
         }
-        // In key order, so concurrent batches lock shared rows in one order
-        // and cannot deadlock.
-        let mut last: BTreeMap<(i64, Vec<u8>), Option<Vec<u8>>> = BTreeMap::new();
-        for (partition, key, value) in self.ops {
-            last.insert((partition, key), value);
-        }
-        let (mut gone_partitions, mut gone_keys) = (Vec::new(), Vec::new());
-        let (mut put_partitions, mut put_keys, mut put_values) = (Vec::new(), Vec::new(), Vec::new());
-        for ((partition, key), value) in last {
-            match value {
-                Some(value) => {
-                    put_partitions.push(partition);
-                    put_keys.push(key);
-                    put_values.push(value);
-                }
-                None => {
-                    gone_partitions.push(partition);
-                    gone_keys.push(key);
-                }
-            }
-        }
-        let committed = self.pool.run(false, move |client, prepared| {
-            let statement = pool::Conn::statement(client, prepared, COMMIT)?;
-            client.execute(&statement, &[&gone_partitions, &gone_keys, &put_partitions, &put_keys, &put_values])?;
-            Ok(())
-        });
-        if let Err(e) = &committed {
-            self.guard.fail(format!("a commit to PostgreSQL failed or its outcome is unknown ({e}); what this node holds in memory may differ from the database"));
-        }
+        let changes = Changes::of(self.ops);
+        let entry = changes.enter(&self.in_flight, false);
+        changes.cache(&self.cache);
+        let committed = self.pool.run(false, move |client, prepared| changes.execute(client, prepared).map(drop));
+        drop(entry);
+        Self::fail_on_error(&self.guard, &self.cache, &committed);
         committed
+    }
+
+    /// Runs the statement in a transaction on a pool connection, and
+    /// returns once it has run (its rows locked); the COMMIT follows on that
+    /// connection while the caller goes on.
+    fn commit_pipelined(self: Box<Self>, done: CommitDone) {
+        if self.ops.is_empty() {
+            return done(Ok(()));
+        }
+        let changes = Changes::of(self.ops);
+        let entry = changes.enter(&self.in_flight, true);
+        changes.cache(&self.cache);
+        let (ran, has_run) = std::sync::mpsc::sync_channel::<()>(1);
+        let work = move |client: &mut postgres::Client, prepared: &mut pool::Prepared| {
+            client.batch_execute("BEGIN")?;
+            if let Err(e) = changes.execute(client, prepared) {
+                // Leaves the connection usable when only the statement failed.
+                let _ = client.batch_execute("ROLLBACK");
+                return Err(e);
+            }
+            let _ = ran.try_send(());
+            client.batch_execute("COMMIT")
+        };
+        let (guard, cache) = (self.guard.clone(), self.cache.clone());
+        self.pool.run_then(false, work, move |committed| {
+            // Dropped after the COMMIT ended, so a later delete of a key
+            // this commit put waits until then.
+            drop(entry);
+            Self::fail_on_error(&guard, &cache, &committed);
+            done(committed);
+        });
+        // Also returns when the work failed, or never ran (its sender dropped).
+        let _ = has_run.recv();
     }
 
     /// A commit waits on the network and the server's disk, so it always
