@@ -20,17 +20,7 @@
 //! submitter's thread, when the engine says that cannot block and no batch
 //! is waiting here: a batch submitted after one that is waiting here waits
 //! here too, which keeps the submission order.
-//!
-//! Where a commit is a network round trip and a WAL flush (PostgreSQL), the
-//! thread does not wait for one group's commit to end before it starts the
-//! next ([`crate::engine::Batch::commit_pipelined`]): the engine returns once
-//! later groups are sure to apply after this one on the keys they share,
-//! and several commits wait on the server's disk at once. They may end in
-//! any order; [`InOrder`] tells their waiters in the order the groups were
-//! started, so an [`Applied`] still resolves only after every batch
-//! submitted before it is applied.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -39,12 +29,10 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
-use crate::engine::CommitDone;
 use crate::guard::Guard;
-use crate::sync::{GroupCommit, Ticket};
+use crate::sync::Ticket;
 use crate::{Result, StoreError, WriteBatch};
 
 /// What the apply thread is asked to do.
@@ -66,10 +54,10 @@ pub(crate) struct Applier {
 
 impl Applier {
     /// Starts the apply thread; it ends once every handle to it is dropped.
-    pub(crate) fn start(guard: Arc<Guard>, sync: Arc<GroupCommit>) -> Arc<Applier> {
+    pub(crate) fn start(guard: Arc<Guard>) -> Arc<Applier> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let waiting = Arc::new(AtomicUsize::new(0));
-        let in_order = Arc::new(InOrder { releases: Mutex::default(), pending: waiting.clone(), sync });
+        let pending = waiting.clone();
         std::thread::Builder::new()
             .name("eddy-apply".into())
             .spawn(move || {
@@ -79,12 +67,12 @@ impl Applier {
                         Job::Apply { batch, done } => {
                             let (group, after) = gather(batch, done, &queue);
                             next = after;
-                            group.apply(&guard, &in_order);
+                            group.apply(&guard, &pending);
                         }
                         #[cfg(any(test, feature = "test-util"))]
                         Job::Pause(until) => {
                             let _ = until.recv();
-                            in_order.pending.fetch_sub(1, Ordering::AcqRel);
+                            pending.fetch_sub(1, Ordering::AcqRel);
                         }
                     }
                     if next.is_none() {
@@ -124,9 +112,6 @@ impl Applier {
     }
 }
 
-/// Who waits for a group: one per batch merged into it.
-type Waiters = Vec<oneshot::Sender<Result<Ticket>>>;
-
 /// Most batches one commit of the apply thread covers.
 const MAX_GROUP: usize = 512;
 
@@ -134,119 +119,26 @@ const MAX_GROUP: usize = 512;
 /// PostgreSQL, where each commit is a round trip), and who waits for it.
 struct Group {
     batch: WriteBatch,
-    waiters: Waiters,
+    waiters: Vec<oneshot::Sender<Result<Ticket>>>,
 }
 
 impl Group {
-    /// Starts the merged batch's commit; [`InOrder`] tells its waiters.
-    fn apply(self, guard: &Guard, in_order: &Arc<InOrder>) {
-        let number = in_order.started();
-        let ended = Ended { number, wrote: !self.batch.is_empty(), waiters: Some(self.waiters), to: in_order.clone() };
-        let done: CommitDone = Box::new(move |outcome| ended.end(outcome));
-        // A panic in the engine must not end the thread (every later
-        // submitter would wait on it); `done`, dropped unused by the
-        // unwinding, reports it to the group's waiters.
-        if catch_unwind(AssertUnwindSafe(|| self.batch.commit_pipelined(done))).is_err() {
-            guard.fail("the storage engine panicked while applying a batch");
-        }
-    }
-}
-
-/// Tells the waiters of the groups the apply thread started, in the order
-/// it started them, whatever order their commits end in.
-struct InOrder {
-    releases: Mutex<Releases>,
-    /// The applier's count of batches not yet told.
-    pending: Arc<AtomicUsize>,
-    sync: Arc<GroupCommit>,
-}
-
-#[derive(Default)]
-struct Releases {
-    /// Groups started.
-    started: u64,
-    /// The next group to tell.
-    next: u64,
-    /// Groups whose commit ended before an earlier one's.
-    ended: BTreeMap<u64, (Result<()>, bool, Waiters)>,
-    /// Groups below this number were in flight with one that failed: their
-    /// waiters hear of the failure too, as they may depend on its changes.
-    /// (Committed one at a time, they would have found the store failed.)
-    poisoned_below: u64,
-    failure: Option<String>,
-}
-
-impl InOrder {
-    fn started(&self) -> u64 {
-        let mut releases = self.releases.lock();
-        releases.started += 1;
-        releases.started - 1
-    }
-
-    fn ended(&self, number: u64, outcome: Result<()>, wrote: bool, waiters: Waiters) {
-        let mut releases = self.releases.lock();
-        releases.ended.insert(number, (outcome, wrote, waiters));
-        loop {
-            let next = releases.next;
-            let Some((outcome, wrote, waiters)) = releases.ended.remove(&next) else { return };
-            releases.next += 1;
-            let outcome = match (outcome, &releases.failure) {
-                (Err(e), _) => {
-                    releases.poisoned_below = releases.started;
-                    releases.failure = Some(e.to_string());
-                    Err(e)
+    /// Commits the merged batch; every waiter learns the outcome, after
+    /// `pending` stops counting them (a waiter's next batch may then be
+    /// applied at once).
+    fn apply(self, guard: &Guard, pending: &AtomicUsize) {
+        let applied = apply(self.batch, guard);
+        pending.fetch_sub(self.waiters.len(), Ordering::AcqRel);
+        let mut waiters = self.waiters.into_iter();
+        match applied {
+            Ok(ticket) => waiters.for_each(|w| drop(w.send(Ok(ticket)))),
+            Err(e) => {
+                let shared = e.to_string();
+                if let Some(first) = waiters.next() {
+                    let _ = first.send(Err(e));
                 }
-                (Ok(()), Some(failure)) if next < releases.poisoned_below => Err(StoreError::Sync(format!(
-                    "a commit started before this one's end failed ({failure}); this one's changes may depend on it"
-                ))),
-                // Tickets are numbered here, in order, as commits end in
-                // order on an engine that does not pipeline.
-                (Ok(()), _) => Ok(if wrote { self.sync.written() } else { self.sync.current() }),
-            };
-            // Counted off first: a waiter's next batch may then be applied at once.
-            self.pending.fetch_sub(waiters.len(), Ordering::AcqRel);
-            tell(waiters, outcome);
-        }
-    }
-}
-
-/// Gives every waiter the outcome: the first gets the error itself.
-fn tell(waiters: Waiters, outcome: Result<Ticket>) {
-    let mut waiters = waiters.into_iter();
-    match outcome {
-        Ok(ticket) => waiters.for_each(|w| drop(w.send(Ok(ticket)))),
-        Err(e) => {
-            let shared = e.to_string();
-            if let Some(first) = waiters.next() {
-                let _ = first.send(Err(e));
+                waiters.for_each(|w| drop(w.send(Err(StoreError::Sync(shared.clone())))));
             }
-            waiters.for_each(|w| drop(w.send(Err(StoreError::Sync(shared.clone())))));
-        }
-    }
-}
-
-/// One group's report to [`InOrder`]; made once, even when the engine
-/// drops it unused (a panic), so no waiter waits forever.
-struct Ended {
-    number: u64,
-    wrote: bool,
-    waiters: Option<Waiters>,
-    to: Arc<InOrder>,
-}
-
-impl Ended {
-    fn end(mut self, outcome: Result<()>) {
-        if let Some(waiters) = self.waiters.take() {
-            self.to.ended(self.number, outcome, self.wrote, waiters);
-        }
-    }
-}
-
-impl Drop for Ended {
-    fn drop(&mut self) {
-        if let Some(waiters) = self.waiters.take() {
-            let failed = Err(StoreError::Sync("the storage engine panicked while applying a batch".into()));
-            self.to.ended(self.number, failed, self.wrote, waiters);
         }
     }
 }
@@ -272,6 +164,16 @@ fn gather(
         }
     }
     (group, None)
+}
+
+/// Commits one batch. A panic in the engine must not end the thread (every
+/// later submitter would wait on it), so it fails the store instead: the
+/// engine's state is unknown, as after a failed journal write.
+fn apply(batch: WriteBatch, guard: &Guard) -> Result<Ticket> {
+    catch_unwind(AssertUnwindSafe(|| batch.commit())).unwrap_or_else(|_| {
+        guard.fail("the storage engine panicked while applying a batch");
+        Err(StoreError::Sync("the storage engine panicked while applying a batch".into()))
+    })
 }
 
 /// Resolves to the batch's [`Ticket`] once it is applied (readers see it),

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::apply::{Applied, Applier};
-use crate::engine::{Batch, CommitDone};
+use crate::engine::Batch;
 use crate::guard::Guard;
 use crate::sync::{GroupCommit, Ticket};
 use crate::{Partition, Result};
@@ -82,18 +82,6 @@ impl WriteBatch {
             }
             Err(inner) => Err(WriteBatch { inner, sync, guard, applier, empty }),
         }
-    }
-
-    /// Commits the batch as [`Batch::commit_pipelined`] does: `done` gets
-    /// the outcome, maybe on another thread, maybe after this returns.
-    pub(crate) fn commit_pipelined(self, done: CommitDone) {
-        if self.empty {
-            return done(Ok(()));
-        }
-        if let Err(e) = self.guard.check_writable() {
-            return done(Err(e));
-        }
-        self.inner.commit_pipelined(done)
     }
 
     /// Applies the batch if the engine can do so without blocking, or gives

@@ -138,20 +138,6 @@ pub(crate) trait Batch: Any + Send + Sync {
     /// that may block.
     fn commit_quick(self: Box<Self>) -> std::result::Result<Result<()>, Box<dyn Batch>>;
 
-    /// Commits as [`Batch::commit`] does, but may return before the commit
-    /// has ended: once a batch committed after this one is sure to be
-    /// applied after it, as far as the keys they share go (PostgreSQL: the
-    /// batch's statement has run in its transaction and holds its rows'
-    /// locks; the COMMIT and its WAL flush are left). `done` gets the
-    /// outcome, on any thread; readers see the batch once it is called.
-    /// Batches of one apply thread may so end out of order, and a reader
-    /// may see a later one before an earlier one; the apply thread hands
-    /// outcomes to waiters in order (`apply.rs`). Engines whose commits are
-    /// local commit here and then call `done`.
-    fn commit_pipelined(self: Box<Self>, done: CommitDone) {
-        done(self.commit())
-    }
-
     /// Appends `later`'s puts and deletes after this batch's, so that one
     /// commit applies both, in order, atomically; or gives `later` back
     /// when the engine does not merge. Where a commit is a network round
@@ -161,9 +147,6 @@ pub(crate) trait Batch: Any + Send + Sync {
         Err(later)
     }
 }
-
-/// Told the outcome of [`Batch::commit_pipelined`].
-pub(crate) type CommitDone = Box<dyn FnOnce(Result<()>) + Send>;
 
 /// The engine's write-ahead journal, driven by the group-commit thread
 /// alone. Errors are fatal for the store: after a failed fsync the kernel

@@ -176,7 +176,7 @@ impl Store {
     /// The store over `engine`, with group commit driving its journal.
     fn start(engine: Arc<dyn Engine>, durability: Durability, guard: Arc<guard::Guard>) -> Store {
         let sync = sync::GroupCommit::start(engine.journal(), durability, guard.clone());
-        let applier = apply::Applier::start(guard.clone(), sync.clone());
+        let applier = apply::Applier::start(guard.clone());
         Store { engine, sync, guard, applier }
     }
 

@@ -8,17 +8,18 @@
 //! it wrote last is what the database holds, as long as its commits
 //! succeed; a failed commit fails the store and empties the cache.
 //!
-//! Written when a batch's commit starts, in commit order (the apply thread
-//! starts groups in submission order), so a read may see a batch whose
-//! commit is still running, as the engine contract allows. Reads never
-//! fill it: a value read could be older than a write racing with it.
+//! Written as a batch's commit starts (the apply thread starts them in
+//! submission order), so a read may see a batch whose commit is still
+//! running, as the engine contract allows. Reads never fill it: a value
+//! read could be older than a write racing with it.
 //! Oldest writes are forgotten first once the values pass a byte budget.
 
 use std::collections::{HashMap, VecDeque};
 
 use parking_lot::Mutex;
 
-use super::in_flight::RowKey;
+/// A key of the `kv` table: partition id and key.
+pub(super) type RowKey = (i64, Vec<u8>);
 
 /// Bytes of values kept.
 pub(super) const BUDGET: usize = 64 << 20;

@@ -22,7 +22,6 @@
 
 mod cache;
 mod cluster;
-mod in_flight;
 mod lock;
 mod pool;
 #[cfg(test)]
@@ -32,12 +31,11 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::engine::{self, Batch, CommitDone, Engine, Journal, PartitionKind, Table};
+use crate::engine::{self, Batch, Engine, Journal, PartitionKind, Table};
 use crate::guard::Guard;
 use crate::{KvIter, RemoteInfo, Result, StoreError, StoreInfo};
 
 use cache::RecordCache;
-use in_flight::InFlight;
 use pool::{Pool, Settings};
 
 pub use cluster::LeaderWatch;
@@ -46,12 +44,6 @@ pub use lock::Claim;
 /// Connections per engine: reads and direct commits run in parallel on
 /// them (submitted batches come from the one apply thread).
 pub(crate) const DEFAULT_CONNECTIONS: usize = 4;
-
-/// Most submitted commits waiting on the server at once: all but one of
-/// the pool's connections, which stays free for reads.
-fn pipelined_commits(connections: usize) -> usize {
-    connections.saturating_sub(1).max(1)
-}
 
 /// Rows read per statement by a range scan.
 const PAGE: i64 = 1000;
@@ -63,7 +55,6 @@ pub(crate) struct PostgresEngine {
     guard: Arc<Guard>,
     schema: String,
     connections: usize,
-    in_flight: Arc<InFlight>,
     cache: Arc<RecordCache>,
     /// The last health probe and when it was made: health checks may come
     /// often (load balancers, `eddy bench`'s no-op), the database is asked
@@ -107,7 +98,6 @@ impl PostgresEngine {
             guard,
             schema: schema.to_string(),
             connections,
-            in_flight: Arc::new(InFlight::new(pipelined_commits(connections))),
             cache: Arc::new(RecordCache::new(cache::BUDGET)),
             probed: Mutex::new(None),
             _lock: lock,
@@ -225,7 +215,6 @@ impl Engine for PostgresEngine {
         Box::new(PostgresBatch {
             pool: self.pool.clone(),
             guard: self.guard.clone(),
-            in_flight: self.in_flight.clone(),
             cache: self.cache.clone(),
             ops: Vec::new(),
         })
@@ -411,7 +400,6 @@ impl Iterator for Cursor {
 struct PostgresBatch {
     pool: Arc<Pool>,
     guard: Arc<Guard>,
-    in_flight: Arc<InFlight>,
     cache: Arc<RecordCache>,
     ops: Vec<Op>,
 }
@@ -451,7 +439,7 @@ struct Changes {
 
 impl Changes {
     fn of(ops: Vec<Op>) -> Changes {
-        let mut last: BTreeMap<in_flight::RowKey, (Option<Vec<u8>>, bool)> = BTreeMap::new();
+        let mut last: BTreeMap<cache::RowKey, (Option<Vec<u8>>, bool)> = BTreeMap::new();
         for op in ops {
             last.insert((op.partition, op.key), (op.value, op.cached));
         }
@@ -471,14 +459,6 @@ impl Changes {
             }
         }
         changes
-    }
-
-    /// Registers the changes with `in_flight` (waiting there when they
-    /// delete a key a commit in flight puts; see `in_flight.rs`).
-    fn enter(&self, in_flight: &Arc<InFlight>, pipelined: bool) -> in_flight::Entry {
-        let deletes = self.gone_partitions.iter().copied().zip(self.gone_keys.iter().cloned());
-        let puts = self.put_partitions.iter().copied().zip(self.put_keys.iter().cloned()).collect();
-        in_flight.enter(deletes, puts, pipelined)
     }
 
     /// Writes the changes to `cache`, as the commit starts.
@@ -503,19 +483,6 @@ impl Changes {
     }
 }
 
-impl PostgresBatch {
-    /// A failed commit fails the store: the services changed their memory
-    /// before committing, so memory and database may now differ (the
-    /// commit may even have happened, its answer lost); a cluster node then
-    /// drops its memory and loads the database's view again (`eddy::cluster`).
-    fn fail_on_error(guard: &Guard, cache: &RecordCache, committed: &Result<()>) {
-        if let Err(e) = committed {
-            cache.clear();
-            guard.fail(format!("a commit to PostgreSQL failed or its outcome is unknown ({e}); what this node holds in memory may differ from the database"));
-        }
-    }
-}
-
 impl Batch for PostgresBatch {
     fn put(&mut self, table: &dyn Table, key: Vec<u8>, value: Vec<u8>) {
         let table = engine::own::<PostgresTable>(table);
@@ -527,50 +494,22 @@ impl Batch for PostgresBatch {
     }
 
     /// Not retried after a broken connection: the commit may have happened.
+    /// A failed commit fails the store: the services changed their memory
+    /// before committing, so memory and database may now differ (the commit
+    /// may even have happened, its answer lost); a cluster node then drops
+    /// its memory and loads the database's view again (`eddy::cluster`).
     fn commit(self: Box<Self>) -> Result<()> {
         if self.ops.is_empty() {
             return Ok(());
         }
         let changes = Changes::of(self.ops);
-        let entry = changes.enter(&self.in_flight, false);
         changes.cache(&self.cache);
         let committed = self.pool.run(false, move |client, prepared| changes.execute(client, prepared).map(drop));
-        drop(entry);
-        Self::fail_on_error(&self.guard, &self.cache, &committed);
-        committed
-    }
-
-    /// Runs the statement in a transaction on a pool connection, and
-    /// returns once it has run (its rows locked); the COMMIT follows on that
-    /// connection while the caller goes on.
-    fn commit_pipelined(self: Box<Self>, done: CommitDone) {
-        if self.ops.is_empty() {
-            return done(Ok(()));
+        if let Err(e) = &committed {
+            self.cache.clear();
+            self.guard.fail(format!("a commit to PostgreSQL failed or its outcome is unknown ({e}); what this node holds in memory may differ from the database"));
         }
-        let changes = Changes::of(self.ops);
-        let entry = changes.enter(&self.in_flight, true);
-        changes.cache(&self.cache);
-        let (ran, has_run) = std::sync::mpsc::sync_channel::<()>(1);
-        let work = move |client: &mut postgres::Client, prepared: &mut pool::Prepared| {
-            client.batch_execute("BEGIN")?;
-            if let Err(e) = changes.execute(client, prepared) {
-                // Leaves the connection usable when only the statement failed.
-                let _ = client.batch_execute("ROLLBACK");
-                return Err(e);
-            }
-            let _ = ran.try_send(());
-            client.batch_execute("COMMIT")
-        };
-        let (guard, cache) = (self.guard.clone(), self.cache.clone());
-        self.pool.run_then(false, work, move |committed| {
-            // Dropped after the COMMIT ended, so a later delete of a key
-            // this commit put waits until then.
-            drop(entry);
-            Self::fail_on_error(&guard, &cache, &committed);
-            done(committed);
-        });
-        // Also returns when the work failed, or never ran (its sender dropped).
-        let _ = has_run.recv();
+        committed
     }
 
     /// A commit waits on the network and the server's disk, so it always

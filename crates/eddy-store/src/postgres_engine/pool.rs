@@ -207,33 +207,25 @@ impl Pool {
 
     /// Runs `work` on a connection thread, blocking until it is done. Safe
     /// on any thread, async workers included. `retry` as on [`Conn::run`].
-    pub(super) fn run<R, F>(&self, retry: bool, work: F) -> Result<R>
+    pub(super) fn run<R, F>(&self, retry: bool, mut work: F) -> Result<R>
     where
         R: Send + 'static,
         F: FnMut(&mut Client, &mut Prepared) -> std::result::Result<R, postgres::Error> + Send + 'static,
     {
         let (reply, answer) = mpsc::sync_channel(1);
-        self.run_then(retry, work, move |outcome| drop(reply.send(outcome)));
+        let job: Job = Box::new(move |conn: &mut Conn| {
+            let _ = reply.send(conn.run(retry, &mut work));
+        });
+        let sent = match &*self.jobs.lock() {
+            Some(jobs) => jobs.send(job).is_ok(),
+            None => false,
+        };
+        if !sent {
+            return Err(StoreError::Postgres("the PostgreSQL engine is shut down".into()));
+        }
         match answer.recv() {
             Ok(outcome) => outcome,
-            Err(_) => {
-                Err(StoreError::Postgres("the PostgreSQL engine is shut down, or its connection thread stopped".into()))
-            }
-        }
-    }
-
-    /// Runs `work` on a connection thread and hands its outcome to `then`
-    /// there, without waiting. `then` is dropped uncalled when the pool is
-    /// shut down, or when `work` panics.
-    pub(super) fn run_then<R, F, T>(&self, retry: bool, mut work: F, then: T)
-    where
-        R: Send + 'static,
-        F: FnMut(&mut Client, &mut Prepared) -> std::result::Result<R, postgres::Error> + Send + 'static,
-        T: FnOnce(Result<R>) + Send + 'static,
-    {
-        let job: Job = Box::new(move |conn: &mut Conn| then(conn.run(retry, &mut work)));
-        if let Some(jobs) = &*self.jobs.lock() {
-            let _ = jobs.send(job);
+            Err(_) => Err(StoreError::Postgres("a PostgreSQL connection thread stopped".into())),
         }
     }
 }

