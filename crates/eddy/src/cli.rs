@@ -51,7 +51,8 @@ pub struct ServeArgs {
     /// Where the store lives: a PostgreSQL URL (`postgres://user@host:5432/db`
     /// or `postgresql://…`) keeps it in that database, in --store-schema;
     /// any number of nodes may share it (one leads, the others forward to
-    /// it and take over when it goes). Default: the embedded engine in --data-dir.
+    /// it and take over when it goes); `?sslmode=…&sslrootcert=…` as with
+    /// libpq (default `prefer`). Default: the embedded engine in --data-dir.
     #[arg(long, env = "EDDY_STORE", conflicts_with = "in_memory")]
     #[serde(serialize_with = "redacted_store")]
     pub store: Option<String>,

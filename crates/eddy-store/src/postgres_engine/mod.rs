@@ -26,6 +26,7 @@ mod lock;
 mod pool;
 #[cfg(test)]
 pub(crate) mod tests;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

@@ -17,12 +17,15 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use postgres::{Client, NoTls, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::{Result, StoreError};
 
 /// How a connection is made and set up.
 pub(super) struct Settings {
     pub(super) config: postgres::Config,
+    /// The connector when TLS may be used (`tls.rs`).
+    tls: Option<MakeRustlsConnect>,
     /// The schema, quoted as an SQL identifier.
     pub(super) schema: String,
     /// Set once this node holds the schema's lock: what every connection
@@ -32,8 +35,10 @@ pub(super) struct Settings {
 
 impl Settings {
     pub(super) fn new(url: &str, schema: &str) -> Result<Settings> {
+        let tls = super::tls::Tls::from_url(url)?;
         let mut config: postgres::Config =
-            url.parse().map_err(|e| StoreError::Postgres(format!("bad PostgreSQL URL: {e}")))?;
+            tls.url.parse().map_err(|e| StoreError::Postgres(format!("bad PostgreSQL URL: {e}")))?;
+        config.ssl_mode(tls.mode);
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -51,7 +56,7 @@ impl Settings {
             config.keepalives_interval(Duration::from_secs(2));
             config.keepalives_retries(3);
         }
-        Ok(Settings { config, schema: quote_identifier(schema), fence: OnceLock::new() })
+        Ok(Settings { config, tls: tls.connector, schema: quote_identifier(schema), fence: OnceLock::new() })
     }
 
     /// A new connection to the server, its session not set up, named for
@@ -64,7 +69,15 @@ impl Settings {
     pub(super) fn connect_as(&self, role: &str) -> std::result::Result<Client, postgres::Error> {
         let mut config = self.config.clone();
         config.application_name(&format!("{} ({role})", self.config.get_application_name().unwrap_or("eddy")));
-        config.connect(NoTls)
+        self.open(&config)
+    }
+
+    /// A connection as `config` says, over TLS when the URL allows it.
+    fn open(&self, config: &postgres::Config) -> std::result::Result<Client, postgres::Error> {
+        match &self.tls {
+            Some(tls) => config.connect(tls.clone()),
+            None => config.connect(NoTls),
+        }
     }
 
     /// A new connection whose unqualified names are the schema's, and whose
@@ -72,7 +85,7 @@ impl Settings {
     /// the engine has no journal to make them so later. Refused when this
     /// node no longer holds the schema ([`super::lock::Fence`]).
     pub(super) fn connect(&self) -> Result<Client> {
-        let mut client = self.config.connect(NoTls).map_err(error)?;
+        let mut client = self.open(&self.config).map_err(error)?;
         // No statement of the pool waits on a lock for long; one that takes
         // this long fails (a commit's failure reloads the node, see mod.rs)
         // rather than hang its request past the client's timeout.
@@ -249,10 +262,21 @@ impl Drop for Pool {
 }
 
 /// A client error as the store reports it: the server's message when the
-/// server sent one, as its Display alone says only "db error".
+/// server sent one, as its Display alone says only "db error"; else the
+/// error and its causes.
 pub(super) fn error(e: postgres::Error) -> StoreError {
     match e.as_db_error() {
         Some(db) => StoreError::Postgres(format!("{}: {} ({})", db.severity(), db.message(), db.code().code())),
-        None => StoreError::Postgres(e.to_string()),
+        None => {
+            // The client's Display leaves out the cause ("error performing
+            // TLS handshake"): the causes say what went wrong.
+            let mut message = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                message = format!("{message}: {c}");
+                cause = c.source();
+            }
+            StoreError::Postgres(message)
+        }
     }
 }

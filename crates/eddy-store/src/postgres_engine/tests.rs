@@ -405,6 +405,32 @@ fn batches_committed_one_after_another_apply_in_order() {
     });
 }
 
+/// Connections are encrypted as the URL's `sslmode` asks, and the server's
+/// certificate checked as libpq checks it (`tls.rs`).
+#[test]
+fn connections_use_tls_as_sslmode_asks() {
+    let schema = TestSchema::new();
+    let mut admin = schema.admin();
+    if admin.query_one("SHOW ssl", &[]).unwrap().get::<_, String>(0) != "on" {
+        eprintln!("skipped: the PostgreSQL server at {} does not offer TLS", schema.base);
+        return;
+    }
+    // Debian's default: a self-signed certificate, so it is its own root.
+    let cert: String = admin.query_one("SHOW ssl_cert_file", &[]).unwrap().get(0);
+    let encrypted = |params: &str| -> Result<bool> {
+        let engine = PostgresEngine::open(&format!("{}&{params}", schema.url), &schema.name, Guard::new(0))?;
+        engine.pool.run(true, |client, _| {
+            Ok(client.query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])?.get::<_, bool>(0))
+        })
+    };
+    assert!(!encrypted("sslmode=disable").unwrap());
+    assert!(encrypted("sslmode=prefer").unwrap(), "prefer (the default) encrypts when the server offers TLS");
+    assert!(encrypted("sslmode=require").unwrap());
+    assert!(encrypted(&format!("sslmode=verify-ca&sslrootcert={cert}")).unwrap());
+    let unknown = encrypted("sslmode=verify-full").unwrap_err().to_string();
+    assert!(unknown.contains("certificate"), "the system's roots do not know a self-signed certificate: {unknown}");
+}
+
 /// Health's view of the engine: the schema, its migration version, a
 /// round trip and the pool size; the database asked at most once a second.
 #[test]
