@@ -8,6 +8,7 @@ leader under load (tests/crash, EDDY_CRASH_NODES=2); these are the cases neither
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -48,10 +49,12 @@ def nodes(schema, tmp_path):
     """start(n) -> n nodes on the schema, the first leading."""
     started: list[EddyServer] = []
 
-    def start(n: int = 2) -> list[EddyServer]:
+    def start(n: int = 2, extra_args=()) -> list[EddyServer]:
         for _ in range(n):
             i = len(started)
-            node = EddyServer(BINARY, tmp_path / f"data{i}", _free_port(), tmp_path / f"eddy{i}.log")
+            node = EddyServer(
+                BINARY, tmp_path / f"data{i}", _free_port(), tmp_path / f"eddy{i}.log", extra_args=extra_args
+            )
             node.start()
             started.append(node)
         return started
@@ -61,15 +64,15 @@ def nodes(schema, tmp_path):
         node.stop()
 
 
-def client(service: str, node: EddyServer, **cfg):
+def client(service: str, node: EddyServer, key: str = "test", secret: str = "test", **cfg):
     settings = dict(retries={"max_attempts": 0}, connect_timeout=2, read_timeout=10)
     settings.update(cfg)
     return boto3.session.Session().client(
         service,
         endpoint_url=node.endpoint,
         region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
         config=Config(**settings),
     )
 
@@ -310,3 +313,45 @@ def test_a_request_is_relayed_once_at_most(nodes):
     assert relayed.status_code == 503, relayed.text
     assert relayed.json()["__type"].endswith("ServiceUnavailable"), relayed.text
     assert requests.post(standby.endpoint, data="{}", headers=headers, timeout=5).status_code == 200
+
+
+def with_headers(sqs, headers: dict):
+    """`sqs` sending `headers` with every request."""
+    sqs.meta.events.register("before-send.sqs.*", lambda request, **_: request.headers.update(headers))
+    return sqs
+
+
+def test_a_relayed_request_keeps_the_clients_address_for_source_ip(nodes, schema):
+    """Under --enforce-iam, aws:SourceIp of a request a standby relays is the client's address: the standby adds
+    it to X-Forwarded-For with the leader's relay token (which only nodes can read, in PostgreSQL), and the leader
+    trusts that header only with the token, so no client can claim an address."""
+    leader, standby = nodes(2, extra_args=["--enforce-iam"])
+    root = "111111111111"  # a 12-digit key is its account's root
+    url = client("sqs", leader, root).create_queue(QueueName=f"ip-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    iam = client("iam", leader, root)
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=user)
+    statement = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*",
+                 "Condition": {"IpAddress": {"aws:SourceIp": "10.20.30.40/32"}}}
+    iam.put_user_policy(UserName=user, PolicyName="p",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+
+    def send(node, headers):
+        sqs = with_headers(client("sqs", node, key["AccessKeyId"], key["SecretAccessKey"]), headers)
+        try:
+            sqs.send_message(QueueUrl=url, MessageBody="x")
+            return "sent"
+        except ClientError as e:
+            return error_of(e)[0]
+
+    claim = {"X-Forwarded-For": "10.20.30.40"}
+    token = psql(f"SELECT relay_token FROM {schema}.cluster_leader").strip()
+    assert len(token) >= 32, token
+    # The client's own address (127.0.0.1) is not in the range, and claiming one changes nothing: the standby
+    # adds the address it sees last, and the leader trusts nobody else's header.
+    assert send(standby, {}) == "AccessDenied"
+    assert send(standby, claim) == "AccessDenied"
+    assert send(leader, {**claim, "x-eddy-relayed": "guess"}) == "AccessDenied"
+    # A request bearing the relay token is taken at its word: the address is the one the relaying node saw.
+    assert send(leader, {**claim, "x-eddy-relayed": token}) == "sent"

@@ -25,7 +25,7 @@ def test_eddy_health_names_the_store_engine(endpoint):
     if os.environ.get("EDDY_STORE", "").startswith(("postgres://", "postgresql://")):
         assert store["engine"] == "postgres", store
         assert store["schema"] == os.environ.get("EDDY_STORE_SCHEMA", "eddy")
-        assert store["reachable"] is True and store["schema_version"] == 2, store
+        assert store["reachable"] is True and store["schema_version"] == 3, store
         assert store["latency_ms"] >= 0 and store["connections"] == int(os.environ.get("EDDY_STORE_POOL_SIZE", "4"))
     else:
         assert store["engine"] == "fjall", store

@@ -91,6 +91,12 @@ pub(crate) trait Engine: Send + Sync {
     /// are durable when they return; wrong for any other, as it would
     /// acknowledge writes a crash can lose.
     fn journal(&self) -> Option<Box<dyn Journal>>;
+
+    /// For a node leading a cluster on this engine's database (PostgreSQL):
+    /// the secret with which its standbys relay requests to it.
+    fn relay_token(&self) -> Option<String> {
+        None
+    }
 }
 
 /// One partition as the engine holds it. Keys are whole keys: key families

@@ -41,7 +41,7 @@ pub use apply::ApplyPause;
 pub use batch::WriteBatch;
 pub use guard::StoreHealth;
 pub use partition::Partition;
-pub use postgres_engine::{Claim, LeaderWatch};
+pub use postgres_engine::{Claim, Leader, LeaderWatch};
 pub use sync::Ticket;
 
 /// When a committed batch counts as durable.
@@ -178,6 +178,12 @@ impl Store {
         let sync = sync::GroupCommit::start(engine.journal(), durability, guard.clone());
         let applier = apply::Applier::start(guard.clone());
         Store { engine, sync, guard, applier }
+    }
+
+    /// When this node leads a cluster: the secret its standbys relay
+    /// requests with (they then carry the client's address).
+    pub fn relay_token(&self) -> Option<String> {
+        self.engine.relay_token()
     }
 
     /// Whether writes are accepted, and why not.

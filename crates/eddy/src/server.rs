@@ -138,8 +138,10 @@ async fn dispatch(front: Arc<Front>, in_flight: InFlight, req: Request<Incoming>
         Some(Role::Standby(watch)) => {
             let leader = watch.leader();
             let response = match routes::health_path(req.uri().path()) {
-                Some(localstack) => boxed(crate::health::standby(&front, leader.as_deref(), localstack)),
-                None => relay(&front, leader.as_deref(), req).await,
+                Some(localstack) => {
+                    boxed(crate::health::standby(&front, leader.as_ref().map(|l| l.url.as_str()), localstack))
+                }
+                None => relay(&front, leader.as_ref(), req).await,
             };
             Ok(with_guard(response, in_flight))
         }
@@ -154,7 +156,7 @@ async fn dispatch(front: Arc<Front>, in_flight: InFlight, req: Request<Incoming>
     }
 }
 
-async fn relay(front: &Front, leader: Option<&str>, req: Request<Incoming>) -> BoxedResponse {
+async fn relay(front: &Front, leader: Option<&eddy_store::Leader>, req: Request<Incoming>) -> BoxedResponse {
     let ctx = |parts: &http::request::Parts| RequestCtx::unauthenticated(parts, &front.config);
     match leader {
         Some(leader) => front.relay.forward(leader, req, ctx).await,
@@ -172,7 +174,10 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<BoxedResponse, Infallible> {
     let started = std::time::Instant::now();
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    if let Some(token) = state.store.relay_token() {
+        crate::cluster::relay::trust_relayed_client(&mut parts, &token);
+    }
     let mut ctx = RequestCtx::new(&parts, &state.config, &state.iam);
     let stall = Duration::from_secs(state.config.header_timeout_secs.max(1));
     let (body, reservation) = match crate::body::read(&parts, body, MAX_BODY, &state.bodies, stall).await {

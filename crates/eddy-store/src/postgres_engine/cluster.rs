@@ -16,14 +16,14 @@ use crate::Result;
 /// The leader row, only while its session still holds the schema lock: a
 /// row left by a node that died names no one.
 const LEADER: &str = concat!(
-    "SELECT l.url FROM cluster_leader l WHERE l.id = 1 AND EXISTS (SELECT 1 FROM pg_catalog.pg_locks k WHERE ",
+    "SELECT l.url, l.relay_token FROM cluster_leader l WHERE l.id = 1 AND EXISTS (SELECT 1 FROM pg_catalog.pg_locks k WHERE ",
     held_exclusive_advisory_lock!(),
     " AND k.classid = $1 AND k.objid = $2 AND k.pid = l.pid)"
 );
 
-/// The current leader's URL, kept fresh by a thread until dropped.
+/// The current leader, kept fresh by a thread until dropped.
 pub struct LeaderWatch {
-    current: Arc<Mutex<Option<String>>>,
+    current: Arc<Mutex<Option<Leader>>>,
     stop: Option<mpsc::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -46,10 +46,19 @@ impl LeaderWatch {
         Ok(LeaderWatch { current, stop: Some(stop), thread: Some(thread) })
     }
 
-    /// The leader's advertised URL, as last read.
-    pub fn leader(&self) -> Option<String> {
+    /// The leader, as last read.
+    pub fn leader(&self) -> Option<Leader> {
         self.current.lock().clone()
     }
+}
+
+/// The node leading a schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leader {
+    /// Its advertised URL.
+    pub url: String,
+    /// The secret it trusts relayed requests by (`cluster_leader.relay_token`).
+    pub relay_token: String,
 }
 
 impl Drop for LeaderWatch {
@@ -61,7 +70,7 @@ impl Drop for LeaderWatch {
     }
 }
 
-fn watch(settings: &Settings, schema: &str, current: &Mutex<Option<String>>, stop: &mpsc::Receiver<()>) {
+fn watch(settings: &Settings, schema: &str, current: &Mutex<Option<Leader>>, stop: &mpsc::Receiver<()>) {
     let mut client: Option<Client> = None;
     loop {
         let read = read_leader(settings, schema, &mut client);
@@ -72,7 +81,8 @@ fn watch(settings: &Settings, schema: &str, current: &Mutex<Option<String>>, sto
         {
             let mut current = current.lock();
             if *current != leader {
-                tracing::info!(schema, leader = leader.as_deref().unwrap_or("(none)"), "cluster leader");
+                let url = leader.as_ref().map_or("(none)", |l| l.url.as_str());
+                tracing::info!(schema, leader = url, "cluster leader");
                 *current = leader;
             }
         }
@@ -82,7 +92,7 @@ fn watch(settings: &Settings, schema: &str, current: &Mutex<Option<String>>, sto
     }
 }
 
-fn read_leader(settings: &Settings, schema: &str, client: &mut Option<Client>) -> Result<Option<String>> {
+fn read_leader(settings: &Settings, schema: &str, client: &mut Option<Client>) -> Result<Option<Leader>> {
     if client.as_ref().is_none_or(|c| c.is_closed()) {
         let mut fresh = settings.connect_as("leader watch").map_err(error)?;
         fresh.batch_execute(&settings.session_setup()).map_err(error)?;
@@ -92,7 +102,7 @@ fn read_leader(settings: &Settings, schema: &str, client: &mut Option<Client>) -
     let (high, low) = oids(lock_key(schema));
     // The table is absent until the first node has migrated the schema.
     match client.query_opt(LEADER, &[&high, &low]) {
-        Ok(row) => Ok(row.map(|row| row.get(0))),
+        Ok(row) => Ok(row.map(|row| Leader { url: row.get(0), relay_token: row.get(1) })),
         Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => Ok(None),
         Err(e) => Err(error(e)),
     }

@@ -233,13 +233,18 @@ fn try_lock_and_migrate(settings: &Settings, schema: &str, claim: &Claim) -> Res
     }
     let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[]).map_err(error)?.get(0);
     if let Some(url) = &claim.advertise {
-        client
-            .execute(
-                "INSERT INTO cluster_leader (id, url, pid) VALUES (1, $1, $2) \
-                 ON CONFLICT (id) DO UPDATE SET url = excluded.url, pid = excluded.pid, since = now()",
+        // A fresh secret per leadership: a node that stood down cannot
+        // vouch for relayed requests any more.
+        let token: String = client
+            .query_one(
+                "INSERT INTO cluster_leader (id, url, pid, relay_token) VALUES (1, $1, $2, gen_random_uuid()::text) \
+                 ON CONFLICT (id) DO UPDATE SET url = excluded.url, pid = excluded.pid, since = now(), \
+                 relay_token = excluded.relay_token RETURNING relay_token",
                 &[url, &pid],
             )
-            .map_err(error)?;
+            .map_err(error)?
+            .get(0);
+        let _ = settings.relay_token.set(token);
     }
     let _ = settings.fence.set(Fence { pid, schema_lock: key, writers });
     Ok(client)

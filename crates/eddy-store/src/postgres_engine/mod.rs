@@ -39,7 +39,7 @@ use crate::{KvIter, RemoteInfo, Result, StoreError, StoreInfo};
 use cache::RecordCache;
 use pool::{Pool, Settings};
 
-pub use cluster::LeaderWatch;
+pub use cluster::{Leader, LeaderWatch};
 pub use lock::Claim;
 
 /// Connections per engine: reads and direct commits run in parallel on
@@ -51,7 +51,6 @@ const PAGE: i64 = 1000;
 
 pub(crate) struct PostgresEngine {
     pool: Arc<Pool>,
-    #[cfg_attr(not(test), allow(dead_code))]
     settings: Arc<Settings>,
     guard: Arc<Guard>,
     schema: String,
@@ -229,6 +228,10 @@ impl Engine for PostgresEngine {
     /// None: with `synchronous_commit = on` a returned commit is durable.
     fn journal(&self) -> Option<Box<dyn Journal>> {
         None
+    }
+
+    fn relay_token(&self) -> Option<String> {
+        self.settings.relay_token.get().cloned()
     }
 }
 

@@ -31,6 +31,9 @@ pub(super) struct Settings {
     /// Set once this node holds the schema's lock: what every connection
     /// checks before it may write ([`super::lock`]).
     pub(super) fence: OnceLock<super::lock::Fence>,
+    /// Set once this node leads: the secret its standbys relay with
+    /// (`cluster_leader.relay_token`).
+    pub(super) relay_token: OnceLock<String>,
 }
 
 impl Settings {
@@ -56,7 +59,13 @@ impl Settings {
             config.keepalives_interval(Duration::from_secs(2));
             config.keepalives_retries(3);
         }
-        Ok(Settings { config, tls: tls.connector, schema: quote_identifier(schema), fence: OnceLock::new() })
+        Ok(Settings {
+            config,
+            tls: tls.connector,
+            schema: quote_identifier(schema),
+            fence: OnceLock::new(),
+            relay_token: OnceLock::new(),
+        })
     }
 
     /// A new connection to the server, its session not set up, named for

@@ -226,14 +226,18 @@ fn losing_the_schema_lock_fails_the_store() {
 }
 
 /// A standby engine (`Claim::wait`) opens once the holder is gone, then
-/// advertises itself; the watch names each leader while it lives.
+/// advertises itself; the watch names each leader while it lives, with the
+/// relay token that leader trusts (a new one per leadership).
 #[test]
 fn a_standby_takes_the_schema_over_when_the_leader_goes() {
     let schema = TestSchema::new();
     let claim = |url: &str| Claim { wait: true, advertise: Some(url.to_string()) };
     let first = PostgresEngine::open_with(&schema.url, &schema.name, 2, Guard::new(0), claim("http://first")).unwrap();
     let watch = LeaderWatch::start(&schema.url, &schema.name).unwrap();
-    wait_for(|| watch.leader().as_deref() == Some("http://first"));
+    let leader_url = || watch.leader().map(|l| l.url);
+    wait_for(|| leader_url().as_deref() == Some("http://first"));
+    let first_token = first.relay_token().expect("a leader has a relay token");
+    assert_eq!(watch.leader().unwrap().relay_token, first_token);
     let t = first.open("t", PartitionKind::Records).unwrap();
     put(&first, &*t, b"k", b"1").unwrap();
     let (url, name) = (schema.url.clone(), schema.name.clone());
@@ -242,10 +246,13 @@ fn a_standby_takes_the_schema_over_when_the_leader_goes() {
     });
     std::thread::sleep(Duration::from_millis(300));
     assert!(!standby.is_finished(), "the standby waits while the leader holds the schema");
-    assert_eq!(watch.leader().as_deref(), Some("http://first"));
+    assert_eq!(leader_url().as_deref(), Some("http://first"));
     drop((t, first));
     let second = standby.join().unwrap();
-    wait_for(|| watch.leader().as_deref() == Some("http://second"));
+    wait_for(|| leader_url().as_deref() == Some("http://second"));
+    let second_token = second.relay_token().unwrap();
+    assert_ne!(second_token, first_token, "a node that stood down cannot vouch for relayed requests");
+    assert_eq!(watch.leader().unwrap().relay_token, second_token);
     let t = second.open("t", PartitionKind::Records).unwrap();
     assert_eq!(t.get(b"k").unwrap().as_deref(), Some(&b"1"[..]), "the standby reads what the leader committed");
 }
@@ -441,7 +448,7 @@ fn info_names_the_schema_version_and_latency() {
     assert_eq!(info.engine, "postgres");
     let remote = info.remote.unwrap();
     assert_eq!(remote.schema, schema.name);
-    assert_eq!(remote.schema_version, Some(2), "the V1 and V2 migrations are applied");
+    assert_eq!(remote.schema_version, Some(3), "the V1, V2 and V3 migrations are applied");
     assert!(remote.latency_ms.is_some_and(|ms| ms >= 0.0));
     assert_eq!((remote.error, remote.connections), (None, 2));
     assert_eq!(engine.info().remote.unwrap().latency_ms, remote.latency_ms, "cached within the second");

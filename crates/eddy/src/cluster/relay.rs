@@ -30,8 +30,12 @@ const HOP_BY_HOP: [&str; 8] = [
     "upgrade",
 ];
 
-/// Marks a request a standby relayed (see [`Relay::forward`]).
+/// Marks a request a standby relayed, with the leader's relay token (see
+/// [`Relay::forward`] and [`trust_relayed_client`]).
 const RELAYED: &str = "x-eddy-relayed";
+
+/// Where a standby puts the address of the client it relays for.
+const FORWARDED_FOR: &str = "x-forwarded-for";
 
 /// Pooled HTTP/1.1 connections to the leader.
 pub struct Relay {
@@ -46,12 +50,11 @@ impl Relay {
         Relay { client: Client::builder(TokioExecutor::new()).build(connector) }
     }
 
-    /// Sends `req` to the leader at `leader` (`http://host:port`) and
-    /// returns its answer; a leader that cannot be reached gets the
-    /// protocol's retryable 503.
+    /// Sends `req` to `leader` and returns its answer; a leader that cannot
+    /// be reached gets the protocol's retryable 503.
     pub async fn forward(
         &self,
-        leader: &str,
+        leader: &eddy_store::Leader,
         req: Request<Incoming>,
         ctx: impl FnOnce(&http::request::Parts) -> RequestCtx,
     ) -> BoxedResponse {
@@ -64,6 +67,7 @@ impl Relay {
             let why = "the node this request was relayed to no longer leads (leadership is moving)";
             return unavailable(&parts, ctx, why);
         }
+        let (token, leader) = (&leader.relay_token, leader.url.as_str());
         let uri = match upstream_uri(leader, &parts.uri) {
             Ok(uri) => uri,
             Err(e) => {
@@ -82,10 +86,10 @@ impl Relay {
         }
         if let Some(peer) = parts.extensions.get::<crate::request::PeerAddr>() {
             if let Ok(value) = HeaderValue::from_str(&peer.0.ip().to_string()) {
-                parts.headers.append("x-forwarded-for", value);
+                parts.headers.append(FORWARDED_FOR, value);
             }
         }
-        parts.headers.insert(RELAYED, HeaderValue::from_static("1"));
+        parts.headers.insert(RELAYED, HeaderValue::from_str(token).unwrap_or(HeaderValue::from_static("-")));
         parts.uri = uri;
         parts.version = Version::HTTP_11;
         match self.client.request(Request::from_parts(parts, body)).await {
@@ -105,6 +109,28 @@ impl Relay {
                 )
             }
         }
+    }
+}
+
+/// On the leader: a request one of its standbys relayed (it carries the
+/// leader's relay token, which only the nodes can read in PostgreSQL) was
+/// sent by the client whose address the standby added last to
+/// `X-Forwarded-For`; that address becomes the request's peer, so
+/// `aws:SourceIp` is the client's, not the standby's. Anyone else's
+/// `X-Forwarded-For` is ignored, so a client cannot claim an address.
+pub fn trust_relayed_client(parts: &mut http::request::Parts, token: &str) {
+    if parts.headers.get(RELAYED).is_none_or(|t| t.as_bytes() != token.as_bytes()) {
+        return;
+    }
+    let client = parts
+        .headers
+        .get_all(FORWARDED_FOR)
+        .iter()
+        .next_back()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next().and_then(|last| last.trim().parse::<std::net::IpAddr>().ok()));
+    if let Some(ip) = client {
+        parts.extensions.insert(crate::request::PeerAddr(std::net::SocketAddr::new(ip, 0)));
     }
 }
 
