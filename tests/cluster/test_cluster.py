@@ -139,7 +139,8 @@ def test_the_leader_killed_its_standby_serves_sqs_sns_and_kinesis_state(nodes):
 
     # The killed node comes back as a standby of the new leader.
     leader.start()
-    assert role(leader) == {"role": "standby", "leader": standby.endpoint, "advertise": leader.endpoint}
+    assert role(leader) == {"role": "standby", "leader": standby.endpoint, "leader_answers": True,
+                            "advertise": leader.endpoint}
     assert client("sqs", leader).get_queue_url(QueueName="kept")["QueueUrl"].endswith("/kept")
 
 
@@ -207,7 +208,8 @@ def test_with_no_leader_a_node_answers_each_protocols_503(schema, tmp_path):
         # (A list: a 503 response is falsy.)
         [health] = wait_for(lambda: [requests.get(node.endpoint + "/_eddy/health", timeout=1)], what="an answer")
         assert health.status_code == 503
-        assert health.json()["cluster"] == {"role": "standby", "leader": None, "advertise": node.endpoint}
+        assert health.json()["cluster"] == {"role": "standby", "leader": None, "leader_answers": False,
+                                            "advertise": node.endpoint}
         for service, call in (("sqs", lambda c: c.list_queues()), ("sns", lambda c: c.list_topics()),
                               ("kinesis", lambda c: c.list_streams())):
             with pytest.raises(ClientError) as e:
@@ -355,3 +357,27 @@ def test_a_relayed_request_keeps_the_clients_address_for_source_ip(nodes, schema
     assert send(leader, {**claim, "x-eddy-relayed": "guess"}) == "AccessDenied"
     # A request bearing the relay token is taken at its word: the address is the one the relaying node saw.
     assert send(leader, {**claim, "x-eddy-relayed": token}) == "sent"
+
+
+def test_a_standby_whose_leader_cannot_be_reached_says_so(nodes, tmp_path):
+    """A leader that advertises a URL the other nodes cannot reach (a wrong --advertise-url) leaves every relayed
+    request failing; the standby's health says so (503, leader_answers false), so a load balancer stops sending
+    it requests and the operator sees why."""
+    nodes(1, extra_args=["--advertise-url", "http://127.0.0.1:9"])
+    standby = EddyServer(BINARY, tmp_path / "standby", _free_port(), tmp_path / "standby.log")
+    standby.wait_healthy = lambda *args, **kwargs: None  # it never will be
+    standby.start()
+    try:
+        def named():  # (a list: a 503 response is falsy)
+            r = requests.get(standby.endpoint + "/_eddy/health", timeout=5)
+            return [r] if r.json().get("cluster", {}).get("leader") else None
+
+        [health] = wait_for(named, what="the standby to name the leader")
+        assert health.status_code == 503, health.text
+        cluster = health.json()["cluster"]
+        assert (cluster["role"], cluster["leader"], cluster["leader_answers"]) == ("standby", "http://127.0.0.1:9", False)
+        with pytest.raises(ClientError) as e:
+            client("sqs", standby).list_queues()
+        assert error_of(e.value) == ("ServiceUnavailable", 503)
+    finally:
+        standby.stop()

@@ -51,7 +51,7 @@ def test_health_names_each_nodes_cluster_role(endpoint):
     assert len(leaders) == 1, roles
     for node, cluster in roles.items():
         if node not in leaders:
-            assert cluster == {"role": "standby", "leader": leaders[0], "advertise": node}, cluster
+            assert cluster == {"role": "standby", "leader": leaders[0], "leader_answers": True, "advertise": node}, cluster
 
 
 def test_localstack_health_shape(endpoint):

@@ -54,22 +54,26 @@ pub fn respond(state: &AppState, localstack: bool) -> HttpResponse {
 }
 
 /// A cluster standby's health: it serves by relaying while a leader is
-/// known (200), and answers 503 while none is (one is being elected).
-pub fn standby(front: &Front, leader: Option<&str>, localstack: bool) -> HttpResponse {
-    let services = services(if leader.is_some() { "running" } else { "error" });
+/// known and answers from here (200), and answers 503 while none is (one is
+/// being elected) or the one named cannot be reached (a wrong
+/// `--advertise-url`: every relayed request would fail).
+pub fn standby(front: &Front, leader: Option<&str>, leader_answers: bool, localstack: bool) -> HttpResponse {
+    let serving = leader.is_some() && leader_answers;
+    let services = services(if serving { "running" } else { "error" });
     let body = if localstack {
         localstack_shape(services)
     } else {
         json!({
-            "status": if leader.is_some() { "ok" } else { "unavailable" },
+            "status": if serving { "ok" } else { "unavailable" },
             "version": env!("CARGO_PKG_VERSION"),
             "services": services,
             "store": {"engine": "postgres", "schema": front.config.store_schema},
-            "cluster": {"role": "standby", "leader": leader, "advertise": front.config.advertise_url()},
+            "cluster": {"role": "standby", "leader": leader, "leader_answers": leader_answers,
+                "advertise": front.config.advertise_url()},
             "connections": {"open": front.connections.open(), "max": front.connections.max()},
         })
     };
-    let code = if leader.is_some() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let code = if serving { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     json_response(code, &body)
 }
 

@@ -139,7 +139,12 @@ async fn dispatch(front: Arc<Front>, in_flight: InFlight, req: Request<Incoming>
             let leader = watch.leader();
             let response = match routes::health_path(req.uri().path()) {
                 Some(localstack) => {
-                    boxed(crate::health::standby(&front, leader.as_ref().map(|l| l.url.as_str()), localstack))
+                    let url = leader.as_ref().map(|l| l.url.as_str());
+                    let answers = match url {
+                        Some(url) => front.leader_answers(url).await,
+                        None => false,
+                    };
+                    boxed(crate::health::standby(&front, url, answers, localstack))
                 }
                 None => relay(&front, leader.as_ref(), req).await,
             };

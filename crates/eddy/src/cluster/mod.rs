@@ -47,11 +47,34 @@ pub struct Front {
     pub config: ServeArgs,
     pub relay: relay::Relay,
     role: RwLock<Option<Role>>,
+    /// The last health check of the leader: when, which URL, whether it answered.
+    leader_checked: tokio::sync::Mutex<Option<(std::time::Instant, String, bool)>>,
 }
 
 impl Front {
     pub fn new(connections: Arc<Connections>, bodies: Arc<BodyBudget>, config: ServeArgs) -> Front {
-        Front { connections, bodies, config, relay: relay::Relay::new(), role: RwLock::new(None) }
+        Front {
+            connections,
+            bodies,
+            config,
+            relay: relay::Relay::new(),
+            role: RwLock::new(None),
+            leader_checked: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Whether the leader at `leader` answers from here, asked at most once
+    /// a second (load balancers may check health often).
+    pub async fn leader_answers(&self, leader: &str) -> bool {
+        let mut checked = self.leader_checked.lock().await;
+        if let Some((at, url, answers)) = &*checked {
+            if url == leader && at.elapsed() < Duration::from_secs(1) {
+                return *answers;
+            }
+        }
+        let answers = self.relay.leader_answers(leader).await;
+        *checked = Some((std::time::Instant::now(), leader.to_string(), answers));
+        answers
     }
 
     /// The current role; None until the node has one (start-up).

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Uri, Version};
 use http_body::{Body, Frame};
-use http_body_util::BodyExt;
+use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
@@ -40,14 +40,43 @@ const FORWARDED_FOR: &str = "x-forwarded-for";
 /// Pooled HTTP/1.1 connections to the leader.
 pub struct Relay {
     client: Client<HttpConnector, Incoming>,
+    /// For the leader's health check, which has no client request to relay.
+    probe: Client<HttpConnector, Empty<Bytes>>,
 }
+
+/// Longest a health check of the leader may take.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Relay {
     pub fn new() -> Relay {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(std::time::Duration::from_secs(2)));
-        Relay { client: Client::builder(TokioExecutor::new()).build(connector) }
+        Relay {
+            client: Client::builder(TokioExecutor::new()).build(connector.clone()),
+            probe: Client::builder(TokioExecutor::new()).build(connector),
+        }
+    }
+
+    /// Whether the leader answers its health check at `leader` from this
+    /// node: it does not when its `--advertise-url` is one the other nodes
+    /// cannot reach, and every relayed request would then fail.
+    pub async fn leader_answers(&self, leader: &str) -> bool {
+        let Ok(uri) = upstream_uri(leader, &Uri::from_static("/_eddy/health")) else { return false };
+        let Ok(request) = Request::get(uri).body(Empty::new()) else { return false };
+        let answered = tokio::time::timeout(PROBE_TIMEOUT, self.probe.request(request)).await;
+        match answered {
+            Ok(Ok(response)) => response.status().is_success(),
+            Ok(Err(e)) => {
+                tracing::warn!(leader, error = %e, "the leader's advertised URL does not answer from this node \
+                    (check its --advertise-url); requests relayed to it fail with 503");
+                false
+            }
+            Err(_) => {
+                tracing::warn!(leader, "the leader's health check timed out from this node");
+                false
+            }
+        }
     }
 
     /// Sends `req` to `leader` and returns its answer; a leader that cannot
