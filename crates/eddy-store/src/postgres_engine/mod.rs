@@ -9,7 +9,8 @@
 //!   with later operations on a key replacing earlier ones), so one
 //!   transaction;
 //! - read-your-writes: a returned commit is committed, and every read is a
-//!   new statement, which sees it;
+//!   new statement, which sees it, or a hit in the cache of the values this
+//!   node wrote to record partitions ([`cache`]), written as commits start;
 //! - durability: every connection sets `synchronous_commit = on`, so a
 //!   returned commit is on the server's disk, and the engine has no journal;
 //! - failures: a failed statement or a dropped connection is a passing
