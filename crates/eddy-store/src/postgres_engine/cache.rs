@@ -21,8 +21,18 @@ use parking_lot::Mutex;
 /// A key of the `kv` table: partition id and key.
 pub(super) type RowKey = (i64, Vec<u8>);
 
-/// Bytes of values kept.
+/// Memory the cache may hold: keys, values and bookkeeping.
 pub(super) const BUDGET: usize = 64 << 20;
+
+/// What an entry costs beyond its key and value: the map's slot and the
+/// order queue's, and the allocations' headers (an SQS message's state row
+/// is a few dozen bytes, so this is most of its cost).
+const ENTRY_OVERHEAD: usize = 96;
+
+/// The memory an entry of `key` and `value` holds.
+fn cost(key: &RowKey, value: &[u8]) -> usize {
+    key.1.len() + value.len() + ENTRY_OVERHEAD
+}
 
 pub(super) struct RecordCache {
     state: Mutex<State>,
@@ -36,6 +46,7 @@ struct State {
     /// Keys in write order with the write's number, oldest first; a key
     /// written again or deleted leaves a stale entry, skipped when reached.
     order: VecDeque<(RowKey, u64)>,
+    /// What the entries cost ([`cost`]).
     bytes: usize,
     writes: u64,
 }
@@ -60,15 +71,15 @@ impl RecordCache {
         let mut state = self.state.lock();
         for key in deletes {
             if let Some((old, _)) = state.values.remove(&key) {
-                state.bytes -= old.len();
+                state.bytes -= cost(&key, &old);
             }
         }
         for (key, value) in puts {
             state.writes += 1;
             let write = state.writes;
-            state.bytes += value.len();
+            state.bytes += cost(&key, value);
             if let Some((old, _)) = state.values.insert(key.clone(), (value.clone(), write)) {
-                state.bytes -= old.len();
+                state.bytes -= cost(&key, &old);
             }
             state.order.push_back((key, write));
         }
@@ -76,7 +87,7 @@ impl RecordCache {
             let Some((key, write)) = state.order.pop_front() else { break };
             if state.values.get(&key).is_some_and(|(_, w)| *w == write) {
                 let (old, _) = state.values.remove(&key).expect("checked above");
-                state.bytes -= old.len();
+                state.bytes -= cost(&key, &old);
             }
         }
     }
@@ -85,7 +96,7 @@ impl RecordCache {
     pub(super) fn forget_partition(&self, partition: i64) {
         let mut state = self.state.lock();
         state.values.retain(|(p, _), _| *p != partition);
-        state.bytes = state.values.values().map(|(v, _)| v.len()).sum();
+        state.bytes = state.values.iter().map(|(key, (value, _))| cost(key, value)).sum();
     }
 
     /// Forgets everything: after a failed commit the database may not hold
@@ -118,8 +129,8 @@ mod tests {
 
     #[test]
     fn forgets_the_oldest_writes_past_its_budget() {
-        let cache = RecordCache::new(10);
         let value = vec![0u8; 4];
+        let cache = RecordCache::new(2 * cost(&key("a"), &value));
         for k in ["a", "b", "c", "d"] {
             cache.write([(key(k), &value)].into_iter(), std::iter::empty());
         }
