@@ -88,16 +88,16 @@ fn take_params(url: &str, names: &[&str]) -> (String, Vec<(String, String)>) {
         return (kept.join(" "), taken);
     }
     let Some((base, query)) = url.split_once('?') else { return (url.to_string(), taken) };
-    let mut kept = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-        if names.contains(&k.as_ref()) {
-            taken.push((k.into_owned(), v.into_owned()));
-        } else {
-            kept.append_pair(&k, &v);
+    // The other parameters are kept as written: decoded and encoded again,
+    // `%20` would become `+`, which the client does not read as a space.
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        match form_urlencoded::parse(pair.as_bytes()).next() {
+            Some((k, v)) if names.contains(&k.as_ref()) => taken.push((k.into_owned(), v.into_owned())),
+            _ => kept.push(pair),
         }
     }
-    let kept = kept.finish();
-    (if kept.is_empty() { base.to_string() } else { format!("{base}?{kept}") }, taken)
+    (if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) }, taken)
 }
 
 fn client_config(check: Check, root_file: Option<&str>) -> Result<ClientConfig> {
@@ -211,6 +211,8 @@ mod tests {
         assert_eq!(url, "host=h dbname=db");
         assert_eq!(taken, [("sslmode".into(), "require".into())]);
         assert_eq!(take_params("postgres://h/db?sslmode=disable", &["sslmode"]).0, "postgres://h/db");
+        let options = "postgres://h/db?options=-c%20statement_timeout%3D5s&sslmode=require";
+        assert_eq!(take_params(options, &["sslmode"]).0, "postgres://h/db?options=-c%20statement_timeout%3D5s");
     }
 
     #[test]
