@@ -94,7 +94,7 @@ pub(crate) trait Engine: Send + Sync {
 
     /// For a node leading a cluster on this engine's database (PostgreSQL):
     /// the secret with which its standbys relay requests to it.
-    fn relay_token(&self) -> Option<String> {
+    fn relay_token(&self) -> Option<&str> {
         None
     }
 }

@@ -182,7 +182,7 @@ impl Store {
 
     /// When this node leads a cluster: the secret its standbys relay
     /// requests with (they then carry the client's address).
-    pub fn relay_token(&self) -> Option<String> {
+    pub fn relay_token(&self) -> Option<&str> {
         self.engine.relay_token()
     }
 

@@ -181,7 +181,7 @@ async fn handle(
     let started = std::time::Instant::now();
     let (mut parts, body) = req.into_parts();
     if let Some(token) = state.store.relay_token() {
-        crate::cluster::relay::trust_relayed_client(&mut parts, &token);
+        crate::cluster::relay::trust_relayed_client(&mut parts, token);
     }
     let mut ctx = RequestCtx::new(&parts, &state.config, &state.iam);
     let stall = Duration::from_secs(state.config.header_timeout_secs.max(1));

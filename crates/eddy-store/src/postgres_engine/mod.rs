@@ -231,8 +231,8 @@ impl Engine for PostgresEngine {
         None
     }
 
-    fn relay_token(&self) -> Option<String> {
-        self.settings.relay_token.get().cloned()
+    fn relay_token(&self) -> Option<&str> {
+        self.settings.relay_token.get().map(String::as_str)
     }
 }
 

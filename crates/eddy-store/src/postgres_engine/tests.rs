@@ -236,7 +236,7 @@ fn a_standby_takes_the_schema_over_when_the_leader_goes() {
     let watch = LeaderWatch::start(&schema.url, &schema.name).unwrap();
     let leader_url = || watch.leader().map(|l| l.url);
     wait_for(|| leader_url().as_deref() == Some("http://first"));
-    let first_token = first.relay_token().expect("a leader has a relay token");
+    let first_token = first.relay_token().expect("a leader has a relay token").to_string();
     assert_eq!(watch.leader().unwrap().relay_token, first_token);
     let t = first.open("t", PartitionKind::Records).unwrap();
     put(&first, &*t, b"k", b"1").unwrap();
@@ -250,7 +250,7 @@ fn a_standby_takes_the_schema_over_when_the_leader_goes() {
     drop((t, first));
     let second = standby.join().unwrap();
     wait_for(|| leader_url().as_deref() == Some("http://second"));
-    let second_token = second.relay_token().unwrap();
+    let second_token = second.relay_token().unwrap().to_string();
     assert_ne!(second_token, first_token, "a node that stood down cannot vouch for relayed requests");
     assert_eq!(watch.leader().unwrap().relay_token, second_token);
     let t = second.open("t", PartitionKind::Records).unwrap();
