@@ -485,3 +485,82 @@ def create_stream(kinesis):
 def stream(create_stream):
     """A fresh single-shard provisioned stream (its name)."""
     return create_stream()
+
+
+# --------------------------------------------------------------------------- EventBridge clients
+# EventBridge speaks awsJson1_1 in every botocore version: its modules (test_events_*.py) run in the
+# first pass only.
+
+import json as _json  # noqa: E402  (used by the EventBridge fixtures below)
+
+
+@pytest.fixture(scope="session")
+def events(endpoint):
+    return make_client(endpoint, service="events")
+
+
+def _delete_rule_quietly(client, name: str, bus: str | None) -> None:
+    """Removes the rule's targets, then the rule (errors ignored)."""
+    extra = {"EventBusName": bus} if bus else {}
+    try:
+        ids = [t["Id"] for t in client.list_targets_by_rule(Rule=name, **extra).get("Targets", [])]
+        if ids:
+            client.remove_targets(Rule=name, Ids=ids, Force=True, **extra)
+    except Exception:
+        pass
+    try:
+        client.delete_rule(Name=name, Force=True, **extra)
+    except Exception:
+        pass
+
+
+@pytest.fixture
+def create_event_bus(events):
+    """create_event_bus(name=None, client=None, **extra) -> bus name.
+
+    Buses are deleted at teardown, their rules first (errors ignored)."""
+    created = []
+
+    def _create(name: str | None = None, client=None, **extra):
+        c = client or events
+        name = name or unique_name("bus")
+        c.create_event_bus(Name=name, **extra)
+        created.append((c, name))
+        return name
+
+    yield _create
+    for c, name in created:
+        try:
+            rules = c.list_rules(EventBusName=name).get("Rules", [])
+        except Exception:
+            rules = []
+        for r in rules:
+            _delete_rule_quietly(c, r["Name"], name)
+        try:
+            c.delete_event_bus(Name=name)
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def put_rule(events):
+    """put_rule(name=None, pattern=None, bus=None, client=None, **extra) -> (rule name, rule ARN).
+
+    pattern is a JSON string or a dict. Rules (and their targets) are deleted at teardown."""
+    created = []
+
+    def _put(name: str | None = None, pattern=None, bus: str | None = None, client=None, **extra):
+        c = client or events
+        name = name or unique_name("rule")
+        kwargs = {"Name": name, **extra}
+        if pattern is not None:
+            kwargs["EventPattern"] = pattern if isinstance(pattern, str) else _json.dumps(pattern)
+        if bus:
+            kwargs["EventBusName"] = bus
+        arn = c.put_rule(**kwargs)["RuleArn"]
+        created.append((c, name, bus))
+        return name, arn
+
+    yield _put
+    for c, name, bus in created:
+        _delete_rule_quietly(c, name, bus)
