@@ -53,6 +53,16 @@ pub fn iso8601_ms(ms: Millis) -> String {
         .unwrap_or_default()
 }
 
+/// `2024-01-01T00:00:00Z`: the `time` of EventBridge events (whole seconds).
+pub fn iso8601_secs(ms: Millis) -> String {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time::OffsetDateTime::from_unix_timestamp(i64::try_from(ms / 1000).unwrap_or(i64::MAX))
+        .ok()
+        .and_then(|t| t.format(FORMAT).ok())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -60,5 +70,6 @@ mod tests {
         assert_eq!(super::iso8601_ms(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(super::iso8601_ms(1_704_067_200_123), "2024-01-01T00:00:00.123Z");
         assert_eq!(super::iso8601_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(super::iso8601_secs(1_704_067_200_999), "2024-01-01T00:00:00Z");
     }
 }

@@ -37,6 +37,14 @@ pub const SQS: Limits = Limits { max_values: 10_000, max_depth: 16 };
 /// Deepest: root → Records → record, or root → ShardFilter = 3.
 pub const KINESIS: Limits = Limits { max_values: 10_000, max_depth: 16 };
 
+/// EventBridge (API 2015-10-07). The largest legal requests are PutEvents
+/// (10 entries × (entry, Source, DetailType, Detail, Time, EventBusName,
+/// TraceHeader, Resources and its elements) ≈ 10 × 30) and PutTargets (10
+/// targets, each with at most 100 InputPathsMap entries ≈ 2,100); details
+/// and templates arrive as strings. Deepest: root → Targets → target →
+/// EcsParameters → NetworkConfiguration → awsvpcConfiguration → Subnets = 7.
+pub const EVENTS: Limits = Limits { max_values: 10_000, max_depth: 16 };
+
 /// Why a body was refused. The messages are what the services send back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {

@@ -14,6 +14,7 @@
 //! - [`kinesis`]: the Kinesis request shapes (API version 2013-12-02), decoded
 //!   from either encoding, and the checks AWS makes on them before it looks
 //!   at a stream.
+//! - [`events`]: the EventBridge request shapes (API version 2015-10-07).
 //! - [`json`]: awsJson request bodies decoded under size and depth limits.
 //! - [`cbor`]: Kinesis's CBOR protocol (`application/x-amz-cbor-1.1`) converted
 //!   to and from the awsJson shapes.
@@ -22,6 +23,7 @@
 
 pub mod cbor;
 pub mod error;
+pub mod events;
 pub mod eventstream;
 pub mod iam;
 pub mod json;

@@ -14,6 +14,7 @@ mod cluster;
 mod connections;
 mod data_dir;
 mod doctor;
+mod events;
 mod fd_limit;
 mod front_error;
 mod health;
@@ -132,7 +133,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             topics = state.sns.topic_count(),
             streams = state.kinesis.stream_count(),
             startup_ms = started.elapsed().as_millis() as u64,
-            "eddy ready: SQS, SNS and Kinesis at http://{}", args.listen
+            "eddy ready: SQS, SNS, Kinesis and EventBridge at http://{}", args.listen
         );
         log_limits(&args, &fds, max_connections);
         server::run(listener, front.clone(), shutdown_signal()).await?;

@@ -56,6 +56,7 @@ pub enum Service {
     Sqs,
     Sns,
     Kinesis,
+    Events,
     Iam,
     Sts,
     /// `/_eddy/…` endpoints other than health.
@@ -71,6 +72,7 @@ impl Service {
             Service::Sqs => "sqs",
             Service::Sns => "sns",
             Service::Kinesis => "kinesis",
+            Service::Events => "events",
             Service::Iam => "iam",
             Service::Sts => "sts",
             Service::Eddy => "eddy",
@@ -88,6 +90,9 @@ pub enum Handler {
     },
     /// `/_eddy/sns/…` and `/_eddy/doctor`.
     EddySns,
+    /// `/_eddy/events/…`.
+    EddyEvents,
+    Events,
     SqsJson,
     SqsQuery,
     SnsQuery,
@@ -218,6 +223,7 @@ pub static ROUTES: &[Route] = &[
     path(Protocol::Eddy, Service::Eddy, Methods::Any, "/_eddy/sns/", Handler::EddySns),
     path(Protocol::Eddy, Service::Eddy, Methods::Any, "/_eddy/sns/{path+}", Handler::EddySns),
     path(Protocol::Eddy, Service::Eddy, Methods::Any, "/_eddy/doctor", Handler::EddySns),
+    path(Protocol::Eddy, Service::Eddy, Methods::Any, "/_eddy/events/{path+}", Handler::EddyEvents),
     path(Protocol::Eddy, Service::Health, READ, "/_eddy/health", Handler::Health { localstack: false }),
     // LocalStack's shape, for tools that wait on LocalStack.
     path(Protocol::Eddy, Service::Health, READ, "/_localstack/health", Handler::Health { localstack: true }),
@@ -232,6 +238,7 @@ pub static ROUTES: &[Route] = &[
     ),
     target(Protocol::AwsJson1_1, Service::Kinesis, crate::kinesis::TARGET_PREFIX, None, Handler::Kinesis(Format::Json)),
     target(Protocol::AwsJson1_0, Service::Sqs, eddy_wire::sqs::TARGET_PREFIX, None, Handler::SqsJson),
+    target(Protocol::AwsJson1_1, Service::Events, eddy_wire::events::TARGET_PREFIX, None, Handler::Events),
     query(Service::Sns, "2010-03-31", "sns", Actions::Listed(SNS_UNSIGNED_ACTIONS), Handler::SnsQuery),
     // Every IAM and STS client sends its API version and signs for its service.
     query(Service::Iam, "2010-05-08", "iam", Actions::Listed(&[]), Handler::IamQuery),

@@ -32,6 +32,7 @@ pub struct AppState {
     pub sqs: Arc<eddy_core::sqs::Sqs>,
     pub sns: Arc<eddy_core::sns::Sns>,
     pub kinesis: Arc<eddy_core::kinesis::Kinesis>,
+    pub events: Arc<eddy_core::events::Events>,
     pub iam: Arc<eddy_core::iam::Iam>,
     pub store: eddy_store::Store,
     pub connections: Arc<Connections>,
@@ -193,7 +194,10 @@ async fn handle(
     if let Some(refused) = state.auth.check(&state.iam, &parts, &routed, &body, &mut ctx) {
         return Ok(with_guard(refused, in_flight));
     }
-    if matches!(routed.service, Service::Sqs | Service::Sns | Service::Kinesis | Service::Iam | Service::Sts) {
+    if matches!(
+        routed.service,
+        Service::Sqs | Service::Sns | Service::Kinesis | Service::Events | Service::Iam | Service::Sts
+    ) {
         // An IAM user's key signing this request: GetAccessKeyLastUsed's answer.
         state.iam.note_key_use(&ctx.caller.access_key, routed.service.name(), &ctx.caller.region);
     }
@@ -206,6 +210,8 @@ async fn handle(
         Handler::IamQuery => boxed(crate::iam::handle_query(&state, &ctx, &routed.pairs).await),
         Handler::StsQuery => boxed(crate::sts::handle_query(&state, &ctx, &routed.pairs).await),
         Handler::EddySns => boxed(crate::sns::handle_eddy(&state, &ctx, &parts.method, &parts.uri).await),
+        Handler::Events => boxed(crate::events::handle(&state, &ctx, &routed.operation, &body).await),
+        Handler::EddyEvents => boxed(crate::events::handle_eddy(&state, &parts.method, &parts.uri).await),
         Handler::UnknownTarget => boxed(crate::sqs::unknown_target(&ctx, &routed.operation)),
         Handler::NotFound => boxed(crate::sqs::unknown_operation(&ctx)),
     };

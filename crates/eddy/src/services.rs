@@ -17,19 +17,18 @@ pub struct Services {
 }
 
 impl Services {
-    /// Opens SQS, SNS, Kinesis and IAM on `store` and starts their background work.
+    /// Opens SQS, SNS, Kinesis, EventBridge and IAM on `store` and starts their background work.
     pub fn open(store: eddy_store::Store, args: &ServeArgs, front: &Front) -> anyhow::Result<Services> {
         let clock = || Arc::new(eddy_core::clock::SystemClock);
         let sqs = eddy_core::sqs::Sqs::open(store.clone(), clock())
             .map_err(|e| anyhow::anyhow!("recovering SQS state: {e}"))?;
-        let sns_config = eddy_core::sns::SnsConfig {
-            enforcement: match args.policy_enforcement {
-                cli::PolicyEnforcement::Enforce => eddy_core::sns::Enforcement::Enforce,
-                cli::PolicyEnforcement::Warn => eddy_core::sns::Enforcement::Warn,
-                cli::PolicyEnforcement::Off => eddy_core::sns::Enforcement::Off,
-            },
-            urls: eddy_core::sns::Urls { base: args.public_url() },
+        let enforcement = match args.policy_enforcement {
+            cli::PolicyEnforcement::Enforce => eddy_core::sns::Enforcement::Enforce,
+            cli::PolicyEnforcement::Warn => eddy_core::sns::Enforcement::Warn,
+            cli::PolicyEnforcement::Off => eddy_core::sns::Enforcement::Off,
         };
+        let sns_config =
+            eddy_core::sns::SnsConfig { enforcement, urls: eddy_core::sns::Urls { base: args.public_url() } };
         let http = Arc::new(crate::sns::http_client::HyperSender::new());
         let (sns, deliveries) = eddy_core::sns::Sns::open(store.clone(), clock(), sqs.clone(), http, sns_config)
             .map_err(|e| anyhow::anyhow!("recovering SNS state: {e}"))?;
@@ -39,17 +38,26 @@ impl Services {
             eddy_core::kinesis::KinesisConfig { enforce_limits: args.kinesis_enforce_limits },
         )
         .map_err(|e| anyhow::anyhow!("recovering Kinesis state: {e}"))?;
+        let events = eddy_core::events::Events::open(
+            store.clone(),
+            clock(),
+            eddy_core::events::Targets { sqs: sqs.clone(), sns: sns.clone(), kinesis: kinesis.clone() },
+            eddy_core::events::EventsConfig { enforcement },
+        )
+        .map_err(|e| anyhow::anyhow!("recovering EventBridge state: {e}"))?;
         let iam = eddy_core::iam::Iam::open(store.clone(), clock())
             .map_err(|e| anyhow::anyhow!("recovering IAM state: {e}"))?;
         let tasks = vec![
             tokio::spawn(sqs.clone().run_sweeper()),
             tokio::spawn(sns.clone().run_deliveries(deliveries)),
             tokio::spawn(kinesis.clone().run_maintenance()),
+            tokio::spawn(events.clone().run_deliveries()),
         ];
         let state = Arc::new(AppState {
             sqs,
             sns,
             kinesis,
+            events,
             iam,
             store,
             connections: front.connections.clone(),

@@ -58,6 +58,7 @@
 
 mod condition;
 mod context;
+mod delivery;
 mod document;
 mod evaluate;
 mod pattern;
@@ -68,6 +69,7 @@ mod tests;
 
 pub use condition::{Condition, Operator, OperatorKind, SetQualifier};
 pub use context::ConditionContext;
+pub use delivery::{PolicyCache, Refusal, ServiceDelivery};
 pub use document::{Effect, PolicyDocument, PolicyKind, PolicyVersion, PrincipalEntry, Principals, Statement};
 pub use evaluate::{statement_allowing_service, UnscopedGrant};
 

@@ -17,7 +17,7 @@ use super::subscription::Subscription;
 use super::topic::Topic;
 use super::{Enforcement, Shared, Sns};
 use crate::pattern::Scope;
-use crate::policy::{self, ConditionContext, Decision, PolicyDocument, Principal, Request};
+use crate::policy;
 use crate::sqs::{Attributes, Caller, Queue, SendRequest};
 
 pub const SNS_PRINCIPAL: &str = "sns.amazonaws.com";
@@ -48,29 +48,6 @@ impl DeliveryStats {
             "deadLettered": g(&self.dead_lettered), "droppedByPolicy": g(&self.dropped_by_policy),
             "dropped": g(&self.dropped), "recorded": g(&self.recorded),
         })
-    }
-}
-
-/// Parsed queue policies by their text: deliveries check a policy per
-/// message, and parsing JSON each time would dominate fan-out cost.
-#[derive(Default)]
-pub(crate) struct PolicyCache {
-    parsed: parking_lot::Mutex<HashMap<String, Option<Arc<PolicyDocument>>>>,
-}
-
-impl PolicyCache {
-    /// The parsed policy, or None when the text is not a valid policy.
-    pub fn get(&self, text: &str) -> Option<Arc<PolicyDocument>> {
-        let mut parsed = self.parsed.lock();
-        if let Some(p) = parsed.get(text) {
-            return p.clone();
-        }
-        if parsed.len() >= 4096 {
-            parsed.clear();
-        }
-        let doc = PolicyDocument::parse(text).ok().map(Arc::new);
-        parsed.insert(text.to_string(), doc.clone());
-        doc
     }
 }
 
@@ -334,32 +311,17 @@ fn check_queue_policy(sns: &Sns, queue: &Queue, topic: &Topic, role: &str) -> Re
         return Ok(());
     }
     let policy_text = sns.sh.sqs.attribute(queue, "Policy");
-    let decision = match policy_text.as_deref().map(|p| sns.policies.get(p)) {
-        None => Decision::ImplicitDeny,
-        Some(None) => Decision::ImplicitDeny,
-        Some(Some(doc)) => {
-            let mut context = ConditionContext::new();
-            context.insert("aws:SourceArn", topic.arn.clone());
-            context.insert("aws:SourceAccount", topic.account.clone());
-            let req = Request {
-                principal: Principal::Service(SNS_PRINCIPAL),
-                action: "sqs:SendMessage",
-                resource: &queue.arn,
-                context: &context,
-            };
-            doc.evaluate(&req)
-        }
+    let delivery = policy::ServiceDelivery {
+        service: SNS_PRINCIPAL,
+        action: "sqs:SendMessage",
+        resource: &queue.arn,
+        source_arn: &topic.arn,
+        source_account: &topic.account,
     };
-    if let Decision::Allow { .. } = decision {
+    let Err(refusal) = delivery.check(policy_text.as_deref(), &sns.policies) else {
         return Ok(());
-    }
-    let needed =
-        policy::statement_allowing_service(SNS_PRINCIPAL, "sqs:SendMessage", &queue.arn, &topic.arn, &topic.account);
-    let why = match (&decision, policy_text.is_some()) {
-        (Decision::ExplicitDeny { sid }, _) => format!("statement {} denies it", sid.as_deref().unwrap_or("(no Sid)")),
-        (_, false) => "the queue has no policy".to_string(),
-        _ => "no statement of the queue policy allows it".to_string(),
     };
+    let (why, needed) = (refusal.why, refusal.needed);
     if mode == Enforcement::Warn {
         tracing::warn!(queue = %queue.arn, source = %topic.arn, role, needed = %needed,
             "policy would drop this SNS delivery ({why}); delivering anyway because --policy-enforcement=warn");

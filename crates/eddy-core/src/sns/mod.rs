@@ -122,7 +122,7 @@ pub struct Sns {
     subscriptions: RwLock<subscription::SubscriptionIndex>,
     jobs_tx: mpsc::UnboundedSender<dispatch::Work>,
     admission: dispatch::Admission,
-    policies: delivery::PolicyCache,
+    policies: crate::policy::PolicyCache,
     applications: RwLock<HashMap<String, PlatformApplication>>,
     endpoints: RwLock<HashMap<String, PlatformEndpoint>>,
     /// Serialises SMS settings changes (read-modify-write of one record).
@@ -172,7 +172,7 @@ impl Sns {
             subscriptions: RwLock::new(subscription::SubscriptionIndex::default()),
             jobs_tx,
             admission: dispatch::Admission::default(),
-            policies: delivery::PolicyCache::default(),
+            policies: crate::policy::PolicyCache::default(),
             applications: RwLock::new(HashMap::new()),
             endpoints: RwLock::new(HashMap::new()),
             sms_lock: parking_lot::Mutex::new(()),

@@ -64,13 +64,20 @@ pub fn render(handler: Handler, ctx: &RequestCtx, refusal: &Refusal) -> BoxedRes
     }
     let wire = WireError::new(code, code, status, message);
     let response = match handler {
+        Handler::Events => {
+            let e = crate::events::errors::EventsWireError { shape: kinesis_shape, status: 400, message: wire.message };
+            crate::events::error(ctx, &e)
+        }
         Handler::SqsJson | Handler::UnknownTarget => crate::sqs::json_error(ctx, &wire),
         Handler::SnsQuery => crate::sns::xml_error(ctx, &wire),
         Handler::IamQuery => crate::iam::xml_error(ctx, eddy_wire::xml::IAM_NAMESPACE, &wire),
         Handler::StsQuery => crate::iam::xml_error(ctx, eddy_wire::xml::STS_NAMESPACE, &wire),
-        Handler::SqsQuery | Handler::NotFound | Handler::Health { .. } | Handler::EddySns | Handler::Kinesis(_) => {
-            crate::sqs::xml_error(ctx, &wire)
-        }
+        Handler::SqsQuery
+        | Handler::NotFound
+        | Handler::Health { .. }
+        | Handler::EddySns
+        | Handler::EddyEvents
+        | Handler::Kinesis(_) => crate::sqs::xml_error(ctx, &wire),
     };
     crate::server::boxed(response)
 }

@@ -7,6 +7,7 @@
 //! why (with the statement that would allow an implicitly denied call) and
 //! returns AWS's message for the service's own AccessDenied shape.
 
+pub mod events;
 pub mod iam;
 pub mod kinesis;
 pub mod sns;

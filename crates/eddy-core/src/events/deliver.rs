@@ -1,0 +1,431 @@
+//! Carrying jobs to their targets. Every job is in the store before
+//! PutEvents answers; here it is attempted, retried with the target's
+//! RetryPolicy (exponential backoff with jitter, as AWS does), and, when
+//! it fails for good, sent to the target's dead-letter queue with AWS's
+//! attributes, or dropped with a log line saying why.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tokio::sync::{Notify, Semaphore};
+
+use super::input::{self, Context};
+use super::records::{self, JobRecord};
+use super::target::{self, rule_caller, rule_name, Failure, Target};
+use super::{resolve_bus, Events, EventsResult, Shared};
+use crate::clock::{iso8601_secs, Millis};
+use crate::sqs::{AttributeValue, Attributes, SendRequest};
+
+/// The outbox's key family: invocations of targets eddy does not run.
+pub(crate) const OUTBOX: u8 = b'O';
+/// Outbox entries kept; older ones are deleted.
+pub const OUTBOX_KEEP: usize = 10_000;
+/// Deliveries attempted at once.
+const PARALLEL: usize = 64;
+/// Longest the loop sleeps before looking at the clock again (tests move it).
+const MAX_NAP_MS: Millis = 1000;
+
+/// Delivery counters, served at `/_eddy/events/stats`.
+#[derive(Debug, Default)]
+pub struct EventsStats {
+    /// Entries PutEvents accepted.
+    pub accepted: AtomicU64,
+    /// Entries accepted for a bus that does not exist (AWS accepts them too; nothing matches).
+    pub to_missing_bus: AtomicU64,
+    /// Jobs written: (event, rule, target) triples.
+    pub matched: AtomicU64,
+    pub delivered: AtomicU64,
+    pub retried: AtomicU64,
+    pub dead_lettered: AtomicU64,
+    /// Failed for good with no (usable) dead-letter queue.
+    pub dropped: AtomicU64,
+    /// Dropped because a queue's or topic's policy did not allow EventBridge (gotchas #3).
+    pub dropped_by_policy: AtomicU64,
+    /// Recorded in the outbox (targets eddy does not run).
+    pub recorded: AtomicU64,
+}
+
+impl EventsStats {
+    pub(crate) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> Value {
+        let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        json!({
+            "accepted": g(&self.accepted), "toMissingBus": g(&self.to_missing_bus), "matched": g(&self.matched),
+            "delivered": g(&self.delivered), "retried": g(&self.retried), "deadLettered": g(&self.dead_lettered),
+            "dropped": g(&self.dropped), "droppedByPolicy": g(&self.dropped_by_policy), "recorded": g(&self.recorded),
+        })
+    }
+}
+
+/// An invocation of a target eddy does not run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub target_arn: String,
+    pub target_id: String,
+    pub rule_arn: String,
+    /// What the target would have received.
+    pub input: String,
+    pub time_ms: Millis,
+}
+
+/// Jobs waiting for their due time, in memory beside the store.
+#[derive(Default)]
+pub(crate) struct Jobs {
+    pending: Mutex<BTreeMap<(Millis, u64), JobRecord>>,
+    wake: Notify,
+    outbox_len: AtomicUsize,
+}
+
+impl Jobs {
+    pub fn insert(&self, seq: u64, job: JobRecord) {
+        self.pending.lock().insert((job.due_ms, seq), job);
+        self.wake.notify_one();
+    }
+
+    fn take_due(&self, now: Millis, max: usize) -> Vec<(u64, JobRecord)> {
+        let mut pending = self.pending.lock();
+        let mut out = Vec::new();
+        while out.len() < max {
+            match pending.first_key_value() {
+                Some((&(due, _), _)) if due <= now => {
+                    let ((_, seq), job) = pending.pop_first().expect("a first entry");
+                    out.push((seq, job));
+                }
+                _ => break,
+            }
+        }
+        out
+    }
+
+    fn next_due(&self) -> Option<Millis> {
+        self.pending.lock().first_key_value().map(|(&(due, _), _)| due)
+    }
+
+    pub fn count_outbox(&self, sh: &Shared) -> EventsResult<()> {
+        let n = sh.outbox.scan_prefix(b"").count();
+        self.outbox_len.store(n, Ordering::SeqCst);
+        Ok(())
+    }
+
+    pub fn pending(&self) -> usize {
+        self.pending.lock().len()
+    }
+}
+
+/// The wait before retry `n` (1-based): 1 s doubling to at most 5 min, with jitter.
+fn backoff_ms(n: u32) -> Millis {
+    let base: Millis = 1000u64.saturating_mul(1 << n.saturating_sub(1).min(20)).min(300_000);
+    let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=base / 4);
+    base - base / 8 + jitter
+}
+
+impl Events {
+    /// Delivers due jobs until the task is aborted.
+    pub async fn run_deliveries(self: Arc<Self>) {
+        let slots = Arc::new(Semaphore::new(PARALLEL));
+        loop {
+            let now = self.now_ms();
+            let next_schedule = self.fire_schedules(now).await;
+            for (seq, job) in self.jobs.take_due(now, PARALLEL) {
+                let permit = slots.clone().acquire_owned().await.expect("never closed");
+                let events = self.clone();
+                tokio::spawn(async move {
+                    events.deliver(seq, job).await;
+                    drop(permit);
+                });
+            }
+            let next = self.jobs.next_due().unwrap_or(Millis::MAX).min(next_schedule);
+            let nap = next.saturating_sub(self.now_ms()).clamp(if next <= now { 1 } else { 0 }, MAX_NAP_MS);
+            let _ = tokio::time::timeout(Duration::from_millis(nap), self.jobs.wake.notified()).await;
+        }
+    }
+
+    pub fn pending_deliveries(&self) -> usize {
+        self.jobs.pending()
+    }
+
+    async fn deliver(&self, seq: u64, mut job: JobRecord) {
+        let target = Target::from_json(&job.target);
+        job.attempts += 1;
+        let failure = match self.attempt(&job, &target).await {
+            Ok(()) => {
+                EventsStats::bump(&self.stats.delivered);
+                return self.forget(seq).await;
+            }
+            Err(f) => f,
+        };
+        let now = self.now_ms();
+        let age_ms = now.saturating_sub(job.accepted_ms);
+        let retries_done = job.attempts - 1;
+        let exhausted = if !failure.retryable {
+            None
+        } else if retries_done >= target.max_retries {
+            Some("MaximumRetryAttempts")
+        } else if age_ms >= target.max_age_secs.saturating_mul(1000) {
+            Some("MaximumEventAgeInSeconds")
+        } else {
+            job.due_ms = now + backoff_ms(job.attempts);
+            EventsStats::bump(&self.stats.retried);
+            tracing::info!(rule = %job.rule_arn, target = %target.arn, attempt = job.attempts, code = failure.code,
+                reason = %failure.message, "EventBridge delivery failed; retrying");
+            let mut batch = self.sh.store.batch();
+            batch.put(&self.sh.jobs, records::job_key(seq).to_vec(), records::to_json(&job));
+            if let Err(e) = self.commit(batch).await {
+                tracing::error!(error = %e, "EventBridge: could not store a retry; it runs again after a restart");
+            }
+            self.jobs.insert(seq, job);
+            return;
+        };
+        self.dead_letter(&job, &target, &failure, exhausted).await;
+        self.forget(seq).await;
+    }
+
+    /// Deletes a finished job (durably soon: a crash before that redelivers it, at least once).
+    async fn forget(&self, seq: u64) {
+        let mut batch = self.sh.store.batch();
+        batch.delete(&self.sh.jobs, records::job_key(seq).to_vec());
+        if let Err(e) = batch
+            .commit()
+            .map_err(|e| e.to_string())
+            .and_then(|t| self.sh.store.make_durable_soon(t).map_err(|e| e.to_string()))
+        {
+            tracing::warn!(error = %e, "EventBridge: could not delete a delivered job; it is delivered again after a restart");
+        }
+    }
+
+    /// One attempt at one target.
+    async fn attempt(&self, job: &JobRecord, target: &Target) -> Result<(), Failure> {
+        let event: Value = serde_json::from_str(&job.event)
+            .map_err(|e| Failure::permanent("INVALID_JSON", format!("stored event is not JSON: {e}")))?;
+        let ingestion = iso8601_secs(job.accepted_ms);
+        let ctx = Context { rule_arn: &job.rule_arn, rule_name: rule_name(&job.rule_arn), ingestion_time: &ingestion };
+        let body = input::render(&target.shape, &event, &job.event, &ctx);
+        match target.service() {
+            "sqs" => self.to_queue(job, target, &event, body).await,
+            "sns" => self.to_topic(job, target, &event, body).await,
+            "kinesis" => self.to_stream(job, target, &event, body).await,
+            "events" if target.arn.contains(":event-bus/") => self.to_bus(job, target).await,
+            _ => self.to_outbox(job, target, body).await,
+        }
+    }
+
+    async fn to_queue(&self, job: &JobRecord, target: &Target, event: &Value, body: String) -> Result<(), Failure> {
+        let sqs = &self.sh.targets.sqs;
+        let Some(queue) = sqs.lookup_arn(&target.arn) else {
+            return Err(Failure::permanent("NO_RESOURCE", format!("queue {} does not exist", target.arn)));
+        };
+        let policy = sqs.attribute(&queue, "Policy");
+        target::check_policy(
+            self.sh.config.enforcement,
+            &self.policies,
+            policy.as_deref(),
+            "sqs:SendMessage",
+            &queue.arn,
+            job,
+            "target",
+        )?;
+        let fifo = queue.is_fifo();
+        let req = SendRequest {
+            body,
+            group_id: target.sqs_group.clone(),
+            // FIFO queues deduplicate by the event's id.
+            dedup_id: fifo.then(|| event["id"].as_str().unwrap_or_default().to_string()),
+            trace_header: job.trace_header.clone(),
+            ..SendRequest::default()
+        };
+        sqs.send(&queue, &rule_caller(&job.rule_arn), req)
+            .await
+            .map(|_| ())
+            .map_err(|e| Failure::permanent("SDK_CLIENT_ERROR", e.to_string()))
+    }
+
+    async fn to_topic(&self, job: &JobRecord, target: &Target, event: &Value, body: String) -> Result<(), Failure> {
+        let sns = &self.sh.targets.sns;
+        let Ok(topic) = sns.lookup_topic(&target.arn) else {
+            return Err(Failure::permanent("NO_RESOURCE", format!("topic {} does not exist", target.arn)));
+        };
+        let policy = sns.topic_attributes(&target.arn).ok().and_then(|a| a.get("Policy").cloned());
+        target::check_policy(
+            self.sh.config.enforcement,
+            &self.policies,
+            policy.as_deref(),
+            "sns:Publish",
+            &topic.arn,
+            job,
+            "target",
+        )?;
+        let req = crate::sns::PublishRequest {
+            topic_arn: Some(topic.arn.clone()),
+            message: Some(body),
+            group_id: topic.fifo.then(|| target.sqs_group.clone().unwrap_or_else(|| job.rule_arn.clone())),
+            dedup_id: topic.fifo.then(|| event["id"].as_str().unwrap_or_default().to_string()),
+            trace_header: job.trace_header.clone(),
+            ..crate::sns::PublishRequest::default()
+        };
+        sns.publish(req).await.map(|_| ()).map_err(|e| Failure::permanent("SDK_CLIENT_ERROR", e.to_string()))
+    }
+
+    async fn to_stream(&self, job: &JobRecord, target: &Target, event: &Value, body: String) -> Result<(), Failure> {
+        use crate::kinesis::{KinesisError, PutEntry, StreamRef};
+        // AWS: without a PartitionKeyPath (or when it finds nothing) the event id is the key.
+        let key = target
+            .partition_key_path
+            .as_deref()
+            .and_then(|p| input::select(event, p))
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+            .filter(|k| !k.is_empty())
+            .unwrap_or_else(|| event["id"].as_str().unwrap_or_default().to_string());
+        let key: String = key.chars().take(256).collect();
+        let entry = PutEntry { partition_key: key, explicit_hash_key: None, data: body.into_bytes() };
+        let stream = StreamRef { name: None, arn: Some(target.arn.clone()) };
+        match self.sh.targets.kinesis.put_record(&rule_caller(&job.rule_arn), &stream, entry, None).await {
+            Ok(_) => Ok(()),
+            Err(KinesisError::ResourceNotFound(m)) => Err(Failure::permanent("NO_RESOURCE", m)),
+            Err(KinesisError::ProvisionedThroughputExceeded(m)) => Err(Failure::retryable("THROTTLING", m)),
+            Err(KinesisError::Internal(m)) => Err(Failure::retryable("INTERNAL_ERROR", m)),
+            Err(e) => Err(Failure::permanent("INVALID_PARAMETER", e.to_string())),
+        }
+    }
+
+    /// Another bus: the event enters it as it is (its rules match it there).
+    async fn to_bus(&self, job: &JobRecord, target: &Target) -> Result<(), Failure> {
+        let caller = rule_caller(&job.rule_arn);
+        let (account, region, name) = resolve_bus(&caller, Some(&target.arn))
+            .map_err(|e| Failure::permanent("INVALID_PARAMETER", e.to_string()))?;
+        let Some(bus) = self.bus_record(&account, &region, &name) else {
+            return Err(Failure::permanent("NO_RESOURCE", format!("event bus {} does not exist", target.arn)));
+        };
+        if !self.may_put_events(&bus, &caller.account) {
+            return Err(Failure {
+                code: "NO_PERMISSIONS",
+                message: format!(
+                    "the policy of event bus {} does not let account {} put events",
+                    target.arn, caller.account
+                ),
+                retryable: false,
+                denied_by_policy: true,
+            });
+        }
+        let event: Value = serde_json::from_str(&job.event).unwrap_or_default();
+        let mut batch = self.sh.store.batch();
+        let jobs = self.route(&mut batch, &event, &job.event, &bus, job.trace_header.clone(), self.now_ms());
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        self.commit(batch).await.map_err(|e| Failure::retryable("INTERNAL_ERROR", e.to_string()))?;
+        for (seq, j) in jobs {
+            self.jobs.insert(seq, j);
+        }
+        Ok(())
+    }
+
+    async fn to_outbox(&self, job: &JobRecord, target: &Target, body: String) -> Result<(), Failure> {
+        let entry = OutboxEntry {
+            target_arn: target.arn.clone(),
+            target_id: target.id.clone(),
+            rule_arn: job.rule_arn.clone(),
+            input: body,
+            time_ms: self.now_ms(),
+        };
+        let seq = self.sh.next_seq();
+        let mut batch = self.sh.store.batch();
+        batch.put(&self.sh.outbox, records::job_key(seq).to_vec(), records::to_json(&entry));
+        if self.jobs.outbox_len.fetch_add(1, Ordering::SeqCst) + 1 > OUTBOX_KEEP {
+            if let Some(Ok((oldest, _))) = self.sh.outbox.scan_prefix(b"").next() {
+                batch.delete(&self.sh.outbox, oldest);
+                self.jobs.outbox_len.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        self.commit(batch).await.map_err(|e| Failure::retryable("INTERNAL_ERROR", e.to_string()))?;
+        EventsStats::bump(&self.stats.recorded);
+        tracing::info!(target = %target.arn, rule = %job.rule_arn,
+            "EventBridge target recorded in the outbox (eddy does not run this service); see /_eddy/events/outbox");
+        Ok(())
+    }
+
+    /// The outbox, oldest first, from `after` (a key from an earlier page).
+    pub fn outbox(&self, after: Option<u64>, limit: usize) -> EventsResult<(Vec<OutboxEntry>, Option<u64>)> {
+        let start = after.map_or(0, |a| a + 1).to_be_bytes();
+        let mut out = Vec::new();
+        let mut last = None;
+        for kv in self.sh.outbox.scan_range(&start, &[0xff; 9]) {
+            let (k, v) = kv?;
+            if out.len() == limit {
+                return Ok((out, last));
+            }
+            last = <[u8; 8]>::try_from(k.as_slice()).ok().map(u64::from_be_bytes);
+            out.push(super::decode(&v, "outbox entry")?);
+        }
+        Ok((out, None))
+    }
+
+    /// A job that failed for good: to the target's dead-letter queue, if it
+    /// has one whose policy lets EventBridge in; else dropped, and logged.
+    async fn dead_letter(&self, job: &JobRecord, target: &Target, failure: &Failure, exhausted: Option<&str>) {
+        let stats = &self.stats;
+        let Some(dlq_arn) = &target.dead_letter_arn else {
+            EventsStats::bump(if failure.denied_by_policy { &stats.dropped_by_policy } else { &stats.dropped });
+            tracing::warn!(rule = %job.rule_arn, target = %target.arn, code = failure.code, reason = %failure.message,
+                "EventBridge event dropped: delivery failed and the target has no DeadLetterConfig");
+            return;
+        };
+        let sqs = &self.sh.targets.sqs;
+        let Some(dlq) = sqs.lookup_arn(dlq_arn) else {
+            EventsStats::bump(&stats.dropped);
+            tracing::warn!(rule = %job.rule_arn, target = %target.arn, dlq = %dlq_arn, reason = %failure.message,
+                "EventBridge event dropped: delivery failed and the dead-letter queue does not exist");
+            return;
+        };
+        let policy = sqs.attribute(&dlq, "Policy");
+        if let Err(denied) = target::check_policy(
+            self.sh.config.enforcement,
+            &self.policies,
+            policy.as_deref(),
+            "sqs:SendMessage",
+            &dlq.arn,
+            job,
+            "dead-letter queue",
+        ) {
+            EventsStats::bump(&stats.dropped_by_policy);
+            tracing::warn!(rule = %job.rule_arn, target = %target.arn, reason = %failure.message, why = %denied.message,
+                "EventBridge event dropped: delivery failed, and the dead-letter queue's policy does not let EventBridge write to it");
+            return;
+        }
+        let string = |s: &str| AttributeValue { data_type: "String".into(), string: Some(s.to_string()), binary: None };
+        let mut attributes = Attributes::new();
+        attributes.insert("RULE_ARN".into(), string(&job.rule_arn));
+        attributes.insert("TARGET_ARN".into(), string(&target.arn));
+        attributes.insert("ERROR_CODE".into(), string(failure.code));
+        attributes.insert("ERROR_MESSAGE".into(), string(&failure.message.chars().take(1000).collect::<String>()));
+        if let Some(condition) = exhausted {
+            attributes.insert("EXHAUSTED_RETRY_CONDITION".into(), string(condition));
+        }
+        attributes.insert("RETRY_ATTEMPTS".into(), string(&job.attempts.saturating_sub(1).to_string()));
+        let req = SendRequest {
+            body: job.event.clone(),
+            attributes,
+            trace_header: job.trace_header.clone(),
+            ..SendRequest::default()
+        };
+        match sqs.send(&dlq, &rule_caller(&job.rule_arn), req).await {
+            Ok(_) => {
+                EventsStats::bump(&stats.dead_lettered);
+                tracing::info!(rule = %job.rule_arn, target = %target.arn, dlq = %dlq.arn, code = failure.code, reason = %failure.message,
+                    "EventBridge delivery failed; event sent to the target's dead-letter queue");
+            }
+            Err(e) => {
+                EventsStats::bump(&stats.dropped);
+                tracing::warn!(rule = %job.rule_arn, dlq = %dlq.arn, error = %e,
+                    "EventBridge event dropped: writing to the dead-letter queue failed");
+            }
+        }
+    }
+}

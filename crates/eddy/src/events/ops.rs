@@ -1,0 +1,304 @@
+//! Every EventBridge operation eddy serves: `dispatch` decodes the
+//! operation's typed input ([`eddy_wire::events`]), and each function makes
+//! one core call and shapes the output.
+
+use serde_json::{json, Map, Value};
+
+use eddy_core::events::{Bus, BusUpdate, EntryResult, EventEntry, Events, Permission, Rule, RuleInput};
+use eddy_core::identity::Caller;
+use eddy_wire::events::{self as w, decode, tag_map};
+
+use super::errors::{self, EventsWireError};
+use crate::request::RequestCtx;
+use crate::server::AppState;
+
+type Out = Result<Value, EventsWireError>;
+
+/// Operations of the API that later work will serve (archives and replays,
+/// connections and API destinations, endpoints, partner event sources).
+const NOT_YET: &[&str] = &[
+    "CreateArchive",
+    "DescribeArchive",
+    "ListArchives",
+    "UpdateArchive",
+    "DeleteArchive",
+    "StartReplay",
+    "DescribeReplay",
+    "ListReplays",
+    "CancelReplay",
+    "CreateConnection",
+    "DescribeConnection",
+    "ListConnections",
+    "UpdateConnection",
+    "DeleteConnection",
+    "DeauthorizeConnection",
+    "CreateApiDestination",
+    "DescribeApiDestination",
+    "ListApiDestinations",
+    "UpdateApiDestination",
+    "DeleteApiDestination",
+    "CreateEndpoint",
+    "DescribeEndpoint",
+    "ListEndpoints",
+    "UpdateEndpoint",
+    "DeleteEndpoint",
+    "ActivateEventSource",
+    "DeactivateEventSource",
+    "DescribeEventSource",
+    "ListEventSources",
+    "CreatePartnerEventSource",
+    "DeletePartnerEventSource",
+    "DescribePartnerEventSource",
+    "ListPartnerEventSourceAccounts",
+    "ListPartnerEventSources",
+    "PutPartnerEvents",
+];
+
+pub async fn dispatch(state: &AppState, ctx: &RequestCtx, op: &str, input: Value) -> Out {
+    let e = &*state.events;
+    let c = &ctx.caller;
+    match op {
+        "CreateEventBus" => create_bus(e, c, decode(input)?).await,
+        "DescribeEventBus" => describe_bus(e, c, decode(input)?),
+        "ListEventBuses" => list_buses(e, c, decode(input)?),
+        "UpdateEventBus" => update_bus(e, c, decode(input)?).await,
+        "DeleteEventBus" => delete_bus(e, c, decode(input)?).await,
+        "PutPermission" => put_permission(e, c, decode(input)?).await,
+        "RemovePermission" => remove_permission(e, c, decode(input)?).await,
+        "PutRule" => put_rule(e, c, decode(input)?).await,
+        "DescribeRule" => describe_rule(e, c, decode(input)?),
+        "ListRules" => list_rules(e, c, decode(input)?),
+        "EnableRule" => set_state(e, c, decode(input)?, true).await,
+        "DisableRule" => set_state(e, c, decode(input)?, false).await,
+        "DeleteRule" => delete_rule(e, c, decode(input)?).await,
+        "ListRuleNamesByTarget" => rule_names_by_target(e, c, decode(input)?),
+        "PutTargets" => put_targets(e, c, decode(input)?).await,
+        "RemoveTargets" => remove_targets(e, c, decode(input)?).await,
+        "ListTargetsByRule" => list_targets(e, c, decode(input)?),
+        "PutEvents" => put_events(e, ctx, decode(input)?).await,
+        "TestEventPattern" => test_event_pattern(e, decode(input)?),
+        "TagResource" => tag_resource(e, decode(input)?).await,
+        "UntagResource" => untag_resource(e, decode(input)?).await,
+        "ListTagsForResource" => list_tags(e, decode(input)?),
+        other if NOT_YET.contains(&other) => Err(errors::not_implemented(other)),
+        other => Err(errors::unknown_operation(other)),
+    }
+}
+
+fn secs(ms: u64) -> Value {
+    json!(ms as f64 / 1000.0)
+}
+
+/// Adds `key: value` when there is a value.
+fn put_opt(m: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
+    if let Some(v) = value {
+        m.insert(key.to_string(), v.into());
+    }
+}
+
+fn bus_json(b: &Bus, full: bool) -> Value {
+    let mut m = Map::new();
+    m.insert("Name".into(), b.name.clone().into());
+    m.insert("Arn".into(), b.arn.clone().into());
+    put_opt(&mut m, "Description", b.description.clone());
+    if full {
+        put_opt(&mut m, "KmsKeyIdentifier", b.kms_key.clone());
+        put_opt(&mut m, "DeadLetterConfig", b.dead_letter_arn.clone().map(|a| json!({"Arn": a})));
+    }
+    put_opt(&mut m, "Policy", b.policy.clone());
+    put_opt(&mut m, "CreationTime", b.created_ms.map(secs));
+    put_opt(&mut m, "LastModifiedTime", b.modified_ms.map(secs));
+    Value::Object(m)
+}
+
+fn rule_json(r: &Rule, full: bool) -> Value {
+    let rec = &r.record;
+    let mut m = Map::new();
+    m.insert("Name".into(), rec.name.clone().into());
+    m.insert("Arn".into(), r.arn.clone().into());
+    put_opt(&mut m, "EventPattern", rec.event_pattern.clone());
+    put_opt(&mut m, "ScheduleExpression", rec.schedule.clone());
+    m.insert("State".into(), rec.state.clone().into());
+    put_opt(&mut m, "Description", rec.description.clone());
+    put_opt(&mut m, "RoleArn", rec.role_arn.clone());
+    m.insert("EventBusName".into(), rec.bus.clone().into());
+    if full {
+        m.insert("CreatedBy".into(), rec.account.clone().into());
+    }
+    Value::Object(m)
+}
+
+fn with_token(mut out: Value, token: Option<String>) -> Value {
+    if let Some(t) = token {
+        out["NextToken"] = t.into();
+    }
+    out
+}
+
+async fn create_bus(e: &Events, c: &Caller, i: w::CreateEventBus) -> Out {
+    let update = BusUpdate {
+        description: i.description,
+        kms_key: i.kms_key_identifier,
+        dead_letter_arn: i.dead_letter_config.and_then(|d| d.arn),
+    };
+    let arn = e.create_bus(c, &i.name, update.clone(), i.event_source_name.as_deref(), tag_map(i.tags)).await?;
+    let mut out = json!({"EventBusArn": arn});
+    let m = out.as_object_mut().expect("an object");
+    put_opt(m, "Description", update.description);
+    put_opt(m, "KmsKeyIdentifier", update.kms_key);
+    put_opt(m, "DeadLetterConfig", update.dead_letter_arn.map(|a| json!({"Arn": a})));
+    Ok(out)
+}
+
+fn describe_bus(e: &Events, c: &Caller, i: w::BusName) -> Out {
+    Ok(bus_json(&e.describe_bus(c, i.name.as_deref())?, true))
+}
+
+fn list_buses(e: &Events, c: &Caller, i: w::ListEventBuses) -> Out {
+    let page = e.list_buses(c, i.name_prefix.as_deref(), i.next_token.as_deref(), i.limit)?;
+    let buses: Vec<Value> = page.items.iter().map(|b| bus_json(b, false)).collect();
+    Ok(with_token(json!({"EventBuses": buses}), page.next_token))
+}
+
+async fn update_bus(e: &Events, c: &Caller, i: w::UpdateEventBus) -> Out {
+    let update = BusUpdate {
+        description: i.description,
+        kms_key: i.kms_key_identifier,
+        dead_letter_arn: i.dead_letter_config.map(|d| d.arn.unwrap_or_default()),
+    };
+    let bus = e.update_bus(c, i.name.as_deref(), update).await?;
+    let mut out = bus_json(&bus, true);
+    out.as_object_mut().expect("an object").remove("Policy");
+    Ok(out)
+}
+
+async fn delete_bus(e: &Events, c: &Caller, i: w::BusName) -> Out {
+    let name = i.name.ok_or_else(|| errors::serialization("Name is required"))?;
+    e.delete_bus(c, &name).await?;
+    Ok(json!({}))
+}
+
+async fn put_permission(e: &Events, c: &Caller, i: w::PutPermission) -> Out {
+    let p = Permission {
+        action: i.action,
+        principal: i.principal,
+        statement_id: i.statement_id,
+        condition: i.condition.map(|c| (c.r#type, c.key, c.value)),
+        policy: i.policy,
+    };
+    e.put_permission(c, i.event_bus_name.as_deref(), p).await?;
+    Ok(json!({}))
+}
+
+async fn remove_permission(e: &Events, c: &Caller, i: w::RemovePermission) -> Out {
+    let all = i.remove_all_permissions.unwrap_or(false);
+    e.remove_permission(c, i.event_bus_name.as_deref(), i.statement_id.as_deref(), all).await?;
+    Ok(json!({}))
+}
+
+async fn put_rule(e: &Events, c: &Caller, i: w::PutRule) -> Out {
+    let input = RuleInput {
+        name: i.name,
+        bus: i.event_bus_name,
+        event_pattern: i.event_pattern,
+        schedule: i.schedule_expression,
+        state: i.state,
+        description: i.description,
+        role_arn: i.role_arn,
+        tags: tag_map(i.tags),
+    };
+    Ok(json!({"RuleArn": e.put_rule(c, input).await?}))
+}
+
+fn describe_rule(e: &Events, c: &Caller, i: w::RuleName) -> Out {
+    Ok(rule_json(&*e.describe_rule(c, &i.name, i.event_bus_name.as_deref())?, true))
+}
+
+fn list_rules(e: &Events, c: &Caller, i: w::ListRules) -> Out {
+    let page =
+        e.list_rules(c, i.event_bus_name.as_deref(), i.name_prefix.as_deref(), i.next_token.as_deref(), i.limit)?;
+    let rules: Vec<Value> = page.items.iter().map(|r| rule_json(r, false)).collect();
+    Ok(with_token(json!({"Rules": rules}), page.next_token))
+}
+
+async fn set_state(e: &Events, c: &Caller, i: w::RuleName, enabled: bool) -> Out {
+    e.set_rule_state(c, &i.name, i.event_bus_name.as_deref(), enabled).await?;
+    Ok(json!({}))
+}
+
+async fn delete_rule(e: &Events, c: &Caller, i: w::RuleName) -> Out {
+    e.delete_rule(c, &i.name, i.event_bus_name.as_deref(), i.force.unwrap_or(false)).await?;
+    Ok(json!({}))
+}
+
+fn rule_names_by_target(e: &Events, c: &Caller, i: w::ListRuleNamesByTarget) -> Out {
+    let page =
+        e.list_rule_names_by_target(c, &i.target_arn, i.event_bus_name.as_deref(), i.next_token.as_deref(), i.limit)?;
+    Ok(with_token(json!({"RuleNames": page.items}), page.next_token))
+}
+
+fn failures(list: Vec<eddy_core::events::TargetFailure>) -> Value {
+    let entries: Vec<Value> =
+        list.iter().map(|f| json!({"TargetId": f.id, "ErrorCode": f.code, "ErrorMessage": f.message})).collect();
+    json!({"FailedEntryCount": entries.len(), "FailedEntries": entries})
+}
+
+async fn put_targets(e: &Events, c: &Caller, i: w::PutTargets) -> Out {
+    Ok(failures(e.put_targets(c, &i.rule, i.event_bus_name.as_deref(), i.targets).await?))
+}
+
+async fn remove_targets(e: &Events, c: &Caller, i: w::RemoveTargets) -> Out {
+    Ok(failures(e.remove_targets(c, &i.rule, i.event_bus_name.as_deref(), &i.ids).await?))
+}
+
+fn list_targets(e: &Events, c: &Caller, i: w::ListTargetsByRule) -> Out {
+    let page = e.list_targets(c, &i.rule, i.event_bus_name.as_deref(), i.next_token.as_deref(), i.limit)?;
+    Ok(with_token(json!({"Targets": page.items}), page.next_token))
+}
+
+async fn put_events(e: &Events, ctx: &RequestCtx, i: w::PutEvents) -> Out {
+    let entries = i
+        .entries
+        .into_iter()
+        .map(|en| EventEntry {
+            source: en.source,
+            detail_type: en.detail_type,
+            detail: en.detail,
+            resources: en.resources.unwrap_or_default(),
+            time_ms: en.time.filter(|t| t.is_finite() && *t >= 0.0).map(|t| (t * 1000.0) as u64),
+            bus: en.event_bus_name,
+            // The entry's own header, else the request's X-Ray header.
+            trace_header: en.trace_header.or_else(|| ctx.trace_header.clone()),
+        })
+        .collect();
+    let results = e.put_events(&ctx.caller, entries).await?;
+    let failed = results.iter().filter(|r| matches!(r, EntryResult::Failed { .. })).count();
+    let entries: Vec<Value> = results
+        .into_iter()
+        .map(|r| match r {
+            EntryResult::Accepted { event_id } => json!({"EventId": event_id}),
+            EntryResult::Failed { code, message } => json!({"ErrorCode": code, "ErrorMessage": message}),
+        })
+        .collect();
+    Ok(json!({"FailedEntryCount": failed, "Entries": entries}))
+}
+
+fn test_event_pattern(e: &Events, i: w::TestEventPattern) -> Out {
+    Ok(json!({"Result": e.test_event_pattern(&i.event_pattern, &i.event)?}))
+}
+
+async fn tag_resource(e: &Events, i: w::TagResource) -> Out {
+    e.tag_resource(&i.resource_arn, tag_map(Some(i.tags))).await?;
+    Ok(json!({}))
+}
+
+async fn untag_resource(e: &Events, i: w::UntagResource) -> Out {
+    e.untag_resource(&i.resource_arn, &i.tag_keys).await?;
+    Ok(json!({}))
+}
+
+fn list_tags(e: &Events, i: w::ListTagsForResource) -> Out {
+    let tags: Vec<Value> =
+        e.list_tags(&i.resource_arn)?.into_iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect();
+    Ok(json!({"Tags": tags}))
+}
