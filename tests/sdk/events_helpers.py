@@ -168,12 +168,13 @@ def rule_to_queue(events, sqs, put_rule, queue_url: str, pattern: str, bus: str 
 
 
 def wait_bodies(sqs, url: str, n: int, timeout: float = 5.0, **kwargs) -> list[dict]:
-    """Long-polls (deleting) until n messages arrived or timeout; returns the messages."""
+    """Long-polls (deleting what it takes) until n messages arrived or timeout; never takes more
+    than n, so that later calls see the rest. Returns the messages."""
     out: list[dict] = []
     deadline = time.monotonic() + timeout
     while len(out) < n and time.monotonic() < deadline:
         wait = max(1, min(2, int(deadline - time.monotonic() + 0.999)))
-        for m in receive(sqs, url, MaxNumberOfMessages=10, WaitTimeSeconds=wait, **kwargs):
+        for m in receive(sqs, url, MaxNumberOfMessages=min(10, n - len(out)), WaitTimeSeconds=wait, **kwargs):
             out.append(m)
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
     return out

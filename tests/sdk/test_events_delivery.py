@@ -345,3 +345,54 @@ def test_event_bus_target_same_account(events, sqs, put_rule, create_event_bus, 
     put_ok(events, [entry(src, "core.update-account-command", DETAIL)])
     event = wait_event(sqs, queue)
     assert_event_envelope(event, src, "core.update-account-command", DETAIL)
+
+
+# ----------------------------------------------------------------- changes take effect
+
+
+def test_ten_entries_in_one_call_all_arrive(events, sqs, put_rule, queue):
+    src = new_source()
+    rule_to_queue(events, sqs, put_rule, queue, pattern_for(src))
+    ids = put_ok(events, [entry(src, detail={"i": i}) for i in range(10)])
+    got = []
+    for _ in range(10):
+        got.append(wait_event(sqs, queue))
+    assert sorted(e["id"] for e in got) == sorted(ids)
+    assert sorted(e["detail"]["i"] for e in got) == list(range(10))
+
+
+def test_updated_pattern_takes_effect(events, sqs, put_rule, queue):
+    src = new_source()
+    name, _, _ = rule_to_queue(events, sqs, put_rule, queue, json.dumps({"source": [src], "detail-type": ["old"]}))
+    events.put_rule(Name=name, EventPattern=json.dumps({"source": [src], "detail-type": ["new"]}))
+    put_ok(events, [entry(src, "old")])
+    put_ok(events, [entry(src, "new")])
+    assert wait_event(sqs, queue)["detail-type"] == "new"
+    assert_no_more(sqs, queue)
+
+
+def test_replaced_target_input_takes_effect(events, sqs, put_rule, queue):
+    src = new_source()
+    name, _, q_arn = rule_to_queue(events, sqs, put_rule, queue, pattern_for(src), Input='{"v": 1}')
+    put_ok(events, [entry(src)])
+    assert json.loads(wait_one(sqs, queue)["Body"]) == {"v": 1}
+    events.put_targets(Rule=name, Targets=[{"Id": "q", "Arn": q_arn, "Input": '{"v": 2}'}])
+    put_ok(events, [entry(src)])
+    assert json.loads(wait_one(sqs, queue)["Body"]) == {"v": 2}
+
+
+def test_deleted_rule_stops_delivering(events, sqs, put_rule, queue):
+    src = new_source()
+    name_a, arn_a = put_rule(pattern=json.dumps({"source": [src], "detail-type": ["a"]}))
+    name_b, arn_b = put_rule(pattern=json.dumps({"source": [src], "detail-type": ["b"]}))
+    q_arn = get_arn(sqs, queue)
+    policy = events_queue_policy(q_arn, arn_a)
+    policy["Statement"][0]["Condition"] = {"ArnEquals": {"aws:SourceArn": [arn_a, arn_b]}}
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": json.dumps(policy)})
+    events.put_targets(Rule=name_a, Targets=[{"Id": "q", "Arn": q_arn}])
+    events.put_targets(Rule=name_b, Targets=[{"Id": "q", "Arn": q_arn}])
+    events.delete_rule(Name=name_a, Force=True)
+    put_ok(events, [entry(src, "a")])
+    put_ok(events, [entry(src, "b")])
+    assert wait_event(sqs, queue)["detail-type"] == "b"
+    assert_no_more(sqs, queue)

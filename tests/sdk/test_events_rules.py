@@ -396,3 +396,55 @@ def test_list_rule_names_by_target_pagination(events, put_rule, create_event_bus
             break
     assert token is None
     assert sorted(seen) == sorted(names)
+
+
+# ----------------------------------------------------------------- request validation (model constraints)
+
+
+def test_target_id_pattern(events, put_rule, queue_arn):
+    """test_events.snapshot.json TestEventTarget::test_put_target_id_validation."""
+    name, _ = put_rule(pattern=pattern_for(new_source()))
+    expect_events_error(
+        events.put_targets,
+        VALIDATION,
+        "1 validation error detected: Value '!@#$@!#$' at 'targets.1.member.id' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+",
+        Rule=name,
+        Targets=[{"Id": "!@#$@!#$", "Arn": queue_arn}],
+    )
+
+
+def test_target_id_length(events, put_rule, queue_arn):
+    name, _ = put_rule(pattern=pattern_for(new_source()))
+    err = expect_events_error(events.put_targets, VALIDATION, Rule=name, Targets=[{"Id": "x" * 65, "Arn": queue_arn}])
+    assert "Member must have length less than or equal to 64" in err.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize("bad", ["with space", "x" * 65, "slash/not-allowed"], ids=["space", "too-long", "slash"])
+def test_rule_name_constraints(events, bad):
+    expect_events_error(events.put_rule, VALIDATION, Name=bad, EventPattern=pattern_for("s"))
+
+
+def test_put_permission_principal_constraint(events, create_event_bus):
+    bus = create_event_bus()
+    expect_events_error(
+        events.put_permission, VALIDATION, EventBusName=bus, Action="events:PutEvents", Principal="not-an-account", StatementId="s"
+    )
+
+
+def test_target_settings_round_trip(events, put_rule, sqs, create_queue):
+    name, _ = put_rule(pattern=pattern_for(new_source()))
+    fifo_arn = get_arn(sqs, create_queue(fifo=True))
+    std_arn = get_arn(sqs, create_queue())
+    transformer = {"InputPathsMap": {"s": "$.source"}, "InputTemplate": '{"from": <s>}'}
+    events.put_targets(
+        Rule=name,
+        Targets=[
+            {"Id": "fifo", "Arn": fifo_arn, "SqsParameters": {"MessageGroupId": "g1"}, "InputPath": "$.detail"},
+            {"Id": "tr", "Arn": std_arn, "InputTransformer": transformer},
+        ],
+    )
+    targets = {t["Id"]: t for t in events.list_targets_by_rule(Rule=name)["Targets"]}
+    assert targets["fifo"]["SqsParameters"] == {"MessageGroupId": "g1"}
+    assert targets["fifo"]["InputPath"] == "$.detail"
+    assert targets["tr"]["InputTransformer"] == transformer
