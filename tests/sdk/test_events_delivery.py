@@ -396,3 +396,11 @@ def test_deleted_rule_stops_delivering(events, sqs, put_rule, queue):
     put_ok(events, [entry(src, "b")])
     assert wait_event(sqs, queue)["detail-type"] == "b"
     assert_no_more(sqs, queue)
+
+
+def test_time_given_as_a_date_string(events, sqs, put_rule, queue):
+    """test_events.snapshot.json TestEvents::test_put_events_time: "2022-01-01" becomes 2022-01-01T00:00:00Z."""
+    src = new_source()
+    rule_to_queue(events, sqs, put_rule, queue, pattern_for(src))
+    put_ok(events, [entry(src, Time="2022-01-01")])
+    assert wait_event(sqs, queue)["time"] == "2022-01-01T00:00:00Z"

@@ -14,6 +14,7 @@ test_input_transformer_predefined_variables, test_input_transformer_nested_keys_
 """
 
 import json
+import re
 
 from events_helpers import (
     SKIP_SECOND_PASS,
@@ -156,3 +157,22 @@ def test_transformer_whole_event_variable(events, sqs, put_rule, queue):
     assert original["source"] == src
     assert original["detail-type"] == DT
     assert original["detail"] == DETAIL
+
+
+def test_transformer_event_without_detail_variable(events, sqs, put_rule, queue):
+    """<aws.events.event> is the event without its detail ("Transforming target input", predefined
+    variables); field names as recorded in TestInputTransformer::test_input_transformer_predefined_variables."""
+    body, _, src = _deliver(
+        events, sqs, put_rule, queue, InputTransformer={"InputTemplate": '{"originalEvent": <aws.events.event>}'}
+    )
+    original = json.loads(body)["originalEvent"]
+    assert "detail" not in original
+    assert original["source"] == src
+    assert set(original) == {"id", "account", "detailType", "time", "source", "region", "resources", "version"}
+
+
+def test_transformer_ingestion_time_variable(events, sqs, put_rule, queue):
+    body, _, _ = _deliver(
+        events, sqs, put_rule, queue, InputTransformer={"InputTemplate": '"at <aws.events.event.ingestion-time>"'}
+    )
+    assert re.fullmatch(r'"at \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z"', body), body

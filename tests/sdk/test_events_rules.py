@@ -448,3 +448,12 @@ def test_target_settings_round_trip(events, put_rule, sqs, create_queue):
     assert targets["fifo"]["SqsParameters"] == {"MessageGroupId": "g1"}
     assert targets["fifo"]["InputPath"] == "$.detail"
     assert targets["tr"]["InputTransformer"] == transformer
+
+
+def test_put_rule_again_keeps_its_targets(events, put_rule, queue_arn):
+    """test_events.snapshot.json TestEventRule::test_update_rule_with_targets."""
+    src = new_source()
+    name, arn = put_rule(pattern=pattern_for(src))
+    events.put_targets(Rule=name, Targets=[{"Id": "t", "Arn": queue_arn}])
+    assert events.put_rule(Name=name, EventPattern=pattern_for(src), Description="again")["RuleArn"] == arn
+    assert [t["Id"] for t in events.list_targets_by_rule(Rule=name)["Targets"]] == ["t"]
