@@ -251,3 +251,18 @@ def test_put_permission_on_missing_bus(events):
         Principal="*",
         StatementId="s",
     )
+
+
+def test_put_permission_for_an_organization(events, create_event_bus):
+    """PutPermission Condition (API reference): Type StringEquals, Key aws:PrincipalOrgID, with Principal "*"."""
+    name = create_event_bus()
+    events.put_permission(
+        EventBusName=name,
+        Action="events:PutEvents",
+        Principal="*",
+        StatementId="org",
+        Condition={"Type": "StringEquals", "Key": "aws:PrincipalOrgID", "Value": "o-1234567890"},
+    )
+    s = _statement(_policy(events, name), "org")
+    assert s["Principal"] == "*"
+    assert s["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-1234567890"}}

@@ -404,3 +404,22 @@ def test_time_given_as_a_date_string(events, sqs, put_rule, queue):
     rule_to_queue(events, sqs, put_rule, queue, pattern_for(src))
     put_ok(events, [entry(src, Time="2022-01-01")])
     assert wait_event(sqs, queue)["time"] == "2022-01-01T00:00:00Z"
+
+
+def test_kinesis_partition_key_defaults_to_the_event_id(events, kinesis, put_rule, create_stream, events_role):
+    """KinesisParameters (API reference): "If you don't include this parameter, the default is to use
+    the eventId as the partition key"."""
+    src = new_source()
+    stream = create_stream()
+    name, _ = put_rule(pattern=pattern_for(src))
+    events.put_targets(Rule=name, Targets=[{"Id": "ks", "Arn": stream_arn(kinesis, stream), "RoleArn": events_role}])
+    [event_id] = put_ok(events, [entry(src)])
+    shard = list_shards(kinesis, stream)[0]["ShardId"]
+    deadline = time.monotonic() + 5
+    records = read_shard(kinesis, stream, shard)
+    while not records and time.monotonic() < deadline:
+        time.sleep(0.1)
+        records = read_shard(kinesis, stream, shard)
+    assert len(records) == 1, records
+    assert records[0]["PartitionKey"] == event_id
+    assert json.loads(records[0]["Data"])["id"] == event_id
