@@ -423,3 +423,10 @@ def test_kinesis_partition_key_defaults_to_the_event_id(events, kinesis, put_rul
     assert len(records) == 1, records
     assert records[0]["PartitionKey"] == event_id
     assert json.loads(records[0]["Data"])["id"] == event_id
+
+
+def test_default_bus_by_arn(events, sqs, put_rule, queue):
+    src = new_source()
+    rule_to_queue(events, sqs, put_rule, queue, pattern_for(src))
+    [event_id] = put_ok(events, [entry(src, EventBusName=bus_arn("default"))])
+    assert wait_event(sqs, queue)["id"] == event_id
