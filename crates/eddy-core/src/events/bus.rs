@@ -228,7 +228,7 @@ impl Events {
                 return Ok(());
             }
             let Some(policy) = r.policy.as_mut() else {
-                return Err(not_found("EventBus does not have a policy."));
+                return Err(not_found("Statement with the provided id does not exist."));
             };
             let statements = statements_mut(policy);
             let before = statements.len();

@@ -148,6 +148,11 @@ impl Events {
         }
     }
 
+    /// Makes the delivery loop look at the clock now (tests move it).
+    pub fn jobs_wake(&self) {
+        self.jobs.wake.notify_one();
+    }
+
     pub fn pending_deliveries(&self) -> usize {
         self.jobs.pending()
     }

@@ -7,10 +7,12 @@
 //! outside a string by the value's JSON (a string with its quotes). A
 //! template that is not JSON at all (no leading `{`, `[` or `"`) is text,
 //! and every placeholder gets the value's text. A path the event does not
-//! have gives `null` (outside a string) or nothing (inside one). The
+//! have gives an empty string: `""` outside a string, nothing inside one
+//! (AWS-recorded). The
 //! predefined `<aws.events.rule-arn>`, `<aws.events.rule-name>`,
-//! `<aws.events.event.ingestion-time>`, `<aws.events.event>` and
-//! `<aws.events.event.json>` need no path.
+//! `<aws.events.event.ingestion-time>`, `<aws.events.event>` (the event
+//! without its detail) and `<aws.events.event.json>` (the whole event)
+//! need no path.
 
 use std::collections::BTreeMap;
 
@@ -53,13 +55,27 @@ fn variable(name: &str, paths: &BTreeMap<String, String>, event: &Value, ctx: &C
         "aws.events.rule-arn" => Some(Value::from(ctx.rule_arn)),
         "aws.events.rule-name" => Some(Value::from(ctx.rule_name)),
         "aws.events.event.ingestion-time" => Some(Value::from(ctx.ingestion_time)),
-        "aws.events.event" | "aws.events.event.json" => Some(event.clone()),
+        "aws.events.event" => Some(envelope_only(event)),
+        "aws.events.event.json" => Some(event.clone()),
         _ => None,
     };
     if predefined.is_some() {
         return Some(predefined);
     }
     paths.get(name).map(|path| select(event, path).cloned())
+}
+
+/// `<aws.events.event>`: the event without its detail, `detail-type`
+/// spelled `detailType` (AWS-recorded).
+fn envelope_only(event: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    if let Some(fields) = event.as_object() {
+        for (k, v) in fields.iter().filter(|(k, _)| k.as_str() != "detail") {
+            let key = if k == "detail-type" { "detailType" } else { k.as_str() };
+            out.insert(key.to_string(), v.clone());
+        }
+    }
+    Value::Object(out)
 }
 
 fn fill(template: &str, value_of: &dyn Fn(&str) -> Option<Option<Value>>) -> String {
@@ -98,7 +114,7 @@ fn fill(template: &str, value_of: &dyn Fn(&str) -> Option<Option<Value>>) -> Str
 /// escaped so the result stays JSON.
 fn substitute(value: Option<&Value>, as_text: bool, in_json_string: bool) -> String {
     let Some(value) = value else {
-        return if as_text { String::new() } else { "null".to_string() };
+        return if as_text { String::new() } else { "\"\"".to_string() };
     };
     if !as_text {
         return value.to_string();
@@ -137,6 +153,37 @@ pub fn select<'v>(event: &'v Value, path: &str) -> Option<&'v Value> {
         }
     }
     Some(at)
+}
+
+/// The placeholders of a template: `<name>` where the name is made of
+/// InputPathsMap key characters or is one of the predefined `aws.events.*`.
+pub fn placeholders(template: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        let Some(end) = rest.find(['>', '<']) else { break };
+        let name = &rest[..end];
+        let key_like =
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if rest[end..].starts_with('>') && key_like {
+            out.push(name);
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// Whether `name` is one of the predefined variables.
+pub fn predefined(name: &str) -> bool {
+    matches!(
+        name,
+        "aws.events.rule-arn"
+            | "aws.events.rule-name"
+            | "aws.events.event.ingestion-time"
+            | "aws.events.event"
+            | "aws.events.event.json"
+    )
 }
 
 /// Whether `path` is a JSONPath this module can follow.

@@ -314,8 +314,8 @@ impl Events {
                 if targets.is_empty() { "greater than or equal to 1" } else { "less than or equal to 10" }
             )));
         }
-        for t in &targets {
-            target::validate(t, &self.sh.targets)?;
+        for (i, t) in targets.iter().enumerate() {
+            target::validate(t, i + 1)?;
         }
         self.change_rule(caller, rule, bus, |r| {
             let mut merged = r.targets.clone();

@@ -12,7 +12,7 @@ use super::bus::check_pattern;
 use super::error::validation;
 use super::input::{self, Shape};
 use super::records::JobRecord;
-use super::{EventsResult, Targets, EVENTS_PRINCIPAL};
+use super::{EventsResult, EVENTS_PRINCIPAL};
 use crate::identity::Caller;
 use crate::policy::ServiceDelivery;
 use crate::sns::Enforcement;
@@ -75,11 +75,12 @@ impl Target {
 }
 
 /// PutTargets' checks of one target, in the API model's terms.
-pub(crate) fn validate(v: &Value, _targets: &Targets) -> EventsResult<()> {
+/// `n`: the target's place in the request, from 1 (AWS names it in messages).
+pub(crate) fn validate(v: &Value, n: usize) -> EventsResult<()> {
     let id = text(v, &["Id"]).unwrap_or_default();
     check_pattern(
         &id,
-        "targets.member.id",
+        &format!("targets.{n}.member.id"),
         64,
         |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'),
         "[\\.\\-_A-Za-z0-9]+",
@@ -110,7 +111,7 @@ pub(crate) fn validate(v: &Value, _targets: &Targets) -> EventsResult<()> {
     if let Some(t) = v.get("InputTransformer") {
         check_transformer(&id, t)?;
     }
-    check_retry_policy(v)?;
+    check_retry_policy(v, n)?;
     let target = Target::from_json(v);
     if target.service() == "sqs" && arn.ends_with(".fifo") && target.sqs_group.is_none() {
         return Err(validation("Parameter(s) SqsParameters must be specified because the target is a FIFO queue."));
@@ -134,6 +135,11 @@ fn check_transformer(id: &str, t: &Value) -> EventsResult<()> {
     if paths.is_some_and(|m| m.len() > 100) {
         return Err(validation("InputPathsMap has more than 100 entries."));
     }
+    for name in input::placeholders(&template) {
+        if !input::predefined(name) && !paths.is_some_and(|m| m.contains_key(name)) {
+            return Err(validation(format!("InputTemplate for target {id} contains invalid placeholder {name}.")));
+        }
+    }
     for (key, path) in paths.into_iter().flatten() {
         if key.is_empty()
             || key.len() > 256
@@ -150,13 +156,13 @@ fn check_transformer(id: &str, t: &Value) -> EventsResult<()> {
     Ok(())
 }
 
-fn check_retry_policy(v: &Value) -> EventsResult<()> {
+fn check_retry_policy(v: &Value, n: usize) -> EventsResult<()> {
     let Some(r) = v.get("RetryPolicy") else { return Ok(()) };
     let check = |key: &str, field: &str, low: i64, high: i64| -> EventsResult<()> {
         match r.get(key).and_then(Value::as_i64) {
-            Some(n) if n < low || n > high => Err(validation(format!(
-                "1 validation error detected: Value '{n}' at 'targets.1.member.retryPolicy.{field}' failed to satisfy constraint: Member must have value {}",
-                if n < low { format!("greater than or equal to {low}") } else { format!("less than or equal to {high}") }
+            Some(value) if value < low || value > high => Err(validation(format!(
+                "1 validation error detected: Value '{value}' at 'targets.{n}.member.retryPolicy.{field}' failed to satisfy constraint: Member must have value {}",
+                if value < low { format!("greater than or equal to {low}") } else { format!("less than or equal to {high}") }
             ))),
             _ => Ok(()),
         }
