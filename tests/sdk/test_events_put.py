@@ -98,6 +98,18 @@ def test_detail_must_be_a_json_object(events, detail):
     assert r["ErrorMessage"] == "Detail is malformed."
 
 
+def test_aws_sources_are_reserved(events):
+    """PutEventsResultEntry.ErrorCode (botocore model): NotAuthorizedForSourceException; AWS CLI output
+    quoted in aws-samples/serverless-patterns#3089 (Source "aws.aidevops" -> "Not authorized for the
+    source…")."""
+    resp = _one(events, entry("aws.eddytest"))
+    assert resp["FailedEntryCount"] == 1
+    r = resp["Entries"][0]
+    assert r["ErrorCode"] == "NotAuthorizedForSourceException"
+    assert r["ErrorMessage"].startswith("Not authorized for the source")
+    assert "EventId" not in r
+
+
 def test_mixed_batch_keeps_entry_order(events):
     src = new_source()
     bad = entry(src)

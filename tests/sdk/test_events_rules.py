@@ -457,3 +457,10 @@ def test_put_rule_again_keeps_its_targets(events, put_rule, queue_arn):
     events.put_targets(Rule=name, Targets=[{"Id": "t", "Arn": queue_arn}])
     assert events.put_rule(Name=name, EventPattern=pattern_for(src), Description="again")["RuleArn"] == arn
     assert [t["Id"] for t in events.list_targets_by_rule(Rule=name)["Targets"]] == ["t"]
+
+
+def test_missing_bus_in_rule_operations(events):
+    bus = unique_name("nobus")
+    expect_events_error(events.list_rules, NOT_FOUND, EventBusName=bus)
+    expect_events_error(events.describe_rule, NOT_FOUND, Name="r", EventBusName=bus)
+    expect_events_error(events.list_targets_by_rule, NOT_FOUND, Rule="r", EventBusName=bus)
