@@ -39,7 +39,7 @@ echo "== crash test (kill -9 under load)"
 .venv-json/bin/python tests/crash/crash_test.py
 echo "== crash test under --durability flush (acknowledged means handed to the OS: a kill -9 loses none of it)"
 EDDY_DURABILITY=flush .venv-json/bin/python tests/crash/crash_test.py
-echo "== on the PostgreSQL store (--store postgres://…) with two nodes: the SDK suite with requests alternating between them, the SQS, SNS and Kinesis crash tests killing the leader, and the cluster tests"
+echo "== on the PostgreSQL store (--store postgres://…) with two nodes: the SDK suite with requests alternating between them, the SQS, SNS, Kinesis and EventBridge crash tests killing the leader, and the cluster tests"
 # PostgreSQL 15 at 127.0.0.1:5432 (trust auth, database test) is part of the
 # machine; each run uses schemas of its own and drops them. The modules left
 # out start servers of their own with other flags, which would join the cluster.
@@ -52,7 +52,7 @@ on_postgres() { # schema, command...
 }
 on_postgres "eddy_sdk_$$" env EDDY_TEST_NODES=2 EDDY_EXPECT_PROTOCOL=json .venv-json/bin/python -m pytest -q tests/sdk \
   --ignore=tests/sdk/test_auth_verify.py --ignore=tests/sdk/test_iam_enforce.py --ignore=tests/sdk/test_kinesis_limits.py "$@"
-for crash in crash sns_crash kinesis_crash; do
+for crash in crash sns_crash kinesis_crash events_crash; do
   on_postgres "eddy_${crash}_$$" env EDDY_CRASH_NODES=2 .venv-json/bin/python "tests/crash/${crash}_test.py"
 done
 EDDY_STORE="$pg" .venv-json/bin/python -m pytest -q tests/cluster "$@"
@@ -60,6 +60,8 @@ echo "== SNS crash test (kill -9 during fan-out)"
 .venv-json/bin/python tests/crash/sns_crash_test.py
 echo "== Kinesis crash test (kill -9 under PutRecords load)"
 .venv-json/bin/python tests/crash/kinesis_crash_test.py
+echo "== EventBridge crash test (kill -9 under PutEvents load)"
+.venv-json/bin/python tests/crash/events_crash_test.py
 echo "== power-loss test (power cut under SQS, SNS and Kinesis load on a FUSE fs that drops unsynced writes)"
 # The test's FUSE filesystem loads libfuse3 (through mfusepy): installed by ./scripts/test.sh when missing.
 if ! ldconfig -p 2>/dev/null | grep 'libfuse3\.so' >/dev/null; then
