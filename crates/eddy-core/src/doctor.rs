@@ -3,7 +3,9 @@
 //!
 //! - #3 a queue that an SNS subscription (or its dead-letter queue) writes to,
 //!   whose policy does not let `sns.amazonaws.com` send from that topic:
-//!   deliveries are silently dropped.
+//!   deliveries are silently dropped; likewise (`events.rs`) a queue or topic
+//!   an EventBridge rule's target or its dead-letter queue writes to, without
+//!   `events.amazonaws.com` and the rule's ARN.
 //! - #4 queues still on AWS's defaults: short polling, and SSE with the
 //!   AWS-owned key (or `alias/aws/sqs`) instead of a customer-managed key.
 //! - #6 queue and topic policies that let a service principal in without
@@ -12,8 +14,10 @@
 //!   role trust policies of delivery services without source conditions,
 //!   and resource policies open to any principal.
 
+mod events;
 mod identity;
 
+pub use events::inspect as inspect_events;
 pub use identity::inspect as inspect_identity;
 
 use serde::{Deserialize, Serialize};

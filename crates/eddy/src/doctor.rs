@@ -68,8 +68,14 @@ fn from_data_dir(dir: &std::path::Path) -> anyhow::Result<Vec<Finding>> {
     let limits = eddy_core::kinesis::KinesisConfig { enforce_limits: false };
     let kinesis =
         eddy_core::kinesis::Kinesis::open(store.clone(), clock.clone(), limits).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Deliveries are not run: rules and targets are only read.
+    let targets = eddy_core::events::Targets { sqs: sqs.clone(), sns: sns.clone(), kinesis: kinesis.clone() };
+    let enforcement = eddy_core::events::EventsConfig { enforcement: eddy_core::sns::Enforcement::Enforce };
+    let events = eddy_core::events::Events::open(store.clone(), clock.clone(), targets, enforcement)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let iam = eddy_core::iam::Iam::open(store, clock).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut findings = doctor::inspect(&sqs, &sns);
     findings.extend(doctor::inspect_identity(&sqs, &sns, &kinesis, &iam));
+    findings.extend(doctor::inspect_events(&sqs, &sns, &events));
     Ok(findings)
 }

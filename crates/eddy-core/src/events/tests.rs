@@ -345,3 +345,22 @@ async fn rules_keep_targets_across_updates_and_delete_only_when_forced() {
     assert_eq!(entries[0].input, "{\"x\":1}");
     let _ = &w.store;
 }
+
+#[tokio::test]
+async fn doctor_names_targets_whose_policy_drops_events() {
+    let w = world();
+    let rule = w.rule("r1", r#"{"source": ["app"]}"#).await;
+    let open = w.queue("open", Some(&rule)).await;
+    let closed = w.queue("closed", None).await;
+    let dlq = w.queue("dlq", None).await;
+    w.target("r1", json!({"Id": "a", "Arn": open.arn})).await;
+    w.target("r1", json!({"Id": "b", "Arn": closed.arn, "DeadLetterConfig": {"Arn": dlq.arn}})).await;
+    w.target("r1", json!({"Id": "c", "Arn": "arn:aws:sqs:us-east-1:000000000000:nowhere"})).await;
+    let sns = w.events.sh.targets.sns.clone();
+    let findings = crate::doctor::inspect_events(&w.sqs, &sns, &w.events);
+    let mut named: Vec<&str> = findings.iter().map(|f| f.resource.as_str()).collect();
+    named.sort();
+    assert_eq!(named, [closed.arn.as_str(), dlq.arn.as_str(), "arn:aws:sqs:us-east-1:000000000000:nowhere"]);
+    assert!(findings.iter().all(|f| f.trap == 3));
+    assert!(findings.iter().any(|f| f.fix.contains("events.amazonaws.com") && f.fix.contains(&rule)));
+}

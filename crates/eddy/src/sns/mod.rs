@@ -58,6 +58,7 @@ pub async fn handle_eddy(state: &AppState, ctx: &RequestCtx, method: &Method, ur
         (&Method::GET, "doctor") => {
             let mut findings = eddy_core::doctor::inspect(&state.sqs, sns);
             findings.extend(eddy_core::doctor::inspect_identity(&state.sqs, sns, &state.kinesis, &state.iam));
+            findings.extend(eddy_core::doctor::inspect_events(&state.sqs, sns, &state.events));
             json(StatusCode::OK, &serde_json::to_value(findings).unwrap_or_default())
         }
         _ => plain(StatusCode::NOT_FOUND, "text/plain", "no such eddy SNS endpoint".into()),
