@@ -25,7 +25,7 @@ from events_helpers import (
     expect_events_error,
 )
 
-from conftest import unique_name
+from conftest import make_client, unique_name
 
 pytestmark = SKIP_SECOND_PASS
 
@@ -45,6 +45,20 @@ def test_default_bus_by_name_and_in_list(events):
     assert events.describe_event_bus(Name="default")["Arn"] == bus_arn("default")
     names = [b["Name"] for b in events.list_event_buses(NamePrefix="default")["EventBuses"]]
     assert "default" in names
+
+
+def test_default_bus_in_every_region_and_account(endpoint):
+    west = make_client(endpoint, region="eu-west-1", service="events")
+    assert west.describe_event_bus()["Arn"] == "arn:aws:events:eu-west-1:000000000000:event-bus/default"
+    other = make_client(endpoint, access_key="444455556666", service="events")
+    assert other.describe_event_bus()["Arn"] == "arn:aws:events:us-east-1:444455556666:event-bus/default"
+
+
+def test_buses_are_regional(events, endpoint, create_event_bus):
+    name = create_event_bus()
+    west = make_client(endpoint, region="eu-west-1", service="events")
+    expect_events_error(west.describe_event_bus, NOT_FOUND, Name=name)
+    assert west.list_event_buses(NamePrefix=name)["EventBuses"] == []
 
 
 def test_default_bus_cannot_be_deleted(events):
