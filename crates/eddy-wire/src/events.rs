@@ -196,6 +196,78 @@ pub struct TestEventPattern {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateArchive {
+    pub archive_name: String,
+    pub event_source_arn: Option<String>,
+    pub description: Option<String>,
+    pub event_pattern: Option<String>,
+    pub retention_days: Option<i64>,
+    pub kms_key_identifier: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateArchive {
+    pub archive_name: String,
+    pub description: Option<String>,
+    pub event_pattern: Option<String>,
+    pub retention_days: Option<i64>,
+    pub kms_key_identifier: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ArchiveName {
+    pub archive_name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListArchives {
+    pub name_prefix: Option<String>,
+    pub event_source_arn: Option<String>,
+    pub state: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplayDestination {
+    pub arn: String,
+    pub filter_arns: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StartReplay {
+    pub replay_name: String,
+    pub description: Option<String>,
+    pub event_source_arn: String,
+    /// Epoch seconds.
+    pub event_start_time: f64,
+    pub event_end_time: f64,
+    pub destination: ReplayDestination,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplayName {
+    pub replay_name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListReplays {
+    pub name_prefix: Option<String>,
+    pub state: Option<String>,
+    pub event_source_arn: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct TagResource {
     #[serde(rename = "ResourceARN")]
     pub resource_arn: String,

@@ -131,8 +131,14 @@ impl Events {
     /// Delivers due jobs until the task is aborted.
     pub async fn run_deliveries(self: Arc<Self>) {
         let slots = Arc::new(Semaphore::new(PARALLEL));
+        self.resume_replays();
+        let mut next_sweep = 0;
         loop {
             let now = self.now_ms();
+            if now >= next_sweep {
+                self.sweep_archives(now).await;
+                next_sweep = now + 60_000;
+            }
             let next_schedule = self.fire_schedules(now).await;
             for (seq, job) in self.jobs.take_due(now, PARALLEL) {
                 let permit = slots.clone().acquire_owned().await.expect("never closed");
@@ -322,7 +328,7 @@ impl Events {
         let event: Value = serde_json::from_str(&job.event).unwrap_or_default();
         let mut batch = self.sh.store.batch();
         let jobs = self.route(&mut batch, &event, &job.event, &bus, job.trace_header.clone(), self.now_ms());
-        if jobs.is_empty() {
+        if batch.is_empty() {
             return Ok(());
         }
         self.commit(batch).await.map_err(|e| Failure::retryable("INTERNAL_ERROR", e.to_string()))?;

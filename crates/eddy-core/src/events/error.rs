@@ -21,6 +21,9 @@ pub enum EventsError {
     /// `ManagedRuleException`: a rule another service manages.
     #[error("{0}")]
     ManagedRule(String),
+    /// `IllegalStatusException`: e.g. cancelling a replay that has ended.
+    #[error("{0}")]
+    IllegalStatus(String),
     /// `InternalException` (500): the store failed.
     #[error("{0}")]
     Internal(String),

@@ -11,6 +11,7 @@
 //! (gotchas #3): a refused delivery is dropped, logged with the statement
 //! that would allow it, and counted in [`EventsStats`].
 
+mod archive;
 mod bus;
 mod deliver;
 mod error;
@@ -31,6 +32,7 @@ use std::sync::Arc;
 use eddy_store::{Partition, Store};
 use parking_lot::{Mutex, RwLock};
 
+pub use archive::{archive_arn, Archive, ArchiveInput, ReplayInput, ReplayRecord};
 pub use bus::{Bus, BusUpdate, Permission};
 pub use deliver::{EventsStats, OutboxEntry};
 pub use error::{EventsError, EventsResult};
@@ -68,6 +70,9 @@ pub(crate) struct Shared {
     pub rules: Partition,
     pub jobs: Partition,
     pub outbox: Partition,
+    pub archives: Partition,
+    pub archived: Partition,
+    pub replays: Partition,
     pub clock: Arc<dyn Clock>,
     pub targets: Targets,
     pub config: EventsConfig,
@@ -94,6 +99,8 @@ pub struct Events {
     buses: RwLock<BTreeMap<Vec<u8>, Arc<BusRecord>>>,
     /// Every rule by [`records::rule_key`], so a bus's rules are one range.
     rules: RwLock<BTreeMap<Vec<u8>, Arc<Rule>>>,
+    archives: RwLock<BTreeMap<Vec<u8>, Arc<Archive>>>,
+    replays: RwLock<BTreeMap<Vec<u8>, ReplayRecord>>,
     /// Serialises read-modify-write changes of buses and rules.
     write: Mutex<()>,
     jobs: deliver::Jobs,
@@ -118,6 +125,9 @@ impl Events {
             rules: part.family(records::RULES),
             jobs: part.family(records::JOBS),
             outbox: part.family(deliver::OUTBOX),
+            archives: part.family(archive::ARCHIVES),
+            archived: part.family(archive::ARCHIVED),
+            replays: part.family(archive::REPLAYS),
             store,
             clock,
             targets,
@@ -129,6 +139,8 @@ impl Events {
             sh,
             buses: RwLock::new(BTreeMap::new()),
             rules: RwLock::new(BTreeMap::new()),
+            archives: RwLock::new(BTreeMap::new()),
+            replays: RwLock::new(BTreeMap::new()),
             write: Mutex::new(()),
             jobs: deliver::Jobs::default(),
             policies: PolicyCache::default(),
@@ -158,6 +170,7 @@ impl Events {
             jobs += 1;
         }
         self.jobs.count_outbox(&self.sh)?;
+        self.recover_archives()?;
         if jobs > 0 {
             tracing::info!(jobs, "EventBridge: resuming deliveries accepted before the stop");
         }

@@ -81,7 +81,7 @@ impl Events {
             };
             results.push(result);
         }
-        if !jobs.is_empty() {
+        if !batch.is_empty() {
             self.commit(batch).await?;
             for (seq, job) in jobs {
                 self.jobs.insert(seq, job);
@@ -137,8 +137,9 @@ impl Events {
         Ok((event, text, bus))
     }
 
-    /// Writes a job for each target of each enabled rule of `bus` that
-    /// matches `event`; returns them (keyed) for the delivery loop.
+    /// An event entering `bus`: archived by the bus's archives, and a job
+    /// written for each target of each enabled rule that matches it;
+    /// returns the jobs (keyed) for the delivery loop.
     pub(crate) fn route(
         &self,
         batch: &mut eddy_store::WriteBatch,
@@ -148,9 +149,25 @@ impl Events {
         trace_header: Option<String>,
         now: Millis,
     ) -> Vec<(u64, JobRecord)> {
+        self.archive_event(batch, event, text, &super::bus_arn(&bus.region, &bus.account, &bus.name), now);
+        self.route_to(batch, event, text, bus, trace_header, now, None)
+    }
+
+    /// The jobs of `route`, for the rules in `only` if given (a replay's FilterArns).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn route_to(
+        &self,
+        batch: &mut eddy_store::WriteBatch,
+        event: &Value,
+        text: &str,
+        bus: &BusRecord,
+        trace_header: Option<String>,
+        now: Millis,
+        only: Option<&[String]>,
+    ) -> Vec<(u64, JobRecord)> {
         let mut jobs = Vec::new();
         for rule in self.rules_of(&bus.account, &bus.region, &bus.name) {
-            if !rule.matches(event) {
+            if !rule.matches(event) || only.is_some_and(|o| !o.contains(&rule.arn)) {
                 continue;
             }
             for target in &rule.record.targets {

@@ -364,3 +364,57 @@ async fn doctor_names_targets_whose_policy_drops_events() {
     assert!(findings.iter().all(|f| f.trap == 3));
     assert!(findings.iter().any(|f| f.fix.contains("events.amazonaws.com") && f.fix.contains(&rule)));
 }
+
+#[tokio::test]
+async fn archives_keep_matching_events_and_replays_send_them_back_once() {
+    let w = world();
+    let bus = bus_arn("us-east-1", "000000000000", DEFAULT_BUS);
+    let input = ArchiveInput {
+        name: "arc".into(),
+        source_arn: Some(bus.clone()),
+        event_pattern: Some(r#"{"source": ["app"]}"#.into()),
+        ..ArchiveInput::default()
+    };
+    let archive = w.events.create_archive(&caller(), input).await.unwrap();
+    w.put("app", json!({"n": 1})).await;
+    w.put("other", json!({"n": 2})).await;
+    w.put("app", json!({"n": 3})).await;
+    assert_eq!(archive.event_count.load(std::sync::atomic::Ordering::Relaxed), 2);
+    // Rules made after the events see only the replay, and only the filtered one gets it.
+    let rule = w.rule("later", r#"{"source": ["app"]}"#).await;
+    let other = w.rule("skipped", r#"{"source": ["app"]}"#).await;
+    let q = w.queue("replayed", Some(&rule)).await;
+    let q2 = w.queue("not-replayed", Some(&other)).await;
+    w.target("later", json!({"Id": "a", "Arn": q.arn})).await;
+    w.target("skipped", json!({"Id": "a", "Arn": q2.arn})).await;
+    w.clock.advance_secs(10);
+    let replay = ReplayInput {
+        name: "rep".into(),
+        archive_arn: archive.arn.clone(),
+        start_ms: T0 - 1000,
+        end_ms: T0 + 5000,
+        destination: bus.clone(),
+        filter_arns: vec![rule.clone()],
+        ..ReplayInput::default()
+    };
+    w.events.start_replay(&caller(), replay.clone()).await.unwrap();
+    let got = w.drain(&q).await;
+    let mut ns: Vec<i64> = got
+        .iter()
+        .map(|m| {
+            let e: Value = serde_json::from_str(&m.body).unwrap();
+            assert_eq!(e["replay-name"], "rep");
+            e["detail"]["n"].as_i64().unwrap()
+        })
+        .collect();
+    ns.sort();
+    assert_eq!(ns, [1, 3]);
+    assert!(w.drain_now(&q2).await.is_empty());
+    assert_eq!(w.events.describe_replay(&caller(), "rep").unwrap().state, "COMPLETED");
+    assert!(matches!(w.events.start_replay(&caller(), replay.clone()).await, Err(EventsError::AlreadyExists(_))));
+    let future = ReplayInput { name: "late".into(), end_ms: T0 + 3_600_000, ..replay.clone() };
+    assert!(matches!(w.events.start_replay(&caller(), future).await, Err(EventsError::Validation(_))));
+    assert!(matches!(w.events.cancel_replay(&caller(), "rep").await, Err(EventsError::IllegalStatus(_))));
+    w.events.delete_archive(&caller(), "arc").await.unwrap();
+    assert!(matches!(w.events.describe_archive(&caller(), "arc"), Err(EventsError::NotFound(_))));
+}

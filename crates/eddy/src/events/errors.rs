@@ -20,6 +20,7 @@ impl From<EventsError> for EventsWireError {
             InvalidEventPattern(_) => ("InvalidEventPatternException", 400),
             LimitExceeded(_) => ("LimitExceededException", 400),
             ManagedRule(_) => ("ManagedRuleException", 400),
+            IllegalStatus(_) => ("IllegalStatusException", 400),
             Internal(m) => {
                 tracing::error!(error = %m, "events: internal error");
                 ("InternalException", 500)

@@ -4,7 +4,13 @@
 
 use serde_json::{json, Map, Value};
 
-use eddy_core::events::{Bus, BusUpdate, EntryResult, EventEntry, Events, Permission, Rule, RuleInput};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use eddy_core::events::{
+    Archive, ArchiveInput, Bus, BusUpdate, EntryResult, EventEntry, Events, Permission, ReplayInput, ReplayRecord,
+    Rule, RuleInput,
+};
 use eddy_core::identity::Caller;
 use eddy_wire::events::{self as w, decode, tag_map};
 
@@ -14,18 +20,9 @@ use crate::server::AppState;
 
 type Out = Result<Value, EventsWireError>;
 
-/// Operations of the API that later work will serve (archives and replays,
-/// connections and API destinations, endpoints, partner event sources).
+/// Operations of the API that later work will serve (connections and API
+/// destinations, endpoints, partner event sources).
 const NOT_YET: &[&str] = &[
-    "CreateArchive",
-    "DescribeArchive",
-    "ListArchives",
-    "UpdateArchive",
-    "DeleteArchive",
-    "StartReplay",
-    "DescribeReplay",
-    "ListReplays",
-    "CancelReplay",
     "CreateConnection",
     "DescribeConnection",
     "ListConnections",
@@ -77,6 +74,15 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, op: &str, input: Value
         "ListTargetsByRule" => list_targets(e, c, decode(input)?),
         "PutEvents" => put_events(e, ctx, decode(input)?).await,
         "TestEventPattern" => test_event_pattern(e, decode(input)?),
+        "CreateArchive" => create_archive(e, c, decode(input)?).await,
+        "DescribeArchive" => describe_archive(e, c, decode(input)?),
+        "ListArchives" => list_archives(e, c, decode(input)?),
+        "UpdateArchive" => update_archive(e, c, decode(input)?).await,
+        "DeleteArchive" => delete_archive(e, c, decode(input)?).await,
+        "StartReplay" => start_replay(&state.events, c, decode(input)?).await,
+        "DescribeReplay" => describe_replay(e, c, decode(input)?),
+        "ListReplays" => list_replays(e, c, decode(input)?),
+        "CancelReplay" => cancel_replay(e, c, decode(input)?).await,
         "TagResource" => tag_resource(e, decode(input)?).await,
         "UntagResource" => untag_resource(e, decode(input)?).await,
         "ListTagsForResource" => list_tags(e, decode(input)?),
@@ -301,4 +307,143 @@ fn list_tags(e: &Events, i: w::ListTagsForResource) -> Out {
     let tags: Vec<Value> =
         e.list_tags(&i.resource_arn)?.into_iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect();
     Ok(json!({"Tags": tags}))
+}
+
+fn archive_json(a: &Archive, full: bool) -> Value {
+    let r = &a.record;
+    let mut m = Map::new();
+    if full {
+        m.insert("ArchiveArn".into(), a.arn.clone().into());
+    }
+    m.insert("ArchiveName".into(), r.name.clone().into());
+    m.insert("EventSourceArn".into(), r.source_arn.clone().into());
+    if full {
+        put_opt(&mut m, "Description", r.description.clone());
+        put_opt(&mut m, "EventPattern", r.event_pattern.clone());
+        put_opt(&mut m, "KmsKeyIdentifier", r.kms_key.clone());
+    }
+    m.insert("State".into(), "ENABLED".into());
+    m.insert("RetentionDays".into(), r.retention_days.into());
+    m.insert("SizeBytes".into(), a.size_bytes.load(Ordering::Relaxed).into());
+    m.insert("EventCount".into(), a.event_count.load(Ordering::Relaxed).into());
+    m.insert("CreationTime".into(), secs(r.created_ms));
+    Value::Object(m)
+}
+
+fn archive_input(i: w::CreateArchive) -> ArchiveInput {
+    ArchiveInput {
+        name: i.archive_name,
+        source_arn: i.event_source_arn,
+        description: i.description,
+        event_pattern: i.event_pattern,
+        retention_days: i.retention_days,
+        kms_key: i.kms_key_identifier,
+    }
+}
+
+async fn create_archive(e: &Events, c: &Caller, i: w::CreateArchive) -> Out {
+    let a = e.create_archive(c, archive_input(i)).await?;
+    Ok(json!({"ArchiveArn": a.arn, "State": "ENABLED", "CreationTime": secs(a.record.created_ms)}))
+}
+
+fn describe_archive(e: &Events, c: &Caller, i: w::ArchiveName) -> Out {
+    Ok(archive_json(&*e.describe_archive(c, &i.archive_name)?, true))
+}
+
+fn list_archives(e: &Events, c: &Caller, i: w::ListArchives) -> Out {
+    let page = e.list_archives(
+        c,
+        i.name_prefix.as_deref(),
+        i.event_source_arn.as_deref(),
+        i.state.as_deref(),
+        i.next_token.as_deref(),
+        i.limit,
+    )?;
+    let archives: Vec<Value> = page.items.iter().map(|a| archive_json(a, false)).collect();
+    Ok(with_token(json!({"Archives": archives}), page.next_token))
+}
+
+async fn update_archive(e: &Events, c: &Caller, i: w::UpdateArchive) -> Out {
+    let input = ArchiveInput {
+        name: i.archive_name,
+        source_arn: None,
+        description: i.description,
+        event_pattern: i.event_pattern,
+        retention_days: i.retention_days,
+        kms_key: i.kms_key_identifier,
+    };
+    let a = e.update_archive(c, input).await?;
+    Ok(json!({"ArchiveArn": a.arn, "State": "ENABLED", "CreationTime": secs(a.record.created_ms)}))
+}
+
+async fn delete_archive(e: &Events, c: &Caller, i: w::ArchiveName) -> Out {
+    e.delete_archive(c, &i.archive_name).await?;
+    Ok(json!({}))
+}
+
+fn epoch_ms(secs: f64) -> u64 {
+    if secs.is_finite() && secs > 0.0 {
+        (secs * 1000.0) as u64
+    } else {
+        0
+    }
+}
+
+fn replay_json(r: &ReplayRecord, full: bool) -> Value {
+    let mut m = Map::new();
+    m.insert("ReplayName".into(), r.name.clone().into());
+    if full {
+        m.insert("ReplayArn".into(), r.arn().into());
+        put_opt(&mut m, "Description", r.description.clone());
+        let mut dest = json!({"Arn": r.destination});
+        if !r.filter_arns.is_empty() {
+            dest["FilterArns"] = json!(r.filter_arns);
+        }
+        m.insert("Destination".into(), dest);
+    }
+    m.insert("EventSourceArn".into(), r.archive_arn.clone().into());
+    m.insert("State".into(), r.state.clone().into());
+    put_opt(&mut m, "StateReason", r.state_reason.clone());
+    m.insert("EventStartTime".into(), secs(r.start_ms));
+    m.insert("EventEndTime".into(), secs(r.end_ms));
+    put_opt(&mut m, "EventLastReplayedTime", r.last_replayed_ms.map(secs));
+    m.insert("ReplayStartTime".into(), secs(r.replay_start_ms));
+    put_opt(&mut m, "ReplayEndTime", r.replay_end_ms.map(secs));
+    Value::Object(m)
+}
+
+async fn start_replay(e: &Arc<Events>, c: &Caller, i: w::StartReplay) -> Out {
+    let input = ReplayInput {
+        name: i.replay_name,
+        description: i.description,
+        archive_arn: i.event_source_arn,
+        start_ms: epoch_ms(i.event_start_time),
+        end_ms: epoch_ms(i.event_end_time),
+        destination: i.destination.arn,
+        filter_arns: i.destination.filter_arns.unwrap_or_default(),
+    };
+    let r = e.start_replay(c, input).await?;
+    Ok(json!({"ReplayArn": r.arn(), "State": r.state, "ReplayStartTime": secs(r.replay_start_ms)}))
+}
+
+fn describe_replay(e: &Events, c: &Caller, i: w::ReplayName) -> Out {
+    Ok(replay_json(&e.describe_replay(c, &i.replay_name)?, true))
+}
+
+fn list_replays(e: &Events, c: &Caller, i: w::ListReplays) -> Out {
+    let page = e.list_replays(
+        c,
+        i.name_prefix.as_deref(),
+        i.state.as_deref(),
+        i.event_source_arn.as_deref(),
+        i.next_token.as_deref(),
+        i.limit,
+    )?;
+    let replays: Vec<Value> = page.items.iter().map(|r| replay_json(r, false)).collect();
+    Ok(with_token(json!({"Replays": replays}), page.next_token))
+}
+
+async fn cancel_replay(e: &Events, c: &Caller, i: w::ReplayName) -> Out {
+    let r = e.cancel_replay(c, &i.replay_name).await?;
+    Ok(json!({"ReplayArn": r.arn(), "State": r.state}))
 }
