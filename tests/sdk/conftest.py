@@ -564,3 +564,83 @@ def put_rule(events):
     yield _put
     for c, name, bus in created:
         _delete_rule_quietly(c, name, bus)
+
+
+# --------------------------------------------------------------------------- EventBridge archives, connections, API destinations
+
+
+@pytest.fixture
+def create_archive(events):
+    """create_archive(source_arn, name=None, client=None, **extra) -> (archive name, archive ARN).
+
+    Archives are deleted at teardown (errors ignored)."""
+    created = []
+
+    def _create(source_arn: str, name: str | None = None, client=None, **extra):
+        c = client or events
+        name = name or unique_name("archive")
+        arn = c.create_archive(ArchiveName=name, EventSourceArn=source_arn, **extra)["ArchiveArn"]
+        created.append((c, name))
+        return name, arn
+
+    yield _create
+    for c, name in created:
+        try:
+            c.delete_archive(ArchiveName=name)
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def create_connection(events):
+    """create_connection(auth_type, auth_params, name=None, client=None, **extra) -> (name, ARN, response).
+
+    Connections are deleted at teardown (errors ignored)."""
+    created = []
+
+    def _create(auth_type: str, auth_params: dict, name: str | None = None, client=None, **extra):
+        c = client or events
+        name = name or unique_name("conn")
+        resp = c.create_connection(Name=name, AuthorizationType=auth_type, AuthParameters=auth_params, **extra)
+        created.append((c, name))
+        return name, resp["ConnectionArn"], resp
+
+    yield _create
+    for c, name in created:
+        try:
+            c.delete_connection(Name=name)
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def create_api_destination(events):
+    """create_api_destination(connection_arn, endpoint, method="POST", name=None, client=None, **extra)
+    -> (name, ARN, response). API destinations are deleted at teardown (errors ignored)."""
+    created = []
+
+    def _create(connection_arn: str, endpoint: str, method: str = "POST", name: str | None = None, client=None, **extra):
+        c = client or events
+        name = name or unique_name("dest")
+        resp = c.create_api_destination(
+            Name=name, ConnectionArn=connection_arn, InvocationEndpoint=endpoint, HttpMethod=method, **extra
+        )
+        created.append((c, name))
+        return name, resp["ApiDestinationArn"], resp
+
+    yield _create
+    for c, name in created:
+        try:
+            c.delete_api_destination(Name=name)
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def http_recorder():
+    """A local HTTP endpoint recording every request (events_helpers.HttpRecorder); closed at teardown."""
+    from events_helpers import HttpRecorder
+
+    recorder = HttpRecorder()
+    yield recorder
+    recorder.close()

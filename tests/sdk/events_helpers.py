@@ -240,3 +240,195 @@ def wait_dropped(endpoint: str, at_least: int, timeout: float = 5.0) -> int:
         value = dropped_by_policy(endpoint)
     assert value >= at_least, f"droppedByPolicy stayed at {value}, expected at least {at_least}"
     return value
+
+
+# --------------------------------------------------------------------------- archives and replays
+# ARN shapes recorded against AWS in LocalStack's test_archive_and_replay.snapshot.json.
+
+ILLEGAL_STATUS = "IllegalStatusException"
+
+
+def archive_arn(name: str, account: str = ACCOUNT, region: str = REGION) -> str:
+    return f"arn:aws:events:{region}:{account}:archive/{name}"
+
+
+def replay_arn(name: str, account: str = ACCOUNT, region: str = REGION) -> str:
+    return f"arn:aws:events:{region}:{account}:replay/{name}"
+
+
+def whole_seconds(dt):
+    """dt without its fraction of a second (events carry their time to the second)."""
+    return dt.replace(microsecond=0)
+
+
+def wait_archive_count(events, name: str, count: int, timeout: float = 8.0) -> dict:
+    """Polls DescribeArchive until EventCount reaches count (AWS: "incoming events might not
+    immediately start being sent to the archive"); returns the last description."""
+    deadline = time.monotonic() + timeout
+    desc = events.describe_archive(ArchiveName=name)
+    while desc.get("EventCount", 0) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+        desc = events.describe_archive(ArchiveName=name)
+    assert desc.get("EventCount") == count, f"archive {name}: EventCount {desc.get('EventCount')}, expected {count}"
+    return desc
+
+
+def wait_replay_state(events, name: str, state: str = "COMPLETED", timeout: float = 10.0) -> dict:
+    """Polls DescribeReplay until State is `state`; returns the description."""
+    deadline = time.monotonic() + timeout
+    desc = events.describe_replay(ReplayName=name)
+    while desc.get("State") != state and time.monotonic() < deadline:
+        assert desc.get("State") not in ("FAILED", "CANCELLED") or state in ("FAILED", "CANCELLED"), desc
+        time.sleep(0.1)
+        desc = events.describe_replay(ReplayName=name)
+    assert desc.get("State") == state, f"replay {name} is {desc.get('State')} ({desc.get('StateReason')}), expected {state}"
+    return desc
+
+
+# --------------------------------------------------------------------------- connections and API destinations
+# ARN shapes: the ConnectionArn pattern AWS quotes in its ValidationException (LocalStack's
+# test_api_destinations_and_connection.snapshot.json::test_create_api_destination_invalid_parameters)
+# and the recorded connection/<name>/<id>, secret:events!connection/<name>/<id> ARNs.
+
+import base64 as _base64  # noqa: E402
+import re as _re  # noqa: E402
+import threading as _threading  # noqa: E402
+import urllib.parse as _urlparse  # noqa: E402
+from http.server import BaseHTTPRequestHandler as _BaseHandler, ThreadingHTTPServer as _ThreadingServer  # noqa: E402
+
+
+def connection_arn_re(name: str, account: str = ACCOUNT, region: str = REGION) -> str:
+    return rf"^arn:aws:events:{region}:{account}:connection/{_re.escape(name)}/[-A-Za-z0-9]+$"
+
+
+def api_destination_arn_re(name: str, account: str = ACCOUNT, region: str = REGION) -> str:
+    return rf"^arn:aws:events:{region}:{account}:api-destination/{_re.escape(name)}/[-A-Za-z0-9]+$"
+
+
+def connection_secret_arn_prefix(name: str, account: str = ACCOUNT, region: str = REGION) -> str:
+    return f"arn:aws:secretsmanager:{region}:{account}:secret:events!connection/{name}/"
+
+
+def basic_auth(user: str, password: str) -> str:
+    return "Basic " + _base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def wait_connection_state(events, name: str, state: str, timeout: float = 8.0) -> dict:
+    deadline = time.monotonic() + timeout
+    desc = events.describe_connection(Name=name)
+    while desc.get("ConnectionState") != state and time.monotonic() < deadline:
+        time.sleep(0.1)
+        desc = events.describe_connection(Name=name)
+    assert desc.get("ConnectionState") == state, f"connection {name} is {desc.get('ConnectionState')} ({desc.get('StateReason')}), expected {state}"
+    return desc
+
+
+class RecordedRequest:
+    """One request the recorder got: method, path (without query), query (parse_qs lists),
+    headers (lower-cased names), raw body."""
+
+    def __init__(self, method: str, target: str, headers, body: bytes):
+        parts = _urlparse.urlsplit(target)
+        self.method = method
+        self.path = parts.path
+        self.query = _urlparse.parse_qs(parts.query, keep_blank_values=True)
+        self.headers = {k.lower(): v for k, v in headers.items()}
+        self.body = body
+
+    def json(self):
+        try:
+            return json.loads(self.body)
+        except ValueError as e:  # pragma: no cover - reported as a failure
+            raise AssertionError(f"request body is not JSON: {self.body[:300]!r}") from e
+
+    def __repr__(self) -> str:
+        return f"<{self.method} {self.path} {self.query} {self.headers} {self.body[:200]!r}>"
+
+
+class HttpRecorder:
+    """A local HTTP endpoint (127.0.0.1, random port, own thread) that records every request.
+
+    Requests under `token_path` get an OAuth client-credentials token answer
+    ({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600}); every other request gets
+    `status` (200 by default; settable per path prefix with respond())."""
+
+    TOKEN = "tok"
+
+    def __init__(self, token_path: str = "/oauth/token"):
+        self.token_path = token_path
+        self.requests: list[RecordedRequest] = []
+        self._statuses: dict[str, int] = {}
+        self.status = 200
+        self._lock = _threading.Lock()
+        recorder = self
+
+        class Handler(_BaseHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # keep pytest output clean
+                pass
+
+            def _read_body(self) -> bytes:
+                if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                    out = b""
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                        if size == 0:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass
+                            return out
+                        out += self.rfile.read(size)
+                        self.rfile.readline()
+                length = int(self.headers.get("Content-Length") or 0)
+                return self.rfile.read(length) if length else b""
+
+            def _handle(self):
+                req = RecordedRequest(self.command, self.path, self.headers, self._read_body())
+                with recorder._lock:
+                    recorder.requests.append(req)
+                if req.path.startswith(recorder.token_path):
+                    status, body = 200, json.dumps({"access_token": recorder.TOKEN, "token_type": "Bearer", "expires_in": 3600})
+                else:
+                    status, body = recorder.status_for(req.path), "{}"
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+        self.server = _ThreadingServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._thread = _threading.Thread(target=self.server.serve_forever, name="http-recorder", daemon=True)
+        self._thread.start()
+
+    def respond(self, path_prefix: str, status: int) -> None:
+        self._statuses[path_prefix] = status
+
+    def status_for(self, path: str) -> int:
+        for prefix, status in self._statuses.items():
+            if path.startswith(prefix):
+                return status
+        return self.status
+
+    def got(self, path_prefix: str = "/") -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self.requests if r.path.startswith(path_prefix)]
+
+    def wait(self, n: int = 1, path_prefix: str = "/", timeout: float = 5.0) -> list[RecordedRequest]:
+        """Waits until at least n requests under path_prefix arrived; returns them all."""
+        deadline = time.monotonic() + timeout
+        while len(self.got(path_prefix)) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        got = self.got(path_prefix)
+        assert len(got) >= n, f"{len(got)} request(s) under {path_prefix} within {timeout}s, expected {n}: {got}"
+        return got
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
