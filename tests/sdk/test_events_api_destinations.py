@@ -151,8 +151,10 @@ def test_basic_connection(events, create_connection):
 def test_oauth_connection_gets_a_token(events, create_connection, http_recorder):
     """::test_create_connection_with_auth[auth_params2] (AUTHORIZING, ClientID echoed, no
     ClientSecret); the user guide: EventBridge exchanges the client ID and secret for an access
-    token at the authorization endpoint, with the OAuth HTTP parameters, then the connection is
-    AUTHORIZED."""
+    token at the authorization endpoint, with the OAuth HTTP parameters; "Connection states in
+    EventBridge": the states "returned by EventBridge when creating or re-authorizing a
+    connection" are AUTHORIZED on success, DEAUTHORIZED on an authorization failure, so the
+    token is fetched when the connection is created, before any event needs it."""
     endpoint = http_recorder.base + "/oauth/token"
     name, arn, resp = create_connection("OAUTH_CLIENT_CREDENTIALS", _oauth(endpoint))
     assert resp["ConnectionState"] in ("AUTHORIZING", "AUTHORIZED")
@@ -253,6 +255,16 @@ def test_connection_validation(events):
             "1 validation error detected: Value 'Invalid Name With Spaces!' at 'name' failed to satisfy "
             "constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+",
             Name="Invalid Name With Spaces!", AuthorizationType="API_KEY", AuthParameters=API_KEY_AUTH)
+
+
+def test_oauth_connection_refused_a_token_is_deauthorized(events, create_connection, http_recorder):
+    """"Connection states in EventBridge": an authorization failure when creating the connection
+    results in DEAUTHORIZED (OAuth, public endpoint)."""
+    http_recorder.respond("/oauth-denied", 401)
+    name, _, resp = create_connection("OAUTH_CLIENT_CREDENTIALS", _oauth(http_recorder.base + "/oauth-denied"))
+    assert resp["ConnectionState"] in ("AUTHORIZING", "DEAUTHORIZED")
+    wait_connection_state(events, name, "DEAUTHORIZED", timeout=5)
+    assert http_recorder.got("/oauth-denied"), "no token request was made"
 
 
 # ----------------------------------------------------------------- API destinations
@@ -367,14 +379,15 @@ def test_api_key_delivery(events, put_rule, create_connection, create_api_destin
     [req] = http_recorder.wait(1, "/hook")
     assert req.method == "POST"
     assert req.path == "/hook/abc"
-    assert req.query == {"conn_q": ["cq"], "shared_q": ["from-connection"], "target_q": ["tq"]}, req.query
     assert req.headers.get("x-api-key") == "api-key-secret-1"
     assert req.headers.get("conn-header") == "conn-value"
     assert req.headers.get("target-header") == "tv"
-    assert req.headers.get("shared-header") == "from-connection"
     assert "application/json" in req.headers.get("content-type", ""), req.headers
     assert req.headers.get("user-agent") == "Amazon/EventBridge/ApiDestinations", req.headers
     assert_event_envelope(req.json(), src, "thing.happened", {"a": 1}, event_id=event_id)
+    # conflicting keys: "values from the Connection take precedence" (Target.HttpParameters)
+    assert req.headers.get("shared-header") == "from-connection"
+    assert req.query == {"conn_q": ["cq"], "shared_q": ["from-connection"], "target_q": ["tq"]}, req.query
 
 
 def test_basic_delivery_with_transformed_input(events, put_rule, create_connection, create_api_destination, http_recorder, invoke_role):
@@ -395,11 +408,10 @@ def test_basic_delivery_with_transformed_input(events, put_rule, create_connecti
 
 
 def test_oauth_delivery_uses_the_token(events, put_rule, create_connection, create_api_destination, http_recorder, invoke_role):
-    """OAuth client credentials: the token request first, then Authorization: Bearer <access_token>."""
+    """OAuth client credentials: the token request first, then Authorization: Bearer <access_token>.
+    (When the connection becomes AUTHORIZED is test_oauth_connection_gets_a_token's matter.)"""
     name, conn_arn, _ = create_connection("OAUTH_CLIENT_CREDENTIALS", _oauth(http_recorder.base + "/oauth/token"))
-    wait_connection_state(events, name, "AUTHORIZED")
     _, dest_arn, dest = create_api_destination(conn_arn, http_recorder.base + "/hook/oauth")
-    assert dest["ApiDestinationState"] == "ACTIVE"
     src = new_source()
     _target_rule(events, put_rule, dest_arn, invoke_role, src)
     [event_id] = put_ok(events, [entry(src)])
