@@ -456,3 +456,65 @@ def test_client_error_is_not_retried_and_goes_to_the_dlq(events, sqs, put_rule, 
     assert attrs.get("TARGET_ARN", {}).get("StringValue") == dest_arn
     assert json.loads(m["Body"])["id"] == event_id
     assert len(http_recorder.got("/hook")) == 1, http_recorder.got("/hook")
+
+
+def test_too_many_requests_is_retried(events, put_rule, create_connection, create_api_destination, http_recorder, invoke_role):
+    """"Events associated with error codes 429 and 5xx are retried"."""
+    http_recorder.respond("/hook", 429)
+    _, conn_arn, _ = create_connection("API_KEY", API_KEY_AUTH)
+    _, dest_arn, _ = create_api_destination(conn_arn, http_recorder.base + "/hook/busy")
+    src = new_source()
+    _target_rule(events, put_rule, dest_arn, invoke_role, src)
+    [event_id] = put_ok(events, [entry(src)])
+    first, second = http_recorder.wait(2, "/hook", timeout=10)[:2]
+    assert first.json()["id"] == second.json()["id"] == event_id
+
+
+def test_no_retries_left_goes_to_the_dlq(events, sqs, put_rule, create_queue, create_connection,
+                                         create_api_destination, http_recorder, invoke_role):
+    """Target.RetryPolicy.MaximumRetryAttempts = 0: a 5xx is not tried again; the event goes to the DLQ."""
+    http_recorder.respond("/hook", 503)
+    _, conn_arn, _ = create_connection("API_KEY", API_KEY_AUTH)
+    _, dest_arn, _ = create_api_destination(conn_arn, http_recorder.base + "/hook/once")
+    src = new_source()
+    rule_name, rule_arn = put_rule(pattern=pattern_for(src))
+    dlq = create_queue()
+    dlq_arn = allow_events(sqs, dlq, rule_arn)
+    resp = events.put_targets(Rule=rule_name, Targets=[{"Id": "api", "Arn": dest_arn, "RoleArn": invoke_role,
+                                                         "RetryPolicy": {"MaximumRetryAttempts": 0},
+                                                         "DeadLetterConfig": {"Arn": dlq_arn}}])
+    assert resp["FailedEntryCount"] == 0, resp
+    [event_id] = put_ok(events, [entry(src)])
+    m = wait_one(sqs, dlq, timeout=10, MessageAttributeNames=["All"])
+    assert m.get("MessageAttributes", {}).get("ERROR_CODE", {}).get("StringValue"), m.get("MessageAttributes")
+    assert json.loads(m["Body"])["id"] == event_id
+    assert len(http_recorder.got("/hook")) == 1, http_recorder.got("/hook")
+
+
+def test_oauth_token_is_refreshed_after_401(events, put_rule, create_connection, create_api_destination, http_recorder, invoke_role):
+    """"EventBridge refreshes OAuth tokens when a 401 or 407 response is returned" (user guide,
+    "Authorization methods for connections")."""
+    http_recorder.respond("/hook", 401)
+    name, conn_arn, _ = create_connection("OAUTH_CLIENT_CREDENTIALS", _oauth(http_recorder.base + "/oauth/token"))
+    wait_connection_state(events, name, "AUTHORIZED")
+    tokens_before = len(http_recorder.got("/oauth/token"))
+    _, dest_arn, _ = create_api_destination(conn_arn, http_recorder.base + "/hook/refresh")
+    src = new_source()
+    _target_rule(events, put_rule, dest_arn, invoke_role, src)
+    put_ok(events, [entry(src)])
+    http_recorder.wait(1, "/hook")
+    http_recorder.wait(tokens_before + 1, "/oauth/token", timeout=5)
+
+
+def test_updated_connection_credentials_are_used(events, put_rule, create_connection, create_api_destination, http_recorder, invoke_role):
+    """UpdateConnection replaces the authorization parameters the requests carry."""
+    name, conn_arn, _ = create_connection("API_KEY", API_KEY_AUTH)
+    _, dest_arn, _ = create_api_destination(conn_arn, http_recorder.base + "/hook/updated")
+    events.update_connection(Name=name, AuthorizationType="API_KEY",
+                             AuthParameters={"ApiKeyAuthParameters": {"ApiKeyName": "x-other-key", "ApiKeyValue": "rotated-6"}})
+    src = new_source()
+    _target_rule(events, put_rule, dest_arn, invoke_role, src)
+    put_ok(events, [entry(src)])
+    [req] = http_recorder.wait(1, "/hook")
+    assert req.headers.get("x-other-key") == "rotated-6"
+    assert "x-api-key" not in req.headers, req.headers

@@ -429,3 +429,19 @@ def test_cancel_completed_replay(events, create_event_bus, create_archive):
     wait_replay_state(events, name, "COMPLETED")
     expect_events_error(events.cancel_replay, ILLEGAL_STATUS, ReplayName=name)
     assert events.describe_replay(ReplayName=name)["State"] == "COMPLETED"
+
+
+def test_list_replays_pages(events, create_event_bus, create_archive):
+    """::test_list_replay_with_limit: Limit gives a NextToken, the next page the rest."""
+    bus = create_event_bus()
+    _, arn = create_archive(bus_arn(bus), RetentionDays=1)
+    start, end = _past_window()
+    prefix = unique_name("rp")
+    names = [f"{prefix}-{i}" for i in range(3)]
+    for name in names:
+        events.start_replay(ReplayName=name, EventSourceArn=arn, EventStartTime=start, EventEndTime=end, Destination={"Arn": bus_arn(bus)})
+    first = events.list_replays(NamePrefix=prefix, Limit=2)
+    assert len(first["Replays"]) == 2 and first.get("NextToken"), first
+    second = events.list_replays(NamePrefix=prefix, Limit=2, NextToken=first["NextToken"])
+    assert len(second["Replays"]) == 1 and not second.get("NextToken"), second
+    assert sorted(r["ReplayName"] for r in first["Replays"] + second["Replays"]) == names
