@@ -288,3 +288,49 @@ pub struct ListTagsForResource {
     #[serde(rename = "ResourceARN")]
     pub resource_arn: String,
 }
+
+/// CreateConnection and UpdateConnection (AuthParameters kept as given).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Connection {
+    pub name: String,
+    pub description: Option<String>,
+    pub authorization_type: Option<String>,
+    pub auth_parameters: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Named {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListConnections {
+    pub name_prefix: Option<String>,
+    pub connection_state: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// CreateApiDestination and UpdateApiDestination.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ApiDestination {
+    pub name: String,
+    pub description: Option<String>,
+    pub connection_arn: Option<String>,
+    pub invocation_endpoint: Option<String>,
+    pub http_method: Option<String>,
+    pub invocation_rate_limit_per_second: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListApiDestinations {
+    pub name_prefix: Option<String>,
+    pub connection_arn: Option<String>,
+    pub next_token: Option<String>,
+    pub limit: Option<i64>,
+}

@@ -71,7 +71,8 @@ fn from_data_dir(dir: &std::path::Path) -> anyhow::Result<Vec<Finding>> {
     // Deliveries are not run: rules and targets are only read.
     let targets = eddy_core::events::Targets { sqs: sqs.clone(), sns: sns.clone(), kinesis: kinesis.clone() };
     let enforcement = eddy_core::events::EventsConfig { enforcement: eddy_core::sns::Enforcement::Enforce };
-    let events = eddy_core::events::Events::open(store.clone(), clock.clone(), targets, enforcement)
+    let http = Arc::new(crate::events::invoker::HyperInvoker::default());
+    let events = eddy_core::events::Events::open(store.clone(), clock.clone(), targets, http, enforcement)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let iam = eddy_core::iam::Iam::open(store, clock).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut findings = doctor::inspect(&sqs, &sns);

@@ -42,6 +42,7 @@ impl Services {
             store.clone(),
             clock(),
             eddy_core::events::Targets { sqs: sqs.clone(), sns: sns.clone(), kinesis: kinesis.clone() },
+            Arc::new(crate::events::invoker::HyperInvoker::default()),
             eddy_core::events::EventsConfig { enforcement },
         )
         .map_err(|e| anyhow::anyhow!("recovering EventBridge state: {e}"))?;

@@ -1,6 +1,6 @@
 //! Archives and replays. An archive keeps the events its bus accepts (those
-//! its pattern matches, or all), keyed by when they were accepted, for
-//! `RetentionDays` (0: for ever). A replay sends an archive's events of a
+//! its pattern matches, or all), keyed by their `time`, for `RetentionDays`
+//! (0: for ever; counted from that time). A replay sends an archive's events of a
 //! time range back to the archive's bus, each with `replay-name` added and
 //! its original `time`, to all of the bus's rules or to those in
 //! `FilterArns`; replayed events are not archived again. A replay's
@@ -247,6 +247,12 @@ impl Events {
         limit: Option<i64>,
     ) -> EventsResult<Page<Arc<Archive>>> {
         let limit = page_limit(limit)?;
+        if let Some(source) = source_arn {
+            let (account, region, bus) = resolve_bus(caller, Some(source))?;
+            if self.bus_record(&account, &region, &bus).is_none() {
+                return Err(not_found(format!("Event bus {bus} does not exist.")));
+            }
+        }
         let archives: Vec<Arc<Archive>> = self
             .archives
             .read()
@@ -263,6 +269,9 @@ impl Events {
     }
 
     pub async fn update_archive(&self, caller: &Caller, input: ArchiveInput) -> EventsResult<Arc<Archive>> {
+        if input.description.is_none() && input.event_pattern.is_none() && input.retention_days.is_none() {
+            return Err(validation("At least one of EventPattern, RetentionDays or Description must be provided."));
+        }
         let k = key(&caller.account, &caller.region, &input.name);
         let ticket_and_archive = {
             let _w = self.write.lock();
@@ -313,7 +322,8 @@ impl Events {
         Ok(())
     }
 
-    /// Adds `event` to every archive of `bus` that takes it.
+    /// Adds `event` to every archive of `bus` that takes it, keyed by the
+    /// event's `time` (replays select by it: "events that occurred between").
     pub(crate) fn archive_event(
         &self,
         batch: &mut eddy_store::WriteBatch,
@@ -322,10 +332,11 @@ impl Events {
         bus_arn: &str,
         now: Millis,
     ) {
+        let at = event["time"].as_str().and_then(parse_time).unwrap_or(now);
         for archive in self.archives.read().values().filter(|a| a.record.source_arn == bus_arn && a.takes(event)) {
             batch.put(
                 &self.sh.archived,
-                archived_key(&archive.record, now, self.sh.next_seq()),
+                archived_key(&archive.record, at, self.sh.next_seq()),
                 text.as_bytes().to_vec(),
             );
             archive.event_count.fetch_add(1, Ordering::Relaxed);
@@ -376,17 +387,18 @@ impl Events {
                 input.archive_arn
             ))
         })?;
-        let archive = self.describe_archive(caller, &archive_name)?;
+        let archive = self.describe_archive(caller, &archive_name).map_err(|_| {
+            validation(format!("Parameter EventSourceArn is not valid. Reason: Archive {archive_name} does not exist."))
+        })?;
         if input.start_ms >= input.end_ms {
             return Err(validation(
-                "Parameter EventStartTime is not valid. Reason: EventStartTime must be before EventEndTime.",
+                "Parameter EventEndTime is not valid. Reason: EventStartTime must be before EventEndTime.",
             ));
         }
         let now = self.now_ms();
-        if input.end_ms > now {
-            return Err(validation(
-                "Parameter EventEndTime is not valid. Reason: EventEndTime must be before the current time.",
-            ));
+        let (account, region, bus) = resolve_bus(caller, Some(&input.destination))?;
+        if self.bus_record(&account, &region, &bus).is_none() {
+            return Err(not_found(format!("Event bus {bus} does not exist.")));
         }
         if input.destination != archive.record.source_arn {
             return Err(validation(
@@ -605,6 +617,12 @@ impl Events {
         end.extend_from_slice(&replay.end_ms.to_be_bytes());
         (start, end)
     }
+}
+
+/// An event's `time` (`2024-01-01T00:00:00Z`) in milliseconds.
+fn parse_time(text: &str) -> Option<Millis> {
+    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    u64::try_from(t.unix_timestamp()).ok().map(|s| s * 1000)
 }
 
 /// The event with `"replay-name"` added last, its other fields as they were.

@@ -224,6 +224,7 @@ impl Events {
             "sns" => self.to_topic(job, target, &event, body).await,
             "kinesis" => self.to_stream(job, target, &event, body).await,
             "events" if target.arn.contains(":event-bus/") => self.to_bus(job, target).await,
+            "events" if target.arn.contains(":api-destination/") => self.to_destination(job, target, body).await,
             _ => self.to_outbox(job, target, body).await,
         }
     }

@@ -1,6 +1,7 @@
 //! Amazon EventBridge: event buses, rules, targets, PutEvents and the
-//! delivery of matched events to SQS, SNS, Kinesis, other buses and the
-//! outbox (targets eddy does not run).
+//! delivery of matched events to SQS, SNS, Kinesis, other buses, API
+//! destinations (HTTP) and the outbox (targets eddy does not run);
+//! archives and replays.
 //!
 //! PutEvents writes one durable job per matched target and answers; the
 //! delivery loop ([`deliver`]) carries each job to its target, retrying
@@ -13,6 +14,7 @@
 
 mod archive;
 mod bus;
+mod connection;
 mod deliver;
 mod error;
 mod input;
@@ -34,6 +36,9 @@ use parking_lot::{Mutex, RwLock};
 
 pub use archive::{archive_arn, Archive, ArchiveInput, ReplayInput, ReplayRecord};
 pub use bus::{Bus, BusUpdate, Permission};
+pub use connection::{
+    ConnectionInput, ConnectionRecord, DestinationInput, DestinationRecord, HttpCall, HttpInvoker, HttpReply,
+};
 pub use deliver::{EventsStats, OutboxEntry};
 pub use error::{EventsError, EventsResult};
 pub use put::{EntryResult, EventEntry};
@@ -73,6 +78,8 @@ pub(crate) struct Shared {
     pub archives: Partition,
     pub archived: Partition,
     pub replays: Partition,
+    pub connections: Partition,
+    pub destinations: Partition,
     pub clock: Arc<dyn Clock>,
     pub targets: Targets,
     pub config: EventsConfig,
@@ -101,6 +108,9 @@ pub struct Events {
     rules: RwLock<BTreeMap<Vec<u8>, Arc<Rule>>>,
     archives: RwLock<BTreeMap<Vec<u8>, Arc<Archive>>>,
     replays: RwLock<BTreeMap<Vec<u8>, ReplayRecord>>,
+    connections: RwLock<BTreeMap<Vec<u8>, ConnectionRecord>>,
+    destinations: RwLock<BTreeMap<Vec<u8>, DestinationRecord>>,
+    http: connection::Http,
     /// Serialises read-modify-write changes of buses and rules.
     write: Mutex<()>,
     jobs: deliver::Jobs,
@@ -115,6 +125,7 @@ impl Events {
         store: Store,
         clock: Arc<dyn Clock>,
         targets: Targets,
+        http: Arc<dyn HttpInvoker>,
         config: EventsConfig,
     ) -> EventsResult<Arc<Events>> {
         let part = store.partition(records::PARTITION)?;
@@ -128,6 +139,8 @@ impl Events {
             archives: part.family(archive::ARCHIVES),
             archived: part.family(archive::ARCHIVED),
             replays: part.family(archive::REPLAYS),
+            connections: part.family(connection::CONNECTIONS),
+            destinations: part.family(connection::DESTINATIONS),
             store,
             clock,
             targets,
@@ -141,6 +154,9 @@ impl Events {
             rules: RwLock::new(BTreeMap::new()),
             archives: RwLock::new(BTreeMap::new()),
             replays: RwLock::new(BTreeMap::new()),
+            connections: RwLock::new(BTreeMap::new()),
+            destinations: RwLock::new(BTreeMap::new()),
+            http: connection::Http::new(http),
             write: Mutex::new(()),
             jobs: deliver::Jobs::default(),
             policies: PolicyCache::default(),
@@ -171,6 +187,7 @@ impl Events {
         }
         self.jobs.count_outbox(&self.sh)?;
         self.recover_archives()?;
+        self.recover_http()?;
         if jobs > 0 {
             tracing::info!(jobs, "EventBridge: resuming deliveries accepted before the stop");
         }

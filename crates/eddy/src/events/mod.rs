@@ -5,6 +5,7 @@
 //! `/_eddy/events/outbox` (invocations of targets eddy does not run).
 
 pub(crate) mod errors;
+pub mod invoker;
 mod ops;
 
 use bytes::Bytes;

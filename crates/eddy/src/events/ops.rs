@@ -8,8 +8,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use eddy_core::events::{
-    Archive, ArchiveInput, Bus, BusUpdate, EntryResult, EventEntry, Events, Permission, ReplayInput, ReplayRecord,
-    Rule, RuleInput,
+    Archive, ArchiveInput, Bus, BusUpdate, ConnectionInput, ConnectionRecord, DestinationInput, DestinationRecord,
+    EntryResult, EventEntry, Events, Permission, ReplayInput, ReplayRecord, Rule, RuleInput,
 };
 use eddy_core::identity::Caller;
 use eddy_wire::events::{self as w, decode, tag_map};
@@ -20,20 +20,9 @@ use crate::server::AppState;
 
 type Out = Result<Value, EventsWireError>;
 
-/// Operations of the API that later work will serve (connections and API
-/// destinations, endpoints, partner event sources).
+/// Operations of the API that later work will serve (global endpoints,
+/// partner event sources).
 const NOT_YET: &[&str] = &[
-    "CreateConnection",
-    "DescribeConnection",
-    "ListConnections",
-    "UpdateConnection",
-    "DeleteConnection",
-    "DeauthorizeConnection",
-    "CreateApiDestination",
-    "DescribeApiDestination",
-    "ListApiDestinations",
-    "UpdateApiDestination",
-    "DeleteApiDestination",
     "CreateEndpoint",
     "DescribeEndpoint",
     "ListEndpoints",
@@ -83,6 +72,17 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, op: &str, input: Value
         "DescribeReplay" => describe_replay(e, c, decode(input)?),
         "ListReplays" => list_replays(e, c, decode(input)?),
         "CancelReplay" => cancel_replay(e, c, decode(input)?).await,
+        "CreateConnection" => create_connection(&state.events, c, decode(input)?).await,
+        "DescribeConnection" => describe_connection(e, c, decode(input)?),
+        "ListConnections" => list_connections(e, c, decode(input)?),
+        "UpdateConnection" => update_connection(&state.events, c, decode(input)?).await,
+        "DeauthorizeConnection" => deauthorize_connection(e, c, decode(input)?).await,
+        "DeleteConnection" => delete_connection(e, c, decode(input)?).await,
+        "CreateApiDestination" => create_destination(e, c, decode(input)?).await,
+        "DescribeApiDestination" => describe_destination(e, c, decode(input)?),
+        "ListApiDestinations" => list_destinations(e, c, decode(input)?),
+        "UpdateApiDestination" => update_destination(e, c, decode(input)?).await,
+        "DeleteApiDestination" => delete_destination(e, c, decode(input)?).await,
         "TagResource" => tag_resource(e, decode(input)?).await,
         "UntagResource" => untag_resource(e, decode(input)?).await,
         "ListTagsForResource" => list_tags(e, decode(input)?),
@@ -446,4 +446,143 @@ fn list_replays(e: &Events, c: &Caller, i: w::ListReplays) -> Out {
 async fn cancel_replay(e: &Events, c: &Caller, i: w::ReplayName) -> Out {
     let r = e.cancel_replay(c, &i.replay_name).await?;
     Ok(json!({"ReplayArn": r.arn(), "State": r.state}))
+}
+
+/// A connection's state fields, as every connection operation answers them.
+fn connection_state(r: &ConnectionRecord) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("ConnectionArn".into(), r.arn.clone().into());
+    m.insert("ConnectionState".into(), r.state.clone().into());
+    m.insert("CreationTime".into(), secs(r.created_ms));
+    m.insert("LastModifiedTime".into(), secs(r.modified_ms));
+    put_opt(&mut m, "LastAuthorizedTime", r.authorized_ms.map(secs));
+    m
+}
+
+fn connection_json(r: &ConnectionRecord, full: bool) -> Value {
+    let mut m = connection_state(r);
+    m.insert("Name".into(), r.name.clone().into());
+    m.insert("AuthorizationType".into(), r.authorization_type.clone().into());
+    if full {
+        put_opt(&mut m, "Description", r.description.clone());
+        m.insert("SecretArn".into(), r.secret_arn.clone().into());
+        m.insert("AuthParameters".into(), r.public_auth());
+    }
+    Value::Object(m)
+}
+
+fn connection_input(i: w::Connection) -> ConnectionInput {
+    ConnectionInput {
+        name: i.name,
+        description: i.description,
+        authorization_type: i.authorization_type,
+        auth: i.auth_parameters,
+    }
+}
+
+async fn create_connection(e: &Arc<Events>, c: &Caller, i: w::Connection) -> Out {
+    let r = e.create_connection(c, connection_input(i)).await?;
+    e.authorize_soon(c, &r.name);
+    let mut m = connection_state(&r);
+    m.remove("LastAuthorizedTime");
+    Ok(Value::Object(m))
+}
+
+fn describe_connection(e: &Events, c: &Caller, i: w::Named) -> Out {
+    Ok(connection_json(&e.describe_connection(c, &i.name)?, true))
+}
+
+fn list_connections(e: &Events, c: &Caller, i: w::ListConnections) -> Out {
+    let page = e.list_connections(
+        c,
+        i.name_prefix.as_deref(),
+        i.connection_state.as_deref(),
+        i.next_token.as_deref(),
+        i.limit,
+    )?;
+    let items: Vec<Value> = page.items.iter().map(|r| connection_json(r, false)).collect();
+    Ok(with_token(json!({"Connections": items}), page.next_token))
+}
+
+async fn update_connection(e: &Arc<Events>, c: &Caller, i: w::Connection) -> Out {
+    let r = e.update_connection(c, connection_input(i)).await?;
+    e.authorize_soon(c, &r.name);
+    Ok(Value::Object(connection_state(&r)))
+}
+
+async fn deauthorize_connection(e: &Events, c: &Caller, i: w::Named) -> Out {
+    Ok(Value::Object(connection_state(&e.deauthorize_connection(c, &i.name).await?)))
+}
+
+async fn delete_connection(e: &Events, c: &Caller, i: w::Named) -> Out {
+    Ok(Value::Object(connection_state(&e.delete_connection(c, &i.name).await?)))
+}
+
+fn destination_json(e: &Events, r: &DestinationRecord, full: bool) -> Value {
+    let mut m = Map::new();
+    m.insert("ApiDestinationArn".into(), r.arn.clone().into());
+    m.insert("Name".into(), r.name.clone().into());
+    if full {
+        put_opt(&mut m, "Description", r.description.clone());
+    }
+    m.insert("ApiDestinationState".into(), e.destination_state(r).into());
+    m.insert("ConnectionArn".into(), r.connection_arn.clone().into());
+    m.insert("InvocationEndpoint".into(), r.endpoint.clone().into());
+    m.insert("HttpMethod".into(), r.method.clone().into());
+    m.insert("InvocationRateLimitPerSecond".into(), r.rate_per_second.into());
+    m.insert("CreationTime".into(), secs(r.created_ms));
+    m.insert("LastModifiedTime".into(), secs(r.modified_ms));
+    Value::Object(m)
+}
+
+fn destination_state(e: &Events, r: &DestinationRecord) -> Value {
+    json!({
+        "ApiDestinationArn": r.arn,
+        "ApiDestinationState": e.destination_state(r),
+        "CreationTime": secs(r.created_ms),
+        "LastModifiedTime": secs(r.modified_ms),
+    })
+}
+
+fn destination_input(i: w::ApiDestination) -> DestinationInput {
+    DestinationInput {
+        name: i.name,
+        description: i.description,
+        connection_arn: i.connection_arn,
+        endpoint: i.invocation_endpoint,
+        method: i.http_method,
+        rate_per_second: i.invocation_rate_limit_per_second,
+    }
+}
+
+async fn create_destination(e: &Events, c: &Caller, i: w::ApiDestination) -> Out {
+    if i.connection_arn.is_none() || i.invocation_endpoint.is_none() || i.http_method.is_none() {
+        return Err(errors::serialization("ConnectionArn, InvocationEndpoint and HttpMethod are required"));
+    }
+    Ok(destination_state(e, &e.create_destination(c, destination_input(i)).await?))
+}
+
+fn describe_destination(e: &Events, c: &Caller, i: w::Named) -> Out {
+    Ok(destination_json(e, &e.describe_destination(c, &i.name)?, true))
+}
+
+fn list_destinations(e: &Events, c: &Caller, i: w::ListApiDestinations) -> Out {
+    let page = e.list_destinations(
+        c,
+        i.name_prefix.as_deref(),
+        i.connection_arn.as_deref(),
+        i.next_token.as_deref(),
+        i.limit,
+    )?;
+    let items: Vec<Value> = page.items.iter().map(|r| destination_json(e, r, false)).collect();
+    Ok(with_token(json!({"ApiDestinations": items}), page.next_token))
+}
+
+async fn update_destination(e: &Events, c: &Caller, i: w::ApiDestination) -> Out {
+    Ok(destination_state(e, &e.update_destination(c, destination_input(i)).await?))
+}
+
+async fn delete_destination(e: &Events, c: &Caller, i: w::Named) -> Out {
+    e.delete_destination(c, &i.name).await?;
+    Ok(json!({}))
 }

@@ -51,21 +51,28 @@ impl HyperSender {
     }
 }
 
+/// TLS that trusts the system's root certificates (none when the system has
+/// none: every https request then fails verification, and says so).
+pub(crate) fn tls_with_system_roots() -> hyper_rustls::HttpsConnectorBuilder<hyper_rustls::builderstates::WantsSchemes>
+{
+    match hyper_rustls::HttpsConnectorBuilder::new().with_native_roots() {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "no system root certificates: https deliveries will fail verification");
+            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(
+                rustls::ClientConfig::builder_with_provider(rustls::crypto::ring::default_provider().into())
+                    .with_safe_default_protocol_versions()
+                    .expect("ring supports the default protocol versions")
+                    .with_root_certificates(rustls::RootCertStore::empty())
+                    .with_no_client_auth(),
+            )
+        }
+    }
+}
+
 fn build_client() -> Client<HttpsConnector<CappedConnector>, Full<Bytes>> {
     {
-        let builder = match hyper_rustls::HttpsConnectorBuilder::new().with_native_roots() {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::warn!(error = %e, "no system root certificates: https deliveries will fail verification");
-                hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(
-                    rustls::ClientConfig::builder_with_provider(rustls::crypto::ring::default_provider().into())
-                        .with_safe_default_protocol_versions()
-                        .expect("ring supports the default protocol versions")
-                        .with_root_certificates(rustls::RootCertStore::empty())
-                        .with_no_client_auth(),
-                )
-            }
-        };
+        let builder = tls_with_system_roots();
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(CONNECT_TIMEOUT));
