@@ -25,7 +25,7 @@ use super::bus::{check_pattern, invalid_token, page_limit};
 use super::error::{not_found, validation};
 use super::records::{self, JobRecord};
 use super::target::{Failure, Target};
-use super::{Events, EventsError, EventsResult};
+use super::{Events, EventsResult};
 use crate::clock::Millis;
 use crate::identity::Caller;
 use crate::page::{Page, PageRequest};
@@ -218,13 +218,13 @@ fn merge(base: &mut Value, update: &Value) {
 
 impl Events {
     pub(crate) fn recover_http(&self) -> EventsResult<()> {
-        for kv in self.sh.connections.scan_prefix(b"") {
+        for kv in self.connections.partition().scan_prefix(b"") {
             let (k, v) = kv?;
-            self.connections.write().insert(k, super::decode(&v, "connection")?);
+            self.connections.load(k, super::decode(&v, "connection")?);
         }
-        for kv in self.sh.destinations.scan_prefix(b"") {
+        for kv in self.destinations.partition().scan_prefix(b"") {
             let (k, v) = kv?;
-            self.destinations.write().insert(k, super::decode(&v, "api destination")?);
+            self.destinations.load(k, super::decode(&v, "api destination")?);
         }
         Ok(())
     }
@@ -269,23 +269,12 @@ impl Events {
         record: ConnectionRecord,
         create: bool,
     ) -> EventsResult<ConnectionRecord> {
-        let ticket = {
-            let _w = self.write.lock();
-            if create && self.connections.read().contains_key(&k) {
-                return Err(EventsError::AlreadyExists(format!("Connection {} already exists.", record.name)));
-            }
-            let mut batch = self.sh.store.batch();
-            batch.put(&self.sh.connections, k.clone(), records::to_json(&record));
-            let ticket = batch.commit()?;
-            self.connections.write().insert(k, record.clone());
-            ticket
-        };
-        self.sh.store.durable(ticket).await?;
-        Ok(record)
+        let taken = create.then(|| format!("Connection {} already exists.", record.name));
+        self.connections.save(self, k, record, taken).await
     }
 
     pub fn describe_connection(&self, caller: &Caller, name: &str) -> EventsResult<ConnectionRecord> {
-        self.connections.read().get(&key(&caller.account, &caller.region, name)).cloned().ok_or_else(|| {
+        self.connections.get(&key(&caller.account, &caller.region, name)).ok_or_else(|| {
             not_found(format!("Failed to describe the connection(s). Connection '{name}' does not exist."))
         })
     }
@@ -299,14 +288,12 @@ impl Events {
         limit: Option<i64>,
     ) -> EventsResult<Page<ConnectionRecord>> {
         let limit = page_limit(limit)?;
-        let items: Vec<ConnectionRecord> = self
-            .connections
-            .read()
-            .values()
-            .filter(|c| c.account == caller.account && c.region == caller.region)
-            .filter(|c| prefix.is_none_or(|p| c.name.starts_with(p)) && state.is_none_or(|s| c.state == s))
-            .cloned()
-            .collect();
+        let items = self.connections.all(|c| {
+            c.account == caller.account
+                && c.region == caller.region
+                && prefix.is_none_or(|p| c.name.starts_with(p))
+                && state.is_none_or(|s| c.state == s)
+        });
         let listing = format!("events:connections:{}:{}", caller.account, caller.region);
         let req = PageRequest::new(&listing, token, limit, self.now_ms());
         self.sh.tokens.page(items, |c| c.name.as_str(), &req).map_err(|_| invalid_token())
@@ -345,22 +332,13 @@ impl Events {
 
     pub async fn delete_connection(&self, caller: &Caller, name: &str) -> EventsResult<ConnectionRecord> {
         let record = self.describe_connection(caller, name)?;
-        let k = key(&caller.account, &caller.region, name);
-        let ticket = {
-            let _w = self.write.lock();
-            let mut batch = self.sh.store.batch();
-            batch.delete(&self.sh.connections, k.clone());
-            let ticket = batch.commit()?;
-            self.connections.write().remove(&k);
-            ticket
-        };
-        self.sh.store.durable(ticket).await?;
+        self.connections.remove(self, &key(&caller.account, &caller.region, name)).await?;
         self.http.tokens.lock().remove(&record.arn);
         Ok(ConnectionRecord { state: "DELETING".into(), ..record })
     }
 
     fn connection_by_arn(&self, arn: &str) -> Option<ConnectionRecord> {
-        self.connections.read().values().find(|c| c.arn == arn).cloned()
+        self.connections.find(|c| c.arn == arn)
     }
 
     pub async fn create_destination(
@@ -480,26 +458,12 @@ impl Events {
         record: DestinationRecord,
         create: bool,
     ) -> EventsResult<DestinationRecord> {
-        let ticket = {
-            let _w = self.write.lock();
-            if create && self.destinations.read().contains_key(&k) {
-                return Err(EventsError::AlreadyExists(format!(
-                    "An api-destination '{}' already exists.",
-                    record.name
-                )));
-            }
-            let mut batch = self.sh.store.batch();
-            batch.put(&self.sh.destinations, k.clone(), records::to_json(&record));
-            let ticket = batch.commit()?;
-            self.destinations.write().insert(k, record.clone());
-            ticket
-        };
-        self.sh.store.durable(ticket).await?;
-        Ok(record)
+        let taken = create.then(|| format!("An api-destination '{}' already exists.", record.name));
+        self.destinations.save(self, k, record, taken).await
     }
 
     pub fn describe_destination(&self, caller: &Caller, name: &str) -> EventsResult<DestinationRecord> {
-        self.destinations.read().get(&key(&caller.account, &caller.region, name)).cloned().ok_or_else(|| {
+        self.destinations.get(&key(&caller.account, &caller.region, name)).ok_or_else(|| {
             not_found(format!("Failed to describe the api-destination(s). An api-destination '{name}' does not exist."))
         })
     }
@@ -513,15 +477,12 @@ impl Events {
         limit: Option<i64>,
     ) -> EventsResult<Page<DestinationRecord>> {
         let limit = page_limit(limit)?;
-        let items: Vec<DestinationRecord> = self
-            .destinations
-            .read()
-            .values()
-            .filter(|d| d.account == caller.account && d.region == caller.region)
-            .filter(|d| prefix.is_none_or(|p| d.name.starts_with(p)))
-            .filter(|d| connection_arn.is_none_or(|c| d.connection_arn == c))
-            .cloned()
-            .collect();
+        let items = self.destinations.all(|d| {
+            d.account == caller.account
+                && d.region == caller.region
+                && prefix.is_none_or(|p| d.name.starts_with(p))
+                && connection_arn.is_none_or(|c| d.connection_arn == c)
+        });
         let listing = format!("events:api-destinations:{}:{}", caller.account, caller.region);
         let req = PageRequest::new(&listing, token, limit, self.now_ms());
         self.sh.tokens.page(items, |d| d.name.as_str(), &req).map_err(|_| invalid_token())
@@ -540,22 +501,12 @@ impl Events {
 
     pub async fn delete_destination(&self, caller: &Caller, name: &str) -> EventsResult<()> {
         self.describe_destination(caller, name)?;
-        let k = key(&caller.account, &caller.region, name);
-        let ticket = {
-            let _w = self.write.lock();
-            let mut batch = self.sh.store.batch();
-            batch.delete(&self.sh.destinations, k.clone());
-            let ticket = batch.commit()?;
-            self.destinations.write().remove(&k);
-            ticket
-        };
-        self.sh.store.durable(ticket).await?;
-        Ok(())
+        self.destinations.remove(self, &key(&caller.account, &caller.region, name)).await
     }
 
     /// One invocation of an API destination target.
     pub(crate) async fn to_destination(&self, job: &JobRecord, target: &Target, body: String) -> Result<(), Failure> {
-        let Some(dest) = self.destinations.read().values().find(|d| d.arn == target.arn).cloned() else {
+        let Some(dest) = self.destinations.find(|d| d.arn == target.arn) else {
             return Err(Failure::permanent("NO_RESOURCE", format!("API destination {} does not exist", target.arn)));
         };
         let Some(conn) = self.connection_by_arn(&dest.connection_arn) else {

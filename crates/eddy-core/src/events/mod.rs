@@ -18,6 +18,7 @@ mod connection;
 mod deliver;
 mod error;
 mod input;
+mod keyed;
 mod put;
 mod records;
 mod rule;
@@ -78,8 +79,6 @@ pub(crate) struct Shared {
     pub archives: Partition,
     pub archived: Partition,
     pub replays: Partition,
-    pub connections: Partition,
-    pub destinations: Partition,
     pub clock: Arc<dyn Clock>,
     pub targets: Targets,
     pub config: EventsConfig,
@@ -108,8 +107,8 @@ pub struct Events {
     rules: RwLock<BTreeMap<Vec<u8>, Arc<Rule>>>,
     archives: RwLock<BTreeMap<Vec<u8>, Arc<Archive>>>,
     replays: RwLock<BTreeMap<Vec<u8>, ReplayRecord>>,
-    connections: RwLock<BTreeMap<Vec<u8>, ConnectionRecord>>,
-    destinations: RwLock<BTreeMap<Vec<u8>, DestinationRecord>>,
+    connections: keyed::Keyed<ConnectionRecord>,
+    destinations: keyed::Keyed<DestinationRecord>,
     http: connection::Http,
     /// Serialises read-modify-write changes of buses and rules.
     write: Mutex<()>,
@@ -139,8 +138,6 @@ impl Events {
             archives: part.family(archive::ARCHIVES),
             archived: part.family(archive::ARCHIVED),
             replays: part.family(archive::REPLAYS),
-            connections: part.family(connection::CONNECTIONS),
-            destinations: part.family(connection::DESTINATIONS),
             store,
             clock,
             targets,
@@ -154,8 +151,8 @@ impl Events {
             rules: RwLock::new(BTreeMap::new()),
             archives: RwLock::new(BTreeMap::new()),
             replays: RwLock::new(BTreeMap::new()),
-            connections: RwLock::new(BTreeMap::new()),
-            destinations: RwLock::new(BTreeMap::new()),
+            connections: keyed::Keyed::new(part.family(connection::CONNECTIONS)),
+            destinations: keyed::Keyed::new(part.family(connection::DESTINATIONS)),
             http: connection::Http::new(http),
             write: Mutex::new(()),
             jobs: deliver::Jobs::default(),
