@@ -23,6 +23,7 @@ pub mod maps;
 pub mod page;
 pub mod pattern;
 pub mod policy;
+pub mod scheduler;
 pub mod signing;
 pub mod sns;
 pub mod sqs;

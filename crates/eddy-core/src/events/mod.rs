@@ -22,7 +22,7 @@ mod keyed;
 mod put;
 mod records;
 mod rule;
-mod schedule;
+pub(crate) mod schedule;
 mod target;
 
 #[cfg(test)]

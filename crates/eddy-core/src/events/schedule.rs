@@ -1,5 +1,6 @@
 //! Scheduled rules: `rate(value unit)` and six-field `cron(...)` schedule
-//! expressions (UTC), and their firing on the Clock. A scheduled rule sends
+//! expressions (UTC; EventBridge Scheduler reuses the parser for its
+//! time-zoned expressions), and their firing on the Clock. A scheduled rule sends
 //! its targets AWS's "Scheduled Event" (source `aws.events`, the rule's ARN
 //! in `resources`, an empty detail). Missed firings are not made up: after
 //! a stop the rule fires once, then keeps its schedule.
@@ -47,7 +48,7 @@ impl Schedule {
     }
 }
 
-fn parse_rate(body: &str) -> EventsResult<Schedule> {
+pub(crate) fn parse_rate(body: &str) -> EventsResult<Schedule> {
     let (value, unit) = body.trim().split_once(' ').ok_or_else(invalid)?;
     let n: u64 = value.parse().map_err(|_| invalid())?;
     let unit_ms = match (n, unit.trim()) {
@@ -91,7 +92,7 @@ const MONTHS: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AU
 const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 impl Cron {
-    fn parse(body: &str) -> EventsResult<Cron> {
+    pub(crate) fn parse(body: &str) -> EventsResult<Cron> {
         let f: Vec<&str> = body.split_whitespace().collect();
         let [min, hour, dom, month, dow, year] = f[..] else { return Err(invalid()) };
         let days = match (dom, dow) {
@@ -113,7 +114,10 @@ impl Cron {
         })
     }
 
-    fn next_after(&self, after: Millis) -> Option<Millis> {
+    /// The first minute after `after` the expression matches. Also used on
+    /// wall-clock times (a time zone's civil time counted as if it were UTC)
+    /// by EventBridge Scheduler.
+    pub(crate) fn next_after(&self, after: Millis) -> Option<Millis> {
         let start = OffsetDateTime::from_unix_timestamp(i64::try_from(after / 1000).ok()? / 60 * 60 + 60).ok()?;
         let mut date = start.date();
         let mut first_day = true;
