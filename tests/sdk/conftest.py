@@ -644,3 +644,11 @@ def http_recorder():
     recorder = HttpRecorder()
     yield recorder
     recorder.close()
+
+
+# --- EventBridge Scheduler ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def scheduler(endpoint):
+    return make_client(endpoint, service="scheduler")

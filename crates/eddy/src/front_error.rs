@@ -66,14 +66,21 @@ fn render(parts: &Parts, ctx: &RequestCtx, code: &'static str, status: u16, mess
             let e = crate::events::errors::EventsWireError { shape: code, status, message: message.to_string() };
             return crate::server::boxed(crate::events::error(ctx, &e));
         }
+        Handler::Scheduler(_) => {
+            let e = eddy_wire::rest_json::RestJsonError::new(code, status, message);
+            crate::scheduler::wire_error(ctx, e)
+        }
         Handler::SqsJson | Handler::UnknownTarget => crate::sqs::json_error(ctx, &wire),
         Handler::SnsQuery => crate::sns::xml_error(ctx, &wire),
         Handler::IamQuery => crate::iam::xml_error(ctx, eddy_wire::xml::IAM_NAMESPACE, &wire),
         Handler::StsQuery => crate::iam::xml_error(ctx, eddy_wire::xml::STS_NAMESPACE, &wire),
         // Headers alone only tell targets and the signature's service apart.
-        Handler::SqsQuery | Handler::NotFound | Handler::Health { .. } | Handler::EddySns | Handler::EddyEvents => {
-            crate::sqs::xml_error(ctx, &wire)
-        }
+        Handler::SqsQuery
+        | Handler::NotFound
+        | Handler::Health { .. }
+        | Handler::EddySns
+        | Handler::EddyEvents
+        | Handler::EddyScheduler => crate::sqs::xml_error(ctx, &wire),
     };
     crate::server::boxed(response)
 }

@@ -47,8 +47,6 @@ pub fn builder_for(protocol: Protocol, status: StatusCode, content_type: &str, c
     }
 }
 
-// Until the first restJson1 and restXml services route here, only tests call these.
-#[allow(dead_code)]
 fn full_for(
     protocol: Protocol,
     status: StatusCode,
@@ -60,12 +58,10 @@ fn full_for(
 }
 
 /// A restJson1 success; `output` holds the members bound to the body.
-#[allow(dead_code)]
 pub fn rest_json(status: StatusCode, ctx: &RequestCtx, output: Option<&serde_json::Value>) -> HttpResponse {
     full_for(Protocol::RestJson1, status, rest_json::CONTENT_TYPE, ctx, rest_json::body(output))
 }
 
-#[allow(dead_code)]
 pub fn rest_json_error(ctx: &RequestCtx, e: &RestJsonError) -> HttpResponse {
     let mut r = full_for(Protocol::RestJson1, status_of(e.status), rest_json::CONTENT_TYPE, ctx, e.body());
     r.headers_mut().insert("x-amzn-errortype", e.error_type().parse().expect("ascii header"));

@@ -7,7 +7,7 @@
 //! 2. `X-Amz-Target` (awsJson, CBOR): the header names service and operation;
 //!    a target no route claims is answered [`Handler::UnknownTarget`];
 //! 3. awsQuery `Action` (URL query or form body), SQS and SNS sharing it;
-//! 4. REST paths of the restJson1 and restXml services (none yet);
+//! 4. REST paths of the restJson1 and restXml services (EventBridge Scheduler);
 //! 5. anything else: [`Handler::NotFound`].
 //!
 //! Within a tier the first matching entry wins.
@@ -21,6 +21,7 @@ use http::Method;
 pub use self::template::PathParams;
 use crate::kinesis::Format;
 use crate::request::credential_scope;
+use crate::scheduler::Op as SchedulerOp;
 
 /// The wire protocol a route speaks, requests and responses alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +58,7 @@ pub enum Service {
     Sns,
     Kinesis,
     Events,
+    Scheduler,
     Iam,
     Sts,
     /// `/_eddy/…` endpoints other than health.
@@ -73,6 +75,7 @@ impl Service {
             Service::Sns => "sns",
             Service::Kinesis => "kinesis",
             Service::Events => "events",
+            Service::Scheduler => "scheduler",
             Service::Iam => "iam",
             Service::Sts => "sts",
             Service::Eddy => "eddy",
@@ -93,6 +96,9 @@ pub enum Handler {
     /// `/_eddy/events/…`.
     EddyEvents,
     Events,
+    /// `/_eddy/scheduler/…`.
+    EddyScheduler,
+    Scheduler(SchedulerOp),
     SqsJson,
     SqsQuery,
     SnsQuery,
@@ -224,6 +230,7 @@ pub static ROUTES: &[Route] = &[
     path(Protocol::Eddy, Service::Eddy, Methods::Any, "/_eddy/sns/{path+}", Handler::EddySns),
     path(Protocol::Eddy, Service::Eddy, Methods::Any, "/_eddy/doctor", Handler::EddySns),
     path(Protocol::Eddy, Service::Eddy, Methods::Any, "/_eddy/events/{path+}", Handler::EddyEvents),
+    path(Protocol::Eddy, Service::Eddy, Methods::Any, "/_eddy/scheduler/{path+}", Handler::EddyScheduler),
     path(Protocol::Eddy, Service::Health, READ, "/_eddy/health", Handler::Health { localstack: false }),
     // LocalStack's shape, for tools that wait on LocalStack.
     path(Protocol::Eddy, Service::Health, READ, "/_localstack/health", Handler::Health { localstack: true }),
@@ -248,7 +255,29 @@ pub static ROUTES: &[Route] = &[
     query(Service::Sqs, "2012-11-05", "sqs", Actions::Unclaimed, Handler::SqsQuery),
     // restJson1 (MQ, MSK, Scheduler, Pipes, Schemas) and restXml (S3)
     // paths go here, a more specific template before a more general one.
+    // EventBridge Scheduler (2021-06-30), URIs as its model's `http` blocks give them.
+    scheduler(POST, "/schedules/{Name}", SchedulerOp::CreateSchedule),
+    scheduler(GET, "/schedules/{Name}", SchedulerOp::GetSchedule),
+    scheduler(PUT, "/schedules/{Name}", SchedulerOp::UpdateSchedule),
+    scheduler(DELETE, "/schedules/{Name}", SchedulerOp::DeleteSchedule),
+    scheduler(GET, "/schedules", SchedulerOp::ListSchedules),
+    scheduler(POST, "/schedule-groups/{Name}", SchedulerOp::CreateScheduleGroup),
+    scheduler(GET, "/schedule-groups/{Name}", SchedulerOp::GetScheduleGroup),
+    scheduler(DELETE, "/schedule-groups/{Name}", SchedulerOp::DeleteScheduleGroup),
+    scheduler(GET, "/schedule-groups", SchedulerOp::ListScheduleGroups),
+    scheduler(GET, "/tags/{ResourceArn}", SchedulerOp::ListTagsForResource),
+    scheduler(POST, "/tags/{ResourceArn}", SchedulerOp::TagResource),
+    scheduler(DELETE, "/tags/{ResourceArn}", SchedulerOp::UntagResource),
 ];
+
+const GET: Methods = Methods::Only(&[Method::GET]);
+const POST: Methods = Methods::Only(&[Method::POST]);
+const PUT: Methods = Methods::Only(&[Method::PUT]);
+const DELETE: Methods = Methods::Only(&[Method::DELETE]);
+
+const fn scheduler(methods: Methods, template: &'static str, op: SchedulerOp) -> Route {
+    path(Protocol::RestJson1, Service::Scheduler, methods, template, Handler::Scheduler(op))
+}
 
 /// The route a request takes, and what its selector read from it.
 #[derive(Debug)]
@@ -261,8 +290,7 @@ pub struct Routed {
     pub operation: String,
     /// awsQuery parameters: the URL query's, then the form body's.
     pub pairs: Vec<(String, String)>,
-    /// A path template's parameters. Read by the first REST handler to come.
-    #[allow(dead_code)]
+    /// A path template's parameters (REST routes).
     pub params: PathParams,
 }
 

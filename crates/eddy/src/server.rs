@@ -33,6 +33,7 @@ pub struct AppState {
     pub sns: Arc<eddy_core::sns::Sns>,
     pub kinesis: Arc<eddy_core::kinesis::Kinesis>,
     pub events: Arc<eddy_core::events::Events>,
+    pub scheduler: Arc<eddy_core::scheduler::Scheduler>,
     pub iam: Arc<eddy_core::iam::Iam>,
     pub store: eddy_store::Store,
     pub connections: Arc<Connections>,
@@ -196,7 +197,13 @@ async fn handle(
     }
     if matches!(
         routed.service,
-        Service::Sqs | Service::Sns | Service::Kinesis | Service::Events | Service::Iam | Service::Sts
+        Service::Sqs
+            | Service::Sns
+            | Service::Kinesis
+            | Service::Events
+            | Service::Scheduler
+            | Service::Iam
+            | Service::Sts
     ) {
         // An IAM user's key signing this request: GetAccessKeyLastUsed's answer.
         state.iam.note_key_use(&ctx.caller.access_key, routed.service.name(), &ctx.caller.region);
@@ -212,6 +219,10 @@ async fn handle(
         Handler::EddySns => boxed(crate::sns::handle_eddy(&state, &ctx, &parts.method, &parts.uri).await),
         Handler::Events => boxed(crate::events::handle(&state, &ctx, &routed.operation, &body).await),
         Handler::EddyEvents => boxed(crate::events::handle_eddy(&state, &parts.method, &parts.uri).await),
+        Handler::Scheduler(op) => {
+            boxed(crate::scheduler::handle(&state, &ctx, op, &parts.uri, &routed.params, &body).await)
+        }
+        Handler::EddyScheduler => boxed(crate::scheduler::handle_eddy(&state, &parts.method, &parts.uri).await),
         Handler::UnknownTarget => boxed(crate::sqs::unknown_target(&ctx, &routed.operation)),
         Handler::NotFound => boxed(crate::sqs::unknown_operation(&ctx)),
     };

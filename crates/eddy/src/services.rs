@@ -12,12 +12,13 @@ use crate::server::AppState;
 
 pub struct Services {
     pub state: Arc<AppState>,
-    /// SQS's sweeper, SNS's deliveries, Kinesis's maintenance.
+    /// SQS's sweeper, SNS's deliveries, Kinesis's maintenance, EventBridge's
+    /// deliveries, Scheduler's firing.
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Services {
-    /// Opens SQS, SNS, Kinesis, EventBridge and IAM on `store` and starts their background work.
+    /// Opens SQS, SNS, Kinesis, EventBridge, Scheduler and IAM on `store` and starts their background work.
     pub fn open(store: eddy_store::Store, args: &ServeArgs, front: &Front) -> anyhow::Result<Services> {
         let clock = || Arc::new(eddy_core::clock::SystemClock);
         let sqs = eddy_core::sqs::Sqs::open(store.clone(), clock())
@@ -46,6 +47,17 @@ impl Services {
             eddy_core::events::EventsConfig { enforcement },
         )
         .map_err(|e| anyhow::anyhow!("recovering EventBridge state: {e}"))?;
+        let scheduler = eddy_core::scheduler::Scheduler::open(
+            store.clone(),
+            clock(),
+            eddy_core::scheduler::Targets {
+                sqs: sqs.clone(),
+                sns: sns.clone(),
+                kinesis: kinesis.clone(),
+                events: events.clone(),
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("recovering Scheduler state: {e}"))?;
         let iam = eddy_core::iam::Iam::open(store.clone(), clock())
             .map_err(|e| anyhow::anyhow!("recovering IAM state: {e}"))?;
         let tasks = vec![
@@ -53,12 +65,14 @@ impl Services {
             tokio::spawn(sns.clone().run_deliveries(deliveries)),
             tokio::spawn(kinesis.clone().run_maintenance()),
             tokio::spawn(events.clone().run_deliveries()),
+            tokio::spawn(scheduler.clone().run()),
         ];
         let state = Arc::new(AppState {
             sqs,
             sns,
             kinesis,
             events,
+            scheduler,
             iam,
             store,
             connections: front.connections.clone(),

@@ -68,6 +68,10 @@ pub fn render(handler: Handler, ctx: &RequestCtx, refusal: &Refusal) -> BoxedRes
             let e = crate::events::errors::EventsWireError { shape: kinesis_shape, status: 400, message: wire.message };
             crate::events::error(ctx, &e)
         }
+        Handler::Scheduler(_) => {
+            let e = eddy_wire::rest_json::RestJsonError::new(kinesis_shape, status, wire.message);
+            crate::scheduler::wire_error(ctx, e)
+        }
         Handler::SqsJson | Handler::UnknownTarget => crate::sqs::json_error(ctx, &wire),
         Handler::SnsQuery => crate::sns::xml_error(ctx, &wire),
         Handler::IamQuery => crate::iam::xml_error(ctx, eddy_wire::xml::IAM_NAMESPACE, &wire),
@@ -77,6 +81,7 @@ pub fn render(handler: Handler, ctx: &RequestCtx, refusal: &Refusal) -> BoxedRes
         | Handler::Health { .. }
         | Handler::EddySns
         | Handler::EddyEvents
+        | Handler::EddyScheduler
         | Handler::Kinesis(_) => crate::sqs::xml_error(ctx, &wire),
     };
     crate::server::boxed(response)

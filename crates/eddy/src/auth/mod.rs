@@ -143,6 +143,7 @@ fn rules(service: Service) -> Option<Rules> {
         Service::Sts => ("sts", 900),
         Service::Kinesis => ("kinesis", 300),
         Service::Events => ("events", 300),
+        Service::Scheduler => ("scheduler", 300),
         Service::Eddy | Service::Health | Service::Unknown => return None,
     };
     Some(Rules { service: name, max_skew_secs, s3: false })

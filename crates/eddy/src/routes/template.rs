@@ -17,8 +17,6 @@ pub struct PathParams {
     malformed: Option<&'static str>,
 }
 
-// Read by the REST handlers to come; until then only by tests.
-#[allow(dead_code)]
 impl PathParams {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
