@@ -623,6 +623,43 @@ mod tests {
     }
 
     #[test]
+    fn scheduler_rest_paths_by_method_and_template() {
+        let cases = [
+            ("POST", "/schedules/s1", SchedulerOp::CreateSchedule),
+            ("GET", "/schedules/s1?groupName=g", SchedulerOp::GetSchedule),
+            ("PUT", "/schedules/s1", SchedulerOp::UpdateSchedule),
+            ("DELETE", "/schedules/s1?groupName=g&clientToken=t", SchedulerOp::DeleteSchedule),
+            ("GET", "/schedules?NamePrefix=a&MaxResults=2", SchedulerOp::ListSchedules),
+            ("GET", "/schedules", SchedulerOp::ListSchedules),
+            ("POST", "/schedule-groups/g", SchedulerOp::CreateScheduleGroup),
+            ("GET", "/schedule-groups/g", SchedulerOp::GetScheduleGroup),
+            ("DELETE", "/schedule-groups/g", SchedulerOp::DeleteScheduleGroup),
+            ("GET", "/schedule-groups", SchedulerOp::ListScheduleGroups),
+            (
+                "GET",
+                "/tags/arn%3Aaws%3Ascheduler%3Aus-east-1%3A0%3Aschedule-group%2Fg",
+                SchedulerOp::ListTagsForResource,
+            ),
+            ("POST", "/tags/x", SchedulerOp::TagResource),
+            ("DELETE", "/tags/x?TagKeys=a&TagKeys=b", SchedulerOp::UntagResource),
+        ];
+        for (method, uri, op) in cases {
+            let r = routed(method, uri, &[], "");
+            assert_eq!(
+                (r.handler, r.service, r.protocol),
+                (Handler::Scheduler(op), Service::Scheduler, Protocol::RestJson1)
+            );
+        }
+        let tags = routed("GET", "/tags/arn%3Aaws%3Ascheduler%3Aus-east-1%3A0%3Aschedule-group%2Fg", &[], "");
+        assert_eq!(tags.params.get("ResourceArn"), Some("arn:aws:scheduler:us-east-1:0:schedule-group/g"));
+        assert_eq!(handler("PATCH", "/schedules/s1", &[], ""), Handler::NotFound);
+        assert_eq!(handler("GET", "/schedules/a/b", &[], ""), Handler::NotFound);
+        assert_eq!(handler("GET", "/_eddy/scheduler/outbox", &[], ""), Handler::EddyScheduler);
+        // A form Action still goes to awsQuery first.
+        assert_eq!(handler("POST", "/schedules/s1", &[("content-type", FORM)], "Action=ListQueues"), Handler::SqsQuery);
+    }
+
+    #[test]
     fn table_is_well_formed() {
         let defaults = ROUTES
             .iter()

@@ -12,6 +12,10 @@ pub enum SchedulerError {
     QuotaExceeded(String),
     #[error("{0}")]
     Internal(String),
+    /// Refused by IAM (`--enforce-iam`); not in the model's error list, but
+    /// what AWS answers every API call the caller may not make.
+    #[error("{0}")]
+    AccessDenied(String),
 }
 
 pub type SchedulerResult<T> = Result<T, SchedulerError>;
@@ -25,6 +29,7 @@ impl SchedulerError {
             SchedulerError::Conflict(_) => "ConflictException",
             SchedulerError::QuotaExceeded(_) => "ServiceQuotaExceededException",
             SchedulerError::Internal(_) => "InternalServerException",
+            SchedulerError::AccessDenied(_) => "AccessDeniedException",
         }
     }
 
@@ -35,6 +40,7 @@ impl SchedulerError {
             SchedulerError::Conflict(_) => 409,
             SchedulerError::QuotaExceeded(_) => 402,
             SchedulerError::Internal(_) => 500,
+            SchedulerError::AccessDenied(_) => 403,
         }
     }
 
@@ -44,7 +50,8 @@ impl SchedulerError {
             | SchedulerError::NotFound(m)
             | SchedulerError::Conflict(m)
             | SchedulerError::QuotaExceeded(m)
-            | SchedulerError::Internal(m) => m,
+            | SchedulerError::Internal(m)
+            | SchedulerError::AccessDenied(m) => m,
         }
     }
 }

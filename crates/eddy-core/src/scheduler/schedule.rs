@@ -18,12 +18,21 @@ use crate::page::{Page, PageRequest};
 pub(crate) struct Entry {
     pub record: ScheduleRecord,
     pub expression: Expression,
+    /// When the schedule is next due, worked out once per change.
+    next: Option<Millis>,
 }
 
 impl Entry {
     pub fn new(record: ScheduleRecord) -> SchedulerResult<Entry> {
         let expression = Expression::parse(&record.expression, record.timezone.as_deref())?;
-        Ok(Entry { record, expression })
+        let mut entry = Entry { record, expression, next: None };
+        entry.next = entry.compute_next_due();
+        Ok(entry)
+    }
+
+    /// The next time the schedule is due, if it ever is again.
+    pub fn next_due(&self) -> Option<Millis> {
+        self.next
     }
 
     pub fn arn(&self) -> String {
@@ -31,8 +40,7 @@ impl Entry {
         schedule_arn(&r.region, &r.account, &r.group, &r.name)
     }
 
-    /// The next time the schedule is due, if it ever is again.
-    pub fn next_due(&self) -> Option<Millis> {
+    fn compute_next_due(&self) -> Option<Millis> {
         let r = &self.record;
         if r.state != "ENABLED" {
             return None;

@@ -63,6 +63,9 @@ pub async fn handle(
     }
     let query = eddy_wire::query::parse_form(uri.query().unwrap_or_default().as_bytes());
     let req = Request { params, query, body };
+    if let Err(e) = crate::authz::scheduler::authorize(state, ctx, op, &req) {
+        return error(ctx, &e);
+    }
     match ops::dispatch(state, ctx, op, &req).await {
         Ok(output) => crate::respond::rest_json(StatusCode::OK, ctx, output.as_ref()),
         Err(e) => error(ctx, &e),

@@ -116,7 +116,7 @@ fn max_results(req: &Request<'_>) -> SchedulerResult<usize> {
 fn millis(secs: Option<f64>, member: &str) -> SchedulerResult<Option<Millis>> {
     match secs {
         None => Ok(None),
-        Some(s) if s.is_finite() && s >= 0.0 && s < 253_402_300_800.0 => Ok(Some((s * 1000.0).round() as Millis)),
+        Some(s) if (0.0..253_402_300_800.0).contains(&s) => Ok(Some((s * 1000.0).round() as Millis)),
         Some(s) => Err(SchedulerError::Validation(format!("Value {s} at '{member}' is not a valid timestamp."))),
     }
 }
