@@ -302,6 +302,12 @@ def test_invalid_schedule_expressions(create_schedule, expression):
     assert err(e) == ("ValidationException", 400, f"Invalid Schedule Expression {expression}.")
 
 
+def test_rate_units_singular_or_plural(create_schedule):
+    # AWS accepted rate(2 minute) (recorded in LocalStack's scheduler snapshots).
+    for expression in ("rate(2 minute)", "rate(1 minute)", "rate(3 hours)", "rate(1 day)"):
+        create_schedule(expression=expression)
+
+
 def test_invalid_members(scheduler, create_schedule):
     with pytest.raises(ClientError) as e:
         create_schedule(GroupName=unique_name("nogroup"))
@@ -403,3 +409,29 @@ def test_other_targets_are_recorded_in_the_outbox(endpoint, create_schedule):
             return
         time.sleep(0.3)
     pytest.fail("the Lambda invocation was not recorded")
+
+
+# --- durability -----------------------------------------------------------------------------------
+
+
+@pytest.mark.restart
+def test_groups_schedules_and_a_due_firing_survive_a_kill(scheduler, sqs, create_queue, create_group, restart_server):
+    group = create_group(Tags=[{"Key": "k", "Value": "v"}])
+    url = create_queue()
+    name = unique_name("dur")
+    target = {"Arn": queue_arn(sqs, url), "RoleArn": ROLE, "Input": "after-restart"}
+    scheduler.create_schedule(
+        Name=name, GroupName=group, ScheduleExpression=at_in(6), Target=target, FlexibleTimeWindow={"Mode": "OFF"}
+    )
+    restart_server(hard=True)
+    try:
+        scheduler._endpoint.http_session.close()
+    except Exception:
+        pass
+    got = scheduler.get_schedule(Name=name, GroupName=group)
+    assert got["Target"]["Input"] == "after-restart"
+    arn = scheduler.get_schedule_group(Name=group)["Arn"]
+    assert scheduler.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "k", "Value": "v"}]
+    # The at() came due around the restart: it fires once, not never and not twice.
+    assert [m["Body"] for m in receive(sqs, url)] == ["after-restart"]
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=3).get("Messages", []) == []

@@ -1,5 +1,5 @@
 //! Scheduled rules: `rate(value unit)` and six-field `cron(...)` schedule
-//! expressions (UTC; EventBridge Scheduler reuses the parser for its
+//! expressions (UTC; EventBridge Scheduler reuses the cron parser for its
 //! time-zoned expressions), and their firing on the Clock. A scheduled rule sends
 //! its targets AWS's "Scheduled Event" (source `aws.events`, the rule's ARN
 //! in `resources`, an empty detail). Missed firings are not made up: after
@@ -48,7 +48,7 @@ impl Schedule {
     }
 }
 
-pub(crate) fn parse_rate(body: &str) -> EventsResult<Schedule> {
+fn parse_rate(body: &str) -> EventsResult<Schedule> {
     let (value, unit) = body.trim().split_once(' ').ok_or_else(invalid)?;
     let n: u64 = value.parse().map_err(|_| invalid())?;
     let unit_ms = match (n, unit.trim()) {

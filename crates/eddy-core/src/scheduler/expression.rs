@@ -1,7 +1,7 @@
 //! Schedule expressions: `at(yyyy-mm-ddThh:mm:ss)`, `rate(value unit)` and
 //! six-field `cron(...)`, read in the schedule's IANA time zone (UTC by
-//! default). The cron and rate parsers are EventBridge's
-//! ([`crate::events::schedule`]); here they gain a time zone.
+//! default). The cron parser is EventBridge's ([`crate::events::schedule`]);
+//! here it gains a time zone.
 //!
 //! Daylight saving time, as AWS documents it for Scheduler: a cron time
 //! that does not exist (spring forward) is skipped; one that exists twice
@@ -14,7 +14,7 @@ use jiff::Timestamp;
 
 use super::error::{validation, SchedulerResult};
 use crate::clock::Millis;
-use crate::events::schedule::{parse_rate, Cron, Schedule};
+use crate::events::schedule::Cron;
 
 #[derive(Debug, Clone)]
 pub enum Kind {
@@ -112,18 +112,30 @@ fn parse_kind(expr: &str) -> Option<Kind> {
         return parse_at(body).map(Kind::At);
     }
     if let Some(body) = expr.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
-        if body.trim() != body || body.contains("  ") {
-            return None;
-        }
-        return match parse_rate(body).ok()? {
-            Schedule::Rate { every_ms } => Some(Kind::Rate { every_ms }),
-            Schedule::Cron(_) => None,
-        };
+        return parse_rate(body);
     }
     if let Some(body) = expr.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')) {
         return Cron::parse(body).ok().map(Kind::Cron);
     }
     None
+}
+
+/// `value unit`, one space between. Unlike EventBridge rules, Scheduler
+/// takes the unit singular or plural whatever the value: AWS accepted
+/// `rate(2 minute)` (recorded in LocalStack's scheduler snapshots).
+fn parse_rate(body: &str) -> Option<Kind> {
+    let (value, unit) = body.split_once(' ')?;
+    if !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = value.parse().ok().filter(|&n| n > 0)?;
+    let unit_ms: u64 = match unit {
+        "minute" | "minutes" => 60_000,
+        "hour" | "hours" => 3_600_000,
+        "day" | "days" => 86_400_000,
+        _ => return None,
+    };
+    Some(Kind::Rate { every_ms: n.checked_mul(unit_ms)? })
 }
 
 /// `yyyy-mm-ddThh:mm:ss`, exactly (no zone, no fraction).

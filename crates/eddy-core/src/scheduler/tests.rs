@@ -45,6 +45,8 @@ fn expressions_parse_as_aws_documents_them() {
         "rate(1 minute)",
         "rate(5 minutes)",
         "rate(1 day)",
+        // Recorded as accepted by AWS (LocalStack's scheduler snapshots).
+        "rate(2 minute)",
         "cron(0 12 * * ? *)",
         "cron(15 10 ? * 6L 2030-2040)",
         "cron(0/5 8-17 ? * MON-FRI *)",
@@ -70,7 +72,7 @@ fn expressions_parse_as_aws_documents_them() {
         " rate(10 minutes)",
         "at(2021-12-31T23:59:59Z)",
         "at(2021-12-31)",
-        "rate(1 minutes)",
+        "rate(0 minutes)",
     ] {
         let e = Expression::parse(bad, None).unwrap_err();
         assert_eq!(e.message(), format!("Invalid Schedule Expression {bad}."), "{bad}");
@@ -232,8 +234,8 @@ async fn schedules_validate_replace_and_page() {
     }
     let dup = s.create_schedule(&caller(), input("s0", "rate(1 hour)", target.clone())).await.unwrap_err();
     assert_eq!(dup.code(), "ConflictException");
-    let bad = s.create_schedule(&caller(), input("x", "rate(1 hours)", target.clone())).await.unwrap_err();
-    assert_eq!(bad.message(), "Invalid Schedule Expression rate(1 hours).");
+    let bad = s.create_schedule(&caller(), input("x", "rate(1 fortnight)", target.clone())).await.unwrap_err();
+    assert_eq!(bad.message(), "Invalid Schedule Expression rate(1 fortnight).");
     let mut flexible = input("x", "rate(1 hour)", target.clone());
     flexible.flexible_time_window = json!({"Mode": "FLEXIBLE"});
     assert_eq!(s.create_schedule(&caller(), flexible).await.unwrap_err().code(), "ValidationException");
