@@ -61,7 +61,7 @@ impl Expression {
                     return Some(anchor);
                 }
                 let k = (after - anchor) / every_ms + 1;
-                Some(anchor + k * every_ms)
+                anchor.checked_add(k.checked_mul(*every_ms)?)
             }
             Kind::At(wall) => {
                 let at = self.to_instant(*wall, true)?;
