@@ -406,3 +406,37 @@ async fn a_due_firing_survives_a_restart_and_does_not_fire_twice() {
     later.tick().await;
     assert_eq!(later.drain(&q).await.len(), 1);
 }
+
+#[tokio::test]
+async fn start_and_end_dates_bound_the_firings_and_a_flexible_window_delays_within_it() {
+    let w = world();
+    let q = w.queue("q").await;
+    let target = json!({"Arn": q.arn, "RoleArn": ROLE, "Input": "x"});
+    // Starts in 10 minutes, ends 25 minutes after that: rate(10 minutes) fires at +10, +20, +30.
+    let mut bounded = input("bounded", "rate(10 minutes)", target.clone());
+    bounded.start_ms = Some(T0 + 600_000);
+    bounded.end_ms = Some(T0 + 600_000 + 1_500_000);
+    w.scheduler.create_schedule(&caller(), bounded).await.unwrap();
+    let mut fired = Vec::new();
+    for minute in 1..=60 {
+        w.clock.advance_secs(60);
+        w.tick().await;
+        if !w.drain(&q).await.is_empty() {
+            fired.push(minute);
+        }
+    }
+    assert_eq!(fired, [10, 20, 30]);
+    // A FLEXIBLE window of 5 minutes: the invocation comes within 5 minutes of the due time.
+    let mut flexible = input("flex", &at_in(3600 + 60), target);
+    flexible.flexible_time_window = json!({"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 5});
+    w.scheduler.create_schedule(&caller(), flexible).await.unwrap();
+    w.clock.advance_secs(60);
+    w.tick().await;
+    let mut waited = 0;
+    while w.drain(&q).await.is_empty() {
+        assert!(waited < 300, "not invoked within the window");
+        w.clock.advance_secs(1);
+        waited += 1;
+        w.tick().await;
+    }
+}
