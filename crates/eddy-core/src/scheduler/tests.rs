@@ -126,6 +126,15 @@ impl crate::sns::HttpSender for NoHttp {
     }
 }
 
+impl crate::events::HttpInvoker for NoHttp {
+    fn invoke(
+        &self,
+        call: crate::events::HttpCall,
+    ) -> Pin<Box<dyn Future<Output = Result<crate::events::HttpReply, String>> + Send>> {
+        Box::pin(async move { Err(format!("no HTTP in these tests ({})", call.url)) })
+    }
+}
+
 struct World {
     sqs: Arc<crate::sqs::Sqs>,
     events: Arc<crate::events::Events>,
@@ -146,6 +155,7 @@ fn world_on(store: Store, clock: ManualClock) -> World {
         store.clone(),
         c(),
         crate::events::Targets { sqs: sqs.clone(), sns: sns.clone(), kinesis: kinesis.clone() },
+        Arc::new(NoHttp),
         crate::events::EventsConfig { enforcement: Enforcement::Off },
     )
     .unwrap();
