@@ -15,6 +15,7 @@ pub mod arn;
 pub mod authz;
 pub mod clock;
 pub mod doctor;
+mod due;
 pub mod events;
 pub mod iam;
 pub mod identity;

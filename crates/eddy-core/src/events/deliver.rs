@@ -4,21 +4,19 @@
 //! it fails for good, sent to the target's dead-letter queue with AWS's
 //! attributes, or dropped with a log line saying why.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
-use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 
 use super::input::{self, Context};
 use super::records::{self, JobRecord};
 use super::target::{self, rule_caller, rule_name, Failure, Target};
 use super::{resolve_bus, Events, EventsResult, Shared};
 use crate::clock::{iso8601_secs, Millis};
+use crate::due::{backoff_ms, DueQueue};
 use crate::sqs::{AttributeValue, Attributes, SendRequest};
 
 /// The outbox's key family: invocations of targets eddy does not run.
@@ -27,8 +25,6 @@ pub(crate) const OUTBOX: u8 = b'O';
 pub const OUTBOX_KEEP: usize = 10_000;
 /// Deliveries attempted at once.
 const PARALLEL: usize = 64;
-/// Longest the loop sleeps before looking at the clock again (tests move it).
-const MAX_NAP_MS: Millis = 1000;
 
 /// Delivery counters, served at `/_eddy/events/stats`.
 #[derive(Debug, Default)]
@@ -76,37 +72,16 @@ pub struct OutboxEntry {
     pub time_ms: Millis,
 }
 
-/// Jobs waiting for their due time, in memory beside the store.
+/// Jobs waiting for their due time, and the outbox's size.
 #[derive(Default)]
 pub(crate) struct Jobs {
-    pending: Mutex<BTreeMap<(Millis, u64), JobRecord>>,
-    wake: Notify,
+    queue: DueQueue<JobRecord>,
     outbox_len: AtomicUsize,
 }
 
 impl Jobs {
     pub fn insert(&self, seq: u64, job: JobRecord) {
-        self.pending.lock().insert((job.due_ms, seq), job);
-        self.wake.notify_one();
-    }
-
-    fn take_due(&self, now: Millis, max: usize) -> Vec<(u64, JobRecord)> {
-        let mut pending = self.pending.lock();
-        let mut out = Vec::new();
-        while out.len() < max {
-            match pending.first_key_value() {
-                Some((&(due, _), _)) if due <= now => {
-                    let ((_, seq), job) = pending.pop_first().expect("a first entry");
-                    out.push((seq, job));
-                }
-                _ => break,
-            }
-        }
-        out
-    }
-
-    fn next_due(&self) -> Option<Millis> {
-        self.pending.lock().first_key_value().map(|(&(due, _), _)| due)
+        self.queue.insert(job.due_ms, seq, job);
     }
 
     pub fn count_outbox(&self, sh: &Shared) -> EventsResult<()> {
@@ -116,15 +91,8 @@ impl Jobs {
     }
 
     pub fn pending(&self) -> usize {
-        self.pending.lock().len()
+        self.queue.pending()
     }
-}
-
-/// The wait before retry `n` (1-based): 1 s doubling to at most 5 min, with jitter.
-fn backoff_ms(n: u32) -> Millis {
-    let base: Millis = 1000u64.saturating_mul(1 << n.saturating_sub(1).min(20)).min(300_000);
-    let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=base / 4);
-    base - base / 8 + jitter
 }
 
 impl Events {
@@ -140,7 +108,7 @@ impl Events {
                 next_sweep = now + 60_000;
             }
             let next_schedule = self.fire_schedules(now).await;
-            for (seq, job) in self.jobs.take_due(now, PARALLEL) {
+            for (seq, job) in self.jobs.queue.take_due(now, PARALLEL) {
                 let permit = slots.clone().acquire_owned().await.expect("never closed");
                 let events = self.clone();
                 tokio::spawn(async move {
@@ -148,15 +116,13 @@ impl Events {
                     drop(permit);
                 });
             }
-            let next = self.jobs.next_due().unwrap_or(Millis::MAX).min(next_schedule);
-            let nap = next.saturating_sub(self.now_ms()).clamp(if next <= now { 1 } else { 0 }, MAX_NAP_MS);
-            let _ = tokio::time::timeout(Duration::from_millis(nap), self.jobs.wake.notified()).await;
+            self.jobs.queue.nap(now, next_schedule, self.now_ms()).await;
         }
     }
 
     /// Makes the delivery loop look at the clock now (tests move it).
     pub fn jobs_wake(&self) {
-        self.jobs.wake.notify_one();
+        self.jobs.queue.wake();
     }
 
     pub fn pending_deliveries(&self) -> usize {

@@ -8,19 +8,17 @@
 //! the RetryPolicy, and sent to the dead-letter queue, with AWS's message
 //! attributes, when they fail for good.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
-use parking_lot::Mutex;
 use serde_json::{json, Value};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 
 use super::records::{self, FiringRecord, OutboxEntry};
 use super::schedule::Entry;
 use super::{Scheduler, SchedulerResult};
 use crate::clock::{iso8601_secs, Millis};
+use crate::due::{backoff_ms, DueQueue};
 use crate::identity::Caller;
 use crate::sqs::{AttributeValue, Attributes, SendRequest};
 
@@ -28,8 +26,6 @@ use crate::sqs::{AttributeValue, Attributes, SendRequest};
 pub const OUTBOX_KEEP: usize = 10_000;
 /// Invocations attempted at once.
 const PARALLEL: usize = 64;
-/// Longest the loop sleeps before looking at the clock again (tests move it).
-const MAX_NAP_MS: Millis = 1000;
 
 /// Counters, served at `/_eddy/scheduler/stats`.
 #[derive(Debug, Default)]
@@ -61,41 +57,20 @@ impl SchedulerStats {
     }
 }
 
-/// Firings waiting for their due time, in memory beside the store.
+/// Firings waiting for their due time, and the outbox's size.
 #[derive(Default)]
 pub(crate) struct Firings {
-    pending: Mutex<BTreeMap<(Millis, u64), FiringRecord>>,
-    wake: Notify,
+    pub(super) queue: DueQueue<FiringRecord>,
     outbox_len: AtomicUsize,
 }
 
 impl Firings {
     pub fn insert(&self, seq: u64, firing: FiringRecord) {
-        self.pending.lock().insert((firing.due_ms, seq), firing);
-        self.wake.notify_one();
+        self.queue.insert(firing.due_ms, seq, firing);
     }
 
     pub fn wake(&self) {
-        self.wake.notify_one();
-    }
-
-    pub(super) fn take_due(&self, now: Millis, max: usize) -> Vec<(u64, FiringRecord)> {
-        let mut pending = self.pending.lock();
-        let mut out = Vec::new();
-        while out.len() < max {
-            match pending.first_key_value() {
-                Some((&(due, _), _)) if due <= now => {
-                    let ((_, seq), firing) = pending.pop_first().expect("a first entry");
-                    out.push((seq, firing));
-                }
-                _ => break,
-            }
-        }
-        out
-    }
-
-    fn next_due(&self) -> Option<Millis> {
-        self.pending.lock().first_key_value().map(|(&(due, _), _)| due)
+        self.queue.wake();
     }
 
     pub fn count_outbox(&self, s: &Scheduler) {
@@ -103,7 +78,7 @@ impl Firings {
     }
 
     pub fn pending(&self) -> usize {
-        self.pending.lock().len()
+        self.queue.pending()
     }
 }
 
@@ -123,13 +98,6 @@ impl Failure {
     fn retryable(code: &str, message: impl Into<String>) -> Failure {
         Failure { code: code.into(), message: message.into(), retryable: true }
     }
-}
-
-/// The wait before retry `n` (1-based): 1 s doubling to at most 5 min, with jitter.
-fn backoff_ms(n: u32) -> Millis {
-    let base: Millis = 1000u64.saturating_mul(1 << n.saturating_sub(1).min(20)).min(300_000);
-    let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 0..=base / 4);
-    base - base / 8 + jitter
 }
 
 /// An error's variant name (`QueueDoesNotExist`, `InvalidParameterValue`), as its code.
@@ -153,7 +121,7 @@ impl Scheduler {
         loop {
             let now = self.now_ms();
             let next_schedule = self.fire_due(now).await;
-            for (seq, firing) in self.firings.take_due(now, PARALLEL) {
+            for (seq, firing) in self.firings.queue.take_due(now, PARALLEL) {
                 let permit = slots.clone().acquire_owned().await.expect("never closed");
                 let scheduler = self.clone();
                 tokio::spawn(async move {
@@ -161,9 +129,7 @@ impl Scheduler {
                     drop(permit);
                 });
             }
-            let next = self.firings.next_due().unwrap_or(Millis::MAX).min(next_schedule);
-            let nap = next.saturating_sub(self.now_ms()).clamp(if next <= now { 1 } else { 0 }, MAX_NAP_MS);
-            let _ = tokio::time::timeout(Duration::from_millis(nap), self.firings.wake.notified()).await;
+            self.firings.queue.nap(now, next_schedule, self.now_ms()).await;
         }
     }
 

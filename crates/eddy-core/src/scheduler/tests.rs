@@ -192,7 +192,7 @@ impl World {
     async fn tick(&self) {
         let now = self.scheduler.now_ms();
         self.scheduler.fire_due(now).await;
-        for (seq, firing) in self.scheduler.firings.take_due(now, 1000) {
+        for (seq, firing) in self.scheduler.firings.queue.take_due(now, 1000) {
             self.scheduler.invoke(seq, firing).await;
         }
     }
