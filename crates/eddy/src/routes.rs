@@ -141,6 +141,9 @@ pub enum Selector {
     Path {
         methods: Methods,
         template: &'static str,
+        /// For paths several services share (`/tags/{arn}`): the service
+        /// the request is signed for, or, unsigned, whose ARN the path names.
+        signing: Option<&'static str>,
     },
     /// `X-Amz-Target: {prefix}{Operation}`, with a body of `media_type`
     /// (compared as a prefix of Content-Type) or, if None, of any type.
@@ -175,7 +178,20 @@ const fn path(
     template: &'static str,
     handler: Handler,
 ) -> Route {
-    Route { protocol, service, selector: Selector::Path { methods, template }, handler }
+    Route { protocol, service, selector: Selector::Path { methods, template, signing: None }, handler }
+}
+
+/// A path route shared with other services, taken only by requests for
+/// `signing` (see [`Selector::Path`]).
+const fn signed_path(
+    protocol: Protocol,
+    service: Service,
+    signing: &'static str,
+    methods: Methods,
+    template: &'static str,
+    handler: Handler,
+) -> Route {
+    Route { protocol, service, selector: Selector::Path { methods, template, signing: Some(signing) }, handler }
 }
 
 const fn target(
@@ -265,9 +281,30 @@ pub static ROUTES: &[Route] = &[
     scheduler(GET, "/schedule-groups/{Name}", SchedulerOp::GetScheduleGroup),
     scheduler(DELETE, "/schedule-groups/{Name}", SchedulerOp::DeleteScheduleGroup),
     scheduler(GET, "/schedule-groups", SchedulerOp::ListScheduleGroups),
-    scheduler(GET, "/tags/{ResourceArn}", SchedulerOp::ListTagsForResource),
-    scheduler(POST, "/tags/{ResourceArn}", SchedulerOp::TagResource),
-    scheduler(DELETE, "/tags/{ResourceArn}", SchedulerOp::UntagResource),
+    signed_path(
+        Protocol::RestJson1,
+        Service::Scheduler,
+        "scheduler",
+        GET,
+        "/tags/{ResourceArn}",
+        Handler::Scheduler(SchedulerOp::ListTagsForResource),
+    ),
+    signed_path(
+        Protocol::RestJson1,
+        Service::Scheduler,
+        "scheduler",
+        POST,
+        "/tags/{ResourceArn}",
+        Handler::Scheduler(SchedulerOp::TagResource),
+    ),
+    signed_path(
+        Protocol::RestJson1,
+        Service::Scheduler,
+        "scheduler",
+        DELETE,
+        "/tags/{ResourceArn}",
+        Handler::Scheduler(SchedulerOp::UntagResource),
+    ),
 ];
 
 const GET: Methods = Methods::Only(&[Method::GET]);
@@ -340,13 +377,25 @@ pub fn by_headers(parts: &Parts) -> Handler {
 
 fn by_path(parts: &Parts, protocols: &[Protocol]) -> Option<Routed> {
     ROUTES.iter().filter(|r| protocols.contains(&r.protocol)).find_map(|route| {
-        let Selector::Path { methods, template } = &route.selector else { return None };
-        if !methods.allow(&parts.method) {
+        let Selector::Path { methods, template, signing } = &route.selector else { return None };
+        if !methods.allow(&parts.method) || signing.is_some_and(|s| !signed_for(parts, s)) {
             return None;
         }
         let params = template::matches(template, parts.uri.path(), parts.uri.query())?;
         Some(Routed { params, ..Routed::to(route, "") })
     })
+}
+
+/// Whether a request is for service `signing`: its signature's scope says
+/// so, or, unsigned, its path names an ARN of that service.
+fn signed_for(parts: &Parts, signing: &str) -> bool {
+    match credential_scope(parts) {
+        Some(scope) => scope.service == signing,
+        None => {
+            let path = parts.uri.path().to_ascii_lowercase();
+            path.contains(&format!(":{signing}:")) || path.contains(&format!("%3a{signing}%3a"))
+        }
+    }
 }
 
 fn by_target(parts: &Parts) -> Option<Routed> {
@@ -640,8 +689,12 @@ mod tests {
                 "/tags/arn%3Aaws%3Ascheduler%3Aus-east-1%3A0%3Aschedule-group%2Fg",
                 SchedulerOp::ListTagsForResource,
             ),
-            ("POST", "/tags/x", SchedulerOp::TagResource),
-            ("DELETE", "/tags/x?TagKeys=a&TagKeys=b", SchedulerOp::UntagResource),
+            ("POST", "/tags/arn:aws:scheduler:us-east-1:0:schedule-group%2Fg", SchedulerOp::TagResource),
+            (
+                "DELETE",
+                "/tags/arn%3aaws%3ascheduler%3aus-east-1%3a0%3aschedule%2Fg%2Fs?TagKeys=a",
+                SchedulerOp::UntagResource,
+            ),
         ];
         for (method, uri, op) in cases {
             let r = routed(method, uri, &[], "");
@@ -652,6 +705,26 @@ mod tests {
         }
         let tags = routed("GET", "/tags/arn%3Aaws%3Ascheduler%3Aus-east-1%3A0%3Aschedule-group%2Fg", &[], "");
         assert_eq!(tags.params.get("ResourceArn"), Some("arn:aws:scheduler:us-east-1:0:schedule-group/g"));
+        // `/tags/{arn}` is shared: the signature's service decides, else the ARN's.
+        let signed = |service: &str| {
+            format!("AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0")
+        };
+        let for_scheduler = signed("scheduler");
+        let for_pipes = signed("pipes");
+        assert_eq!(
+            handler("POST", "/tags/x", &[("authorization", for_scheduler.as_str())], ""),
+            Handler::Scheduler(SchedulerOp::TagResource)
+        );
+        assert_ne!(
+            handler(
+                "POST",
+                "/tags/arn%3Aaws%3Ascheduler%3Aus-east-1%3A0%3Aschedule%2Fg%2Fs",
+                &[("authorization", for_pipes.as_str())],
+                ""
+            ),
+            Handler::Scheduler(SchedulerOp::TagResource)
+        );
+        assert_eq!(handler("POST", "/tags/x", &[], ""), Handler::NotFound);
         assert_eq!(handler("PATCH", "/schedules/s1", &[], ""), Handler::NotFound);
         assert_eq!(handler("GET", "/schedules/a/b", &[], ""), Handler::NotFound);
         assert_eq!(handler("GET", "/_eddy/scheduler/outbox", &[], ""), Handler::EddyScheduler);
