@@ -17,6 +17,7 @@ mod bus;
 mod connection;
 mod deliver;
 mod error;
+mod index;
 mod input;
 mod keyed;
 mod put;
@@ -104,7 +105,7 @@ pub struct Events {
     /// has a record (a policy, tags), by [`records::bus_key`].
     buses: RwLock<BTreeMap<Vec<u8>, Arc<BusRecord>>>,
     /// Every rule by [`records::rule_key`], so a bus's rules are one range.
-    rules: RwLock<BTreeMap<Vec<u8>, Arc<Rule>>>,
+    rules: index::RuleMap,
     archives: RwLock<BTreeMap<Vec<u8>, Arc<Archive>>>,
     replays: RwLock<BTreeMap<Vec<u8>, ReplayRecord>>,
     connections: keyed::Keyed<ConnectionRecord>,
@@ -148,7 +149,7 @@ impl Events {
         let events = Arc::new(Events {
             sh,
             buses: RwLock::new(BTreeMap::new()),
-            rules: RwLock::new(BTreeMap::new()),
+            rules: index::RuleMap::default(),
             archives: RwLock::new(BTreeMap::new()),
             replays: RwLock::new(BTreeMap::new()),
             connections: keyed::Keyed::new(part.family(connection::CONNECTIONS)),

@@ -166,7 +166,8 @@ impl Events {
         only: Option<&[String]>,
     ) -> Vec<(u64, JobRecord)> {
         let mut jobs = Vec::new();
-        for rule in self.rules_of(&bus.account, &bus.region, &bus.name) {
+        let index = self.rules.index(&records::rule_key(&bus.account, &bus.region, &bus.name, ""));
+        for rule in index.candidates(event) {
             if !rule.matches(event) || only.is_some_and(|o| !o.contains(&rule.arn)) {
                 continue;
             }

@@ -43,7 +43,7 @@ pub struct BusRecord {
 
 /// A rule and its targets (kept as the caller gave them, in the API's
 /// shape, so ListTargetsByRule returns exactly what PutTargets stored).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RuleRecord {
     pub account: String,
     pub region: String,

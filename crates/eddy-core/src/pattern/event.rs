@@ -41,13 +41,24 @@ impl Paths {
     pub(super) fn of(branches: &[Branch]) -> Paths {
         let mut paths = Paths::default();
         for field in branches.iter().flatten() {
-            paths.fields.insert(field.path.clone());
-            for (i, _) in field.path.match_indices('.') {
-                paths.prefixes.insert(field.path[..i].to_string());
-            }
-            paths.prefixes.insert(field.path.clone());
+            paths.insert(&field.path);
         }
         paths
+    }
+
+    /// The paths of a pattern with a single field.
+    pub(super) fn single(path: &str) -> Paths {
+        let mut paths = Paths::default();
+        paths.insert(path);
+        paths
+    }
+
+    fn insert(&mut self, path: &str) {
+        self.fields.insert(path.to_string());
+        for (i, _) in path.match_indices('.') {
+            self.prefixes.insert(path[..i].to_string());
+        }
+        self.prefixes.insert(path.to_string());
     }
 
     pub(super) fn wants(&self, path: &str) -> bool {
@@ -65,6 +76,18 @@ pub(super) struct Leaves<'a> {
 impl<'a> Leaves<'a> {
     pub(super) fn push(&mut self, path: String, value: Scalar<'a>, trail: Trail) {
         self.by_path.entry(path).or_default().push(Leaf { value, trail });
+    }
+
+    /// The string leaves at `path`.
+    pub(super) fn into_strings(mut self, path: &str) -> Vec<Cow<'a, str>> {
+        let leaves = self.by_path.remove(path).unwrap_or_default();
+        leaves
+            .into_iter()
+            .filter_map(|l| match l.value {
+                Scalar::Str(s) => Some(s),
+                _ => None,
+            })
+            .collect()
     }
 
     fn get(&self, path: &str) -> &[Leaf<'a>] {

@@ -238,4 +238,59 @@ impl EventPattern {
     pub fn matches(&self, event: &Value) -> bool {
         self.rule.matches_object(event)
     }
+
+    /// A field this pattern can match only when the event holds one of a
+    /// few exact strings there, in every `$or` branch: what a bus indexes
+    /// its rules by, so that an event meets only the rules that could match
+    /// it. `source` is preferred, then `detail-type`, then the first such
+    /// field written. `None` when no field qualifies (say, only prefixes).
+    pub fn exact_key(&self) -> Option<ExactKey> {
+        let first = self.rule.branches.first()?;
+        let mut paths: Vec<&str> = first.iter().map(|f| f.path.as_str()).collect();
+        let rank = |p: &str| match p {
+            "source" => 0,
+            "detail-type" => 1,
+            _ => 2,
+        };
+        paths.sort_by_key(|p| rank(p));
+        paths
+            .into_iter()
+            .find_map(|path| self.exact_values(path).map(|values| ExactKey { path: path.to_string(), values }))
+    }
+
+    /// The union of `path`'s exact strings over all branches, if every
+    /// branch requires one of them there.
+    fn exact_values(&self, path: &str) -> Option<Vec<String>> {
+        let mut values = Vec::new();
+        for branch in &self.rule.branches {
+            let field = branch.iter().find(|f| f.path == path)?;
+            if field.present || field.absent || field.values.is_empty() {
+                return None;
+            }
+            for m in &field.values {
+                let matcher::Matcher::Exact(v) = m else { return None };
+                if !values.contains(v) {
+                    values.push(v.clone());
+                }
+            }
+        }
+        Some(values)
+    }
+}
+
+/// See [`EventPattern::exact_key`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExactKey {
+    /// Dotted, as patterns address fields.
+    pub path: String,
+    pub values: Vec<String>,
+}
+
+/// The strings an event holds at a dotted `path`, array elements
+/// included, exactly as the matcher reads them.
+pub fn strings_at<'a>(event: &'a Value, path: &str) -> Vec<std::borrow::Cow<'a, str>> {
+    let paths = Paths::single(path);
+    let mut leaves = Leaves::default();
+    leaves.add(event, String::new(), Vec::new(), &paths, Dialect::EventBridge);
+    leaves.into_strings(path)
 }

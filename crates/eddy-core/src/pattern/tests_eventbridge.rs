@@ -346,3 +346,20 @@ fn events_that_are_not_objects_match_nothing() {
     assert!(!p.matches(&serde_json::json!([1])));
     assert!(p.matches(&serde_json::json!({})));
 }
+
+#[test]
+fn exact_key_is_a_field_every_branch_pins_to_exact_strings() {
+    let key = |p: &str| EventPattern::parse(p).expect("valid").exact_key().map(|k| (k.path, k.values));
+    let pair = |path: &str, values: &[&str]| Some((path.to_string(), values.iter().map(|v| v.to_string()).collect()));
+    assert_eq!(key(r#"{"detail": {"a": ["x"]}, "source": ["s1", "s2"]}"#), pair("source", &["s1", "s2"]));
+    assert_eq!(key(r#"{"detail": {"a": ["x"]}, "detail-type": ["T"]}"#), pair("detail-type", &["T"]));
+    assert_eq!(key(r#"{"detail": {"a": ["x"]}}"#), pair("detail.a", &["x"]));
+    // Not pinned: prefixes, numbers, exists, a null alternative, or a branch without the field.
+    assert_eq!(key(r#"{"source": [{"prefix": "s"}]}"#), None);
+    assert_eq!(key(r#"{"source": ["s", {"prefix": "t"}]}"#), None);
+    assert_eq!(key(r#"{"n": [1]}"#), None);
+    assert_eq!(key(r#"{"source": ["s", {"exists": false}]}"#), None);
+    assert_eq!(key(r#"{"source": ["s", null]}"#), None);
+    assert_eq!(key(r#"{"$or": [{"source": ["s"]}, {"detail-type": ["T"]}]}"#), None);
+    assert_eq!(key(r#"{"$or": [{"source": ["a"]}, {"source": ["b"], "x": ["y"]}]}"#), pair("source", &["a", "b"]));
+}
