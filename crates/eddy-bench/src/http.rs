@@ -1,5 +1,5 @@
 //! HTTP plumbing: an endpoint, and a connection that speaks awsJson (1_0 for
-//! SQS, 1_1 for Kinesis) and awsQuery.
+//! SQS, 1_1 for Kinesis and EventBridge) and awsQuery.
 //!
 //! Every worker owns its own [`Conn`] (its own hyper pool, capped at one idle
 //! connection) and issues one request at a time, so N workers hold exactly N
@@ -28,11 +28,15 @@ const SNS_AUTHORIZATION: &str = "AWS4-HMAC-SHA256 \
 const KINESIS_AUTHORIZATION: &str = "AWS4-HMAC-SHA256 \
     Credential=test/20240101/us-east-1/kinesis/aws4_request, \
     SignedHeaders=host;x-amz-date, Signature=0000";
+const EVENTS_AUTHORIZATION: &str = "AWS4-HMAC-SHA256 \
+    Credential=test/20240101/us-east-1/events/aws4_request, \
+    SignedHeaders=host;x-amz-date, Signature=0000";
 const AMZ_DATE: &str = "20240101T000000Z";
 const AMZ_JSON: &str = "application/x-amz-json-1.0";
 /// Kinesis speaks awsJson1_1.
 const AMZ_JSON_1_1: &str = "application/x-amz-json-1.1";
 const KINESIS_PREFIX: &str = "Kinesis_20131202.";
+const EVENTS_PREFIX: &str = "AWSEvents.";
 pub const HEALTH_PATH: &str = "/_eddy/health";
 /// No request may take longer: well above the 20 s long poll, and it keeps a
 /// hung server from hanging the bench.
@@ -156,6 +160,8 @@ impl Conn {
     fn json_request(&self, target: &'static str, body: Vec<u8>) -> Result<Request<Full<Bytes>>> {
         let (content_type, authorization, service) = if target.starts_with(KINESIS_PREFIX) {
             (AMZ_JSON_1_1, KINESIS_AUTHORIZATION, "kinesis")
+        } else if target.starts_with(EVENTS_PREFIX) {
+            (AMZ_JSON_1_1, EVENTS_AUTHORIZATION, "events")
         } else {
             (AMZ_JSON, AUTHORIZATION, "sqs")
         };
@@ -215,7 +221,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 fn op_name(target: &str) -> &str {
-    target.strip_prefix("AmazonSQS.").or_else(|| target.strip_prefix(KINESIS_PREFIX)).unwrap_or(target)
+    ["AmazonSQS.", KINESIS_PREFIX, EVENTS_PREFIX].iter().find_map(|p| target.strip_prefix(p)).unwrap_or(target)
 }
 
 /// `SendMessage: HTTP 400 QueueDoesNotExist: The specified queue does not exist.`

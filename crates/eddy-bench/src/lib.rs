@@ -1,12 +1,13 @@
 //! `eddy bench sqs`, `eddy bench sns`, `eddy bench kinesis`, `eddy bench
-//! soak` and `eddy bench stall`: load
-//! generators for any SQS (awsJson1_0), SNS (awsQuery) or Kinesis
-//! (awsJson1_1) endpoint, printing throughput, latency, start-up and memory
+//! events`, `eddy bench soak` and `eddy bench stall`: load
+//! generators for any SQS (awsJson1_0), SNS (awsQuery), Kinesis or
+//! EventBridge (awsJson1_1) endpoint, printing throughput, latency, start-up and memory
 //! figures against eddy's targets.
 
 mod api;
 mod deep;
 mod disk;
+mod events;
 mod http;
 mod kinesis;
 mod latency;
@@ -47,6 +48,9 @@ pub enum BenchTarget {
     /// Benchmark a Kinesis endpoint: PutRecords, verified GetRecords
     /// read-back, SubscribeToShard push latency (awsJson1_1 over plain HTTP).
     Kinesis(kinesis::KinesisBenchArgs),
+    /// Benchmark EventBridge: PutEvents with 1 to 1,000 rules on a bus,
+    /// delivered to SQS, and put → receivable latency (awsJson1_1).
+    Events(events::EventsBenchArgs),
     /// Soak: steady mixed load (SQS, SNS, Kinesis, idle and slow clients)
     /// for an hour or so, checking the server's memory stays flat.
     Soak(soak::SoakBenchArgs),
@@ -109,6 +113,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchTarget::Sqs(args) => sqs(args).await,
         BenchTarget::Sns(args) => sns::run(args).await,
         BenchTarget::Kinesis(args) => kinesis::run(args).await,
+        BenchTarget::Events(args) => events::run(args).await,
         BenchTarget::Soak(args) => soak::run(args).await,
         BenchTarget::Stall(args) => stall::run(args).await,
         BenchTarget::Disk(args) => disk::run(args).await,

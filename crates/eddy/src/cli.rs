@@ -93,6 +93,10 @@ pub struct ServeArgs {
     /// past AWS's limits (1 MiB/s or 1,000 records/s written, 2 MiB/s or 5 reads/s).
     #[arg(long, env = "EDDY_KINESIS_ENFORCE_LIMITS")]
     pub kinesis_enforce_limits: bool,
+    /// Rules one EventBridge bus may hold. AWS's default quota is 300; an
+    /// account can have it raised, and so can eddy.
+    #[arg(long, env = "EDDY_EVENTS_RULES_PER_BUS", default_value_t = 300, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub events_rules_per_bus: usize,
     /// Most client connections open at once; past it new connections are
     /// closed at once. Default: what the open-file limit leaves after the
     /// store's share and a reserve, at most 10,000.

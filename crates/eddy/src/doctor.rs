@@ -70,7 +70,7 @@ fn from_data_dir(dir: &std::path::Path) -> anyhow::Result<Vec<Finding>> {
         eddy_core::kinesis::Kinesis::open(store.clone(), clock.clone(), limits).map_err(|e| anyhow::anyhow!("{e}"))?;
     // Deliveries are not run: rules and targets are only read.
     let targets = eddy_core::events::Targets { sqs: sqs.clone(), sns: sns.clone(), kinesis: kinesis.clone() };
-    let enforcement = eddy_core::events::EventsConfig { enforcement: eddy_core::sns::Enforcement::Enforce };
+    let enforcement = eddy_core::events::EventsConfig::new(eddy_core::sns::Enforcement::Enforce);
     let http = Arc::new(crate::events::invoker::HyperInvoker::default());
     let events = eddy_core::events::Events::open(store.clone(), clock.clone(), targets, http, enforcement)
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -44,7 +44,7 @@ impl Services {
             clock(),
             eddy_core::events::Targets { sqs: sqs.clone(), sns: sns.clone(), kinesis: kinesis.clone() },
             Arc::new(crate::events::invoker::HyperInvoker::default()),
-            eddy_core::events::EventsConfig { enforcement },
+            eddy_core::events::EventsConfig { enforcement, rules_per_bus: args.events_rules_per_bus },
         )
         .map_err(|e| anyhow::anyhow!("recovering EventBridge state: {e}"))?;
         let scheduler = eddy_core::scheduler::Scheduler::open(

@@ -4,6 +4,7 @@
 //! it fails for good, sent to the target's dead-letter queue with AWS's
 //! attributes, or dropped with a log line saying why.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ use super::target::{self, rule_caller, rule_name, Failure, Target};
 use super::{resolve_bus, Events, EventsResult, Shared};
 use crate::clock::{iso8601_secs, Millis};
 use crate::due::{backoff_ms, DueQueue};
-use crate::sqs::{AttributeValue, Attributes, SendRequest};
+use crate::sqs::{AttributeValue, Attributes, Queue, SendRequest};
 
 /// The outbox's key family: invocations of targets eddy does not run.
 pub(crate) const OUTBOX: u8 = b'O';
@@ -25,6 +26,8 @@ pub(crate) const OUTBOX: u8 = b'O';
 pub const OUTBOX_KEEP: usize = 10_000;
 /// Deliveries attempted at once.
 const PARALLEL: usize = 64;
+/// Most jobs for one standard queue sent with one commit.
+const QUEUE_BATCH: usize = 64;
 
 /// Delivery counters, served at `/_eddy/events/stats`.
 #[derive(Debug, Default)]
@@ -72,6 +75,18 @@ pub struct OutboxEntry {
     pub time_ms: Millis,
 }
 
+/// What one delivery task does.
+enum Work {
+    One(u64, JobRecord),
+    /// Jobs of one rule for one standard queue.
+    ToQueue(Arc<Queue>, Vec<(u64, JobRecord)>),
+}
+
+/// An SQS refusal, as EventBridge reports it.
+fn sqs_failure(e: crate::sqs::SqsError) -> Failure {
+    Failure::permanent("SDK_CLIENT_ERROR", e.to_string())
+}
+
 /// Jobs waiting for their due time, and the outbox's size.
 #[derive(Default)]
 pub(crate) struct Jobs {
@@ -108,11 +123,14 @@ impl Events {
                 next_sweep = now + 60_000;
             }
             let next_schedule = self.fire_schedules(now).await;
-            for (seq, job) in self.jobs.queue.take_due(now, PARALLEL) {
+            for work in self.group(self.jobs.queue.take_due(now, PARALLEL * QUEUE_BATCH)) {
                 let permit = slots.clone().acquire_owned().await.expect("never closed");
                 let events = self.clone();
                 tokio::spawn(async move {
-                    events.deliver(seq, job).await;
+                    match work {
+                        Work::One(seq, job) => events.deliver(seq, job).await,
+                        Work::ToQueue(queue, jobs) => events.deliver_to_queue(queue, jobs).await,
+                    }
                     drop(permit);
                 });
             }
@@ -129,13 +147,85 @@ impl Events {
         self.jobs.pending()
     }
 
+    /// Due jobs as units of work: those of one rule for one standard
+    /// queue together (one commit for the lot, where one each would wait
+    /// for a commit each), every other job on its own.
+    fn group(&self, due: Vec<(u64, JobRecord)>) -> Vec<Work> {
+        let mut work = Vec::new();
+        let mut by_queue: HashMap<(String, String), usize> = HashMap::new();
+        for (seq, job) in due {
+            let arn = job.target["Arn"].as_str().unwrap_or_default();
+            let queue = arn.starts_with("arn:aws:sqs:").then(|| self.sh.targets.sqs.lookup_arn(arn)).flatten();
+            let Some(queue) = queue.filter(|q| !q.is_fifo()) else {
+                work.push(Work::One(seq, job));
+                continue;
+            };
+            let key = (job.rule_arn.clone(), arn.to_string());
+            match by_queue.get(&key).copied() {
+                Some(at) => match &mut work[at] {
+                    Work::ToQueue(_, jobs) if jobs.len() < QUEUE_BATCH => jobs.push((seq, job)),
+                    _ => {
+                        by_queue.insert(key, work.len());
+                        work.push(Work::ToQueue(queue, vec![(seq, job)]));
+                    }
+                },
+                None => {
+                    by_queue.insert(key, work.len());
+                    work.push(Work::ToQueue(queue, vec![(seq, job)]));
+                }
+            }
+        }
+        work
+    }
+
     async fn deliver(&self, seq: u64, mut job: JobRecord) {
         let target = Target::from_json(&job.target);
         job.attempts += 1;
-        let failure = match self.attempt(&job, &target).await {
+        let result = self.attempt(&job, &target).await;
+        self.settle(seq, job, &target, result).await;
+    }
+
+    /// Jobs of one rule for one standard queue: each is checked and
+    /// rendered on its own, and those that pass are sent in one batch.
+    async fn deliver_to_queue(&self, queue: Arc<Queue>, jobs: Vec<(u64, JobRecord)>) {
+        let mut ready = Vec::new();
+        for (seq, mut job) in jobs {
+            let target = Target::from_json(&job.target);
+            job.attempts += 1;
+            match self.render(&job, &target).and_then(|(event, body)| self.queue_request(&job, &target, &event, body)) {
+                Ok((_, req)) => ready.push((seq, job, target, req)),
+                Err(failure) => self.settle(seq, job, &target, Err(failure)).await,
+            }
+        }
+        let Some(first) = ready.first() else { return };
+        let caller = rule_caller(&first.1.rule_arn);
+        let mut entries = Vec::with_capacity(ready.len());
+        let mut settling = Vec::with_capacity(ready.len());
+        for (i, (seq, job, target, req)) in ready.into_iter().enumerate() {
+            entries.push((i.to_string(), req));
+            settling.push((seq, job, target));
+        }
+        let results: Vec<Result<(), Failure>> = match self.sh.targets.sqs.send_batch(&queue, &caller, entries).await {
+            Ok(sent) => sent.into_iter().map(|(_, r)| r.map(|_| ()).map_err(sqs_failure)).collect(),
+            Err(e) => settling.iter().map(|_| Err(sqs_failure(e.clone()))).collect(),
+        };
+        let mut delivered = Vec::new();
+        for ((seq, job, target), result) in settling.into_iter().zip(results) {
+            match result {
+                Ok(()) => delivered.push(seq),
+                Err(failure) => self.settle(seq, job, &target, Err(failure)).await,
+            }
+        }
+        self.stats.delivered.fetch_add(delivered.len() as u64, Ordering::Relaxed);
+        self.forget_all(&delivered);
+    }
+
+    /// After an attempt: done, retried later, or dead-lettered.
+    async fn settle(&self, seq: u64, mut job: JobRecord, target: &Target, result: Result<(), Failure>) {
+        let failure = match result {
             Ok(()) => {
                 EventsStats::bump(&self.stats.delivered);
-                return self.forget(seq).await;
+                return self.forget_all(&[seq]);
             }
             Err(f) => f,
         };
@@ -161,14 +251,19 @@ impl Events {
             self.jobs.insert(seq, job);
             return;
         };
-        self.dead_letter(&job, &target, &failure, exhausted).await;
-        self.forget(seq).await;
+        self.dead_letter(&job, target, &failure, exhausted).await;
+        self.forget_all(&[seq]);
     }
 
-    /// Deletes a finished job (durably soon: a crash before that redelivers it, at least once).
-    async fn forget(&self, seq: u64) {
+    /// Deletes finished jobs (durably soon: a crash before that redelivers them, at least once).
+    fn forget_all(&self, seqs: &[u64]) {
+        if seqs.is_empty() {
+            return;
+        }
         let mut batch = self.sh.store.batch();
-        batch.delete(&self.sh.jobs, records::job_key(seq).to_vec());
+        for seq in seqs {
+            batch.delete(&self.sh.jobs, records::job_key(*seq).to_vec());
+        }
         if let Err(e) = batch
             .commit()
             .map_err(|e| e.to_string())
@@ -180,13 +275,13 @@ impl Events {
 
     /// One attempt at one target.
     async fn attempt(&self, job: &JobRecord, target: &Target) -> Result<(), Failure> {
-        let event: Value = serde_json::from_str(&job.event)
-            .map_err(|e| Failure::permanent("INVALID_JSON", format!("stored event is not JSON: {e}")))?;
-        let ingestion = iso8601_secs(job.accepted_ms);
-        let ctx = Context { rule_arn: &job.rule_arn, rule_name: rule_name(&job.rule_arn), ingestion_time: &ingestion };
-        let body = input::render(&target.shape, &event, &job.event, &ctx);
+        let (event, body) = self.render(job, target)?;
         match target.service() {
-            "sqs" => self.to_queue(job, target, &event, body).await,
+            "sqs" => {
+                let (queue, req) = self.queue_request(job, target, &event, body)?;
+                let sent = self.sh.targets.sqs.send(&queue, &rule_caller(&job.rule_arn), req).await;
+                sent.map(|_| ()).map_err(sqs_failure)
+            }
             "sns" => self.to_topic(job, target, &event, body).await,
             "kinesis" => self.to_stream(job, target, &event, body).await,
             "events" if target.arn.contains(":event-bus/") => self.to_bus(job, target).await,
@@ -195,7 +290,25 @@ impl Events {
         }
     }
 
-    async fn to_queue(&self, job: &JobRecord, target: &Target, event: &Value, body: String) -> Result<(), Failure> {
+    /// The event as stored, and what the target receives (its Input,
+    /// InputPath or InputTransformer applied).
+    fn render(&self, job: &JobRecord, target: &Target) -> Result<(Value, String), Failure> {
+        let event: Value = serde_json::from_str(&job.event)
+            .map_err(|e| Failure::permanent("INVALID_JSON", format!("stored event is not JSON: {e}")))?;
+        let ingestion = iso8601_secs(job.accepted_ms);
+        let ctx = Context { rule_arn: &job.rule_arn, rule_name: rule_name(&job.rule_arn), ingestion_time: &ingestion };
+        let body = input::render(&target.shape, &event, &job.event, &ctx);
+        Ok((event, body))
+    }
+
+    /// The queue and the message for an SQS target, once its policy lets the rule in.
+    fn queue_request(
+        &self,
+        job: &JobRecord,
+        target: &Target,
+        event: &Value,
+        body: String,
+    ) -> Result<(Arc<Queue>, SendRequest), Failure> {
         let sqs = &self.sh.targets.sqs;
         let Some(queue) = sqs.lookup_arn(&target.arn) else {
             return Err(Failure::permanent("NO_RESOURCE", format!("queue {} does not exist", target.arn)));
@@ -219,10 +332,7 @@ impl Events {
             trace_header: job.trace_header.clone(),
             ..SendRequest::default()
         };
-        sqs.send(&queue, &rule_caller(&job.rule_arn), req)
-            .await
-            .map(|_| ())
-            .map_err(|e| Failure::permanent("SDK_CLIENT_ERROR", e.to_string()))
+        Ok((queue, req))
     }
 
     async fn to_topic(&self, job: &JobRecord, target: &Target, event: &Value, body: String) -> Result<(), Failure> {

@@ -15,6 +15,8 @@ use serde_json::Value;
 use super::rule::Rule;
 
 type Rules = BTreeMap<Vec<u8>, Arc<Rule>>;
+/// Indexes by bus key prefix, all of one generation.
+type Indexes = (u64, HashMap<Vec<u8>, Arc<RuleIndex>>);
 
 /// The rules by [`super::records::rule_key`], and the per-bus indexes built
 /// from them. Every write bumps the generation, which retires the indexes.
@@ -24,7 +26,10 @@ pub(crate) struct RuleMap {
     /// Bumped while the write lock is held, so an index built under the
     /// read lock is exactly the state of its generation.
     generation: AtomicU64,
-    indexes: Mutex<(u64, HashMap<Vec<u8>, Arc<RuleIndex>>)>,
+    indexes: Mutex<Indexes>,
+    /// The next scheduled rule's due time, as of a generation: the
+    /// delivery loop asks every turn, and rules rarely change.
+    next_schedule: Mutex<Option<(u64, u64)>>,
 }
 
 impl RuleMap {
@@ -36,6 +41,21 @@ impl RuleMap {
         let guard = self.rules.write();
         self.generation.fetch_add(1, Ordering::Relaxed);
         guard
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
+    }
+
+    /// When the next scheduled rule is due, if known for the rules as they are.
+    pub(crate) fn next_schedule(&self) -> Option<u64> {
+        let known = *self.next_schedule.lock();
+        known.filter(|(generation, _)| *generation == self.generation()).map(|(_, at)| at)
+    }
+
+    /// Records the next due time found by a look at the rules of `generation`.
+    pub(crate) fn set_next_schedule(&self, generation: u64, at: u64) {
+        *self.next_schedule.lock() = Some((generation, at));
     }
 
     /// The index of the rules whose keys start with `bus_prefix` (one bus).

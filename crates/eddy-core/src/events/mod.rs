@@ -62,6 +62,15 @@ pub const DEFAULT_BUS: &str = "default";
 pub struct EventsConfig {
     /// What to do when a queue's or topic's policy refuses a delivery.
     pub enforcement: Enforcement,
+    /// Rules one bus may hold: AWS's default quota is 300, which an account
+    /// can have raised.
+    pub rules_per_bus: usize,
+}
+
+impl EventsConfig {
+    pub fn new(enforcement: Enforcement) -> EventsConfig {
+        EventsConfig { enforcement, rules_per_bus: rule::DEFAULT_RULES_PER_BUS }
+    }
 }
 
 /// The services targets live in.

@@ -18,7 +18,7 @@ use crate::tags::Tags;
 /// Targets one rule may have (AWS's quota).
 pub const MAX_TARGETS: usize = 5;
 /// Rules one bus may have (AWS's default quota).
-pub const MAX_RULES_PER_BUS: usize = 300;
+pub const DEFAULT_RULES_PER_BUS: usize = 300;
 
 /// A rule, with its pattern compiled.
 #[derive(Debug)]
@@ -133,9 +133,10 @@ impl Events {
                     rule.record.created_ms = old.record.created_ms;
                     rule.record.last_fired_ms = old.record.last_fired_ms;
                 }
-                None if self.rule_keys_of(&account, &region, &bus).len() >= MAX_RULES_PER_BUS => {
+                None if self.rule_keys_of(&account, &region, &bus).len() >= self.sh.config.rules_per_bus => {
                     return Err(EventsError::LimitExceeded(format!(
-                        "The requested resource exceeds the maximum number allowed: {MAX_RULES_PER_BUS} rules per event bus."
+                        "The requested resource exceeds the maximum number allowed: {} rules per event bus.",
+                        self.sh.config.rules_per_bus
                     )));
                 }
                 None => {}

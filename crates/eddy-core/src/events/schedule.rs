@@ -268,8 +268,15 @@ fn field_u16(s: &str, low: u16, high: u16) -> EventsResult<Vec<u16>> {
 impl Events {
     /// Fires every enabled scheduled rule that is due; returns when the next one is.
     pub(crate) async fn fire_schedules(&self, now: Millis) -> Millis {
+        if let Some(next) = self.rules.next_schedule().filter(|next| *next > now) {
+            return next;
+        }
         let mut next = Millis::MAX;
-        let due: Vec<_> = self.rules.read().values().filter(|r| r.schedule.is_some() && r.enabled()).cloned().collect();
+        let (generation, due) = {
+            let rules = self.rules.read();
+            let due: Vec<_> = rules.values().filter(|r| r.schedule.is_some() && r.enabled()).cloned().collect();
+            (self.rules.generation(), due)
+        };
         for rule in due {
             let schedule = rule.schedule.as_ref().expect("filtered");
             let since = rule.record.last_fired_ms.unwrap_or(rule.record.created_ms);
@@ -285,6 +292,9 @@ impl Events {
                 next = next.min(n);
             }
         }
+        // Firing rewrites a rule, which moves the generation on: the next
+        // turn looks again, and remembers from then.
+        self.rules.set_next_schedule(generation, next);
         next
     }
 

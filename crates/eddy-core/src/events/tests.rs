@@ -62,8 +62,7 @@ fn world_on(store: Store, clock: ManualClock, run: bool) -> World {
     let kinesis = Kinesis::open(store.clone(), c(), crate::kinesis::KinesisConfig { enforce_limits: false }).unwrap();
     let targets = Targets { sqs: sqs.clone(), sns, kinesis };
     let http = Arc::new(NoHttp);
-    let events =
-        Events::open(store.clone(), c(), targets, http, EventsConfig { enforcement: Enforcement::Enforce }).unwrap();
+    let events = Events::open(store.clone(), c(), targets, http, EventsConfig::new(Enforcement::Enforce)).unwrap();
     if run {
         tokio::spawn(events.clone().run_deliveries());
     }

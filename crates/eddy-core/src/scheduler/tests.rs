@@ -156,7 +156,7 @@ fn world_on(store: Store, clock: ManualClock) -> World {
         c(),
         crate::events::Targets { sqs: sqs.clone(), sns: sns.clone(), kinesis: kinesis.clone() },
         Arc::new(NoHttp),
-        crate::events::EventsConfig { enforcement: Enforcement::Off },
+        crate::events::EventsConfig::new(Enforcement::Off),
     )
     .unwrap();
     let scheduler =

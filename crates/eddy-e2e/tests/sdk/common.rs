@@ -116,6 +116,16 @@ impl Eddy {
         aws_sdk_kinesis::Client::new(&self.sdk_config().await)
     }
 
+    /// An EventBridge client configured like [`Eddy::client`].
+    pub async fn events_client(&self) -> aws_sdk_eventbridge::Client {
+        aws_sdk_eventbridge::Client::new(&self.sdk_config().await)
+    }
+
+    /// An EventBridge Scheduler client configured like [`Eddy::client`].
+    pub async fn scheduler_client(&self) -> aws_sdk_scheduler::Client {
+        aws_sdk_scheduler::Client::new(&self.sdk_config().await)
+    }
+
     async fn sdk_config(&self) -> aws_config::SdkConfig {
         // The SDK is built without TLS; eddy speaks plain HTTP.
         let http = aws_smithy_http_client::Builder::new().build_http();

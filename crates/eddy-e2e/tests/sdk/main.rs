@@ -1,5 +1,6 @@
 //! End-to-end: the AWS SDK for Rust (SQS over awsJson 1.0, SNS over awsQuery,
-//! Kinesis over awsJson 1.1, IAM and STS over awsQuery)
+//! Kinesis and EventBridge over awsJson 1.1, EventBridge Scheduler over
+//! restJson1, IAM and STS over awsQuery)
 //! against a spawned eddy.
 //!
 //! Each test starts its own eddy (`$EDDY_BIN`, or `cargo build -p eddy`
@@ -10,6 +11,7 @@ mod common;
 
 mod batch;
 mod errors;
+mod events;
 mod fifo;
 mod iam_sts;
 mod kinesis;
