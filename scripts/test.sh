@@ -62,7 +62,7 @@ echo "== Kinesis crash test (kill -9 under PutRecords load)"
 .venv-json/bin/python tests/crash/kinesis_crash_test.py
 echo "== EventBridge crash test (kill -9 under PutEvents load)"
 .venv-json/bin/python tests/crash/events_crash_test.py
-echo "== power-loss test (power cut under SQS, SNS and Kinesis load on a FUSE fs that drops unsynced writes)"
+echo "== power-loss test (power cut under SQS, SNS, Kinesis and EventBridge load on a FUSE fs that drops unsynced writes)"
 # The test's FUSE filesystem loads libfuse3 (through mfusepy): installed by ./scripts/test.sh when missing.
 if ! ldconfig -p 2>/dev/null | grep 'libfuse3\.so' >/dev/null; then
   apt-get update -qq && { apt-get install -y -qq libfuse3-3 || apt-get install -y -qq libfuse3-4; } >/dev/null

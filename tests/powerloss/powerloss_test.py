@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Power-loss test: cut the power under SQS, SNS and Kinesis load and prove that everything eddy
+"""Power-loss test: cut the power under SQS, SNS, Kinesis and EventBridge load and prove that everything eddy
 acknowledged was on stable storage.
 
 Run with the .venv-json interpreter (as root: it mounts a FUSE filesystem). Exit code 0 on success,
@@ -29,7 +29,9 @@ Load, on one eddy (reusing the crash tests' load generators and checks by import
     receive and delete (crash_test.producer/consumer);
   * SNS: publishers publish (single and batch) to a standard topic fanned out to two raw-delivery
     queues, and to a FIFO topic fanned out to a FIFO queue (sns_crash_test.publisher);
-  * Kinesis: producers PutRecords batches into a 2-shard stream (kinesis_crash_test.producer).
+  * Kinesis: producers PutRecords batches into a 2-shard stream (kinesis_crash_test.producer);
+  * EventBridge: producers PutEvents (1 to 10 entries) on the default and a custom bus, whose rules
+    send them to two standard queues and a FIFO queue (events_crash_test.producer).
 Per round (ROUNDS of them): load, power cut mid-load, restart while the load keeps trying, load a
 little longer, stop; then check.
 
@@ -40,7 +42,9 @@ Guarantees checked after every cut:
     still a pending job after it and delivered after the restart (sns_crash_test.drain/check);
   * Kinesis: every record acknowledged so far (all rounds) is stored exactly once, in the shard and
     under the sequence number its acknowledgement named; per shard, records acknowledged after a
-    cut number above those acknowledged before it.
+    cut number above those acknowledged before it;
+  * EventBridge: every event PutEvents accepted reaches every queue its rules target: delivered
+    before the cut, or a pending job after it delivered after the restart (events_crash_test's check).
 What eddy itself documents as not fsynced before the answer (a ReceiveMessage's receive count and
 visibility) may be lost: the message is then simply received again, which the checks allow.
 
@@ -54,6 +58,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import functools
+import json
 import os
 import shutil
 import stat
@@ -71,6 +76,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "crash"))
 
 import crash_test as sqs_t  # noqa: E402
+import events_crash_test as ev_t  # noqa: E402
 import kinesis_crash_test as kin_t  # noqa: E402
 import sns_crash_test as sns_t  # noqa: E402
 from crash_test import Server, free_port, log, verdict  # noqa: E402
@@ -83,8 +89,9 @@ SQS_PRODUCERS = 2  # per queue
 SQS_CONSUMERS = 1  # per queue
 SNS_PUBLISHERS = 2
 KINESIS_PRODUCERS = 2
+EVENTS_PRODUCERS = 2
 SHARDS = 2
-MIN_ACKED_BEFORE_CUT = {"sqs": 100, "sns": 30, "kinesis": 500}  # per round: less proves little
+MIN_ACKED_BEFORE_CUT = {"sqs": 100, "sns": 30, "kinesis": 500, "events": 50}  # per round: less proves little
 
 
 # --------------------------------------------------------------------------- setup
@@ -120,6 +127,7 @@ def setup(endpoint: str) -> dict:
             raise RuntimeError("stream never became ACTIVE")
         time.sleep(0.1)
     r["kinesis"] = stream
+    r["events"] = ev_t.setup(endpoint)
     return r
 
 
@@ -148,6 +156,21 @@ def check_sns(endpoint: str, name: str, url: str, expected: set[str], tag: str, 
     more, copies = sns_t.check(f"SNS {name}", expected, got, tag)
     problems += [f"round {round_no}: {p}" for p in more]
     return f"SNS {name}: acknowledged={len(expected)} found={found} lost={len(expected) - found} copies={copies}", problems
+
+
+def check_events(endpoint: str, name: str, url: str, expected: set[str], tag: str, round_no: int) -> tuple[str, list[str]]:
+    """Every event PutEvents accepted this round reached the queue (copies are allowed: at least once)."""
+    problems = []
+    try:
+        got = [json.loads(b) for b in sns_t.drain(endpoint, url)]
+    except Exception as e:  # noqa: BLE001 - e.g. the queue itself was lost
+        problems.append(f"round {round_no}: EventBridge {name}: drain failed: {e!r}")
+        got = []
+    found = len(expected & set(got))
+    more, copies = sns_t.check(f"EventBridge {name}", expected, got, tag)
+    problems += [f"round {round_no}: {p}" for p in more]
+    return (f"EventBridge {name}: accepted={len(expected)} found={found} lost={len(expected) - found} "
+            f"copies={copies}"), problems
 
 
 def check_kinesis(endpoint: str, stream: str, ledger: kin_t.Ledger, round_no: int) -> tuple[str, list[str]]:
@@ -251,6 +274,7 @@ def run(metadata: str, durability: str) -> int:
                 ledger.new_round()
             topic, fifo_topic, fanout, fifo_url = res["sns"]
             acked_sns = sns_t.Acked()
+            accepted_events = ev_t.Accepted()
             kin_before = len(kin_ledger.acked)
             stop = threading.Event()
             threads = []
@@ -266,6 +290,8 @@ def run(metadata: str, durability: str) -> int:
             for i in range(KINESIS_PRODUCERS):
                 threads.append(threading.Thread(target=kin_t.producer,
                                                 args=(ep, res["kinesis"], kin_ledger, f"{tag}-k{i}", stop)))
+            for i in range(EVENTS_PRODUCERS):
+                threads.append(threading.Thread(target=ev_t.producer, args=(ep, accepted_events, f"{tag}-e{i}", stop)))
             for t in threads:
                 t.daemon = True
                 t.start()
@@ -277,6 +303,7 @@ def run(metadata: str, durability: str) -> int:
                 "sqs": sum(len(lg.sent_acked) for _, _, _, lg in res["sqs"]),
                 "sns": len(acked_sns.standard) + len(acked_sns.fifo),
                 "kinesis": len(kin_ledger.acked) - kin_before,
+                "events": len(accepted_events.default) + len(accepted_events.custom),
             }
             server.kill9()
             with kin_ledger.lock:
@@ -287,7 +314,8 @@ def run(metadata: str, durability: str) -> int:
                 f"names, brought back {thrown['names_back']} unsynced removals"
                 + (f"; names lost: {thrown['lost'][:8]}" if thrown["lost"] else ""))
             rows.append(f"cut {round_no}: acknowledged before it: SQS sends {before['sqs']}, SNS publishes "
-                        f"{before['sns']}, Kinesis records {before['kinesis']}; it threw away {thrown['bytes']} "
+                        f"{before['sns']}, Kinesis records {before['kinesis']}, EventBridge events {before['events']}; "
+                        f"it threw away {thrown['bytes']} "
                         f"unsynced bytes in {thrown['files']} files and {thrown['names_lost']} unsynced names")
             fs.start()
             server.start()
@@ -310,6 +338,11 @@ def run(metadata: str, durability: str) -> int:
                 checks += [functools.partial(check_sns, ep, f"{name} queue {i}", url, expected, tag, round_no)
                            for i, url in enumerate(urls)]
             checks.append(functools.partial(check_kinesis, ep, res["kinesis"], kin_ledger, round_no))
+            default_url, bus_url, fifo_url = res["events"]
+            for name, url, expected in (("default-bus queue", default_url, accepted_events.default),
+                                        ("custom-bus queue", bus_url, accepted_events.custom),
+                                        ("FIFO queue", fifo_url, accepted_events.default)):
+                checks.append(functools.partial(check_events, ep, name, url, expected, tag, round_no))
             with concurrent.futures.ThreadPoolExecutor(len(checks)) as pool:
                 for row, problems in pool.map(lambda f: f(), checks):
                     rows.append(f"cut {round_no} {row}")
