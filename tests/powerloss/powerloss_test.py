@@ -144,33 +144,20 @@ def check_sqs(endpoint: str, server: Server, queue: tuple, round_no: int) -> tup
             f"found={found} lost={s['missing']} resurrected={s['resurrected']} duplicates={s['duplicates']}"), []
 
 
-def check_sns(endpoint: str, name: str, url: str, expected: set[str], tag: str, round_no: int) -> tuple[str, list[str]]:
-    """Every acknowledged Publish of this round reached the subscribed queue (copies are allowed)."""
+def check_delivered(endpoint: str, label: str, url: str, expected: set[str], tag: str, round_no: int,
+                    decode=lambda body: body) -> tuple[str, list[str]]:
+    """Every acknowledged Publish (SNS) or accepted event (EventBridge) of this round reached the
+    queue, its body decoded by `decode` (copies are allowed: delivery is at least once)."""
     problems = []
     try:
-        got = sns_t.drain(endpoint, url)
+        got = [decode(b) for b in sns_t.drain(endpoint, url)]
     except Exception as e:  # noqa: BLE001 - e.g. the queue itself was lost
-        problems.append(f"round {round_no}: SNS {name}: drain failed: {e!r}")
+        problems.append(f"round {round_no}: {label}: drain failed: {e!r}")
         got = []
     found = len(expected & set(got))
-    more, copies = sns_t.check(f"SNS {name}", expected, got, tag)
+    more, copies = sns_t.check(label, expected, got, tag)
     problems += [f"round {round_no}: {p}" for p in more]
-    return f"SNS {name}: acknowledged={len(expected)} found={found} lost={len(expected) - found} copies={copies}", problems
-
-
-def check_events(endpoint: str, name: str, url: str, expected: set[str], tag: str, round_no: int) -> tuple[str, list[str]]:
-    """Every event PutEvents accepted this round reached the queue (copies are allowed: at least once)."""
-    problems = []
-    try:
-        got = [json.loads(b) for b in sns_t.drain(endpoint, url)]
-    except Exception as e:  # noqa: BLE001 - e.g. the queue itself was lost
-        problems.append(f"round {round_no}: EventBridge {name}: drain failed: {e!r}")
-        got = []
-    found = len(expected & set(got))
-    more, copies = sns_t.check(f"EventBridge {name}", expected, got, tag)
-    problems += [f"round {round_no}: {p}" for p in more]
-    return (f"EventBridge {name}: accepted={len(expected)} found={found} lost={len(expected) - found} "
-            f"copies={copies}"), problems
+    return f"{label}: acknowledged={len(expected)} found={found} lost={len(expected) - found} copies={copies}", problems
 
 
 def check_kinesis(endpoint: str, stream: str, ledger: kin_t.Ledger, round_no: int) -> tuple[str, list[str]]:
@@ -335,14 +322,15 @@ def run(metadata: str, durability: str) -> int:
             # ---- checks, all queues and the stream at once (each drain mostly waits)
             checks = [functools.partial(check_sqs, ep, server, q, round_no) for q in res["sqs"]]
             for name, urls, expected in (("standard", fanout, acked_sns.standard), ("fifo", [fifo_url], acked_sns.fifo)):
-                checks += [functools.partial(check_sns, ep, f"{name} queue {i}", url, expected, tag, round_no)
+                checks += [functools.partial(check_delivered, ep, f"SNS {name} queue {i}", url, expected, tag, round_no)
                            for i, url in enumerate(urls)]
             checks.append(functools.partial(check_kinesis, ep, res["kinesis"], kin_ledger, round_no))
             default_url, bus_url, fifo_url = res["events"]
             for name, url, expected in (("default-bus queue", default_url, accepted_events.default),
                                         ("custom-bus queue", bus_url, accepted_events.custom),
                                         ("FIFO queue", fifo_url, accepted_events.default)):
-                checks.append(functools.partial(check_events, ep, name, url, expected, tag, round_no))
+                checks.append(functools.partial(check_delivered, ep, f"EventBridge {name}", url, expected, tag,
+                                                round_no, json.loads))
             with concurrent.futures.ThreadPoolExecutor(len(checks)) as pool:
                 for row, problems in pool.map(lambda f: f(), checks):
                     rows.append(f"cut {round_no} {row}")

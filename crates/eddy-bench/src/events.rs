@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::http::{Conn, Endpoint};
 use super::report::Report;
 use super::stats::{count, Percentiles};
-use super::{api, rate, server::Spawned};
+use super::{api, rate, server};
 
 const RULE_COUNTS: [usize; 4] = [1, 10, 100, 1000];
 /// Events per PutEvents call (AWS's maximum).
@@ -63,13 +63,7 @@ pub async fn run(args: EventsBenchArgs) -> Result<()> {
         // thread reads the environment.
         std::env::set_var(RULES_PER_BUS_VAR, "1000");
     }
-    let server = if args.spawn { Some(Spawned::start().await?.0) } else { None };
-    let ep = match (&args.endpoint, &server) {
-        (Some(url), _) => Endpoint::parse(url)?,
-        (None, Some(s)) => s.endpoint.clone(),
-        (None, None) => bail!("no endpoint"),
-    };
-    println!("endpoint under test: {ep}");
+    let (ep, server) = server::under_test(args.spawn, args.endpoint.as_deref()).await?;
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     let mut report = Report::default();
     let mut per_event = Vec::new();

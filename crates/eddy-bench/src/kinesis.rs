@@ -112,14 +112,7 @@ pub async fn run(args: KinesisBenchArgs) -> Result<()> {
         args.shards,
         args.keys
     );
-    let server = if args.spawn { Some(Spawned::start().await?.0) } else { None };
-    // A spawned server that is not the endpoint has no role left.
-    let (ep, server) = match (&args.endpoint, server) {
-        (Some(url), _) => (Endpoint::parse(url)?, None),
-        (None, Some(s)) => (s.endpoint.clone(), Some(s)),
-        (None, None) => bail!("no endpoint"),
-    };
-    println!("endpoint under test: {ep}");
+    let (ep, server) = server::under_test(args.spawn, args.endpoint.as_deref()).await?;
     if let Err(e) = tokio::net::TcpStream::connect(ep.authority()).await {
         bail!("cannot connect to {ep}: {e}");
     }

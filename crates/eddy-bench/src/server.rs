@@ -34,6 +34,22 @@ pub struct Memory {
     pub peak: u64,
 }
 
+/// The endpoint under test: `endpoint` if given, else a server spawned for
+/// the run (kept alive by the returned [`Spawned`]). A spawned server that
+/// is not the endpoint has no role left and is not started.
+pub async fn under_test(spawn: bool, endpoint: Option<&str>) -> Result<(Endpoint, Option<Spawned>)> {
+    let (ep, server) = match (endpoint, spawn) {
+        (Some(url), _) => (Endpoint::parse(url)?, None),
+        (None, true) => {
+            let server = Spawned::start().await?.0;
+            (server.endpoint.clone(), Some(server))
+        }
+        (None, false) => bail!("no endpoint: give --endpoint or --spawn"),
+    };
+    println!("endpoint under test: {ep}");
+    Ok((ep, server))
+}
+
 impl Spawned {
     /// Starts the server; returns it with the time from spawn to its first
     /// successful `GET /_eddy/health`.

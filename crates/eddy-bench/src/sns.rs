@@ -6,14 +6,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use tokio::task::JoinSet;
 
 use super::http::{Conn, Endpoint};
 use super::report::Report;
 use super::stats::{count, Percentiles};
-use super::{api, rate, server::Spawned};
+use super::{api, rate, server};
 
 const FAN_OUTS: [usize; 3] = [1, 10, 100];
 const LATENCY_P99_TARGET: Duration = Duration::from_millis(1);
@@ -50,13 +50,7 @@ struct FanOut {
 
 pub async fn run(args: SnsBenchArgs) -> Result<()> {
     println!("eddy bench sns: {} publishers, {} s per throughput phase", args.connections, args.duration_secs);
-    let server = if args.spawn { Some(Spawned::start().await?.0) } else { None };
-    let ep = match (&args.endpoint, &server) {
-        (Some(url), _) => Endpoint::parse(url)?,
-        (None, Some(s)) => s.endpoint.clone(),
-        (None, None) => bail!("no endpoint"),
-    };
-    println!("endpoint under test: {ep}");
+    let (ep, server) = server::under_test(args.spawn, args.endpoint.as_deref()).await?;
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
     let mut report = Report::default();
     let mut per_delivery = Vec::new();

@@ -174,18 +174,9 @@ async fn a_one_time_schedule_sends_its_input_to_the_queue() {
     assert!(err.into_service_error().is_resource_not_found_exception());
 }
 
-/// `yyyy-mm-ddThh:mm:ss` for seconds since the epoch (days to civil date,
-/// after Howard Hinnant's algorithm).
+/// `yyyy-mm-ddThh:mm:ss` (UTC) for seconds since the epoch, as `at()` takes it.
 fn utc(secs: u64) -> String {
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    let t = aws_sdk_scheduler::primitives::DateTime::from_secs(secs as i64);
+    let text = t.fmt(aws_sdk_scheduler::primitives::DateTimeFormat::DateTime).expect("formats");
+    text.trim_end_matches('Z').to_string()
 }
