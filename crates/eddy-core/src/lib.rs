@@ -24,6 +24,7 @@ pub mod maps;
 pub mod page;
 pub mod pattern;
 pub mod policy;
+pub mod pipes;
 pub mod scheduler;
 pub mod signing;
 pub mod sns;

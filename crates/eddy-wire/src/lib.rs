@@ -31,6 +31,7 @@ pub mod kinesis;
 pub mod query;
 pub mod rest_json;
 pub mod rest_xml;
+pub mod pipes;
 pub mod scheduler;
 pub mod sigv4;
 pub mod sns;

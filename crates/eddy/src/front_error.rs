@@ -70,6 +70,10 @@ fn render(parts: &Parts, ctx: &RequestCtx, code: &'static str, status: u16, mess
             let e = eddy_wire::rest_json::RestJsonError::new(code, status, message);
             crate::scheduler::wire_error(ctx, e)
         }
+        Handler::Pipes(_) => {
+            let e = eddy_wire::rest_json::RestJsonError::new(code, status, message);
+            crate::pipes::wire_error(ctx, e)
+        }
         Handler::SqsJson | Handler::UnknownTarget => crate::sqs::json_error(ctx, &wire),
         Handler::SnsQuery => crate::sns::xml_error(ctx, &wire),
         Handler::IamQuery => crate::iam::xml_error(ctx, eddy_wire::xml::IAM_NAMESPACE, &wire),
@@ -80,7 +84,8 @@ fn render(parts: &Parts, ctx: &RequestCtx, code: &'static str, status: u16, mess
         | Handler::Health { .. }
         | Handler::EddySns
         | Handler::EddyEvents
-        | Handler::EddyScheduler => crate::sqs::xml_error(ctx, &wire),
+        | Handler::EddyScheduler
+        | Handler::EddyPipes => crate::sqs::xml_error(ctx, &wire),
     };
     crate::server::boxed(response)
 }

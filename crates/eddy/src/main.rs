@@ -23,6 +23,7 @@ mod kinesis;
 mod request;
 mod respond;
 mod routes;
+mod pipes;
 mod scheduler;
 mod server;
 mod services;

@@ -21,6 +21,7 @@ use http::Method;
 pub use self::template::PathParams;
 use crate::kinesis::Format;
 use crate::request::credential_scope;
+use crate::pipes::Op as PipesOp;
 use crate::scheduler::Op as SchedulerOp;
 
 /// The wire protocol a route speaks, requests and responses alike.
@@ -59,6 +60,7 @@ pub enum Service {
     Kinesis,
     Events,
     Scheduler,
+    Pipes,
     Iam,
     Sts,
     /// `/_eddy/…` endpoints other than health.
@@ -76,6 +78,7 @@ impl Service {
             Service::Kinesis => "kinesis",
             Service::Events => "events",
             Service::Scheduler => "scheduler",
+            Service::Pipes => "pipes",
             Service::Iam => "iam",
             Service::Sts => "sts",
             Service::Eddy => "eddy",
@@ -99,6 +102,9 @@ pub enum Handler {
     /// `/_eddy/scheduler/…`.
     EddyScheduler,
     Scheduler(SchedulerOp),
+    /// `/_eddy/pipes/…`.
+    EddyPipes,
+    Pipes(PipesOp),
     SqsJson,
     SqsQuery,
     SnsQuery,
@@ -247,6 +253,7 @@ pub static ROUTES: &[Route] = &[
     path(Protocol::Eddy, Service::Eddy, Methods::Any, "/_eddy/doctor", Handler::EddySns),
     path(Protocol::Eddy, Service::Eddy, Methods::Any, "/_eddy/events/{path+}", Handler::EddyEvents),
     path(Protocol::Eddy, Service::Eddy, Methods::Any, "/_eddy/scheduler/{path+}", Handler::EddyScheduler),
+    path(Protocol::Eddy, Service::Eddy, Methods::Any, "/_eddy/pipes/{path+}", Handler::EddyPipes),
     path(Protocol::Eddy, Service::Health, READ, "/_eddy/health", Handler::Health { localstack: false }),
     // LocalStack's shape, for tools that wait on LocalStack.
     path(Protocol::Eddy, Service::Health, READ, "/_localstack/health", Handler::Health { localstack: true }),
@@ -305,12 +312,48 @@ pub static ROUTES: &[Route] = &[
         "/tags/{ResourceArn}",
         Handler::Scheduler(SchedulerOp::UntagResource),
     ),
+    // EventBridge Pipes (2015-10-07), URIs as its model's `http` blocks give them.
+    pipes(POST, "/v1/pipes/{Name}/start", PipesOp::StartPipe),
+    pipes(POST, "/v1/pipes/{Name}/stop", PipesOp::StopPipe),
+    pipes(POST, "/v1/pipes/{Name}", PipesOp::CreatePipe),
+    pipes(GET, "/v1/pipes/{Name}", PipesOp::DescribePipe),
+    pipes(PUT, "/v1/pipes/{Name}", PipesOp::UpdatePipe),
+    pipes(DELETE, "/v1/pipes/{Name}", PipesOp::DeletePipe),
+    pipes(GET, "/v1/pipes", PipesOp::ListPipes),
+    signed_path(
+        Protocol::RestJson1,
+        Service::Pipes,
+        "pipes",
+        GET,
+        "/tags/{resourceArn}",
+        Handler::Pipes(PipesOp::ListTagsForResource),
+    ),
+    signed_path(
+        Protocol::RestJson1,
+        Service::Pipes,
+        "pipes",
+        POST,
+        "/tags/{resourceArn}",
+        Handler::Pipes(PipesOp::TagResource),
+    ),
+    signed_path(
+        Protocol::RestJson1,
+        Service::Pipes,
+        "pipes",
+        DELETE,
+        "/tags/{resourceArn}",
+        Handler::Pipes(PipesOp::UntagResource),
+    ),
 ];
 
 const GET: Methods = Methods::Only(&[Method::GET]);
 const POST: Methods = Methods::Only(&[Method::POST]);
 const PUT: Methods = Methods::Only(&[Method::PUT]);
 const DELETE: Methods = Methods::Only(&[Method::DELETE]);
+
+const fn pipes(methods: Methods, template: &'static str, op: PipesOp) -> Route {
+    path(Protocol::RestJson1, Service::Pipes, methods, template, Handler::Pipes(op))
+}
 
 const fn scheduler(methods: Methods, template: &'static str, op: SchedulerOp) -> Route {
     path(Protocol::RestJson1, Service::Scheduler, methods, template, Handler::Scheduler(op))

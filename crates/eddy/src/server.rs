@@ -34,6 +34,7 @@ pub struct AppState {
     pub kinesis: Arc<eddy_core::kinesis::Kinesis>,
     pub events: Arc<eddy_core::events::Events>,
     pub scheduler: Arc<eddy_core::scheduler::Scheduler>,
+    pub pipes: Arc<eddy_core::pipes::Pipes>,
     pub iam: Arc<eddy_core::iam::Iam>,
     pub store: eddy_store::Store,
     pub connections: Arc<Connections>,
@@ -202,6 +203,7 @@ async fn handle(
             | Service::Kinesis
             | Service::Events
             | Service::Scheduler
+            | Service::Pipes
             | Service::Iam
             | Service::Sts
     ) {
@@ -223,6 +225,8 @@ async fn handle(
             boxed(crate::scheduler::handle(&state, &ctx, op, &parts.uri, &routed.params, &body).await)
         }
         Handler::EddyScheduler => boxed(crate::scheduler::handle_eddy(&state, &parts.method, &parts.uri).await),
+        Handler::Pipes(op) => boxed(crate::pipes::handle(&state, &ctx, op, &parts.uri, &routed.params, &body).await),
+        Handler::EddyPipes => boxed(crate::pipes::handle_eddy(&state, &parts.method, &parts.uri).await),
         Handler::UnknownTarget => boxed(crate::sqs::unknown_target(&ctx, &routed.operation)),
         Handler::NotFound => boxed(crate::sqs::unknown_operation(&ctx)),
     };

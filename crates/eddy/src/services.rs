@@ -13,12 +13,12 @@ use crate::server::AppState;
 pub struct Services {
     pub state: Arc<AppState>,
     /// SQS's sweeper, SNS's deliveries, Kinesis's maintenance, EventBridge's
-    /// deliveries, Scheduler's firing.
+    /// deliveries, Scheduler's firing, Pipes' readers.
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Services {
-    /// Opens SQS, SNS, Kinesis, EventBridge, Scheduler and IAM on `store` and starts their background work.
+    /// Opens SQS, SNS, Kinesis, EventBridge, Scheduler, Pipes and IAM on `store` and starts their background work.
     pub fn open(store: eddy_store::Store, args: &ServeArgs, front: &Front) -> anyhow::Result<Services> {
         let clock = || Arc::new(eddy_core::clock::SystemClock);
         let sqs = eddy_core::sqs::Sqs::open(store.clone(), clock())
@@ -58,6 +58,17 @@ impl Services {
             },
         )
         .map_err(|e| anyhow::anyhow!("recovering Scheduler state: {e}"))?;
+        let pipes = eddy_core::pipes::Pipes::open(
+            store.clone(),
+            clock(),
+            eddy_core::pipes::Targets {
+                sqs: sqs.clone(),
+                sns: sns.clone(),
+                kinesis: kinesis.clone(),
+                events: events.clone(),
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("recovering Pipes state: {e}"))?;
         let iam = eddy_core::iam::Iam::open(store.clone(), clock())
             .map_err(|e| anyhow::anyhow!("recovering IAM state: {e}"))?;
         let tasks = vec![
@@ -66,6 +77,7 @@ impl Services {
             tokio::spawn(kinesis.clone().run_maintenance()),
             tokio::spawn(events.clone().run_deliveries()),
             tokio::spawn(scheduler.clone().run()),
+            tokio::spawn(pipes.clone().run()),
         ];
         let state = Arc::new(AppState {
             sqs,
@@ -73,6 +85,7 @@ impl Services {
             kinesis,
             events,
             scheduler,
+            pipes,
             iam,
             store,
             connections: front.connections.clone(),

@@ -506,8 +506,20 @@ impl Events {
 
     /// One invocation of an API destination target.
     pub(crate) async fn to_destination(&self, job: &JobRecord, target: &Target, body: String) -> Result<(), Failure> {
-        let Some(dest) = self.destinations.find(|d| d.arn == target.arn) else {
-            return Err(Failure::permanent("NO_RESOURCE", format!("API destination {} does not exist", target.arn)));
+        self.invoke_destination(&target.arn, &job.target, body).await.map(|_| ())
+    }
+
+    /// One call of the API destination `arn`, with the `HttpParameters`
+    /// member of `parameters` (an EventBridge target, a pipe's target or
+    /// enrichment parameters): the reply when it is a 2xx, else why not.
+    pub(crate) async fn invoke_destination(
+        &self,
+        arn: &str,
+        parameters: &Value,
+        body: String,
+    ) -> Result<HttpReply, Failure> {
+        let Some(dest) = self.destinations.find(|d| d.arn == arn) else {
+            return Err(Failure::permanent("NO_RESOURCE", format!("API destination {arn} does not exist")));
         };
         let Some(conn) = self.connection_by_arn(&dest.connection_arn) else {
             return Err(Failure::permanent(
@@ -519,7 +531,7 @@ impl Events {
             return Err(Failure::permanent("NO_PERMISSIONS", format!("connection {} is deauthorized", conn.arn)));
         }
         self.pace(&dest).await;
-        let mut call = request(&dest, &conn, &job.target, body);
+        let mut call = request(&dest, &conn, parameters, body);
         if conn.authorization_type == "OAUTH_CLIENT_CREDENTIALS" {
             let token = self.oauth_token(&conn).await?;
             call.headers.push(("Authorization".into(), format!("Bearer {token}")));
@@ -530,7 +542,7 @@ impl Events {
             Failure::retryable(code, e)
         })?;
         match reply.status {
-            200..=299 => Ok(()),
+            200..=299 => Ok(reply),
             401 if conn.authorization_type == "OAUTH_CLIENT_CREDENTIALS" => {
                 self.http.tokens.lock().remove(&conn.arn);
                 Err(Failure::retryable("ERROR_FROM_TARGET", format!("{url} answered HTTP 401")))

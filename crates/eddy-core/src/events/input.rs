@@ -78,7 +78,10 @@ fn envelope_only(event: &Value) -> Value {
     Value::Object(out)
 }
 
-fn fill(template: &str, value_of: &dyn Fn(&str) -> Option<Option<Value>>) -> String {
+/// Fills `template`'s placeholders: `value_of` gives a name's value, None
+/// when the name is no variable (the text is kept as written). Pipes'
+/// input templates share it.
+pub fn fill(template: &str, value_of: &dyn Fn(&str) -> Option<Option<Value>>) -> String {
     let text_mode = !template.trim_start().starts_with(['{', '[', '"']);
     let mut out = String::with_capacity(template.len());
     let mut in_string = false;

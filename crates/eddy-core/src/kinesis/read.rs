@@ -58,6 +58,16 @@ impl Kinesis {
         Ok(Position { uid: stream.uid, shard: log.index, from, issued_ms: now }.encode())
     }
 
+    /// The sequence number of the shard's last record, if it has one: where
+    /// a LATEST reader that must survive a restart records its start
+    /// (Pipes), since an iterator expires and LATEST moves.
+    pub fn last_sequence_number(&self, caller: &Caller, stream_ref: &StreamRef, shard: &str) -> KinesisResult<Option<String>> {
+        let stream = self.stream(caller, stream_ref)?;
+        let log = shard_log(&stream, shard)?;
+        let last = log.write.lock().last_written.max(log.visible());
+        Ok((last.0 > 0 && last.shard() == log.index).then(|| last.to_string()))
+    }
+
     /// Where a read of the given type starts (SubscribeToShard's
     /// StartingPosition takes the same types).
     pub(crate) fn start_position(

@@ -72,6 +72,10 @@ pub fn render(handler: Handler, ctx: &RequestCtx, refusal: &Refusal) -> BoxedRes
             let e = eddy_wire::rest_json::RestJsonError::new(kinesis_shape, status, wire.message);
             crate::scheduler::wire_error(ctx, e)
         }
+        Handler::Pipes(_) => {
+            let e = eddy_wire::rest_json::RestJsonError::new(kinesis_shape, status, wire.message);
+            crate::pipes::wire_error(ctx, e)
+        }
         Handler::SqsJson | Handler::UnknownTarget => crate::sqs::json_error(ctx, &wire),
         Handler::SnsQuery => crate::sns::xml_error(ctx, &wire),
         Handler::IamQuery => crate::iam::xml_error(ctx, eddy_wire::xml::IAM_NAMESPACE, &wire),
@@ -82,6 +86,7 @@ pub fn render(handler: Handler, ctx: &RequestCtx, refusal: &Refusal) -> BoxedRes
         | Handler::EddySns
         | Handler::EddyEvents
         | Handler::EddyScheduler
+        | Handler::EddyPipes
         | Handler::Kinesis(_) => crate::sqs::xml_error(ctx, &wire),
     };
     crate::server::boxed(response)

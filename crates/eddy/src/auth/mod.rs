@@ -144,6 +144,7 @@ fn rules(service: Service) -> Option<Rules> {
         Service::Kinesis => ("kinesis", 300),
         Service::Events => ("events", 300),
         Service::Scheduler => ("scheduler", 300),
+        Service::Pipes => ("pipes", 300),
         Service::Eddy | Service::Health | Service::Unknown => return None,
     };
     Some(Rules { service: name, max_skew_secs, s3: false })

@@ -10,6 +10,7 @@
 pub mod events;
 pub mod iam;
 pub mod kinesis;
+pub mod pipes;
 pub mod scheduler;
 pub mod sns;
 pub mod sqs;

@@ -1,0 +1,1 @@
+//! Unit tests: record shapes, filtering, input templates, validation.

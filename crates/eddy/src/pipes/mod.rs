@@ -1,0 +1,128 @@
+//! EventBridge Pipes over restJson1: the route names the operation, the
+//! path and query carry names, the body the rest ([`eddy_wire::pipes`]).
+//! Errors are the model's shapes with their statuses, the message under
+//! `message`, a ValidationException's `fieldList` and a
+//! ConflictException's `resourceId`/`resourceType`. Also eddy's own
+//! endpoints: `/_eddy/pipes/stats` and `/_eddy/pipes/outbox`
+//! (invocations of targets and enrichments eddy does not run).
+
+mod ops;
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use serde_json::json;
+
+use eddy_core::pipes::PipesError;
+use eddy_wire::rest_json::RestJsonError;
+
+use crate::request::RequestCtx;
+use crate::routes::PathParams;
+use crate::server::{AppState, HttpResponse};
+
+/// The operations, one per route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    CreatePipe,
+    DescribePipe,
+    UpdatePipe,
+    DeletePipe,
+    ListPipes,
+    StartPipe,
+    StopPipe,
+    TagResource,
+    UntagResource,
+    ListTagsForResource,
+}
+
+/// What a handler reads from the request besides the body.
+pub struct Request<'a> {
+    pub params: &'a PathParams,
+    pub query: Vec<(String, String)>,
+    pub body: &'a Bytes,
+}
+
+impl Request<'_> {
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn query_all(&self, name: &str) -> Vec<String> {
+        self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
+}
+
+pub async fn handle(
+    state: &AppState,
+    ctx: &RequestCtx,
+    op: Op,
+    uri: &http::Uri,
+    params: &PathParams,
+    body: &Bytes,
+) -> HttpResponse {
+    if let Some(name) = params.malformed() {
+        return error(ctx, &eddy_core::pipes::validation_error(format!("The {name} in the path is not valid UTF-8.")));
+    }
+    let query = eddy_wire::query::parse_form(uri.query().unwrap_or_default().as_bytes());
+    let req = Request { params, query, body };
+    if let Err(e) = crate::authz::pipes::authorize(state, ctx, op, &req) {
+        return error(ctx, &e);
+    }
+    match ops::dispatch(state, ctx, op, &req).await {
+        Ok(output) => crate::respond::rest_json(StatusCode::OK, ctx, output.as_ref()),
+        Err(e) => error(ctx, &e),
+    }
+}
+
+pub fn error(ctx: &RequestCtx, e: &PipesError) -> HttpResponse {
+    let mut wire = RestJsonError::new(e.code(), e.status(), e.message());
+    match e {
+        PipesError::Validation { fields, .. } if !fields.is_empty() => {
+            let list: Vec<_> = fields.iter().map(|(name, message)| json!({"name": name, "message": message})).collect();
+            wire = wire.with_member("fieldList", json!(list));
+        }
+        PipesError::Conflict { resource_id, resource_type, .. } => {
+            wire = wire.with_member("resourceId", json!(resource_id)).with_member("resourceType", json!(resource_type));
+        }
+        _ => {}
+    }
+    wire_error(ctx, wire)
+}
+
+/// A restJson1 error in Pipes' words (the message member is `message`).
+pub fn wire_error(ctx: &RequestCtx, e: RestJsonError) -> HttpResponse {
+    crate::respond::rest_json_error(ctx, &e)
+}
+
+/// `/_eddy/pipes/…`: counters and the outbox.
+pub async fn handle_eddy(state: &AppState, method: &Method, uri: &http::Uri) -> HttpResponse {
+    let pipes = &state.pipes;
+    let json_ok = |v: &serde_json::Value| {
+        http::Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(Bytes::from(v.to_string())))
+            .expect("valid response")
+    };
+    let pairs = eddy_wire::query::parse_form(uri.query().unwrap_or_default().as_bytes());
+    let param = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    match (method, uri.path().trim_start_matches("/_eddy/pipes/")) {
+        (&Method::GET, "stats") => json_ok(&pipes.stats.snapshot()),
+        (&Method::GET, "outbox") => {
+            let after = param("after").and_then(|a| a.parse().ok());
+            let limit = param("limit").and_then(|l| l.parse().ok()).unwrap_or(100usize).clamp(1, 1000);
+            match pipes.outbox(after, limit) {
+                Ok((entries, next)) => json_ok(&json!({"entries": entries, "next": next})),
+                Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            }
+        }
+        _ => plain(StatusCode::NOT_FOUND, "no such eddy endpoint".into()),
+    }
+}
+
+fn plain(status: StatusCode, text: String) -> HttpResponse {
+    http::Response::builder()
+        .status(status)
+        .header("content-type", "text/plain")
+        .body(http_body_util::Full::new(Bytes::from(text)))
+        .expect("valid response")
+}
