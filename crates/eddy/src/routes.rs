@@ -776,6 +776,34 @@ mod tests {
     }
 
     #[test]
+    fn pipes_rest_paths_by_method_and_template() {
+        let cases = [
+            ("POST", "/v1/pipes/p1", PipesOp::CreatePipe),
+            ("GET", "/v1/pipes/p1", PipesOp::DescribePipe),
+            ("PUT", "/v1/pipes/p1", PipesOp::UpdatePipe),
+            ("DELETE", "/v1/pipes/p1", PipesOp::DeletePipe),
+            ("GET", "/v1/pipes?NamePrefix=a&Limit=2", PipesOp::ListPipes),
+            ("POST", "/v1/pipes/p1/start", PipesOp::StartPipe),
+            ("POST", "/v1/pipes/p1/stop", PipesOp::StopPipe),
+        ];
+        for (method, uri, op) in cases {
+            let r = routed(method, uri, &[], "");
+            assert_eq!((r.handler, r.service, r.protocol), (Handler::Pipes(op), Service::Pipes, Protocol::RestJson1));
+        }
+        // `/tags/{arn}`, shared with Scheduler: signed for pipes, or naming a pipes ARN.
+        let arn = "/tags/arn%3Aaws%3Apipes%3Aus-east-1%3A000000000000%3Apipe%2Fp1";
+        let tags = routed("GET", arn, &[], "");
+        assert_eq!(tags.handler, Handler::Pipes(PipesOp::ListTagsForResource));
+        assert_eq!(tags.params.get("resourceArn"), Some("arn:aws:pipes:us-east-1:000000000000:pipe/p1"));
+        assert_eq!(handler("POST", arn, &[], ""), Handler::Pipes(PipesOp::TagResource));
+        assert_eq!(handler("DELETE", &format!("{arn}?tagKeys=a"), &[], ""), Handler::Pipes(PipesOp::UntagResource));
+        let pipes = signed_for("pipes");
+        assert_eq!(handler("GET", "/tags/x", &[("authorization", pipes.as_str())], ""), Handler::Pipes(PipesOp::ListTagsForResource));
+        assert_eq!(handler("GET", "/_eddy/pipes/stats", &[], ""), Handler::EddyPipes);
+        assert_eq!(handler("PATCH", "/v1/pipes/p1", &[], ""), Handler::NotFound);
+    }
+
+    #[test]
     fn table_is_well_formed() {
         let defaults = ROUTES
             .iter()
