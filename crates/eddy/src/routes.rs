@@ -20,8 +20,8 @@ use http::Method;
 
 pub use self::template::PathParams;
 use crate::kinesis::Format;
-use crate::request::credential_scope;
 use crate::pipes::Op as PipesOp;
+use crate::request::credential_scope;
 use crate::scheduler::Op as SchedulerOp;
 
 /// The wire protocol a route speaks, requests and responses alike.
@@ -798,7 +798,10 @@ mod tests {
         assert_eq!(handler("POST", arn, &[], ""), Handler::Pipes(PipesOp::TagResource));
         assert_eq!(handler("DELETE", &format!("{arn}?tagKeys=a"), &[], ""), Handler::Pipes(PipesOp::UntagResource));
         let pipes = signed_for("pipes");
-        assert_eq!(handler("GET", "/tags/x", &[("authorization", pipes.as_str())], ""), Handler::Pipes(PipesOp::ListTagsForResource));
+        assert_eq!(
+            handler("GET", "/tags/x", &[("authorization", pipes.as_str())], ""),
+            Handler::Pipes(PipesOp::ListTagsForResource)
+        );
         assert_eq!(handler("GET", "/_eddy/pipes/stats", &[], ""), Handler::EddyPipes);
         assert_eq!(handler("PATCH", "/v1/pipes/p1", &[], ""), Handler::NotFound);
     }

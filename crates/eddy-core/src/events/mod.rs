@@ -44,10 +44,10 @@ pub use connection::{
 pub use deliver::{EventsStats, OutboxEntry};
 pub use error::{EventsError, EventsResult};
 pub(crate) use input::{fill as fill_template, select as select_path, valid_path as valid_json_path};
-pub(crate) use target::Failure;
 pub use put::{EntryResult, EventEntry};
 pub use records::{BusRecord, RuleRecord};
 pub use rule::{Rule, RuleInput, TargetFailure};
+pub(crate) use target::Failure;
 
 use crate::clock::{Clock, Millis};
 use crate::identity::Caller;

@@ -61,7 +61,12 @@ impl Kinesis {
     /// The sequence number of the shard's last record, if it has one: where
     /// a LATEST reader that must survive a restart records its start
     /// (Pipes), since an iterator expires and LATEST moves.
-    pub fn last_sequence_number(&self, caller: &Caller, stream_ref: &StreamRef, shard: &str) -> KinesisResult<Option<String>> {
+    pub fn last_sequence_number(
+        &self,
+        caller: &Caller,
+        stream_ref: &StreamRef,
+        shard: &str,
+    ) -> KinesisResult<Option<String>> {
         let stream = self.stream(caller, stream_ref)?;
         let log = shard_log(&stream, shard)?;
         let last = log.write.lock().last_written.max(log.visible());

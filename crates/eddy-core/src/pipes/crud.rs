@@ -302,9 +302,7 @@ impl Pipes {
             .collect();
         let listing = format!("pipes/{}/{}", caller.account, caller.region);
         let req = PageRequest::new(&listing, q.token, q.limit, self.now_ms());
-        self.tokens
-            .page(all, |r| r.name.as_str(), &req)
-            .map_err(|_| validation("The NextToken provided is invalid."))
+        self.tokens.page(all, |r| r.name.as_str(), &req).map_err(|_| validation("The NextToken provided is invalid."))
     }
 
     /// The pipe an ARN names (tagging takes ARNs of any account's pipes in this region).
@@ -337,7 +335,11 @@ impl Pipes {
             let _w = self.write.lock();
             let mut r = (*self.current(&key).ok_or_else(|| pipe_not_found(arn))?).clone();
             r.tags = TagRules::AWS.merged(&r.tags, new).map_err(|_| {
-                constraint("tags", &format!("{} tags", r.tags.len() + new.len()), "Member must have length between 1 and 50")
+                constraint(
+                    "tags",
+                    &format!("{} tags", r.tags.len() + new.len()),
+                    "Member must have length between 1 and 50",
+                )
             })?;
             self.stage(key, r)
         };
@@ -355,4 +357,3 @@ impl Pipes {
         self.commit_staged(&record).await
     }
 }
-

@@ -148,9 +148,13 @@ impl Pipes {
             target_arn: &r.target,
             ingestion_time: &ingestion,
         };
-        let render = |event: &Value| template.map_or_else(|| event.to_string(), |t| transform::render(t, &source::view(event), &ctx));
+        let render = |event: &Value| {
+            template.map_or_else(|| event.to_string(), |t| transform::render(t, &source::view(event), &ctx))
+        };
         if !(arn.split(':').nth(2) == Some("events") && arn.contains(":api-destination/")) {
-            let batch = Value::Array(events.iter().map(|e| serde_json::from_str(&render(e)).unwrap_or_else(|_| e.clone())).collect());
+            let batch = Value::Array(
+                events.iter().map(|e| serde_json::from_str(&render(e)).unwrap_or_else(|_| e.clone())).collect(),
+            );
             self.record_outbox(p, "enrichment", arn, batch.to_string(), params).await?;
             tracing::info!(pipe = %p.arn, enrichment = %arn,
                 "Pipes enrichment recorded in the outbox (eddy does not run this service); the batch passes through unchanged");
@@ -192,7 +196,8 @@ impl Pipes {
     }
 
     fn group_id(p: &Pipeline, view: &Value) -> Option<String> {
-        text(&p.record.target_parameters, "SqsQueueParameters", "MessageGroupId").and_then(|g| transform::dynamic(g, view))
+        text(&p.record.target_parameters, "SqsQueueParameters", "MessageGroupId")
+            .and_then(|g| transform::dynamic(g, view))
     }
 
     async fn to_queue(&self, p: &Pipeline, body: String, view: &Value) -> Result<(), Failure> {
@@ -207,7 +212,10 @@ impl Pipes {
             dedup_id: fifo.then(|| Self::dedup_id(p, view)),
             ..SendRequest::default()
         };
-        sqs.send(&queue, &p.caller(), req).await.map(|_| ()).map_err(|e| Failure::permanent("SDK_CLIENT_ERROR", e.to_string()))
+        sqs.send(&queue, &p.caller(), req)
+            .await
+            .map(|_| ())
+            .map_err(|e| Failure::permanent("SDK_CLIENT_ERROR", e.to_string()))
     }
 
     async fn to_topic(&self, p: &Pipeline, body: String, view: &Value) -> Result<(), Failure> {
@@ -231,7 +239,11 @@ impl Pipes {
             .and_then(|k| transform::dynamic(k, view))
             .filter(|k| !k.is_empty())
             .ok_or_else(|| Failure::permanent("INVALID_PARAMETER", "the PartitionKey is empty for this event"))?;
-        let entry = PutEntry { partition_key: key.chars().take(256).collect(), explicit_hash_key: None, data: body.into_bytes() };
+        let entry = PutEntry {
+            partition_key: key.chars().take(256).collect(),
+            explicit_hash_key: None,
+            data: body.into_bytes(),
+        };
         let stream = StreamRef { name: None, arn: Some(p.record.target.clone()) };
         match self.targets.kinesis.put_record(&p.caller(), &stream, entry, None).await {
             Ok(_) => Ok(()),
@@ -261,7 +273,11 @@ impl Pipes {
             .and_then(|t| t.parse::<jiff::Timestamp>().ok())
             .map(|t| t.as_millisecond().max(0) as u64);
         let entry = EventEntry {
-            source: Some(bus("Source").and_then(|s| transform::dynamic(s, view)).unwrap_or_else(|| format!("Pipe {}", p.record.name))),
+            source: Some(
+                bus("Source")
+                    .and_then(|s| transform::dynamic(s, view))
+                    .unwrap_or_else(|| format!("Pipe {}", p.record.name)),
+            ),
             detail_type: Some(
                 bus("DetailType")
                     .and_then(|d| transform::dynamic(d, view))
@@ -284,7 +300,14 @@ impl Pipes {
         }
     }
 
-    async fn record_outbox(&self, p: &Pipeline, role: &str, arn: &str, input: String, parameters: Value) -> Result<(), Failure> {
+    async fn record_outbox(
+        &self,
+        p: &Pipeline,
+        role: &str,
+        arn: &str,
+        input: String,
+        parameters: Value,
+    ) -> Result<(), Failure> {
         let entry = OutboxEntry {
             pipe_arn: p.arn.clone(),
             role: role.into(),

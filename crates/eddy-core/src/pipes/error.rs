@@ -59,7 +59,8 @@ pub fn validation(message: impl Into<String>) -> PipesError {
 /// "1 validation error detected: Value 'x' at 'name' failed to satisfy
 /// constraint: Member must …", with the member in `fieldList`.
 pub fn constraint(member: &str, value: &str, rule: &str) -> PipesError {
-    let message = format!("1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {rule}");
+    let message =
+        format!("1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {rule}");
     PipesError::Validation { message, fields: vec![(member.to_string(), rule.to_string())] }
 }
 

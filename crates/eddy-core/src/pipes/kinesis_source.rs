@@ -155,7 +155,9 @@ impl Pipes {
             Some(Checkpoint { after: Some(seq) }) => (IteratorType::AfterSequenceNumber, Some(seq.as_str()), None),
             // A shard without records at a LATEST start, or one split off since: all of it is new.
             Some(Checkpoint { after: None }) => (IteratorType::TrimHorizon, None, None),
-            None if s.start == "AT_TIMESTAMP" => (IteratorType::AtTimestamp, None, s.start_ms.map(|t| t.min(self.now_ms()))),
+            None if s.start == "AT_TIMESTAMP" => {
+                (IteratorType::AtTimestamp, None, s.start_ms.map(|t| t.min(self.now_ms())))
+            }
             None => (IteratorType::TrimHorizon, None, None),
         };
         let iterator = kinesis.get_shard_iterator(&caller, &stream, shard, kind, seq, ts).ok()?;
@@ -223,7 +225,8 @@ impl Pipes {
                     self.attempt_records(p, s, shard, second).await;
                     return;
                 }
-                let oldest_ms = events.iter().filter_map(|e| e["approximateArrivalTimestamp"].as_f64()).fold(f64::MAX, f64::min);
+                let oldest_ms =
+                    events.iter().filter_map(|e| e["approximateArrivalTimestamp"].as_f64()).fold(f64::MAX, f64::min);
                 let age_secs = (self.now_ms() as f64 / 1000.0 - oldest_ms).max(0.0);
                 let condition = if s.max_retries >= 0 && i64::from(attempts) > s.max_retries {
                     Some("RetryAttemptsExhausted")
@@ -310,7 +313,9 @@ pub(crate) fn dead_letter_body(
 ) -> Value {
     let seq = |e: Option<&Value>| e.and_then(|e| e["sequenceNumber"].as_str()).unwrap_or_default().to_string();
     let arrival = |e: Option<&Value>| {
-        e.and_then(|e| e["approximateArrivalTimestamp"].as_f64()).map(|s| iso8601_ms((s * 1000.0) as u64)).unwrap_or_default()
+        e.and_then(|e| e["approximateArrivalTimestamp"].as_f64())
+            .map(|s| iso8601_ms((s * 1000.0) as u64))
+            .unwrap_or_default()
     };
     let now = iso8601_ms(now_ms);
     json!({

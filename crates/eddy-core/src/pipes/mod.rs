@@ -36,8 +36,8 @@ use eddy_store::{Partition, Store};
 use parking_lot::{Mutex, RwLock};
 
 pub use crud::{ListPipes, PipeInput};
-pub use error::pipe_not_found;
 pub use deliver::PipesStats;
+pub use error::pipe_not_found;
 pub use error::{
     constraint as constraint_error, null_member as null_member_error, validation as validation_error, PipesError,
     PipesResult,

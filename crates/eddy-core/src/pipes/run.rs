@@ -21,10 +21,13 @@ use super::records::{self, PipeRecord};
 use super::source::SourceKind;
 use super::{Pipes, PipesResult};
 
-/// The readers of running pipes, by pipe key, with the record each runs.
+/// A running pipe's reader: the record it runs and its task.
+type Reader = (Arc<PipeRecord>, JoinHandle<()>);
+
+/// The readers of running pipes, by pipe key.
 #[derive(Default)]
 pub(crate) struct Runners {
-    running: Mutex<HashMap<Vec<u8>, (Arc<PipeRecord>, JoinHandle<()>)>>,
+    running: Mutex<HashMap<Vec<u8>, Reader>>,
     wake: Notify,
 }
 

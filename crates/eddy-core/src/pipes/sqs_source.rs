@@ -22,7 +22,8 @@ const MAX_WAIT_SECS: u64 = 20;
 impl Pipes {
     pub(crate) async fn read_queue(self: Arc<Self>, record: Arc<PipeRecord>) {
         let p = Pipeline::new(record);
-        let batch_size = p.record.source_param("SqsQueueParameters", "BatchSize").and_then(Value::as_u64).unwrap_or(10) as usize;
+        let batch_size =
+            p.record.source_param("SqsQueueParameters", "BatchSize").and_then(Value::as_u64).unwrap_or(10) as usize;
         let window_secs = p
             .record
             .source_param("SqsQueueParameters", "MaximumBatchingWindowInSeconds")

@@ -116,7 +116,9 @@ fn filters_match_the_view_and_none_pass_everything() {
     assert!(f.pass(&source::view(&sqs_event("{\"kind\":\"a\"}"))));
     assert!(!f.pass(&source::view(&sqs_event("{\"kind\":\"b\"}"))));
     assert!(!f.pass(&source::view(&sqs_event("kind a"))));
-    let data = Filters::from_parameters(&params(json!({"FilterCriteria": {"Filters": [{"Pattern": "{\"data\": {\"a\": [1]}}"}]}})));
+    let data = Filters::from_parameters(&params(
+        json!({"FilterCriteria": {"Filters": [{"Pattern": "{\"data\": {\"a\": [1]}}"}]}}),
+    ));
     assert!(data.pass(&source::view(&kinesis_event(b"{\"a\":1}"))));
     assert!(!data.pass(&source::view(&kinesis_event(b"{\"a\":2}"))));
 }
@@ -177,12 +179,16 @@ fn source_parameters_follow_the_model() {
     assert!(sqs(json!({"BatchSize": 100})).is_err());
     assert!(sqs(json!({"BatchSize": 100, "MaximumBatchingWindowInSeconds": 1})).is_ok());
     assert!(sqs(json!({"MaximumBatchingWindowInSeconds": 301})).is_err());
-    let kinesis = |v: Value| validate::source_parameters(&params(json!({"KinesisStreamParameters": v})), SourceKind::Kinesis);
+    let kinesis =
+        |v: Value| validate::source_parameters(&params(json!({"KinesisStreamParameters": v})), SourceKind::Kinesis);
     assert!(validate::source_parameters(&Map::new(), SourceKind::Kinesis).is_err());
     assert!(kinesis(json!({"StartingPosition": "TRIM_HORIZON"})).is_ok());
     assert!(kinesis(json!({"StartingPosition": "EARLIEST"})).is_err());
     assert!(kinesis(json!({"StartingPosition": "AT_TIMESTAMP"})).is_err());
-    assert!(kinesis(json!({"StartingPosition": "LATEST", "MaximumRetryAttempts": -1, "MaximumRecordAgeInSeconds": -1})).is_ok());
+    assert!(kinesis(
+        json!({"StartingPosition": "LATEST", "MaximumRetryAttempts": -1, "MaximumRecordAgeInSeconds": -1})
+    )
+    .is_ok());
     assert!(kinesis(json!({"StartingPosition": "LATEST", "MaximumRecordAgeInSeconds": 30})).is_err());
     assert!(kinesis(json!({"StartingPosition": "LATEST", "OnPartialBatchItemFailure": "SPLIT"})).is_err());
     let six = json!({"FilterCriteria": {"Filters": vec![json!({"Pattern": "{}"}); 6]}});
@@ -196,7 +202,9 @@ fn target_parameters_follow_the_model() {
     assert!(validate::target_parameters(&params(json!({"SqsQueueParameters": {"MessageGroupId": "g"}})), fifo).is_ok());
     let stream = "arn:aws:kinesis:us-east-1:000000000000:stream/t";
     assert!(validate::target_parameters(&Map::new(), stream).is_err());
-    assert!(validate::target_parameters(&params(json!({"KinesisStreamParameters": {"PartitionKey": "k"}})), stream).is_ok());
+    assert!(
+        validate::target_parameters(&params(json!({"KinesisStreamParameters": {"PartitionKey": "k"}})), stream).is_ok()
+    );
     let bus = "arn:aws:events:us-east-1:000000000000:event-bus/b";
     let with = |v: Value| validate::target_parameters(&params(json!({"EventBridgeEventBusParameters": v})), bus);
     assert!(with(json!({"DetailType": "d", "Source": "s", "Time": "$.body.at"})).is_ok());

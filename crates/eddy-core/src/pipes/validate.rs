@@ -213,7 +213,9 @@ pub(crate) fn kinesis_parameters(k: &Map<String, Value>, creating: bool) -> Pipe
         };
         one_of(position, &format!("{member}.StartingPosition"), &["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"])?;
         if position == "AT_TIMESTAMP" && k.get("StartingPositionTimestamp").is_none_or(Value::is_null) {
-            return Err(validation("StartingPositionTimestamp must be provided when StartingPosition is AT_TIMESTAMP."));
+            return Err(validation(
+                "StartingPositionTimestamp must be provided when StartingPosition is AT_TIMESTAMP.",
+            ));
         }
     }
     Ok(())
@@ -261,7 +263,9 @@ pub(crate) fn target_parameters(params: &Map<String, Value>, target: &str) -> Pi
         }
     }
     if service == "sqs" && target.ends_with(".fifo") && sqs.and_then(|s| text(s, "MessageGroupId")).is_none() {
-        return Err(validation("MessageGroupId is required for a FIFO queue target (TargetParameters.SqsQueueParameters)."));
+        return Err(validation(
+            "MessageGroupId is required for a FIFO queue target (TargetParameters.SqsQueueParameters).",
+        ));
     }
     let kinesis = object(params, "KinesisStreamParameters");
     if service == "kinesis" || kinesis.is_some() {

@@ -59,7 +59,7 @@ pub async fn dispatch(state: &AppState, ctx: &RequestCtx, op: Op, req: &Request<
                 limit: limit(req)?,
             };
             let page = p.list_pipes(caller, &q)?;
-            let items: Vec<Value> = page.items.iter().map(|r| summary_output(r)).collect();
+            let items: Vec<Value> = page.items.iter().map(summary_output).collect();
             let mut out = json!({"Pipes": items});
             if let Some(t) = page.next_token {
                 out["NextToken"] = json!(t);
@@ -103,11 +103,7 @@ fn limit(req: &Request<'_>) -> PipesResult<usize> {
         None => Ok(100),
         Some(text) => match text.parse::<i64>() {
             Ok(n @ 1..=100) => Ok(n as usize),
-            _ => Err(eddy_core::pipes::constraint_error(
-                "Limit",
-                text,
-                "Member must have value between 1 and 100",
-            )),
+            _ => Err(eddy_core::pipes::constraint_error("Limit", text, "Member must have value between 1 and 100")),
         },
     }
 }
