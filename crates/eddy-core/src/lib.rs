@@ -21,6 +21,7 @@ pub mod iam;
 pub mod identity;
 pub mod kinesis;
 pub mod maps;
+pub(crate) mod outbox;
 pub mod page;
 pub mod pattern;
 pub mod pipes;

@@ -20,6 +20,7 @@ mod front_error;
 mod health;
 mod iam;
 mod kinesis;
+mod own;
 mod pipes;
 mod request;
 mod respond;

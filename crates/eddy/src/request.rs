@@ -135,6 +135,24 @@ fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
     eddy_wire::query::parse_form(bytes)
 }
 
+/// What a REST handler (restJson1: Scheduler, Pipes) reads from the
+/// request besides the body: the path template's parameters and the query.
+pub struct RestRequest<'a> {
+    pub params: &'a crate::routes::PathParams,
+    pub query: Vec<(String, String)>,
+    pub body: &'a bytes::Bytes,
+}
+
+impl RestRequest<'_> {
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn query_all(&self, name: &str) -> Vec<String> {
+        self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 //! attributes, or dropped with a log line saying why.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -15,15 +15,13 @@ use tokio::sync::Semaphore;
 use super::input::{self, Context};
 use super::records::{self, JobRecord};
 use super::target::{self, rule_caller, rule_name, Failure, Target};
-use super::{resolve_bus, Events, EventsResult, Shared};
+use super::{resolve_bus, Events, EventsResult};
 use crate::clock::{iso8601_secs, Millis};
 use crate::due::{backoff_ms, DueQueue};
 use crate::sqs::{AttributeValue, Attributes, Queue, SendRequest};
 
 /// The outbox's key family: invocations of targets eddy does not run.
 pub(crate) const OUTBOX: u8 = b'O';
-/// Outbox entries kept; older ones are deleted.
-pub const OUTBOX_KEEP: usize = 10_000;
 /// Deliveries attempted at once.
 const PARALLEL: usize = 64;
 /// Most jobs for one standard queue sent with one commit.
@@ -87,22 +85,15 @@ fn sqs_failure(e: crate::sqs::SqsError) -> Failure {
     Failure::permanent("SDK_CLIENT_ERROR", e.to_string())
 }
 
-/// Jobs waiting for their due time, and the outbox's size.
+/// Jobs waiting for their due time.
 #[derive(Default)]
 pub(crate) struct Jobs {
     queue: DueQueue<JobRecord>,
-    outbox_len: AtomicUsize,
 }
 
 impl Jobs {
     pub fn insert(&self, seq: u64, job: JobRecord) {
         self.queue.insert(job.due_ms, seq, job);
-    }
-
-    pub fn count_outbox(&self, sh: &Shared) -> EventsResult<()> {
-        let n = sh.outbox.scan_prefix(b"").count();
-        self.outbox_len.store(n, Ordering::SeqCst);
-        Ok(())
     }
 
     pub fn pending(&self) -> usize {
@@ -423,15 +414,8 @@ impl Events {
             input: body,
             time_ms: self.now_ms(),
         };
-        let seq = self.sh.next_seq();
         let mut batch = self.sh.store.batch();
-        batch.put(&self.sh.outbox, records::job_key(seq).to_vec(), records::to_json(&entry));
-        if self.jobs.outbox_len.fetch_add(1, Ordering::SeqCst) + 1 > OUTBOX_KEEP {
-            if let Some(Ok((oldest, _))) = self.sh.outbox.scan_prefix(b"").next() {
-                batch.delete(&self.sh.outbox, oldest);
-                self.jobs.outbox_len.fetch_sub(1, Ordering::SeqCst);
-            }
-        }
+        self.sh.outbox.stage(&mut batch, self.sh.next_seq(), &entry);
         self.commit(batch).await.map_err(|e| Failure::retryable("INTERNAL_ERROR", e.to_string()))?;
         EventsStats::bump(&self.stats.recorded);
         tracing::info!(target = %target.arn, rule = %job.rule_arn,
@@ -441,18 +425,7 @@ impl Events {
 
     /// The outbox, oldest first, from `after` (a key from an earlier page).
     pub fn outbox(&self, after: Option<u64>, limit: usize) -> EventsResult<(Vec<OutboxEntry>, Option<u64>)> {
-        let start = after.map_or(0, |a| a + 1).to_be_bytes();
-        let mut out = Vec::new();
-        let mut last = None;
-        for kv in self.sh.outbox.scan_range(&start, &[0xff; 9]) {
-            let (k, v) = kv?;
-            if out.len() == limit {
-                return Ok((out, last));
-            }
-            last = <[u8; 8]>::try_from(k.as_slice()).ok().map(u64::from_be_bytes);
-            out.push(super::decode(&v, "outbox entry")?);
-        }
-        Ok((out, None))
+        self.sh.outbox.page(after, limit).map_err(super::EventsError::Internal)
     }
 
     /// A job that failed for good: to the target's dead-letter queue, if it

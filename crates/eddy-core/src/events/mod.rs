@@ -87,7 +87,7 @@ pub(crate) struct Shared {
     pub buses: Partition,
     pub rules: Partition,
     pub jobs: Partition,
-    pub outbox: Partition,
+    pub outbox: crate::outbox::Outbox,
     pub archives: Partition,
     pub archived: Partition,
     pub replays: Partition,
@@ -146,7 +146,7 @@ impl Events {
             buses: part.family(records::BUSES),
             rules: part.family(records::RULES),
             jobs: part.family(records::JOBS),
-            outbox: part.family(deliver::OUTBOX),
+            outbox: crate::outbox::Outbox::open(part.family(deliver::OUTBOX)),
             archives: part.family(archive::ARCHIVES),
             archived: part.family(archive::ARCHIVED),
             replays: part.family(archive::REPLAYS),
@@ -194,7 +194,6 @@ impl Events {
             self.jobs.insert(seq, decode(&v, "job")?);
             jobs += 1;
         }
-        self.jobs.count_outbox(&self.sh)?;
         self.recover_archives()?;
         self.recover_http()?;
         if jobs > 0 {

@@ -10,17 +10,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{json, Map, Value};
 
-use super::records::{self, OutboxEntry, PipeRecord};
+use super::records::{OutboxEntry, PipeRecord};
 use super::source::{self, SourceKind};
 use super::transform::{self, Filters, PipeContext};
-use super::{Pipes, PipesResult};
+use super::{Pipes, PipesError, PipesResult};
 use crate::clock::iso8601_secs;
 use crate::events::Failure;
 use crate::identity::Caller;
 use crate::sqs::SendRequest;
-
-/// Outbox entries kept; older ones are deleted.
-pub const OUTBOX_KEEP: usize = 10_000;
 
 /// Counters, served at `/_eddy/pipes/stats`.
 #[derive(Debug, Default)]
@@ -316,15 +313,8 @@ impl Pipes {
             parameters,
             time_ms: self.now_ms(),
         };
-        let seq = self.next_seq();
         let mut batch = self.store.batch();
-        batch.put(&self.outbox_part, records::seq_key(seq).to_vec(), records::to_json(&entry));
-        if self.outbox_len.fetch_add(1, Ordering::SeqCst) + 1 > OUTBOX_KEEP {
-            if let Some(Ok((oldest, _))) = self.outbox_part.scan_prefix(b"").next() {
-                batch.delete(&self.outbox_part, oldest);
-                self.outbox_len.fetch_sub(1, Ordering::SeqCst);
-            }
-        }
+        self.outbox.stage(&mut batch, self.next_seq(), &entry);
         self.commit(batch).await.map_err(|e| Failure::retryable("INTERNAL_ERROR", e.to_string()))?;
         bump(&self.stats.recorded, 1);
         tracing::info!(pipe = %p.arn, arn, role, "Pipes: invocation recorded in the outbox (eddy does not run this service); see /_eddy/pipes/outbox");
@@ -333,17 +323,6 @@ impl Pipes {
 
     /// The outbox, oldest first, from `after` (a key from an earlier page).
     pub fn outbox(&self, after: Option<u64>, limit: usize) -> PipesResult<(Vec<OutboxEntry>, Option<u64>)> {
-        let start = after.map_or(0, |a| a + 1).to_be_bytes();
-        let mut out = Vec::new();
-        let mut last = None;
-        for kv in self.outbox_part.scan_range(&start, &[0xff; 9]) {
-            let (k, v) = kv?;
-            if out.len() == limit {
-                return Ok((out, last));
-            }
-            last = <[u8; 8]>::try_from(k.as_slice()).ok().map(u64::from_be_bytes);
-            out.push(super::decode(&v, "outbox entry")?);
-        }
-        Ok((out, None))
+        self.outbox.page(after, limit).map_err(PipesError::Internal)
     }
 }

@@ -29,7 +29,7 @@ mod validate;
 mod tests;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use eddy_store::{Partition, Store};
@@ -65,7 +65,7 @@ pub struct Pipes {
     store: Store,
     pipes_part: Partition,
     checkpoints_part: Partition,
-    outbox_part: Partition,
+    outbox: crate::outbox::Outbox,
     clock: Arc<dyn Clock>,
     targets: Targets,
     tokens: crate::page::PageTokens,
@@ -77,7 +77,6 @@ pub struct Pipes {
     /// Outbox keys: start at the clock (in 2^20ths of a ms), so they keep
     /// increasing across restarts.
     seq: AtomicU64,
-    outbox_len: AtomicUsize,
     pub stats: Arc<PipesStats>,
 }
 
@@ -90,7 +89,7 @@ impl Pipes {
         let pipes = Arc::new(Pipes {
             pipes_part: part.family(records::PIPES),
             checkpoints_part: part.family(records::CHECKPOINTS),
-            outbox_part: part.family(records::OUTBOX),
+            outbox: crate::outbox::Outbox::open(part.family(records::OUTBOX)),
             store,
             clock,
             targets,
@@ -99,7 +98,6 @@ impl Pipes {
             write: Mutex::new(()),
             runners: run::Runners::default(),
             seq: AtomicU64::new(now << 20),
-            outbox_len: AtomicUsize::new(0),
             stats: Arc::new(PipesStats::default()),
         });
         pipes.recover()?;
@@ -112,7 +110,6 @@ impl Pipes {
             let record: PipeRecord = decode(&v, "pipe")?;
             self.pipes.write().insert(k, Arc::new(record));
         }
-        self.outbox_len.store(self.outbox_part.scan_prefix(b"").count(), Ordering::SeqCst);
         Ok(())
     }
 

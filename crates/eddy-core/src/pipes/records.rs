@@ -104,10 +104,6 @@ pub(crate) fn checkpoint_key(pipe_key: &[u8], shard: &str) -> Vec<u8> {
     key
 }
 
-pub(crate) fn seq_key(seq: u64) -> [u8; 8] {
-    seq.to_be_bytes()
-}
-
 pub(crate) fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("records serialise")
 }

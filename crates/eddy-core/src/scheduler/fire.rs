@@ -8,7 +8,7 @@
 //! the RetryPolicy, and sent to the dead-letter queue, with AWS's message
 //! attributes, when they fail for good.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -22,8 +22,6 @@ use crate::due::{backoff_ms, DueQueue};
 use crate::identity::Caller;
 use crate::sqs::{AttributeValue, Attributes, SendRequest};
 
-/// Outbox entries kept; older ones are deleted.
-pub const OUTBOX_KEEP: usize = 10_000;
 /// Invocations attempted at once.
 const PARALLEL: usize = 64;
 
@@ -57,11 +55,10 @@ impl SchedulerStats {
     }
 }
 
-/// Firings waiting for their due time, and the outbox's size.
+/// Firings waiting for their due time.
 #[derive(Default)]
 pub(crate) struct Firings {
     pub(super) queue: DueQueue<FiringRecord>,
-    outbox_len: AtomicUsize,
 }
 
 impl Firings {
@@ -71,10 +68,6 @@ impl Firings {
 
     pub fn wake(&self) {
         self.queue.wake();
-    }
-
-    pub fn count_outbox(&self, s: &Scheduler) {
-        self.outbox_len.store(s.outbox_part.scan_prefix(b"").count(), Ordering::SeqCst);
     }
 
     pub fn pending(&self) -> usize {
@@ -377,15 +370,8 @@ impl Scheduler {
             target: serde_json::to_value(&firing.target).unwrap_or_default(),
             time_ms: self.now_ms(),
         };
-        let seq = self.next_seq();
         let mut batch = self.store.batch();
-        batch.put(&self.outbox_part, records::seq_key(seq).to_vec(), records::to_json(&entry));
-        if self.firings.outbox_len.fetch_add(1, Ordering::SeqCst) + 1 > OUTBOX_KEEP {
-            if let Some(Ok((oldest, _))) = self.outbox_part.scan_prefix(b"").next() {
-                batch.delete(&self.outbox_part, oldest);
-                self.firings.outbox_len.fetch_sub(1, Ordering::SeqCst);
-            }
-        }
+        self.outbox.stage(&mut batch, self.next_seq(), &entry);
         self.commit(batch).await.map_err(|e| Failure::retryable("InternalServerException", e.to_string()))?;
         bump(&self.stats.recorded);
         tracing::info!(target = %firing.target.arn, schedule = %firing.schedule_arn,
@@ -395,18 +381,7 @@ impl Scheduler {
 
     /// The outbox, oldest first, from `after` (a key from an earlier page).
     pub fn outbox(&self, after: Option<u64>, limit: usize) -> SchedulerResult<(Vec<OutboxEntry>, Option<u64>)> {
-        let start = after.map_or(0, |a| a + 1).to_be_bytes();
-        let mut out = Vec::new();
-        let mut last = None;
-        for kv in self.outbox_part.scan_range(&start, &[0xff; 9]) {
-            let (k, v) = kv?;
-            if out.len() == limit {
-                return Ok((out, last));
-            }
-            last = <[u8; 8]>::try_from(k.as_slice()).ok().map(u64::from_be_bytes);
-            out.push(super::decode(&v, "outbox entry")?);
-        }
-        Ok((out, None))
+        self.outbox.page(after, limit).map_err(super::SchedulerError::Internal)
     }
 
     /// A firing that failed for good: to the dead-letter queue, else dropped and logged.

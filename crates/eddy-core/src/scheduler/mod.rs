@@ -58,7 +58,7 @@ pub struct Scheduler {
     groups_part: Partition,
     schedules_part: Partition,
     firings_part: Partition,
-    outbox_part: Partition,
+    outbox: crate::outbox::Outbox,
     clock: Arc<dyn Clock>,
     targets: Targets,
     tokens: crate::page::PageTokens,
@@ -87,7 +87,7 @@ impl Scheduler {
             groups_part: part.family(records::GROUPS),
             schedules_part: part.family(records::SCHEDULES),
             firings_part: part.family(records::FIRINGS),
-            outbox_part: part.family(records::OUTBOX),
+            outbox: crate::outbox::Outbox::open(part.family(records::OUTBOX)),
             store,
             clock,
             targets,
@@ -126,7 +126,6 @@ impl Scheduler {
             self.firings.insert(seq, decode(&v, "firing")?);
             pending += 1;
         }
-        self.firings.count_outbox(self);
         if pending > 0 {
             tracing::info!(pending, "Scheduler: resuming invocations stored before the stop");
         }

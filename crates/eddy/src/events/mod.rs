@@ -46,40 +46,13 @@ pub(crate) fn error(ctx: &RequestCtx, e: &EventsWireError) -> HttpResponse {
 /// `/_eddy/events/…`: delivery counters and the outbox.
 pub async fn handle_eddy(state: &AppState, method: &Method, uri: &http::Uri) -> HttpResponse {
     let events = &state.events;
-    let json_ok = |v: &serde_json::Value| {
-        http::Response::builder()
-            .status(StatusCode::OK)
-            .header("content-type", "application/json")
-            .body(http_body_util::Full::new(Bytes::from(v.to_string())))
-            .expect("valid response")
-    };
     match (method, uri.path().trim_start_matches("/_eddy/events/")) {
         (&Method::GET, "stats") => {
             let mut stats = events.stats.snapshot();
             stats["pending"] = events.pending_deliveries().into();
-            json_ok(&stats)
+            crate::own::json(&stats)
         }
-        (&Method::GET, "outbox") => {
-            let after = query_param(uri, "after").and_then(|a| a.parse().ok());
-            let limit = query_param(uri, "limit").and_then(|l| l.parse().ok()).unwrap_or(100usize).clamp(1, 1000);
-            match events.outbox(after, limit) {
-                Ok((entries, next)) => json_ok(&serde_json::json!({"entries": entries, "next": next})),
-                Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-            }
-        }
-        _ => plain(StatusCode::NOT_FOUND, "no such eddy endpoint".into()),
+        (&Method::GET, "outbox") => crate::own::outbox_page(uri, |after, limit| events.outbox(after, limit)),
+        _ => crate::own::not_found(),
     }
-}
-
-fn query_param(uri: &http::Uri, name: &str) -> Option<String> {
-    let pairs = eddy_wire::query::parse_form(uri.query().unwrap_or_default().as_bytes());
-    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
-}
-
-fn plain(status: StatusCode, text: String) -> HttpResponse {
-    http::Response::builder()
-        .status(status)
-        .header("content-type", "text/plain")
-        .body(http_body_util::Full::new(Bytes::from(text)))
-        .expect("valid response")
 }

@@ -33,22 +33,7 @@ pub enum Op {
     ListTagsForResource,
 }
 
-/// What a handler reads from the request besides the body.
-pub struct Request<'a> {
-    pub params: &'a PathParams,
-    pub query: Vec<(String, String)>,
-    pub body: &'a Bytes,
-}
-
-impl Request<'_> {
-    pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-
-    pub fn query_all(&self, name: &str) -> Vec<String> {
-        self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
-    }
-}
+pub use crate::request::RestRequest as Request;
 
 pub async fn handle(
     state: &AppState,
@@ -84,37 +69,13 @@ pub fn wire_error(ctx: &RequestCtx, e: RestJsonError) -> HttpResponse {
 /// `/_eddy/scheduler/…`: counters and the outbox.
 pub async fn handle_eddy(state: &AppState, method: &Method, uri: &http::Uri) -> HttpResponse {
     let scheduler = &state.scheduler;
-    let json_ok = |v: &serde_json::Value| {
-        http::Response::builder()
-            .status(StatusCode::OK)
-            .header("content-type", "application/json")
-            .body(http_body_util::Full::new(Bytes::from(v.to_string())))
-            .expect("valid response")
-    };
-    let pairs = eddy_wire::query::parse_form(uri.query().unwrap_or_default().as_bytes());
-    let param = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     match (method, uri.path().trim_start_matches("/_eddy/scheduler/")) {
         (&Method::GET, "stats") => {
             let mut stats = scheduler.stats.snapshot();
             stats["pending"] = scheduler.pending_invocations().into();
-            json_ok(&stats)
+            crate::own::json(&stats)
         }
-        (&Method::GET, "outbox") => {
-            let after = param("after").and_then(|a| a.parse().ok());
-            let limit = param("limit").and_then(|l| l.parse().ok()).unwrap_or(100usize).clamp(1, 1000);
-            match scheduler.outbox(after, limit) {
-                Ok((entries, next)) => json_ok(&serde_json::json!({"entries": entries, "next": next})),
-                Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-            }
-        }
-        _ => plain(StatusCode::NOT_FOUND, "no such eddy endpoint".into()),
+        (&Method::GET, "outbox") => crate::own::outbox_page(uri, |after, limit| scheduler.outbox(after, limit)),
+        _ => crate::own::not_found(),
     }
-}
-
-fn plain(status: StatusCode, text: String) -> HttpResponse {
-    http::Response::builder()
-        .status(status)
-        .header("content-type", "text/plain")
-        .body(http_body_util::Full::new(Bytes::from(text)))
-        .expect("valid response")
 }
