@@ -100,15 +100,20 @@ impl Pipes {
         let p = Pipeline::new(record);
         let settings = StreamSettings::of(&p.record);
         let mut checkpoints = self.load_checkpoints(&key);
+        let mut missing_logged = false;
         loop {
             let shards = match self.shard_ids(&p) {
                 Ok(s) => s,
                 Err(e) => {
-                    tracing::warn!(pipe = %p.arn, error = %e, "Pipes: cannot list the source stream's shards; trying again");
+                    if !missing_logged {
+                        tracing::warn!(pipe = %p.arn, error = %e, "Pipes: cannot list the source stream's shards; waiting for it");
+                        missing_logged = true;
+                    }
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     continue;
                 }
             };
+            missing_logged = false;
             let mut read_any = false;
             for shard in shards {
                 let Some(records) = self.read_shard(&p, &settings, &shard, checkpoints.get(&shard)) else { continue };

@@ -107,11 +107,10 @@ impl Pipes {
                 self.remove(key, record).await
             }
             "RUNNING" if !self.runners.runs(key, record) => {
-                // After a restart (or a change that kept the state): the reader comes back.
+                // After a restart: the reader comes back, from the checkpoints
+                // stored when the pipe started (it waits for a source gone meanwhile).
                 self.runners.stop(key);
-                if let Err(reason) = self.start_reader(key, record).await {
-                    tracing::warn!(pipe = %record.arn(), reason = %reason, "Pipes: pipe's reader could not start");
-                }
+                self.spawn_reader(key, record);
                 Ok(())
             }
             "RUNNING" => Ok(()),
@@ -137,6 +136,12 @@ impl Pipes {
                     "Pipes: eddy does not run this kind of source; the pipe shows RUNNING and reads nothing");
             }
         }
+        self.spawn_reader(key, record);
+        Ok(())
+    }
+
+    fn spawn_reader(self: &Arc<Self>, key: &[u8], record: &Arc<PipeRecord>) {
+        let kind = SourceKind::of(&record.source);
         let pipes = self.clone();
         let (k, r) = (key.to_vec(), record.clone());
         let task = tokio::spawn(async move {
@@ -148,7 +153,6 @@ impl Pipes {
         });
         self.runners.running.lock().insert(key.to_vec(), (record.clone(), task));
         tracing::info!(pipe = %record.arn(), source = %record.source, "Pipes: reader started");
-        Ok(())
     }
 
     /// Moves the pipe to `state`, unless it changed meanwhile (then the new version decides).
