@@ -378,7 +378,7 @@ def test_health_lists_every_service_and_the_store(spawn):
     server = spawn()
     body = requests.get(server.endpoint + "/_eddy/health", timeout=5).json()
     assert body["status"] == "ok"
-    assert set(body["services"]) >= {"sqs", "sns", "kinesis"}
+    assert set(body["services"]) >= {"sqs", "sns", "kinesis", "events", "scheduler", "pipes", "iam", "sts"}
     assert body["store"] == {"status": "ok", "engine": "fjall"}
     ls = requests.get(server.endpoint + "/_localstack/health", timeout=5).json()
     assert ls["services"]["kinesis"] == "running"

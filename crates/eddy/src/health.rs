@@ -79,7 +79,10 @@ pub fn standby(front: &Front, leader: Option<&str>, leader_answers: bool, locals
 
 /// Every service's state, as both health endpoints report it.
 fn services(running: &str) -> Value {
-    json!({"sqs": running, "sns": running, "kinesis": running, "iam": running, "sts": running})
+    json!({
+        "sqs": running, "sns": running, "kinesis": running, "events": running, "scheduler": running,
+        "pipes": running, "iam": running, "sts": running,
+    })
 }
 
 /// LocalStack's health shape, for tools that wait on `/_localstack/health`.
