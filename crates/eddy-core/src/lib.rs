@@ -27,6 +27,7 @@ pub mod pattern;
 pub mod pipes;
 pub mod policy;
 pub mod scheduler;
+pub mod schemas;
 pub mod signing;
 pub mod sns;
 pub mod sqs;

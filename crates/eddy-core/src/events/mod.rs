@@ -20,6 +20,7 @@ mod error;
 mod index;
 mod input;
 mod keyed;
+mod observe;
 mod put;
 mod records;
 mod rule;
@@ -44,6 +45,7 @@ pub use connection::{
 pub use deliver::{EventsStats, OutboxEntry};
 pub use error::{EventsError, EventsResult};
 pub(crate) use input::{fill as fill_template, select as select_path, valid_path as valid_json_path};
+pub use observe::BusObserver;
 pub use put::{EntryResult, EventEntry};
 pub use records::{BusRecord, RuleRecord};
 pub use rule::{Rule, RuleInput, TargetFailure};
@@ -126,6 +128,8 @@ pub struct Events {
     write: Mutex<()>,
     jobs: deliver::Jobs,
     policies: PolicyCache,
+    /// Sees each event entering a bus (schema discovery).
+    observer: observe::Observer,
     pub stats: Arc<EventsStats>,
 }
 
@@ -169,6 +173,7 @@ impl Events {
             write: Mutex::new(()),
             jobs: deliver::Jobs::default(),
             policies: PolicyCache::default(),
+            observer: observe::Observer::default(),
             stats: Arc::new(EventsStats::default()),
         });
         events.recover()?;

@@ -137,9 +137,10 @@ impl Events {
         Ok((event, text, bus))
     }
 
-    /// An event entering `bus`: archived by the bus's archives, and a job
-    /// written for each target of each enabled rule that matches it;
-    /// returns the jobs (keyed) for the delivery loop.
+    /// An event entering `bus`: archived by the bus's archives, shown to
+    /// the bus observer (schema discovery), and a job written for each
+    /// target of each enabled rule that matches it; returns the jobs
+    /// (keyed) for the delivery loop.
     pub(crate) fn route(
         &self,
         batch: &mut eddy_store::WriteBatch,
@@ -149,7 +150,9 @@ impl Events {
         trace_header: Option<String>,
         now: Millis,
     ) -> Vec<(u64, JobRecord)> {
-        self.archive_event(batch, event, text, &super::bus_arn(&bus.region, &bus.account, &bus.name), now);
+        let bus_arn = super::bus_arn(&bus.region, &bus.account, &bus.name);
+        self.archive_event(batch, event, text, &bus_arn, now);
+        self.observer.notify(batch, &bus_arn, event);
         self.route_to(batch, event, text, bus, trace_header, now, None)
     }
 
