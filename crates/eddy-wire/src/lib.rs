@@ -33,6 +33,7 @@ pub mod query;
 pub mod rest_json;
 pub mod rest_xml;
 pub mod scheduler;
+pub mod schemas;
 pub mod sigv4;
 pub mod sns;
 pub mod sqs;

@@ -74,6 +74,10 @@ fn render(parts: &Parts, ctx: &RequestCtx, code: &'static str, status: u16, mess
             let e = eddy_wire::rest_json::RestJsonError::new(code, status, message);
             crate::pipes::wire_error(ctx, e)
         }
+        Handler::Schemas(_) => {
+            let e = eddy_wire::rest_json::RestJsonError::new(code, status, message).with_message_key("Message");
+            crate::respond::rest_json_error(ctx, &e)
+        }
         Handler::SqsJson | Handler::UnknownTarget => crate::sqs::json_error(ctx, &wire),
         Handler::SnsQuery => crate::sns::xml_error(ctx, &wire),
         Handler::IamQuery => crate::iam::xml_error(ctx, eddy_wire::xml::IAM_NAMESPACE, &wire),

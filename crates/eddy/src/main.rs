@@ -26,6 +26,7 @@ mod request;
 mod respond;
 mod routes;
 mod scheduler;
+mod schemas;
 mod server;
 mod services;
 mod sns;

@@ -23,6 +23,7 @@ use crate::kinesis::Format;
 use crate::pipes::Op as PipesOp;
 use crate::request::credential_scope;
 use crate::scheduler::Op as SchedulerOp;
+use crate::schemas::Op as SchemasOp;
 
 /// The wire protocol a route speaks, requests and responses alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +62,7 @@ pub enum Service {
     Events,
     Scheduler,
     Pipes,
+    Schemas,
     Iam,
     Sts,
     /// `/_eddy/…` endpoints other than health.
@@ -79,6 +81,7 @@ impl Service {
             Service::Events => "events",
             Service::Scheduler => "scheduler",
             Service::Pipes => "pipes",
+            Service::Schemas => "schemas",
             Service::Iam => "iam",
             Service::Sts => "sts",
             Service::Eddy => "eddy",
@@ -105,6 +108,7 @@ pub enum Handler {
     /// `/_eddy/pipes/…`.
     EddyPipes,
     Pipes(PipesOp),
+    Schemas(SchemasOp),
     SqsJson,
     SqsQuery,
     SnsQuery,
@@ -344,6 +348,59 @@ pub static ROUTES: &[Route] = &[
         "/tags/{resourceArn}",
         Handler::Pipes(PipesOp::UntagResource),
     ),
+    // EventBridge Schemas (2019-12-02), URIs as its model's `http` blocks give them.
+    schemas(POST, "/v1/discoverers", SchemasOp::CreateDiscoverer),
+    schemas(GET, "/v1/discoverers", SchemasOp::ListDiscoverers),
+    schemas(GET, "/v1/discoverers/id/{DiscovererId}", SchemasOp::DescribeDiscoverer),
+    schemas(PUT, "/v1/discoverers/id/{DiscovererId}", SchemasOp::UpdateDiscoverer),
+    schemas(DELETE, "/v1/discoverers/id/{DiscovererId}", SchemasOp::DeleteDiscoverer),
+    schemas(POST, "/v1/discoverers/id/{DiscovererId}/start", SchemasOp::StartDiscoverer),
+    schemas(POST, "/v1/discoverers/id/{DiscovererId}/stop", SchemasOp::StopDiscoverer),
+    schemas(POST, "/v1/discover", SchemasOp::GetDiscoveredSchema),
+    schemas(GET, "/v1/registries", SchemasOp::ListRegistries),
+    schemas(POST, "/v1/registries/name/{RegistryName}", SchemasOp::CreateRegistry),
+    schemas(GET, "/v1/registries/name/{RegistryName}", SchemasOp::DescribeRegistry),
+    schemas(PUT, "/v1/registries/name/{RegistryName}", SchemasOp::UpdateRegistry),
+    schemas(DELETE, "/v1/registries/name/{RegistryName}", SchemasOp::DeleteRegistry),
+    schemas(GET, "/v1/registries/name/{RegistryName}/schemas", SchemasOp::ListSchemas),
+    schemas(GET, "/v1/registries/name/{RegistryName}/schemas/search", SchemasOp::SearchSchemas),
+    schemas(POST, SCHEMA, SchemasOp::CreateSchema),
+    schemas(GET, SCHEMA, SchemasOp::DescribeSchema),
+    schemas(PUT, SCHEMA, SchemasOp::UpdateSchema),
+    schemas(DELETE, SCHEMA, SchemasOp::DeleteSchema),
+    schemas(GET, concat!(schema_path!(), "/versions"), SchemasOp::ListSchemaVersions),
+    schemas(GET, concat!(schema_path!(), "/export"), SchemasOp::ExportSchema),
+    schemas(DELETE, concat!(schema_path!(), "/version/{SchemaVersion}"), SchemasOp::DeleteSchemaVersion),
+    schemas(POST, concat!(schema_path!(), "/language/{Language}"), SchemasOp::PutCodeBinding),
+    schemas(GET, concat!(schema_path!(), "/language/{Language}"), SchemasOp::DescribeCodeBinding),
+    schemas(GET, concat!(schema_path!(), "/language/{Language}/source"), SchemasOp::GetCodeBindingSource),
+    schemas(PUT, "/v1/policy", SchemasOp::PutResourcePolicy),
+    schemas(GET, "/v1/policy", SchemasOp::GetResourcePolicy),
+    schemas(DELETE, "/v1/policy", SchemasOp::DeleteResourcePolicy),
+    signed_path(
+        Protocol::RestJson1,
+        Service::Schemas,
+        "schemas",
+        GET,
+        "/tags/{ResourceArn}",
+        Handler::Schemas(SchemasOp::ListTagsForResource),
+    ),
+    signed_path(
+        Protocol::RestJson1,
+        Service::Schemas,
+        "schemas",
+        POST,
+        "/tags/{ResourceArn}",
+        Handler::Schemas(SchemasOp::TagResource),
+    ),
+    signed_path(
+        Protocol::RestJson1,
+        Service::Schemas,
+        "schemas",
+        DELETE,
+        "/tags/{ResourceArn}",
+        Handler::Schemas(SchemasOp::UntagResource),
+    ),
 ];
 
 const GET: Methods = Methods::Only(&[Method::GET]);
@@ -357,6 +414,19 @@ const fn pipes(methods: Methods, template: &'static str, op: PipesOp) -> Route {
 
 const fn scheduler(methods: Methods, template: &'static str, op: SchedulerOp) -> Route {
     path(Protocol::RestJson1, Service::Scheduler, methods, template, Handler::Scheduler(op))
+}
+
+/// A schema's path, which its versions, export and code bindings extend.
+macro_rules! schema_path {
+    () => {
+        "/v1/registries/name/{RegistryName}/schemas/name/{SchemaName}"
+    };
+}
+use schema_path;
+const SCHEMA: &str = schema_path!();
+
+const fn schemas(methods: Methods, template: &'static str, op: SchemasOp) -> Route {
+    path(Protocol::RestJson1, Service::Schemas, methods, template, Handler::Schemas(op))
 }
 
 /// The route a request takes, and what its selector read from it.
@@ -804,6 +874,37 @@ mod tests {
         );
         assert_eq!(handler("GET", "/_eddy/pipes/stats", &[], ""), Handler::EddyPipes);
         assert_eq!(handler("PATCH", "/v1/pipes/p1", &[], ""), Handler::NotFound);
+    }
+
+    #[test]
+    fn schemas_rest_paths_by_method_and_template() {
+        let schema = "/v1/registries/name/r/schemas/name/src%40Type";
+        let cases = [
+            ("POST", "/v1/discoverers".to_string(), SchemasOp::CreateDiscoverer),
+            ("GET", "/v1/discoverers?limit=2".into(), SchemasOp::ListDiscoverers),
+            ("PUT", "/v1/discoverers/id/d".into(), SchemasOp::UpdateDiscoverer),
+            ("POST", "/v1/discoverers/id/d/stop".into(), SchemasOp::StopDiscoverer),
+            ("POST", "/v1/discover".into(), SchemasOp::GetDiscoveredSchema),
+            ("GET", "/v1/registries?scope=AWS".into(), SchemasOp::ListRegistries),
+            ("POST", "/v1/registries/name/r".into(), SchemasOp::CreateRegistry),
+            ("GET", "/v1/registries/name/r/schemas/search?keywords=a".into(), SchemasOp::SearchSchemas),
+            ("GET", "/v1/registries/name/r/schemas".into(), SchemasOp::ListSchemas),
+            ("PUT", schema.into(), SchemasOp::UpdateSchema),
+            ("GET", format!("{schema}/versions"), SchemasOp::ListSchemaVersions),
+            ("GET", format!("{schema}/export?type=JSONSchemaDraft4"), SchemasOp::ExportSchema),
+            ("DELETE", format!("{schema}/version/2"), SchemasOp::DeleteSchemaVersion),
+            ("GET", format!("{schema}/language/Python36/source"), SchemasOp::GetCodeBindingSource),
+            ("PUT", "/v1/policy?registryName=r".into(), SchemasOp::PutResourcePolicy),
+            ("GET", "/tags/arn%3Aaws%3Aschemas%3Aus-east-1%3A0%3Aregistry%2Fr".into(), SchemasOp::ListTagsForResource),
+        ];
+        for (method, uri, op) in cases {
+            let r = routed(method, &uri, &[], "");
+            assert_eq!(
+                (r.handler, r.service, r.protocol),
+                (Handler::Schemas(op), Service::Schemas, Protocol::RestJson1)
+            );
+        }
+        assert_eq!(routed("PUT", schema, &[], "").params.get("SchemaName"), Some("src@Type"));
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub struct AppState {
     pub events: Arc<eddy_core::events::Events>,
     pub scheduler: Arc<eddy_core::scheduler::Scheduler>,
     pub pipes: Arc<eddy_core::pipes::Pipes>,
+    pub schemas: Arc<eddy_core::schemas::Schemas>,
     pub iam: Arc<eddy_core::iam::Iam>,
     pub store: eddy_store::Store,
     pub connections: Arc<Connections>,
@@ -204,6 +205,7 @@ async fn handle(
             | Service::Events
             | Service::Scheduler
             | Service::Pipes
+            | Service::Schemas
             | Service::Iam
             | Service::Sts
     ) {
@@ -223,6 +225,9 @@ async fn handle(
         Handler::EddyEvents => boxed(crate::events::handle_eddy(&state, &parts.method, &parts.uri).await),
         Handler::Scheduler(op) => {
             boxed(crate::scheduler::handle(&state, &ctx, op, &parts.uri, &routed.params, &body).await)
+        }
+        Handler::Schemas(op) => {
+            boxed(crate::schemas::handle(&state, &ctx, op, &parts.uri, &routed.params, &body).await)
         }
         Handler::EddyScheduler => boxed(crate::scheduler::handle_eddy(&state, &parts.method, &parts.uri).await),
         Handler::Pipes(op) => boxed(crate::pipes::handle(&state, &ctx, op, &parts.uri, &routed.params, &body).await),

@@ -13,12 +13,12 @@ use crate::server::AppState;
 pub struct Services {
     pub state: Arc<AppState>,
     /// SQS's sweeper, SNS's deliveries, Kinesis's maintenance, EventBridge's
-    /// deliveries, Scheduler's firing, Pipes' readers.
+    /// deliveries, Scheduler's firing, Pipes' readers, Schemas' discovery.
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Services {
-    /// Opens SQS, SNS, Kinesis, EventBridge, Scheduler, Pipes and IAM on `store` and starts their background work.
+    /// Opens SQS, SNS, Kinesis, EventBridge, Scheduler, Pipes, Schemas and IAM on `store` and starts their background work.
     pub fn open(store: eddy_store::Store, args: &ServeArgs, front: &Front) -> anyhow::Result<Services> {
         let clock = || Arc::new(eddy_core::clock::SystemClock);
         let sqs = eddy_core::sqs::Sqs::open(store.clone(), clock())
@@ -69,6 +69,8 @@ impl Services {
             },
         )
         .map_err(|e| anyhow::anyhow!("recovering Pipes state: {e}"))?;
+        let schemas = eddy_core::schemas::Schemas::open(store.clone(), clock(), &events)
+            .map_err(|e| anyhow::anyhow!("recovering Schemas state: {e}"))?;
         let iam = eddy_core::iam::Iam::open(store.clone(), clock())
             .map_err(|e| anyhow::anyhow!("recovering IAM state: {e}"))?;
         let tasks = vec![
@@ -78,6 +80,7 @@ impl Services {
             tokio::spawn(events.clone().run_deliveries()),
             tokio::spawn(scheduler.clone().run()),
             tokio::spawn(pipes.clone().run()),
+            tokio::spawn(schemas.clone().run_discovery()),
         ];
         let state = Arc::new(AppState {
             sqs,
@@ -86,6 +89,7 @@ impl Services {
             events,
             scheduler,
             pipes,
+            schemas,
             iam,
             store,
             connections: front.connections.clone(),

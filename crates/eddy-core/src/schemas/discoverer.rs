@@ -140,13 +140,14 @@ impl Schemas {
         let inferred_key = records::key(&[account, region, &name]);
         let existing = self.schemas.read().get(&schema_key).cloned();
         // A deleted schema is discovered afresh.
-        let previous = existing.as_ref().and_then(|_| self.inferred.read().get(&inferred_key).map(|r| r.detail.clone()));
+        let previous =
+            existing.as_ref().and_then(|_| self.inferred.read().get(&inferred_key).map(|r| r.detail.clone()));
         let merged = match previous {
             Some(previous) => infer::merge(previous, shape),
             None => shape,
         };
-        let content = serde_json::to_string_pretty(&infer::openapi(source, detail_type, &merged))
-            .expect("JSON values serialise");
+        let content =
+            serde_json::to_string_pretty(&infer::openapi(source, detail_type, &merged)).expect("JSON values serialise");
         let now = self.now_ms();
         let record = match existing {
             Some(r) if r.latest().content == content && r.latest().schema_type == OPENAPI3 => None,
@@ -189,7 +190,9 @@ impl Schemas {
             return Err(bad_request(format!("Events must hold 1 to {MAX_EVENTS} events.")));
         }
         if schema_type != OPENAPI3 && schema_type != JSON_SCHEMA_DRAFT4 {
-            return Err(bad_request(format!("Type {schema_type} is not valid: use {OPENAPI3} or {JSON_SCHEMA_DRAFT4}.")));
+            return Err(bad_request(format!(
+                "Type {schema_type} is not valid: use {OPENAPI3} or {JSON_SCHEMA_DRAFT4}."
+            )));
         }
         let parsed = events
             .iter()

@@ -64,9 +64,9 @@ fn infer_at(value: &Value, depth: usize) -> Shape {
         Value::Number(n) if n.is_i64() || n.is_u64() => Shape::Integer,
         Value::Number(_) => Shape::Number,
         Value::String(s) => Shape::String { date_time: s.parse::<jiff::Timestamp>().is_ok() },
-        Value::Array(items) => Shape::Array {
-            items: items.iter().map(|v| infer_at(v, depth + 1)).reduce(merge).map(Box::new),
-        },
+        Value::Array(items) => {
+            Shape::Array { items: items.iter().map(|v| infer_at(v, depth + 1)).reduce(merge).map(Box::new) }
+        }
         Value::Object(_) if depth >= MAX_DEPTH => Shape::Object(ObjectShape::default()),
         Value::Object(fields) => Shape::Object(ObjectShape {
             properties: fields.iter().map(|(k, v)| (k.clone(), infer_at(v, depth + 1))).collect(),
@@ -217,7 +217,8 @@ pub fn infer_events(events: &[Value]) -> Result<(String, String, Shape), String>
     let mut found: Option<(String, String, Shape)> = None;
     for event in events {
         let text = |k: &str| event.get(k).and_then(Value::as_str).map(str::to_string);
-        let (Some(source), Some(detail_type), Some(detail)) = (text("source"), text("detail-type"), event.get("detail"))
+        let (Some(source), Some(detail_type), Some(detail)) =
+            (text("source"), text("detail-type"), event.get("detail"))
         else {
             return Err("Each event must be an EventBridge event with source, detail-type and detail.".into());
         };

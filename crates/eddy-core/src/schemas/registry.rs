@@ -4,9 +4,7 @@
 
 use super::error::{bad_request, SchemasResult};
 use super::records::{self, PolicyRecord, RegistryRecord};
-use super::{
-    registry_arn, scoped, tag_error, Schemas, SchemasError, AWS_EVENTS_REGISTRY, DISCOVERED_REGISTRY,
-};
+use super::{registry_arn, scoped, tag_error, Schemas, SchemasError, AWS_EVENTS_REGISTRY, DISCOVERED_REGISTRY};
 use crate::identity::Caller;
 use crate::page::{Page, PageRequest};
 use crate::tags::{TagRules, Tags};

@@ -58,7 +58,8 @@ pub fn check_content(schema_type: &str, content: &str) -> SchemasResult<()> {
     if content.is_empty() || content.chars().count() > MAX_CONTENT_CHARS {
         return Err(bad_request(format!("Content must be 1 to {MAX_CONTENT_CHARS} characters long.")));
     }
-    let doc: Value = serde_json::from_str(content).map_err(|e| bad_request(format!("Content is not valid JSON: {e}")))?;
+    let doc: Value =
+        serde_json::from_str(content).map_err(|e| bad_request(format!("Content is not valid JSON: {e}")))?;
     let Value::Object(fields) = &doc else {
         return Err(bad_request("Content must be a JSON object."));
     };
@@ -107,7 +108,11 @@ impl Schemas {
         if !self.registry_exists(&caller.account, &caller.region, registry) {
             return Err(registry_not_found(registry));
         }
-        self.schemas.read().get(&Self::schema_key(caller, registry, name)).cloned().ok_or_else(|| schema_not_found(name))
+        self.schemas
+            .read()
+            .get(&Self::schema_key(caller, registry, name))
+            .cloned()
+            .ok_or_else(|| schema_not_found(name))
     }
 
     pub async fn create_schema(&self, caller: &Caller, input: SchemaInput) -> SchemasResult<SchemaRecord> {
@@ -249,7 +254,12 @@ impl Schemas {
     }
 
     /// The registry's schemas in name order, those whose names pass `keep`.
-    fn schemas_of(&self, caller: &Caller, registry: &str, keep: impl Fn(&str) -> bool) -> SchemasResult<Vec<SchemaRecord>> {
+    fn schemas_of(
+        &self,
+        caller: &Caller,
+        registry: &str,
+        keep: impl Fn(&str) -> bool,
+    ) -> SchemasResult<Vec<SchemaRecord>> {
         if !self.registry_exists(&caller.account, &caller.region, registry) {
             return Err(registry_not_found(registry));
         }
@@ -329,7 +339,9 @@ impl Schemas {
         export_type: &str,
     ) -> SchemasResult<(SchemaRecord, VersionRecord, String)> {
         if export_type != JSON_SCHEMA_DRAFT4 {
-            return Err(bad_request(format!("Type {export_type} is not valid: schemas export as {JSON_SCHEMA_DRAFT4}.")));
+            return Err(bad_request(format!(
+                "Type {export_type} is not valid: schemas export as {JSON_SCHEMA_DRAFT4}."
+            )));
         }
         let (record, version) = self.describe_schema(caller, registry, name, version)?;
         let content = if version.schema_type == JSON_SCHEMA_DRAFT4 {
@@ -351,7 +363,9 @@ impl Schemas {
         }
         if put {
             tracing::warn!(schema = %name, language, "Schemas: PutCodeBinding refused: eddy does not generate code bindings");
-            return bad_request(format!("eddy does not generate code bindings; no {language} binding was created for {name}."));
+            return bad_request(format!(
+                "eddy does not generate code bindings; no {language} binding was created for {name}."
+            ));
         }
         SchemasError::NotFound(format!("Code binding for schema {name} in {language} does not exist."))
     }

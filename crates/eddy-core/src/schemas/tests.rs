@@ -60,7 +60,10 @@ fn inference_types_and_nested_components() {
     assert_eq!(props["gone"], json!({}));
     assert_eq!(props["empty"], json!({"type": "array", "items": {}}));
     assert_eq!(schemas["Bucket"]["properties"]["owner"], json!({"$ref": "#/components/schemas/Owner"}));
-    assert_eq!(schemas["Owner"], json!({"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}));
+    assert_eq!(
+        schemas["Owner"],
+        json!({"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}})
+    );
     assert_eq!(schemas["ItemsItem"]["properties"]["qty"], json!({"type": "integer"}));
 }
 

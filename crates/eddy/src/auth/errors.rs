@@ -76,6 +76,10 @@ pub fn render(handler: Handler, ctx: &RequestCtx, refusal: &Refusal) -> BoxedRes
             let e = eddy_wire::rest_json::RestJsonError::new(kinesis_shape, status, wire.message);
             crate::pipes::wire_error(ctx, e)
         }
+        Handler::Schemas(_) => {
+            let e = eddy_wire::rest_json::RestJsonError::new(kinesis_shape, status, wire.message);
+            crate::respond::rest_json_error(ctx, &e.with_message_key("Message"))
+        }
         Handler::SqsJson | Handler::UnknownTarget => crate::sqs::json_error(ctx, &wire),
         Handler::SnsQuery => crate::sns::xml_error(ctx, &wire),
         Handler::IamQuery => crate::iam::xml_error(ctx, eddy_wire::xml::IAM_NAMESPACE, &wire),

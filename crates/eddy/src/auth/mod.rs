@@ -145,6 +145,7 @@ fn rules(service: Service) -> Option<Rules> {
         Service::Events => ("events", 300),
         Service::Scheduler => ("scheduler", 300),
         Service::Pipes => ("pipes", 300),
+        Service::Schemas => ("schemas", 300),
         Service::Eddy | Service::Health | Service::Unknown => return None,
     };
     Some(Rules { service: name, max_skew_secs, s3: false })

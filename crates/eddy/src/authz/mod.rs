@@ -12,6 +12,7 @@ pub mod iam;
 pub mod kinesis;
 pub mod pipes;
 pub mod scheduler;
+pub mod schemas;
 pub mod sns;
 pub mod sqs;
 
