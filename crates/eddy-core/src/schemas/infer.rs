@@ -232,7 +232,7 @@ pub fn infer_events(events: &[Value]) -> Result<(String, String, Shape), String>
 }
 
 /// An OpenAPI 3 document as JSON Schema draft 4, as ExportSchema gives it:
-/// the `AWSEvent` component (else the first) is the root, the other
+/// the `AWSEvent` component (else the first no other refers to) is the root, the other
 /// components its `definitions`, references rewritten to them, and
 /// OpenAPI's `nullable` spelt as a `null` type.
 pub fn to_draft4(doc: &Value) -> Result<Value, String> {
@@ -241,11 +241,7 @@ pub fn to_draft4(doc: &Value) -> Result<Value, String> {
         .and_then(Value::as_object)
         .filter(|c| !c.is_empty())
         .ok_or("The schema has no components.schemas to export.")?;
-    let root_name = if components.contains_key("AWSEvent") {
-        "AWSEvent".to_string()
-    } else {
-        components.keys().next().cloned().expect("not empty")
-    };
+    let root_name = root_component(components);
     let Value::Object(mut root) = draft4_node(&components[&root_name], &root_name) else {
         return Err(format!("The component {root_name} is not a JSON object."));
     };
@@ -261,6 +257,17 @@ pub fn to_draft4(doc: &Value) -> Result<Value, String> {
         root.insert("definitions".into(), Value::Object(definitions));
     }
     Ok(Value::Object(root))
+}
+
+/// The component a document describes: `AWSEvent` in AWS's event schemas,
+/// else the first that no other component refers to (the others are its parts).
+fn root_component(components: &Map<String, Value>) -> String {
+    if components.contains_key("AWSEvent") {
+        return "AWSEvent".to_string();
+    }
+    let text = Value::Object(components.clone()).to_string();
+    let referred = |name: &str| text.contains(&format!("\"{REF_PREFIX}{name}\""));
+    components.keys().find(|name| !referred(name)).or_else(|| components.keys().next()).cloned().expect("not empty")
 }
 
 fn draft4_node(node: &Value, root_name: &str) -> Value {

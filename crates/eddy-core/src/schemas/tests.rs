@@ -92,9 +92,9 @@ fn openapi_exports_as_json_schema_draft4() {
     assert_eq!(exported["properties"]["detail"]["$ref"], "#/definitions/ThingDone");
     assert_eq!(exported["definitions"]["ThingDone"]["properties"]["who"]["$ref"], "#/definitions/Who");
     assert!(exported["definitions"].get("AWSEvent").is_none());
-    // A plain OpenAPI document: its first component is the root; nullable becomes a null type.
+    // A plain OpenAPI document: the component nothing refers to is the root; nullable becomes a null type.
     let plain = json!({"openapi": "3.0.0", "info": {"title": "T"}, "paths": {},
-        "components": {"schemas": {"A": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/B"}}},
+        "components": {"schemas": {"Z": {"type": "object", "properties": {"b": {"$ref": "#/components/schemas/B"}}},
                                    "B": {"type": "string", "nullable": true}}}});
     let exported = infer::to_draft4(&plain).unwrap();
     assert_eq!(exported["properties"]["b"]["$ref"], "#/definitions/B");
