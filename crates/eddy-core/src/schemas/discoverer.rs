@@ -33,8 +33,9 @@ fn discoverer_not_found(id: &str) -> SchemasError {
     SchemasError::NotFound(format!("Discoverer {id} does not exist."))
 }
 
-/// EventBridge's hook: holds the service weakly, as EventBridge outlives
-/// nothing it observes for.
+/// EventBridge's hook. It holds the service weakly: EventBridge keeps its
+/// observer, and the service keeps EventBridge (weakly too), so neither
+/// keeps the other alive once a node stops leading.
 pub(crate) struct Hook(pub Weak<Schemas>);
 
 impl BusObserver for Hook {

@@ -4,8 +4,9 @@
 //! events entering an EventBridge bus.
 //!
 //! Every change is durable before it is answered. An event a started
-//! discoverer watches is stored (by EventBridge's [`BusObserver`] hook, in
-//! the batch that accepts the event) and discovered afterwards by
+//! discoverer watches is stored by EventBridge's
+//! [`BusObserver`](crate::events::BusObserver) hook, in the batch that
+//! accepts the event, and discovered afterwards by
 //! [`Schemas::run_discovery`], which writes the inferred schema and drops
 //! the stored event in one batch: a restart discovers what was left.
 //! Inference ([`infer`]) is deterministic and merging an event already
