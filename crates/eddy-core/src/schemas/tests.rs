@@ -151,7 +151,7 @@ fn open(store: &Store) -> (Arc<crate::events::Events>, Arc<Schemas>) {
         c(),
         crate::events::Targets { sqs, sns, kinesis },
         Arc::new(NoHttp),
-        crate::events::EventsConfig { enforcement: Enforcement::Off },
+        crate::events::EventsConfig::new(Enforcement::Off),
     )
     .unwrap();
     let schemas = Schemas::open(store.clone(), c(), &events).unwrap();
