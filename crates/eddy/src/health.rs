@@ -81,7 +81,7 @@ pub fn standby(front: &Front, leader: Option<&str>, leader_answers: bool, locals
 fn services(running: &str) -> Value {
     json!({
         "sqs": running, "sns": running, "kinesis": running, "events": running, "scheduler": running,
-        "pipes": running, "iam": running, "sts": running,
+        "pipes": running, "schemas": running, "iam": running, "sts": running,
     })
 }
 
