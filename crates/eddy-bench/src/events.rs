@@ -25,6 +25,10 @@ const LATENCY_P99_TARGET: Duration = Duration::from_millis(5);
 /// How long deliveries may lag behind the last PutEvents before the bench
 /// calls events missing.
 const DELIVERY_DEADLINE: Duration = Duration::from_secs(120);
+/// Pause after a phase, for the server to finish deleting its queue's
+/// messages (about 200,000; a purge of that size takes about a second) and
+/// the store to compact after them.
+const SETTLE: Duration = Duration::from_secs(5);
 /// The server setting the 1,000-rule phase needs raised (`--events-rules-per-bus`).
 const RULES_PER_BUS_VAR: &str = "EDDY_EVENTS_RULES_PER_BUS";
 /// The source every benchmark event carries; the one rule that matches.
@@ -219,9 +223,11 @@ async fn put_rule(conn: &Conn, bus: &str, name: &str, pattern: &Value, target_ar
 }
 
 async fn teardown(conn: &Conn, bus: &Bus) {
-    // DeleteEventBus takes the rules with it; the queue is purged in the background.
+    // DeleteEventBus takes the rules with it; the queue's messages are
+    // deleted in the background, which the next phase should not pay for.
     let _: Result<Value> = conn.json("AWSEvents.DeleteEventBus", &json!({"Name": bus.name})).await;
     let _ = api::delete_queue(conn, &bus.queue_url).await;
+    tokio::time::sleep(SETTLE).await;
 }
 
 /// PutEvents of `n` events on `bus`; how many were accepted.
