@@ -126,6 +126,16 @@ impl Eddy {
         aws_sdk_scheduler::Client::new(&self.sdk_config().await)
     }
 
+    /// An EventBridge Pipes client configured like [`Eddy::client`].
+    pub async fn pipes_client(&self) -> aws_sdk_pipes::Client {
+        aws_sdk_pipes::Client::new(&self.sdk_config().await)
+    }
+
+    /// An EventBridge schema registry client configured like [`Eddy::client`].
+    pub async fn schemas_client(&self) -> aws_sdk_schemas::Client {
+        aws_sdk_schemas::Client::new(&self.sdk_config().await)
+    }
+
     async fn sdk_config(&self) -> aws_config::SdkConfig {
         // The SDK is built without TLS; eddy speaks plain HTTP.
         let http = aws_smithy_http_client::Builder::new().build_http();

@@ -1,6 +1,6 @@
 //! End-to-end: the AWS SDK for Rust (SQS over awsJson 1.0, SNS over awsQuery,
-//! Kinesis and EventBridge over awsJson 1.1, EventBridge Scheduler over
-//! restJson1, IAM and STS over awsQuery)
+//! Kinesis and EventBridge over awsJson 1.1, EventBridge Scheduler, Pipes
+//! and the schema registry over restJson1, IAM and STS over awsQuery)
 //! against a spawned eddy.
 //!
 //! Each test starts its own eddy (`$EDDY_BIN`, or `cargo build -p eddy`
@@ -16,6 +16,7 @@ mod fifo;
 mod iam_sts;
 mod kinesis;
 mod messages;
+mod pipes_schemas;
 mod queues;
 mod redrive;
 mod sns;
