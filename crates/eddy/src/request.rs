@@ -135,15 +135,29 @@ fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
     eddy_wire::query::parse_form(bytes)
 }
 
-/// What a REST handler (restJson1: Scheduler, Pipes) reads from the
-/// request besides the body: the path template's parameters and the query.
+/// What a REST handler (restJson1: Scheduler, Pipes, Schemas) reads from
+/// the request besides the body: the path template's parameters and the query.
 pub struct RestRequest<'a> {
     pub params: &'a crate::routes::PathParams,
     pub query: Vec<(String, String)>,
     pub body: &'a bytes::Bytes,
 }
 
-impl RestRequest<'_> {
+impl<'a> RestRequest<'a> {
+    /// The request's parts; `Err` names a path parameter that is not valid
+    /// UTF-8 once percent-decoded, for the service to answer in its words.
+    pub fn read(
+        uri: &http::Uri,
+        params: &'a crate::routes::PathParams,
+        body: &'a bytes::Bytes,
+    ) -> Result<RestRequest<'a>, &'a str> {
+        if let Some(name) = params.malformed() {
+            return Err(name);
+        }
+        let query = eddy_wire::query::parse_form(uri.query().unwrap_or_default().as_bytes());
+        Ok(RestRequest { params, query, body })
+    }
+
     pub fn query(&self, name: &str) -> Option<&str> {
         self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }

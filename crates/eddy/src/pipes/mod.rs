@@ -44,11 +44,15 @@ pub async fn handle(
     params: &PathParams,
     body: &Bytes,
 ) -> HttpResponse {
-    if let Some(name) = params.malformed() {
-        return error(ctx, &eddy_core::pipes::validation_error(format!("The {name} in the path is not valid UTF-8.")));
-    }
-    let query = eddy_wire::query::parse_form(uri.query().unwrap_or_default().as_bytes());
-    let req = Request { params, query, body };
+    let req = match Request::read(uri, params, body) {
+        Ok(req) => req,
+        Err(name) => {
+            return error(
+                ctx,
+                &eddy_core::pipes::validation_error(format!("The {name} in the path is not valid UTF-8.")),
+            )
+        }
+    };
     if let Err(e) = crate::authz::pipes::authorize(state, ctx, op, &req) {
         return error(ctx, &e);
     }

@@ -43,11 +43,12 @@ pub async fn handle(
     params: &PathParams,
     body: &Bytes,
 ) -> HttpResponse {
-    if let Some(name) = params.malformed() {
-        return error(ctx, &SchedulerError::Validation(format!("The {name} in the path is not valid UTF-8.")));
-    }
-    let query = eddy_wire::query::parse_form(uri.query().unwrap_or_default().as_bytes());
-    let req = Request { params, query, body };
+    let req = match Request::read(uri, params, body) {
+        Ok(req) => req,
+        Err(name) => {
+            return error(ctx, &SchedulerError::Validation(format!("The {name} in the path is not valid UTF-8.")))
+        }
+    };
     if let Err(e) = crate::authz::scheduler::authorize(state, ctx, op, &req) {
         return error(ctx, &e);
     }

@@ -70,22 +70,7 @@ impl Op {
     }
 }
 
-/// What a handler reads from the request besides the body.
-pub struct Request<'a> {
-    pub params: &'a PathParams,
-    pub query: Vec<(String, String)>,
-    pub body: &'a Bytes,
-}
-
-impl Request<'_> {
-    pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-
-    pub fn query_all(&self, name: &str) -> Vec<String> {
-        self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
-    }
-}
+pub use crate::request::RestRequest as Request;
 
 pub async fn handle(
     state: &AppState,
@@ -95,11 +80,12 @@ pub async fn handle(
     params: &PathParams,
     body: &Bytes,
 ) -> HttpResponse {
-    if let Some(name) = params.malformed() {
-        return error(ctx, &SchemasError::BadRequest(format!("The {name} in the path is not valid UTF-8.")));
-    }
-    let query = eddy_wire::query::parse_form(uri.query().unwrap_or_default().as_bytes());
-    let req = Request { params, query, body };
+    let req = match Request::read(uri, params, body) {
+        Ok(req) => req,
+        Err(name) => {
+            return error(ctx, &SchemasError::BadRequest(format!("The {name} in the path is not valid UTF-8.")))
+        }
+    };
     if let Err(e) = crate::authz::schemas::authorize(state, ctx, op, &req) {
         return error(ctx, &e);
     }
